@@ -150,6 +150,7 @@ class OssError(Exception):
         self.request_id = request_id
         self.host_id = host_id
         self.details: dict[str, str] = dict(details or {})
+        self.reason = ""  # diagnostic for logs only; never sent on the wire
         super().__init__(f"{self.code}: {self.message}")
 
     @classmethod

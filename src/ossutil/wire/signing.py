@@ -1,0 +1,262 @@
+"""OSS request signatures V1 (HMAC-SHA1) and V4 (OSS4-HMAC-SHA256), for signing and verifying.
+
+One small function per spec step (reference §12 and §13), so a client signs with exactly the code
+a server verifies with. Pure: the caller supplies the timestamp text.
+
+V1::
+
+    StringToSign = VERB \\n Content-MD5 \\n Content-Type \\n Date \\n CanonicalizedOSSHeaders
+                   CanonicalizedResource
+
+V4::
+
+    CanonicalRequest = VERB \\n CanonicalURI \\n CanonicalQuery \\n CanonicalHeaders \\n
+                       AdditionalHeaders \\n HashedPayload
+    StringToSign     = "OSS4-HMAC-SHA256" \\n timestamp \\n scope \\n hex(sha256(CanonicalRequest))
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Sequence
+from urllib.parse import quote
+
+from ossutil.wire.errors import OssError
+
+V4_ALGORITHM = "OSS4-HMAC-SHA256"
+V4_TERMINATOR = "aliyun_v4_request"
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+
+# Query parameters V1 signs (oss2's ``Auth._subresource_key_set``; reference §12 step 3).
+SUBRESOURCES: frozenset[str] = frozenset("""
+accessPoint accessPointPolicy acl append asyncFetch bucketArchiveDirectRead bucketInfo callback
+callback-var cname comp continuation-token cors delete encryption endTime group httpsConfig
+inventory inventoryId lifecycle link live location logging metaQuery objectInfo objectMeta
+partNumber policy position publicAccessBlock qos qosInfo qosRequester redundancyTransition referer
+regionList replication replicationLocation replicationProgress requestPayment requesterQosInfo
+resourceGroup resourcePool resourcePoolBuckets resourcePoolInfo response-cache-control
+response-content-disposition response-content-encoding response-content-language
+response-content-type response-expires restore security-token sequential startTime stat status
+style styleName symlink tagging transferAcceleration uploadId uploads versionId versioning versions
+vod website worm wormExtend wormId x-oss-ac-forward-allow x-oss-ac-source-ip x-oss-ac-subnet-mask
+x-oss-ac-vpc-id x-oss-access-point-name x-oss-async-process x-oss-process
+x-oss-redundancy-transition-taskid x-oss-request-payer x-oss-target-redundancy-type
+x-oss-traffic-limit x-oss-write-get-object-response
+""".split())
+
+# alibabacloud-oss-v2 signs a smaller base set plus each operation's own sub-resources; a
+# verifier retries with it when the oss2 set does not match (see ``v1_candidate_sets``).
+SUBRESOURCES_V2_BASE: frozenset[str] = frozenset("""
+acl bucketInfo callback callback-var cloudboxes continuation-token location objectMeta partNumber
+regionList resourceGroup response-cache-control response-content-disposition
+response-content-encoding response-content-language response-content-type response-expires
+restore security-token sequential stat symlink tagging uploadId uploads versionId versioning
+versions
+""".split())
+
+
+@dataclass(frozen=True)
+class SigningRequest:
+    """What both schemes sign. ``headers`` keys must be lower-case; ``query`` is decoded pairs."""
+
+    method: str
+    bucket: str = ""
+    key: str = ""
+    query: Sequence[tuple[str, str]] = ()
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+# --- V1 -----------------------------------------------------------------------------------
+
+
+def v1_canonical_headers(headers: Mapping[str, str]) -> str:
+    """Every ``x-oss-*`` header as ``name:value\\n``, sorted by name."""
+    pairs = sorted((name, value) for name, value in headers.items() if name.startswith("x-oss-"))
+    return "".join(f"{name}:{value}\n" for name, value in pairs)
+
+
+def v1_canonical_resource(request: SigningRequest,
+                          subresources: frozenset[str] = SUBRESOURCES) -> str:
+    """``/bucket/key`` then ``?`` + the sub-resources, sorted, decoded, bare when valueless."""
+    resource = f"/{request.bucket}/{request.key}" if request.bucket else "/"
+    signed = sorted((k, v) for k, v in request.query if k in subresources)
+    if not signed:
+        return resource
+    return resource + "?" + "&".join(f"{k}={v}" if v else k for k, v in signed)
+
+
+def v1_string_to_sign(request: SigningRequest,
+                      subresources: frozenset[str] = SUBRESOURCES) -> str:
+    headers = request.headers
+    date = headers.get("x-oss-date") or headers.get("date", "")
+    return "\n".join([
+        request.method.upper(),
+        headers.get("content-md5", ""),
+        headers.get("content-type", ""),
+        date,
+        "",
+    ]) + v1_canonical_headers(headers) + v1_canonical_resource(request, subresources)
+
+
+def v1_signature(secret: str, string_to_sign: str) -> str:
+    digest = hmac.new(secret.encode(), string_to_sign.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def v1_authorization(access_key_id: str, secret: str, request: SigningRequest) -> str:
+    """The ``Authorization`` header value for ``request`` (its ``date`` header must be set)."""
+    return f"OSS {access_key_id}:{v1_signature(secret, v1_string_to_sign(request))}"
+
+
+def parse_v1_authorization(value: str) -> tuple[str, str]:
+    """``OSS <ak>:<signature>`` -> (ak, signature); InvalidArgument when malformed."""
+    if not value.startswith("OSS "):
+        raise _bad_authorization()
+    ak, sep, signature = value[4:].strip().rpartition(":")
+    if not sep or not ak or not signature:
+        raise _bad_authorization()
+    return ak, signature
+
+
+def v1_candidate_sets(query: Iterable[tuple[str, str]]) -> list[frozenset[str]]:
+    """Sub-resource sets a verifier should try, most likely first (oss2's, then v2's)."""
+    names = {k for k, _ in query}
+    if not names & SUBRESOURCES - SUBRESOURCES_V2_BASE:
+        return [SUBRESOURCES]
+    operation_params = names & SUBRESOURCES
+    return [SUBRESOURCES, SUBRESOURCES_V2_BASE | operation_params, SUBRESOURCES_V2_BASE]
+
+
+# --- V4 -----------------------------------------------------------------------------------
+
+
+def _uri_encode(value: str, safe: str) -> str:
+    return quote(value, safe=safe)
+
+
+def v4_canonical_uri(request: SigningRequest) -> str:
+    """URI-encode ``/bucket/key`` keeping ``/`` (reference §13 step 1)."""
+    path = f"/{request.bucket}/{request.key}" if request.bucket else "/"
+    return _uri_encode(path, "/-_.~")
+
+
+def v4_canonical_query(query: Iterable[tuple[str, str]]) -> str:
+    """All query parameters, encoded (``/`` too), sorted, bare name when the value is empty."""
+    encoded = sorted((_uri_encode(k, "-_.~"), _uri_encode(v, "-_.~")) for k, v in query)
+    return "&".join(f"{k}={v}" if v else k for k, v in encoded)
+
+
+def _is_v4_signed_header(name: str, additional: Iterable[str]) -> bool:
+    return (name in ("content-type", "content-md5") or name.startswith("x-oss-")
+            or name in additional)
+
+
+def v4_canonical_headers(headers: Mapping[str, str], additional: Sequence[str]) -> str:
+    pairs = sorted((name, value.strip()) for name, value in headers.items()
+                   if _is_v4_signed_header(name, additional))
+    return "".join(f"{name}:{value}\n" for name, value in pairs)
+
+
+def v4_canonical_request(request: SigningRequest, additional: Sequence[str] = ()) -> str:
+    additional = sorted(h.lower() for h in additional)
+    payload = request.headers.get("x-oss-content-sha256", UNSIGNED_PAYLOAD)
+    return "\n".join([
+        request.method.upper(),
+        v4_canonical_uri(request),
+        v4_canonical_query(request.query),
+        v4_canonical_headers(request.headers, additional),
+        ";".join(additional),
+        payload,
+    ])
+
+
+def v4_scope(date: str, region: str, product: str = "oss") -> str:
+    return f"{date}/{region}/{product}/{V4_TERMINATOR}"
+
+
+def v4_string_to_sign(timestamp: str, scope: str, canonical_request: str) -> str:
+    digest = hashlib.sha256(canonical_request.encode()).hexdigest()
+    return f"{V4_ALGORITHM}\n{timestamp}\n{scope}\n{digest}"
+
+
+def v4_signing_key(secret: str, date: str, region: str, product: str = "oss") -> bytes:
+    key = ("aliyun_v4" + secret).encode()
+    for part in (date, region, product, V4_TERMINATOR):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return key
+
+
+def v4_signature(signing_key: bytes, string_to_sign: str) -> str:
+    return hmac.new(signing_key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+
+
+def v4_timestamp_of(headers: Mapping[str, str]) -> str:
+    """The V4 timestamp text: ``x-oss-date``, else the ``Date`` header verbatim (Go SDK)."""
+    return headers.get("x-oss-date") or headers.get("date", "")
+
+
+def v4_authorization(access_key_id: str, secret: str, request: SigningRequest, *,
+                     region: str, date: str, product: str = "oss",
+                     additional: Sequence[str] = ()) -> str:
+    """``Authorization`` for ``request``; ``date`` is the scope day ``yyyymmdd``."""
+    scope = v4_scope(date, region, product)
+    string_to_sign = v4_string_to_sign(v4_timestamp_of(request.headers), scope,
+                                       v4_canonical_request(request, additional))
+    signature = v4_signature(v4_signing_key(secret, date, region, product), string_to_sign)
+    head = f"{V4_ALGORITHM} Credential={access_key_id}/{scope}"
+    if additional:
+        head += ",AdditionalHeaders=" + ";".join(sorted(h.lower() for h in additional))
+    return f"{head},Signature={signature}"
+
+
+@dataclass(frozen=True)
+class V4Authorization:
+    """A parsed V4 ``Authorization`` header."""
+
+    access_key_id: str
+    date: str
+    region: str
+    product: str
+    additional_headers: tuple[str, ...]
+    signature: str
+
+    @property
+    def scope(self) -> str:
+        return v4_scope(self.date, self.region, self.product)
+
+
+def parse_v4_authorization(value: str) -> V4Authorization:
+    """Accept ``,`` or ``, `` separators and any field order (oss2 and v2 differ)."""
+    if not value.startswith(V4_ALGORITHM + " "):
+        raise _bad_authorization()
+    fields: dict[str, str] = {}
+    for part in value[len(V4_ALGORITHM) + 1:].split(","):
+        name, sep, item = part.strip().partition("=")
+        if not sep:
+            raise _bad_authorization()
+        fields[name] = item
+    credential = fields.get("Credential", "")
+    signature = fields.get("Signature", "")
+    pieces = credential.split("/")
+    if (len(pieces) != 5 or not pieces[0] or pieces[4] != V4_TERMINATOR or not signature
+            or len(pieces[1]) != 8 or not pieces[1].isdigit()):
+        raise _bad_authorization()
+    additional: tuple[str, ...] = ()
+    if "AdditionalHeaders" in fields:
+        if not fields["AdditionalHeaders"]:
+            raise _bad_authorization("AdditionalHeaders must not be empty.", "0002-00000209")
+        additional = tuple(h.strip().lower() for h in fields["AdditionalHeaders"].split(";"))
+    return V4Authorization(pieces[0], pieces[1], pieces[2], pieces[3], additional, signature)
+
+
+def _bad_authorization(message: str = "Authorization header is invalid.",
+                       ec: str = "0002-00000001") -> OssError:
+    return OssError.from_code("InvalidArgument", message, ec=ec)
+
+
+def content_md5(body: bytes) -> str:
+    """Base64 MD5, the ``Content-MD5`` header value."""
+    return base64.b64encode(hashlib.md5(body).digest()).decode()
