@@ -244,18 +244,29 @@ def decode_list_cname_result(body: bytes) -> ListCnameResult:
 # --- Error --------------------------------------------------------------------------------
 
 
+_ERROR_FIELDS = frozenset({"Code", "Message", "RequestId", "HostId", "EC", "RecommendDoc"})
+
+
 def encode_error(error: OssError) -> bytes:
-    """``<Error>``: Code, Message, RequestId, HostId, then details, then EC (reference §10.1)."""
+    """``<Error>``: Code, Message, RequestId, HostId, then details, then EC (reference §10.1).
+
+    Each standard child is written once: a ``details`` entry with a standard name (as
+    ``OssError.from_response`` keeps ``RecommendDoc``) does not repeat it.
+    """
     parts: list[xml.Node] = [
         ("Code", error.code),
         ("Message", error.message),
         ("RequestId", error.request_id),
         ("HostId", error.host_id),
     ]
-    parts.extend(error.details.items())
+    parts.extend((name, value) for name, value in error.details.items()
+                 if name not in _ERROR_FIELDS)
     if error.ec:
         parts.append(("EC", error.ec))
-        parts.append(("RecommendDoc", f"https://api.aliyun.com/troubleshoot?q={error.ec}"))
+    recommend = error.details.get("RecommendDoc") or (
+        f"https://api.aliyun.com/troubleshoot?q={error.ec}" if error.ec else "")
+    if recommend:
+        parts.append(("RecommendDoc", recommend))
     return xml.emit(("Error", parts))
 
 

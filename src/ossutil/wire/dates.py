@@ -9,10 +9,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_V4_TIMESTAMP = re.compile(r"[0-9]{8}T[0-9]{6}Z")
 
 
 def _utc(moment: datetime) -> datetime:
@@ -52,7 +54,7 @@ def parse_rfc1123(text: str) -> datetime:
 
     try:
         parsed = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError) as exc:
+    except (TypeError, ValueError, IndexError, OverflowError) as exc:
         raise ValueError(f"not an HTTP date: {text!r}") from exc
     if parsed is None:
         raise ValueError(f"not an HTTP date: {text!r}")
@@ -61,7 +63,8 @@ def parse_rfc1123(text: str) -> datetime:
 
 def parse_v4_timestamp(text: str) -> datetime:
     """Parse ``yyyymmddTHHMMSSZ``. ValueError if bad."""
-    if len(text) != 16 or text[8] != "T" or text[15] != "Z":
+    # strptime alone would also take non-ASCII digits and a space-padded day ("202501 2T...").
+    if _V4_TIMESTAMP.fullmatch(text) is None:
         raise ValueError(f"not an x-oss-date: {text!r}")
     return datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
 

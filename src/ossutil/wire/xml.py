@@ -31,7 +31,8 @@ def parse(body: bytes) -> Element:
     try:
         return safe_et.fromstring(body, forbid_dtd=True, forbid_entities=True,
                                   forbid_external=True)
-    except (DefusedXmlException, SyntaxError, ValueError, TypeError) as exc:
+    except (DefusedXmlException, SyntaxError, ValueError, TypeError, LookupError) as exc:
+        # LookupError: an unknown or non-text codec named in the declaration (encoding="hex").
         raise OssError.from_code("MalformedXML") from exc
 
 

@@ -1,0 +1,120 @@
+"""``TxtLookup`` from an RFC 1035 master file, for hosts that publish proofs without a DNS server.
+
+The file may use ``$ORIGIN`` or absolute names; before any ``$ORIGIN`` the origin is the root, so
+``_dnsauth.www.example.com.`` works as written. The file is checked on every look-up and read
+again (in a worker thread) when its size, modification time or inode (file replaced) changed,
+so an operator's edit is seen by the next bind attempt. A file that does not parse makes every
+look-up a ``"failure"`` naming the parse error; the last good contents are deliberately not
+used, so a broken edit is noticed rather than silently ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import dns.exception
+import dns.name
+import dns.rdataclass
+import dns.rdatatype
+import dns.zone
+
+from ossutil.server.dns.lookup import MAX_CNAME_HOPS, TxtAnswer, TxtLookup, txt_value
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """One read of the file: what identified it and what it held (or why it did not parse)."""
+
+    stamp: tuple[int, int, int]  # (inode, mtime_ns, size)
+    zone: dns.zone.Zone | None
+    error: str
+
+
+class ZoneFileTxtLookup(TxtLookup):
+    """Answer TXT look-ups from a master file, re-read whenever it changes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._snapshot: _Snapshot | None = None
+
+    async def lookup_txt(self, name: str) -> TxtAnswer:
+        """Look up TXT at ``name`` in the file, following CNAMEs inside it."""
+        shown = name.rstrip(".") if name != "." else name
+        snapshot = await asyncio.to_thread(self._current)
+        if snapshot.zone is None:
+            return TxtAnswer(shown, "failure", detail=snapshot.error)
+        try:
+            qname = dns.name.from_text(name, origin=dns.name.root)
+        except (dns.exception.DNSException, UnicodeError) as exc:
+            return TxtAnswer(shown, "failure", detail=f"invalid name {name!r}: {exc}")
+        return _answer(snapshot.zone, qname, shown)
+
+    def _current(self) -> _Snapshot:
+        """The snapshot for the file as it is now, reading it if it changed (worker thread)."""
+        with self._lock:
+            try:
+                st = os.stat(self.path)
+            except OSError as exc:
+                self._snapshot = None
+                return _Snapshot((0, 0, 0), None, f"cannot read zone file {self.path}: {exc}")
+            stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+            if self._snapshot is None or self._snapshot.stamp != stamp:
+                self._snapshot = self._read()
+            return self._snapshot
+
+    def _read(self) -> _Snapshot:
+        """Read and parse the file; the stamp is taken from the descriptor actually read."""
+        try:
+            with open(self.path, "rb") as f:
+                st = os.fstat(f.fileno())
+                data = f.read()
+        except OSError as exc:
+            return _Snapshot((0, 0, 0), None, f"cannot read zone file {self.path}: {exc}")
+        stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+        try:
+            zone = dns.zone.from_text(
+                data.decode("utf-8"),
+                origin=dns.name.root,
+                relativize=False,
+                check_origin=False,
+                filename=str(self.path),
+            )
+        except UnicodeDecodeError as exc:
+            return _Snapshot(stamp, None, f"zone file {self.path} is not UTF-8: {exc}")
+        except (dns.exception.DNSException, ValueError) as exc:
+            return _Snapshot(stamp, None, f"cannot parse zone file: {exc}")
+        return _Snapshot(stamp, zone, "")
+
+
+def _answer(zone: dns.zone.Zone, qname: dns.name.Name, shown: str) -> TxtAnswer:
+    """Resolve TXT at ``qname`` inside ``zone`` like an authoritative server would."""
+    chain = [qname]
+    current = qname
+    while True:
+        node = zone.get_node(current)
+        if node is None:
+            if any(other.is_subdomain(current) for other in zone.nodes):
+                return TxtAnswer(shown, "nodata")  # empty non-terminal: names exist below
+            return TxtAnswer(shown, "nxdomain")
+        txt = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.TXT)
+        if txt is not None and len(txt) > 0:
+            return TxtAnswer(shown, "found", tuple(txt_value(rd) for rd in txt))
+        cname = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.CNAME)
+        if cname is None or len(cname) == 0:
+            return TxtAnswer(shown, "nodata")
+        target: dns.name.Name = cname[0].target
+        loop = target in chain
+        chain.append(target)
+        text = " -> ".join(n.to_text(omit_final_dot=True) for n in chain)
+        if loop:
+            return TxtAnswer(shown, "failure", detail=f"CNAME loop: {text}")
+        if len(chain) - 1 > MAX_CNAME_HOPS:
+            return TxtAnswer(
+                shown, "failure", detail=f"CNAME chain longer than {MAX_CNAME_HOPS} hops: {text}"
+            )
+        current = target
