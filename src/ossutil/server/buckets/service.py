@@ -1,0 +1,70 @@
+"""BucketService: create, inspect, list and delete buckets (domain logic, no HTTP, no SQL)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+
+from ossutil.server.models import Bucket
+from ossutil.server.naming import validate_bucket_name
+from ossutil.server.storage.base import StoreRunner
+from ossutil.wire.errors import OssError
+
+ACLS = ("private", "public-read", "public-read-write")
+STORAGE_CLASSES = ("Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive")
+
+
+def check_acl(acl: str) -> str:
+    if acl not in ACLS:
+        raise OssError.from_code("InvalidArgument",
+                                 f"The ACL {acl!r} is not one of {', '.join(ACLS)}.")
+    return acl
+
+
+class BucketService:
+    def __init__(self, runner: StoreRunner, *, region: str,
+                 clock: Callable[[], datetime]) -> None:
+        self._run = runner
+        self._store = runner.store
+        self._region = region
+        self._clock = clock
+
+    async def get(self, name: str) -> Bucket:
+        bucket = await self._run(self._store.get_bucket, name)
+        if bucket is None:
+            raise OssError.from_code("NoSuchBucket", BucketName=name)
+        return bucket
+
+    async def find(self, name: str) -> Bucket | None:
+        return await self._run(self._store.get_bucket, name)
+
+    async def create(self, name: str, owner_id: str, acl: str | None,
+                     storage_class: str | None) -> Bucket:
+        validate_bucket_name(name)
+        storage_class = storage_class or "Standard"
+        if storage_class not in STORAGE_CLASSES:
+            raise OssError.from_code("InvalidArgument",
+                                     f"The storage class {storage_class!r} is not supported.")
+        candidate = Bucket(name, owner_id, self._region, check_acl(acl or "private"),
+                           storage_class, self._clock().replace(microsecond=0))
+        stored = await self._run(self._store.create_bucket, candidate)
+        if stored.owner_id != owner_id:
+            raise OssError.from_code("BucketAlreadyExists", BucketName=name)
+        if acl and stored.acl != acl:  # PutBucket on an existing own bucket may change its ACL
+            await self._run(self._store.set_bucket_acl, name, acl)
+        return stored
+
+    async def set_acl(self, bucket: Bucket, acl: str) -> None:
+        await self._run(self._store.set_bucket_acl, bucket.name, check_acl(acl))
+
+    async def delete(self, bucket: Bucket) -> None:
+        reason = await self._run(self._store.delete_bucket, bucket.name)
+        if reason == "objects":
+            raise OssError.from_code("BucketNotEmpty", BucketName=bucket.name)
+        if reason == "bindings":
+            raise OssError.from_code(
+                "BucketNotEmpty", "The bucket you tried to delete still has custom domains "
+                "bound; delete them with DeleteCname first.", BucketName=bucket.name)
+
+    async def list(self, owner_id: str) -> list[Bucket]:
+        return await self._run(self._store.list_buckets, owner_id)

@@ -1,0 +1,144 @@
+"""Composition root: the only place concrete stores and resolvers are picked.
+
+Backends are chosen by name from small tables of import strings and imported only when chosen
+(uvicorn's ``HTTP_PROTOCOLS`` habit), so the SQLite default never imports a PostgreSQL driver.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import secrets
+import string
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from ossutil.server.auth.keyring import KeyRing
+from ossutil.server.auth.signature import SignatureVerifier
+from ossutil.server.buckets.service import BucketService
+from ossutil.server.certs.keystore import SecretBox
+from ossutil.server.cname.service import CnameService
+from ossutil.server.dns.lookup import DnspythonTxtLookup, TxtLookup
+from ossutil.server.http.router import Addressing
+from ossutil.server.models import AccessKey, Account
+from ossutil.server.naming import DEFAULT_RESERVED
+from ossutil.server.settings import Settings
+from ossutil.server.storage.base import Store, StoreRunner
+
+STORES = {
+    "sqlite": "ossutil.server.storage.sqlite:SqliteStore",
+    "postgres": "ossutil.server.storage.postgres:PostgresStore",
+}
+
+ROOT_CREDENTIALS_FILE = "root-credentials.json"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _import(spec: str) -> Any:
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def open_store(settings: Settings, box: SecretBox) -> Store:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    factory = _import(STORES[settings.store])
+    if settings.store == "sqlite":
+        return factory(settings.data_dir / "ossutil.db", box)  # type: ignore[no-any-return]
+    return factory(settings.database_url, box)  # type: ignore[no-any-return]
+
+
+def open_box(settings: Settings, env: Mapping[str, str] | None = None) -> SecretBox:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return SecretBox.from_data_dir(settings.data_dir, os.environ if env is None else env)
+
+
+def new_access_key_id() -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "LTAI" + "".join(secrets.choice(alphabet) for _ in range(20))
+
+
+def new_access_key_secret() -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(30))
+
+
+def bootstrap_root(store: Store, data_dir: Path, env: Mapping[str, str],
+                   clock: Callable[[], datetime] = utcnow) -> tuple[AccessKey, bool] | None:
+    """Create the root account on the first start of an empty data dir.
+
+    Returns (key, generated) when created now, None when an account already existed. A generated
+    key pair is written to ``root-credentials.json`` (mode 0600) in the data dir.
+    """
+    if store.root_account() is not None:
+        return None
+    owner_id = str(secrets.randbelow(9 * 10**15) + 10**15)
+    ak = env.get("OSS_SERVER_ROOT_ACCESS_KEY_ID", "")
+    sk = env.get("OSS_SERVER_ROOT_ACCESS_KEY_SECRET", "")
+    generated = not (ak and sk)
+    if generated:
+        ak, sk = new_access_key_id(), new_access_key_secret()
+    key = AccessKey(ak, sk, owner_id, None)
+    if not store.bootstrap_root(Account(owner_id, clock()), key):
+        return None
+    if generated:
+        path = data_dir / ROOT_CREDENTIALS_FILE
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump({"access_key_id": ak, "access_key_secret": sk, "owner_id": owner_id},
+                      handle)
+            handle.write("\n")
+        os.chmod(path, 0o600)
+    return key, generated
+
+
+def build_lookup(settings: Settings) -> TxtLookup | None:
+    if not settings.dns_verify:
+        return None
+    if settings.dns_zone_file is not None:
+        from ossutil.server.dns.zonefile import ZoneFileTxtLookup
+
+        return ZoneFileTxtLookup(settings.dns_zone_file)
+    return DnspythonTxtLookup(settings.dns_servers or None)
+
+
+@dataclass
+class Services:
+    """Everything a request handler may use."""
+
+    settings: Settings
+    runner: StoreRunner
+    box: SecretBox
+    keyring: KeyRing
+    verifier: SignatureVerifier
+    addressing: Addressing
+    buckets: BucketService
+    cnames: CnameService
+    clock: Callable[[], datetime]
+
+
+def build_services(settings: Settings, store: Store, box: SecretBox, *,
+                   clock: Callable[[], datetime] = utcnow,
+                   on_binding_change: Callable[[str], None] | None = None) -> Services:
+    runner = StoreRunner(store)
+    keyring = KeyRing(runner)
+    own_hosts = (settings.host,)
+    reserved = tuple(DEFAULT_RESERVED) + (settings.endpoint_domain,)
+    return Services(
+        settings=settings,
+        runner=runner,
+        box=box,
+        keyring=keyring,
+        verifier=SignatureVerifier(keyring, settings.region, clock),
+        addressing=Addressing(settings.endpoint_domain, own_hosts),
+        buckets=BucketService(runner, region=settings.region, clock=clock),
+        cnames=CnameService(runner, build_lookup(settings), box, clock=clock,
+                            region=settings.region, reserved_suffixes=reserved,
+                            on_change=on_binding_change),
+        clock=clock,
+    )

@@ -1,0 +1,231 @@
+"""The request pipeline: address -> route -> authenticate -> authorize -> handler -> reply.
+
+Every reply, success or error, carries ``x-oss-request-id`` (24 uppercase hex, the first 8 the
+arrival time in seconds, reference §2.5), ``Date``, ``Server: AliyunOSS`` and
+``x-oss-server-time``. OSS errors are rendered by ``http/errors.py``; any other exception is
+logged with the request id and answered as InternalError.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Awaitable, Callable
+from urllib.parse import unquote
+
+from aiohttp import web
+
+from ossutil.server.auth.authorize import authorize
+from ossutil.server.auth.keyring import Principal
+from ossutil.server.http import router
+from ossutil.server.http.errors import error_response
+from ossutil.server.http.handlers import bucket as bucket_handlers
+from ossutil.server.http.handlers import cname as cname_handlers
+from ossutil.server.models import Bucket
+from ossutil.wire import signing
+from ossutil.wire.errors import OssError
+
+if TYPE_CHECKING:
+    from ossutil.server.composition import Services
+
+log = logging.getLogger("ossutil.server.access")
+
+Handler = Callable[["Call"], Awaitable[web.StreamResponse]]
+
+HANDLERS: dict[str, Handler] = {
+    "ListBuckets": bucket_handlers.list_buckets,
+    "PutBucket": bucket_handlers.put_bucket,
+    "DeleteBucket": bucket_handlers.delete_bucket,
+    "GetBucketInfo": bucket_handlers.get_bucket_info,
+    "GetBucketLocation": bucket_handlers.get_bucket_location,
+    "GetBucketAcl": bucket_handlers.get_bucket_acl,
+    "PutBucketAcl": bucket_handlers.put_bucket_acl,
+    "CreateCnameToken": cname_handlers.create_cname_token,
+    "GetCnameToken": cname_handlers.get_cname_token,
+    "PutCname": cname_handlers.put_cname,
+    "ListCname": cname_handlers.list_cname,
+    "DeleteCname": cname_handlers.delete_cname,
+}
+
+# Query parameters whose values must not reach a log line.
+_SECRET_PARAMS = frozenset({"Signature", "x-oss-signature", "security-token",
+                            "x-oss-security-token"})
+
+
+@dataclass
+class Call:
+    """One request as the handlers see it: already authenticated and authorized."""
+
+    app: Services
+    request: web.BaseRequest
+    target: router.Target
+    query: dict[str, str]
+    operation: router.Operation
+    principal: Principal | None
+    bucket: Bucket | None
+    body: bytes = b""
+    request_id: str = ""
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+    def require_bucket(self) -> Bucket:
+        if self.bucket is None:
+            raise OssError.from_code("NoSuchBucket", BucketName=self.target.bucket)
+        return self.bucket
+
+    def require_principal(self) -> Principal:
+        if self.principal is None:
+            raise OssError.from_code("AccessDenied", "Anonymous access is not allowed here.")
+        return self.principal
+
+
+def new_request_id() -> str:
+    return f"{int(time.time()) & 0xFFFFFFFF:08X}{os.urandom(8).hex().upper()}"
+
+
+def parse_query(raw: str) -> list[tuple[str, str]]:
+    """Decode ``a=b&c&d=`` into pairs; ``+`` stays ``+`` (OSS clients escape spaces as %20)."""
+    pairs = []
+    for part in raw.split("&"):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        pairs.append((unquote(name), unquote(value)))
+    return pairs
+
+
+class _DateCache:
+    """The ``Date`` header text, recomputed at most once a second."""
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._text = ""
+
+    def now(self) -> str:
+        second = int(time.time())
+        if second != self._second:
+            self._second = second
+            self._text = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(second))
+        return self._text
+
+
+class Pipeline:
+    """The aiohttp low-level handler; ``services`` holds the domain objects."""
+
+    def __init__(self, services: Services,
+                 gateway: Callable[[Call], Awaitable[web.StreamResponse]] | None = None,
+                 object_handlers: dict[str, Handler] | None = None) -> None:
+        self.services = services
+        self.gateway = gateway
+        self.handlers = dict(HANDLERS)
+        self.handlers.update(object_handlers or {})
+        self._dates = _DateCache()
+
+    async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
+        started = time.perf_counter()
+        request_id = new_request_id()
+        host = request.headers.get("Host", "")
+        try:
+            response = await self._dispatch(request, request_id)
+        except OssError as error:
+            response = error_response(error, request_id=request_id,
+                                      host_id=host.rsplit(":", 1)[0],
+                                      head=request.method == "HEAD")
+        except Exception:
+            log.exception("request %s failed", request_id)
+            response = error_response(OssError.from_code("InternalError"),
+                                      request_id=request_id, host_id=host.rsplit(":", 1)[0],
+                                      head=request.method == "HEAD")
+        headers = response.headers
+        headers["x-oss-request-id"] = request_id
+        headers["Date"] = self._dates.now()
+        headers["Server"] = "AliyunOSS"
+        headers["x-oss-server-time"] = str(int((time.perf_counter() - started) * 1000))
+        if log.isEnabledFor(logging.INFO):
+            log.info("%s %s %s %s %d", request_id, request.method, host,
+                     _loggable_path(request.raw_path), response.status)
+        return response
+
+    async def _dispatch(self, request: web.BaseRequest, request_id: str) -> web.StreamResponse:
+        services = self.services
+        path, _, raw_query = request.raw_path.partition("?")
+        target = services.addressing.resolve(request.headers.get("Host", ""), path)
+        pairs = parse_query(raw_query)
+        query = dict(pairs)
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        signing_request = signing.SigningRequest(request.method, target.bucket, target.key,
+                                                 pairs, headers)
+        if target.custom_domain:
+            if self.gateway is None:
+                raise OssError.from_code("NoSuchCnameInRecord", Cname=target.custom_domain)
+            call = Call(services, request, target, query, router.GET_OBJECT, None, None,
+                        request_id=request_id)
+            call.extra_headers["signing"] = "gateway"
+            return await self.gateway(call)
+        operation = router.route(request.method, target, query)
+        principal = services.verifier.authenticate(signing_request)
+        bucket = await services.buckets.find(target.bucket) if target.bucket else None
+        authorize(principal, operation, region=services.settings.region,
+                  bucket_name=target.bucket, bucket=bucket, key=target.key)
+        if bucket is None and operation.level != "service" and operation is not router.PUT_BUCKET:
+            raise OssError.from_code("NoSuchBucket", BucketName=target.bucket)
+        call = Call(services, request, target, query, operation, principal, bucket,
+                    request_id=request_id)
+        if operation.level != "object":
+            call.body = await _read_small_body(request, headers,
+                                               services.settings.max_xml_body)
+        return await self.handlers[operation.name](call)
+
+
+def _loggable_path(raw_path: str) -> str:
+    path, sep, query = raw_path.partition("?")
+    if not sep:
+        return path
+    pairs = []
+    for part in query.split("&"):
+        name = unquote(part.partition("=")[0])
+        pairs.append(f"{name}=***" if name in _SECRET_PARAMS else part)
+    return path + "?" + "&".join(pairs)
+
+
+async def _read_small_body(request: web.BaseRequest, headers: dict[str, str],
+                           limit: int) -> bytes:
+    """Read a whole (XML) body, refusing oversize ones; check Content-MD5 and a hex SHA-256."""
+    length = request.content_length
+    if length is not None and length > limit:
+        raise OssError.from_code("EntityTooLarge",
+                                 f"The request body exceeds {limit} bytes.")
+    body = await request.content.read(limit + 1)
+    if len(body) > limit:
+        raise OssError.from_code("EntityTooLarge", f"The request body exceeds {limit} bytes.")
+    check_digests(body, headers)
+    return body
+
+
+def check_digests(body: bytes, headers: dict[str, str]) -> None:
+    """Content-MD5 when present (reference §2.3); a hex x-oss-content-sha256 (§13 step 5)."""
+    md5 = headers.get("content-md5")
+    if md5 is not None:
+        try:
+            digest = base64.b64decode(md5, validate=True)
+        except (binascii.Error, ValueError):
+            digest = b""
+        if len(digest) != 16:
+            raise OssError.from_code("InvalidDigest", ec="0017-00000502")
+        if digest != hashlib.md5(body).digest():
+            raise OssError.from_code("InvalidDigest",
+                                     "The Content-MD5 you specified did not match what we "
+                                     "received.", ec="0017-00000503")
+    sha = headers.get("x-oss-content-sha256")
+    if sha and sha != signing.UNSIGNED_PAYLOAD:
+        if hashlib.sha256(body).hexdigest() != sha.lower():
+            raise OssError.from_code("InvalidDigest",
+                                     "The x-oss-content-sha256 you specified did not match "
+                                     "what we received.")
+
+
+

@@ -1,0 +1,167 @@
+"""(method, bucket, key, query) -> Operation. Pure and table-driven.
+
+Addressing (which bucket and key a request names) is decided first by ``Addressing.resolve``
+from the Host header and path (reference §2.1); then ``route`` picks the operation from the method
+and the sub-resources present (reference §2.2). Unknown combinations are OSS errors, never 500s.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Mapping
+from urllib.parse import unquote
+
+from ossutil.wire.errors import OssError
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a request addresses. ``custom_domain`` is set when Host is not ours (gateway)."""
+
+    bucket: str
+    key: str
+    custom_domain: str = ""
+
+
+class Addressing:
+    """Virtual-hosted ``<bucket>.<endpoint-domain>``, path style on our own hosts."""
+
+    def __init__(self, endpoint_domain: str, own_hosts: tuple[str, ...] = ()) -> None:
+        self.endpoint_domain = endpoint_domain.lower().rstrip(".")
+        self._suffix = "." + self.endpoint_domain
+        self._own = {h.lower() for h in own_hosts} | {self.endpoint_domain, "localhost"}
+
+    def is_own_host(self, host: str) -> bool:
+        if host in self._own:
+            return True
+        try:
+            ipaddress.ip_address(host.strip("[]"))
+        except ValueError:
+            return False
+        return True
+
+    def resolve(self, host_header: str, raw_path: str) -> Target:
+        host = _strip_port(host_header).lower().rstrip(".")
+        path = unquote(raw_path)
+        if host.endswith(self._suffix):
+            bucket = host[: -len(self._suffix)]
+            return Target(bucket, path[1:] if path.startswith("/") else path)
+        if not host or self.is_own_host(host):
+            stripped = path[1:] if path.startswith("/") else path
+            bucket, _, key = stripped.partition("/")
+            return Target(bucket, key)
+        return Target("", path[1:] if path.startswith("/") else path, custom_domain=host)
+
+
+def _strip_port(host: str) -> str:
+    if host.startswith("["):
+        end = host.find("]")
+        return host[: end + 1] if end >= 0 else host
+    if host.count(":") == 1:
+        return host.split(":", 1)[0]
+    return host
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    action: str  # RAM action checked before the handler runs
+    level: str  # "service", "bucket" or "object": which resource the action is on
+    body: bool = False  # reads an XML body
+
+
+def _op(name: str, level: str, body: bool = False) -> Operation:
+    return Operation(name, "oss:" + name, level, body)
+
+
+LIST_BUCKETS = _op("ListBuckets", "service")
+PUT_BUCKET = _op("PutBucket", "bucket", body=True)
+DELETE_BUCKET = _op("DeleteBucket", "bucket")
+GET_BUCKET_INFO = _op("GetBucketInfo", "bucket")
+GET_BUCKET_LOCATION = _op("GetBucketLocation", "bucket")
+GET_BUCKET_ACL = _op("GetBucketAcl", "bucket")
+PUT_BUCKET_ACL = _op("PutBucketAcl", "bucket")
+LIST_OBJECTS = _op("ListObjects", "bucket")
+LIST_OBJECTS_V2 = Operation("ListObjectsV2", "oss:ListObjects", "bucket")
+CREATE_CNAME_TOKEN = _op("CreateCnameToken", "bucket", body=True)
+GET_CNAME_TOKEN = _op("GetCnameToken", "bucket")
+PUT_CNAME = _op("PutCname", "bucket", body=True)
+LIST_CNAME = _op("ListCname", "bucket")
+DELETE_CNAME = _op("DeleteCname", "bucket", body=True)
+PUT_OBJECT = _op("PutObject", "object")
+GET_OBJECT = _op("GetObject", "object")
+HEAD_OBJECT = Operation("HeadObject", "oss:GetObject", "object")
+DELETE_OBJECT = _op("DeleteObject", "object")
+
+_CNAME_POST = {"token": CREATE_CNAME_TOKEN, "add": PUT_CNAME, "delete": DELETE_CNAME}
+# Sub-resources that select a bucket operation; anything else in the query is a plain parameter.
+_BUCKET_SUBRESOURCES = frozenset({"cname", "comp", "acl", "bucketInfo", "location"})
+
+
+def _unsupported(method: str, what: str) -> OssError:
+    return OssError.from_code("MethodNotAllowed",
+                              f"The operation {method} {what} is not supported.")
+
+
+def route(method: str, target: Target, query: Mapping[str, str]) -> Operation:
+    """Pick the operation; ``query`` maps each parameter name to its (decoded) value."""
+    if not target.bucket:
+        if method in ("GET", "HEAD"):
+            return LIST_BUCKETS
+        raise _unsupported(method, "/")
+    if target.key:
+        return _object_operation(method)
+    present = _BUCKET_SUBRESOURCES & query.keys()
+    if "cname" in present or "comp" in present:
+        return _cname_operation(method, query, present)
+    if len(present) > 1:
+        raise OssError.from_code("InvalidArgument", "Only one sub-resource may be given: "
+                                 + ", ".join(sorted(present)) + ".")
+    sub = next(iter(present), "")
+    table: dict[tuple[str, str], Operation] = {
+        ("PUT", ""): PUT_BUCKET, ("DELETE", ""): DELETE_BUCKET,
+        ("GET", ""): LIST_OBJECTS_V2 if query.get("list-type") == "2" else LIST_OBJECTS,
+        ("GET", "bucketInfo"): GET_BUCKET_INFO, ("GET", "location"): GET_BUCKET_LOCATION,
+        ("GET", "acl"): GET_BUCKET_ACL, ("PUT", "acl"): PUT_BUCKET_ACL,
+    }
+    operation = table.get((method, sub))
+    if operation is None:
+        raise _unsupported(method, f"?{sub}" if sub else "on a bucket")
+    return operation
+
+
+def _cname_operation(method: str, query: Mapping[str, str], present: set[str]) -> Operation:
+    extra = present - {"cname", "comp"}
+    if extra:
+        raise OssError.from_code("InvalidArgument", "Unexpected sub-resource with cname: "
+                                 + ", ".join(sorted(extra)) + ".")
+    if "cname" not in query:
+        raise OssError.from_code("InvalidArgument", "The cname sub-resource is required.")
+    comp = query.get("comp")
+    if method == "GET":
+        if comp is None:
+            return LIST_CNAME
+        if comp == "token":
+            return GET_CNAME_TOKEN
+        raise OssError.from_code("InvalidArgument", f"Unsupported comp value {comp!r} for GET.")
+    if method == "POST":
+        if comp is None:
+            raise OssError.from_code("InvalidArgument", "The comp parameter is required.")
+        operation = _CNAME_POST.get(comp)
+        if operation is None:
+            raise OssError.from_code("InvalidArgument",
+                                     f"Unsupported comp value {comp!r} for POST.")
+        if query.get("cname"):
+            raise OssError.from_code("InvalidArgument",
+                                     "The cname sub-resource takes no value here.")
+        return operation
+    raise _unsupported(method, "?cname")
+
+
+def _object_operation(method: str) -> Operation:
+    operation = {"PUT": PUT_OBJECT, "GET": GET_OBJECT, "HEAD": HEAD_OBJECT,
+                 "DELETE": DELETE_OBJECT}.get(method)
+    if operation is None:
+        raise _unsupported(method, "on an object")
+    return operation

@@ -1,0 +1,168 @@
+"""``ossutil-server``: ``serve`` and the ``user`` administration commands.
+
+    ossutil-server serve [--data-dir DIR] [--host H] [--port P] [--region R]
+                         [--endpoint-domain D] [--dns-server IP[:PORT]]... [--dns-zone-file F]
+                         [--no-dns-verify] [--https-port N] [--tls-cert F --tls-key F]
+    ossutil-server user create NAME [--policy-file F] --data-dir DIR
+    ossutil-server user policy NAME --policy-file F --data-dir DIR
+    ossutil-server user list --data-dir DIR
+    ossutil-server user delete NAME --data-dir DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Sequence
+
+from ossutil.server.settings import Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ossutil-server",
+                                     description="An OSS-compatible bucket custom-domain server.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the server until SIGTERM/SIGINT")
+    serve.add_argument("--data-dir", type=Path, default=Path("./ossutil-data"))
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=9000, help="0 picks a free port")
+    serve.add_argument("--region", default="cn-hangzhou")
+    serve.add_argument("--endpoint-domain", default="",
+                       help="virtual-hosted base domain (default oss-<region>.localhost)")
+    serve.add_argument("--dns-server", action="append", default=[], metavar="IP[:PORT]",
+                       help="nameserver for ownership checks (repeatable)")
+    serve.add_argument("--dns-zone-file", type=Path,
+                       help="answer TXT look-ups from this RFC 1035 zone file (offline mode)")
+    serve.add_argument("--no-dns-verify", action="store_true",
+                       help="bind without DNS proof (test-double mode)")
+    serve.add_argument("--https-port", type=int, help="also serve TLS on this port (SNI)")
+    serve.add_argument("--tls-cert", type=Path, help="default TLS certificate (PEM)")
+    serve.add_argument("--tls-key", type=Path, help="default TLS private key (PEM)")
+    serve.add_argument("--store", choices=("sqlite", "postgres"), default="sqlite")
+    serve.add_argument("--database-url", default=os.environ.get("OSS_SERVER_DATABASE_URL", ""))
+    serve.add_argument("--log-level", default="warning",
+                       choices=("debug", "info", "warning", "error"))
+
+    user = sub.add_parser("user", help="manage RAM users")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    for name, help_text in (("create", "create a RAM user and its AccessKey"),
+                            ("policy", "replace a user's RAM policy"),
+                            ("list", "list RAM users"),
+                            ("delete", "delete a RAM user and its keys")):
+        cmd = user_sub.add_parser(name, help=help_text)
+        if name != "list":
+            cmd.add_argument("name")
+        cmd.add_argument("--data-dir", type=Path, default=Path("./ossutil-data"))
+        if name in ("create", "policy"):
+            cmd.add_argument("--policy-file", type=Path, required=name == "policy")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from ossutil.server.dns.lookup import parse_nameserver
+
+    dns_servers = []
+    for text in args.dns_server:
+        try:
+            dns_servers.append(parse_nameserver(text))
+        except ValueError as exc:
+            raise SystemExit(f"ossutil-server: --dns-server: {exc}") from None
+    return Settings(
+        data_dir=args.data_dir, host=args.host, port=args.port, region=args.region,
+        endpoint_domain=args.endpoint_domain, dns_servers=dns_servers,
+        dns_zone_file=args.dns_zone_file, dns_verify=not args.no_dns_verify,
+        https_port=args.https_port, tls_cert=args.tls_cert, tls_key=args.tls_key,
+        store=args.store, database_url=args.database_url)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        from ossutil.server.runtime import run
+
+        return asyncio.run(run(_settings(args), _install_signals))
+    return _user_command(args)
+
+
+def _install_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+
+def _read_policy(path: Path | None) -> str | None:
+    from ossutil.server.auth.policy import PolicyError, parse_policy
+
+    if path is None:
+        return None
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise SystemExit(f"ossutil-server: cannot read policy file: {exc}") from None
+    try:
+        parse_policy(text)
+    except PolicyError as exc:
+        raise SystemExit(f"ossutil-server: invalid policy in {path}: {exc}") from None
+    return text
+
+
+def _user_command(args: argparse.Namespace) -> int:
+    from ossutil.server.composition import (
+        new_access_key_id,
+        new_access_key_secret,
+        open_box,
+        open_store,
+    )
+    from ossutil.server.models import AccessKey, User
+    from ossutil.server.storage.base import NoSuchUser, UserExists
+
+    settings = Settings(data_dir=args.data_dir)
+    store = open_store(settings, open_box(settings))
+    try:
+        account = store.root_account()
+        if account is None:
+            raise SystemExit("ossutil-server: the data dir has no account yet; start "
+                             "`ossutil-server serve` on it once first")
+        command = args.user_command
+        if command == "create":
+            policy = _read_policy(args.policy_file)
+            key = AccessKey(new_access_key_id(), new_access_key_secret(), account.owner_id,
+                            args.name)
+            try:
+                store.create_user(User(args.name, account.owner_id, policy,
+                                       datetime.now(timezone.utc)), key)
+            except UserExists:
+                raise SystemExit(f"ossutil-server: user {args.name} already exists") from None
+            print(json.dumps({"user": args.name, "access_key_id": key.access_key_id,
+                              "access_key_secret": key.secret}))
+        elif command == "policy":
+            try:
+                store.set_user_policy(args.name, _read_policy(args.policy_file))
+            except NoSuchUser:
+                raise SystemExit(f"ossutil-server: no such user: {args.name}") from None
+        elif command == "delete":
+            try:
+                store.delete_user(args.name)
+            except NoSuchUser:
+                raise SystemExit(f"ossutil-server: no such user: {args.name}") from None
+        else:
+            for user in store.list_users():
+                print(json.dumps({"user": user.name, "has_policy": user.policy is not None,
+                                  "created_at": user.created_at.isoformat()}))
+    finally:
+        store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Plain records the server's domain and stores exchange. No HTTP, no SQL, no XML.
+
+Times are timezone-aware UTC datetimes; secrets are kept out of ``repr``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Account:
+    """A tenant: owns buckets; its numeric id is the ``Owner`` OSS shows."""
+
+    owner_id: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class User:
+    """A RAM user of an account; ``policy`` is the policy document text (None = no rights)."""
+
+    name: str
+    owner_id: str
+    policy: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class AccessKey:
+    """An AccessKey pair. ``user`` None means the account's root key."""
+
+    access_key_id: str
+    secret: str = field(repr=False)
+    owner_id: str
+    user: str | None
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Bucket:
+    name: str
+    owner_id: str
+    region: str
+    acl: str
+    storage_class: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CnameTokenRecord:
+    bucket: str
+    domain: str
+    token: str
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """A stored certificate; ``key_sealed`` is the private key encrypted by the SecretBox."""
+
+    cert_id: str
+    owner_id: str
+    type: str  # "Upload" (inline PEM) or "CAS" (referenced by id)
+    chain_pem: str
+    key_sealed: bytes = field(repr=False)
+    fingerprint: str
+    not_before: datetime
+    not_after: datetime
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A domain bound to a bucket, with the certificate attached to it, if any."""
+
+    domain: str
+    bucket: str
+    status: str
+    created_at: datetime
+    last_modified: datetime
+    cert_id: str | None = None
+    cert_attached_at: datetime | None = None
+    certificate: Certificate | None = None
+
+
+@dataclass(frozen=True)
+class BindingChange:
+    """One atomic PutCname write: the binding row and, when uploaded, a new certificate."""
+
+    domain: str
+    bucket: str
+    now: datetime
+    is_new: bool
+    cert_action: str  # "keep", "attach", "detach"
+    cert_id: str | None = None
+    new_certificate: Certificate | None = None
+
+
+@dataclass(frozen=True)
+class ObjectMeta:
+    bucket: str
+    key: str
+    size: int
+    etag: str
+    content_type: str
+    last_modified: datetime
+    blob: str  # file name of the content inside the data dir's blob folder
+    user_meta: tuple[tuple[str, str], ...] = ()

@@ -1,0 +1,103 @@
+"""Start the listeners, print the banner, serve until told to stop, shut down cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+from typing import Callable
+
+from aiohttp import web
+
+from ossutil.server.composition import (
+    ROOT_CREDENTIALS_FILE,
+    Services,
+    bootstrap_root,
+    build_services,
+    open_box,
+    open_store,
+)
+from ossutil.server.http.app import Pipeline
+from ossutil.server.settings import Settings
+
+log = logging.getLogger("ossutil.server")
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+async def start(settings: Settings) -> tuple[Services, web.ServerRunner, list[str]]:
+    """Open the data dir, build the services, start listening. Returns the URLs served."""
+    box = open_box(settings)
+    store = open_store(settings, box)
+    created = bootstrap_root(store, settings.data_dir, os.environ)
+    if created is not None:
+        key, generated = created
+        if generated:
+            _say(f"ossutil-server: created root account; AccessKeyId {key.access_key_id} "
+                 f"AccessKeySecret {key.secret} (also saved to "
+                 f"{settings.data_dir / ROOT_CREDENTIALS_FILE}, mode 0600)")
+    gateway_hooks = _gateway(settings)
+    services = build_services(settings, store, box,
+                              on_binding_change=gateway_hooks.on_change if gateway_hooks else None)
+    await services.keyring.refresh()
+    pipeline = Pipeline(services,
+                        gateway=gateway_hooks.handle if gateway_hooks else None,
+                        object_handlers=gateway_hooks.object_handlers if gateway_hooks else None)
+    if gateway_hooks is not None:
+        await gateway_hooks.start(services)
+    server = web.Server(pipeline, access_log=None, handler_cancellation=True)
+    runner = web.ServerRunner(server, shutdown_timeout=5.0)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)
+    await site.start()
+    urls = [_url("http", site)]
+    if settings.https_port is not None and gateway_hooks is not None:
+        tls_site = web.TCPSite(runner, settings.host, settings.https_port,
+                               ssl_context=gateway_hooks.ssl_context(), reuse_address=True)
+        await tls_site.start()
+        urls.append(_url("https", tls_site))
+    return services, runner, urls
+
+
+def _url(scheme: str, site: web.TCPSite) -> str:
+    server = site._server  # the asyncio server: the only way to learn a port-0 choice
+    assert server is not None
+    sockets = getattr(server, "sockets", None) or []
+    host, port = sockets[0].getsockname()[:2]
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}:{port}"
+
+
+def _gateway(settings: Settings):  # type: ignore[no-untyped-def]
+    """The custom-domain gateway and object handlers, when that package is present."""
+    try:
+        from ossutil.server.gateway.hooks import GatewayHooks
+    except ImportError:
+        return None
+    return GatewayHooks(settings)
+
+
+async def run(settings: Settings, install_signals: Callable[[asyncio.Event], None]) -> int:
+    stop = asyncio.Event()
+    install_signals(stop)
+    services, runner, urls = await start(settings)
+    if not settings.dns_verify:
+        print("ossutil-server: WARNING: --no-dns-verify is on: domains are bound without "
+              "DNS ownership proof (test-double mode)", file=sys.stderr, flush=True)
+    for url in urls:
+        _say(f"ossutil-server listening on {url}")
+    watcher = asyncio.create_task(services.keyring.watch(settings.auth_poll_interval))
+    try:
+        await stop.wait()
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+        await runner.cleanup()
+        services.runner.close()
+    return 0

@@ -1,0 +1,29 @@
+"""Server settings, filled from ``ossutil-server serve`` options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Settings:
+    data_dir: Path = Path("./ossutil-data")
+    host: str = "127.0.0.1"
+    port: int = 9000
+    region: str = "cn-hangzhou"
+    endpoint_domain: str = ""  # default: oss-<region>.localhost
+    dns_servers: list[tuple[str, int]] = field(default_factory=list)
+    dns_zone_file: Path | None = None
+    dns_verify: bool = True
+    https_port: int | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    store: str = "sqlite"
+    database_url: str = ""
+    max_xml_body: int = 1 << 20  # 1 MiB: a certificate chain fits easily
+    auth_poll_interval: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not self.endpoint_domain:
+            self.endpoint_domain = f"oss-{self.region}.localhost"

@@ -1,0 +1,111 @@
+"""The store protocol: everything persistent, each method one transaction.
+
+The domain (``server/cname``, ``server/buckets``) talks to a ``Store`` and never sees SQL. Store
+methods are synchronous and may block on disk; the server calls them through ``StoreRunner``,
+which runs them on the store's own worker thread so the event loop never waits on the database.
+
+Secrets in records are plain text in memory; a store seals them (``SecretBox``) at rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Callable, Protocol, TypeVar
+
+from ossutil.server.models import (
+    AccessKey,
+    Account,
+    Binding,
+    BindingChange,
+    Bucket,
+    Certificate,
+    CnameTokenRecord,
+    ObjectMeta,
+    User,
+)
+
+T = TypeVar("T")
+
+
+class StoreError(Exception):
+    """Base of the store's own failures (not OSS errors: the domain maps them)."""
+
+
+class DomainTaken(StoreError):
+    """The domain is already bound (the unique constraint fired); ``bucket`` holds it."""
+
+    def __init__(self, domain: str, bucket: str) -> None:
+        super().__init__(f"{domain} is bound to {bucket}")
+        self.domain = domain
+        self.bucket = bucket
+
+
+class UserExists(StoreError):
+    pass
+
+
+class NoSuchUser(StoreError):
+    pass
+
+
+class Store(Protocol):
+    """Persistent state. Implementations: ``SqliteStore`` (embedded default)."""
+
+    def close(self) -> None: ...
+
+    # accounts, users and keys
+    def bootstrap_root(self, account: Account, key: AccessKey) -> bool: ...
+    def root_account(self) -> Account | None: ...
+    def create_user(self, user: User, key: AccessKey) -> None: ...
+    def set_user_policy(self, name: str, policy: str | None) -> None: ...
+    def delete_user(self, name: str) -> None: ...
+    def list_users(self) -> list[User]: ...
+    def auth_version(self) -> int: ...
+    def load_auth(self) -> tuple[int, list[AccessKey], dict[str, str | None]]: ...
+
+    # buckets
+    def create_bucket(self, bucket: Bucket) -> Bucket: ...
+    def get_bucket(self, name: str) -> Bucket | None: ...
+    def list_buckets(self, owner_id: str) -> list[Bucket]: ...
+    def set_bucket_acl(self, name: str, acl: str) -> None: ...
+    def delete_bucket(self, name: str) -> str | None: ...
+
+    # CNAME tokens
+    def issue_token(self, candidate: CnameTokenRecord, now: datetime,
+                    limit: int) -> CnameTokenRecord | None: ...
+    def get_token(self, bucket: str, domain: str) -> CnameTokenRecord | None: ...
+
+    # bindings and certificates
+    def get_binding(self, domain: str) -> Binding | None: ...
+    def list_bindings(self, bucket: str) -> list[Binding]: ...
+    def all_bindings(self) -> list[Binding]: ...
+    def count_bindings(self, bucket: str) -> int: ...
+    def apply_binding(self, change: BindingChange) -> Binding: ...
+    def delete_binding(self, bucket: str, domain: str) -> bool: ...
+    def get_certificate(self, cert_id: str) -> Certificate | None: ...
+    def changes_since(self, version: int) -> tuple[int, list[str]]: ...
+
+    # objects
+    def put_object(self, meta: ObjectMeta) -> str | None: ...
+    def get_object(self, bucket: str, key: str) -> ObjectMeta | None: ...
+    def delete_object(self, bucket: str, key: str) -> str | None: ...
+    def list_objects(self, bucket: str, prefix: str, after: str,
+                     limit: int) -> list[ObjectMeta]: ...
+
+
+class StoreRunner:
+    """Runs store calls on one dedicated worker thread, awaitable from the event loop."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+
+    async def __call__(self, fn: Callable[..., T], *args: object) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, fn, *args)
+
+    def close(self) -> None:
+        self._executor.submit(self.store.close).result()
+        self._executor.shutdown(wait=True)

@@ -1,0 +1,407 @@
+"""The embedded store: one SQLite file in the data dir.
+
+Every public method is one transaction (``with self._tx()``): a binding and its new certificate
+are written together or not at all, and a crash mid-request leaves the previous state. The
+one-domain-one-bucket rule is the ``bindings.domain`` primary key, so two racing binds cannot both
+win. Secrets (AccessKey secrets) are sealed with the data dir's SecretBox before they are stored;
+private keys arrive already sealed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+from ossutil.server.models import (
+    AccessKey,
+    Account,
+    Binding,
+    BindingChange,
+    Bucket,
+    Certificate,
+    CnameTokenRecord,
+    ObjectMeta,
+    User,
+)
+from ossutil.server.storage.base import DomainTaken, NoSuchUser, UserExists
+
+if TYPE_CHECKING:
+    from ossutil.server.certs.keystore import SecretBox
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS accounts (
+    owner_id TEXT PRIMARY KEY, is_root INTEGER NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY, owner_id TEXT NOT NULL REFERENCES accounts(owner_id),
+    policy TEXT, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS access_keys (
+    access_key_id TEXT PRIMARY KEY, secret_sealed BLOB NOT NULL,
+    owner_id TEXT NOT NULL REFERENCES accounts(owner_id),
+    user_name TEXT REFERENCES users(name) ON DELETE CASCADE, enabled INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS buckets (
+    name TEXT PRIMARY KEY, owner_id TEXT NOT NULL, region TEXT NOT NULL, acl TEXT NOT NULL,
+    storage_class TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cname_tokens (
+    bucket TEXT NOT NULL REFERENCES buckets(name) ON DELETE CASCADE, domain TEXT NOT NULL,
+    token TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL,
+    PRIMARY KEY (bucket, domain));
+CREATE TABLE IF NOT EXISTS certificates (
+    cert_id TEXT PRIMARY KEY, owner_id TEXT NOT NULL, type TEXT NOT NULL,
+    chain_pem TEXT NOT NULL, key_sealed BLOB NOT NULL, fingerprint TEXT NOT NULL,
+    not_before TEXT NOT NULL, not_after TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS bindings (
+    domain TEXT PRIMARY KEY, bucket TEXT NOT NULL REFERENCES buckets(name),
+    seq INTEGER NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL,
+    last_modified TEXT NOT NULL, cert_id TEXT REFERENCES certificates(cert_id),
+    cert_attached_at TEXT);
+CREATE INDEX IF NOT EXISTS bindings_by_bucket ON bindings (bucket, seq);
+CREATE TABLE IF NOT EXISTS binding_changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, domain TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS objects (
+    bucket TEXT NOT NULL REFERENCES buckets(name), key TEXT NOT NULL, size INTEGER NOT NULL,
+    etag TEXT NOT NULL, content_type TEXT NOT NULL, last_modified TEXT NOT NULL,
+    blob TEXT NOT NULL, user_meta TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (bucket, key));
+INSERT OR IGNORE INTO meta (key, value) VALUES ('auth_version', '0');
+INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
+"""
+
+
+def _ts(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def _dt(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _req_dt(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+class SqliteStore:
+    """``Store`` on SQLite (WAL). Safe to use from one thread at a time."""
+
+    def __init__(self, path: Path, box: SecretBox) -> None:
+        self._box = box
+        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False,
+                                   timeout=10.0)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _one(self, sql: str, *args: Any) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self._db.execute(sql, args).fetchone()
+        return row
+
+    # --- accounts, users, keys ------------------------------------------------------------
+
+    def _bump_auth(self, db: sqlite3.Connection) -> None:
+        db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='auth_version'")
+
+    def _insert_key(self, db: sqlite3.Connection, key: AccessKey) -> None:
+        sealed = self._box.encrypt(key.secret.encode(), context=key.access_key_id.encode())
+        db.execute("INSERT INTO access_keys VALUES (?, ?, ?, ?, ?)",
+                   (key.access_key_id, sealed, key.owner_id, key.user, int(key.enabled)))
+
+    def bootstrap_root(self, account: Account, key: AccessKey) -> bool:
+        """Create the root account and its key unless an account exists; True if created."""
+        with self._tx() as db:
+            if db.execute("SELECT 1 FROM accounts WHERE is_root = 1").fetchone():
+                return False
+            db.execute("INSERT INTO accounts VALUES (?, 1, ?)",
+                       (account.owner_id, _ts(account.created_at)))
+            self._insert_key(db, key)
+            self._bump_auth(db)
+            return True
+
+    def root_account(self) -> Account | None:
+        row = self._one("SELECT * FROM accounts WHERE is_root = 1")
+        return Account(row["owner_id"], _req_dt(row["created_at"])) if row else None
+
+    def create_user(self, user: User, key: AccessKey) -> None:
+        with self._tx() as db:
+            if db.execute("SELECT 1 FROM users WHERE name = ?", (user.name,)).fetchone():
+                raise UserExists(user.name)
+            db.execute("INSERT INTO users VALUES (?, ?, ?, ?)",
+                       (user.name, user.owner_id, user.policy, _ts(user.created_at)))
+            self._insert_key(db, key)
+            self._bump_auth(db)
+
+    def set_user_policy(self, name: str, policy: str | None) -> None:
+        with self._tx() as db:
+            if db.execute("UPDATE users SET policy = ? WHERE name = ?",
+                          (policy, name)).rowcount == 0:
+                raise NoSuchUser(name)
+            self._bump_auth(db)
+
+    def delete_user(self, name: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM access_keys WHERE user_name = ?", (name,))
+            if db.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount == 0:
+                raise NoSuchUser(name)
+            self._bump_auth(db)
+
+    def list_users(self) -> list[User]:
+        rows = self._db.execute("SELECT * FROM users ORDER BY name").fetchall()
+        return [User(r["name"], r["owner_id"], r["policy"], _req_dt(r["created_at"]))
+                for r in rows]
+
+    def user_access_key_ids(self, name: str) -> list[str]:
+        rows = self._db.execute("SELECT access_key_id FROM access_keys WHERE user_name = ?",
+                                (name,)).fetchall()
+        return [r[0] for r in rows]
+
+    def auth_version(self) -> int:
+        row = self._one("SELECT value FROM meta WHERE key = 'auth_version'")
+        return int(row[0]) if row else 0
+
+    def load_auth(self) -> tuple[int, list[AccessKey], dict[str, str | None]]:
+        """Everything authentication needs, read in one transaction."""
+        with self._tx() as db:
+            version = int(db.execute(
+                "SELECT value FROM meta WHERE key = 'auth_version'").fetchone()[0])
+            keys = []
+            for r in db.execute("SELECT * FROM access_keys").fetchall():
+                secret = self._box.decrypt(r["secret_sealed"],
+                                           context=r["access_key_id"].encode()).decode()
+                keys.append(AccessKey(r["access_key_id"], secret, r["owner_id"], r["user_name"],
+                                      bool(r["enabled"])))
+            policies = {r["name"]: r["policy"]
+                        for r in db.execute("SELECT name, policy FROM users").fetchall()}
+        return version, keys, policies
+
+    # --- buckets --------------------------------------------------------------------------
+
+    @staticmethod
+    def _bucket(row: sqlite3.Row) -> Bucket:
+        return Bucket(row["name"], row["owner_id"], row["region"], row["acl"],
+                      row["storage_class"], _req_dt(row["created_at"]))
+
+    def create_bucket(self, bucket: Bucket) -> Bucket:
+        """Insert unless the name exists; return the stored bucket either way."""
+        with self._tx() as db:
+            row = db.execute("SELECT * FROM buckets WHERE name = ?", (bucket.name,)).fetchone()
+            if row:
+                return self._bucket(row)
+            db.execute("INSERT INTO buckets VALUES (?, ?, ?, ?, ?, ?)",
+                       (bucket.name, bucket.owner_id, bucket.region, bucket.acl,
+                        bucket.storage_class, _ts(bucket.created_at)))
+            return bucket
+
+    def get_bucket(self, name: str) -> Bucket | None:
+        row = self._one("SELECT * FROM buckets WHERE name = ?", name)
+        return self._bucket(row) if row else None
+
+    def list_buckets(self, owner_id: str) -> list[Bucket]:
+        rows = self._db.execute("SELECT * FROM buckets WHERE owner_id = ? ORDER BY name",
+                                (owner_id,)).fetchall()
+        return [self._bucket(r) for r in rows]
+
+    def set_bucket_acl(self, name: str, acl: str) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE buckets SET acl = ? WHERE name = ?", (acl, name))
+
+    def delete_bucket(self, name: str) -> str | None:
+        """Delete an empty bucket; returns "objects" or "bindings" when it is not empty."""
+        with self._tx() as db:
+            if db.execute("SELECT 1 FROM objects WHERE bucket = ? LIMIT 1", (name,)).fetchone():
+                return "objects"
+            if db.execute("SELECT 1 FROM bindings WHERE bucket = ? LIMIT 1", (name,)).fetchone():
+                return "bindings"
+            db.execute("DELETE FROM cname_tokens WHERE bucket = ?", (name,))
+            db.execute("DELETE FROM buckets WHERE name = ?", (name,))
+            return None
+
+    # --- tokens ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _token(row: sqlite3.Row) -> CnameTokenRecord:
+        return CnameTokenRecord(row["bucket"], row["domain"], row["token"],
+                                _req_dt(row["created_at"]), _req_dt(row["expires_at"]))
+
+    def issue_token(self, candidate: CnameTokenRecord, now: datetime,
+                    limit: int) -> CnameTokenRecord | None:
+        """Return the valid token for (bucket, domain), else store ``candidate``.
+
+        None when the bucket already holds ``limit`` valid tokens.
+        """
+        with self._tx() as db:
+            row = db.execute("SELECT * FROM cname_tokens WHERE bucket = ? AND domain = ?",
+                             (candidate.bucket, candidate.domain)).fetchone()
+            if row and _req_dt(row["expires_at"]) > now:
+                return self._token(row)
+            db.execute("DELETE FROM cname_tokens WHERE bucket = ? AND expires_at <= ?",
+                       (candidate.bucket, _ts(now)))
+            count = db.execute("SELECT COUNT(*) FROM cname_tokens WHERE bucket = ?",
+                               (candidate.bucket,)).fetchone()[0]
+            if count >= limit:
+                return None
+            db.execute("INSERT OR REPLACE INTO cname_tokens VALUES (?, ?, ?, ?, ?)",
+                       (candidate.bucket, candidate.domain, candidate.token,
+                        _ts(candidate.created_at), _ts(candidate.expires_at)))
+            return candidate
+
+    def get_token(self, bucket: str, domain: str) -> CnameTokenRecord | None:
+        row = self._one("SELECT * FROM cname_tokens WHERE bucket = ? AND domain = ?",
+                        bucket, domain)
+        return self._token(row) if row else None
+
+    # --- certificates and bindings --------------------------------------------------------
+
+    @staticmethod
+    def _certificate(row: sqlite3.Row, prefix: str = "") -> Certificate:
+        return Certificate(
+            row[prefix + "cert_id"], row[prefix + "owner_id"], row[prefix + "type"],
+            row[prefix + "chain_pem"], bytes(row[prefix + "key_sealed"]),
+            row[prefix + "fingerprint"], _req_dt(row[prefix + "not_before"]),
+            _req_dt(row[prefix + "not_after"]), _req_dt(row[prefix + "created_at"]))
+
+    _BINDING_SELECT = """
+        SELECT b.*, c.cert_id AS c_cert_id, c.owner_id AS c_owner_id, c.type AS c_type,
+               c.chain_pem AS c_chain_pem, c.key_sealed AS c_key_sealed,
+               c.fingerprint AS c_fingerprint, c.not_before AS c_not_before,
+               c.not_after AS c_not_after, c.created_at AS c_created_at
+        FROM bindings b LEFT JOIN certificates c ON c.cert_id = b.cert_id
+    """
+
+    def _binding(self, row: sqlite3.Row) -> Binding:
+        certificate = self._certificate(row, "c_") if row["c_cert_id"] else None
+        return Binding(row["domain"], row["bucket"], row["status"], _req_dt(row["created_at"]),
+                       _req_dt(row["last_modified"]), row["cert_id"],
+                       _dt(row["cert_attached_at"]), certificate)
+
+    def get_binding(self, domain: str) -> Binding | None:
+        row = self._one(self._BINDING_SELECT + " WHERE b.domain = ?", domain)
+        return self._binding(row) if row else None
+
+    def list_bindings(self, bucket: str) -> list[Binding]:
+        rows = self._db.execute(self._BINDING_SELECT + " WHERE b.bucket = ? ORDER BY b.seq",
+                                (bucket,)).fetchall()
+        return [self._binding(r) for r in rows]
+
+    def all_bindings(self) -> list[Binding]:
+        rows = self._db.execute(self._BINDING_SELECT + " ORDER BY b.seq").fetchall()
+        return [self._binding(r) for r in rows]
+
+    def count_bindings(self, bucket: str) -> int:
+        row = self._one("SELECT COUNT(*) FROM bindings WHERE bucket = ?", bucket)
+        return int(row[0]) if row else 0
+
+    def get_certificate(self, cert_id: str) -> Certificate | None:
+        row = self._one("SELECT * FROM certificates WHERE cert_id = ?", cert_id)
+        return self._certificate(row) if row else None
+
+    def apply_binding(self, change: BindingChange) -> Binding:
+        """Write a PutCname outcome atomically; DomainTaken if another bucket holds the domain."""
+        now = _ts(change.now)
+        with self._tx() as db:
+            cert = change.new_certificate
+            if cert is not None:
+                db.execute(
+                    "INSERT OR IGNORE INTO certificates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (cert.cert_id, cert.owner_id, cert.type, cert.chain_pem, cert.key_sealed,
+                     cert.fingerprint, _ts(cert.not_before), _ts(cert.not_after),
+                     _ts(cert.created_at)))
+            if change.is_new:
+                seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM bindings").fetchone()[0]
+                try:
+                    db.execute("INSERT INTO bindings VALUES (?, ?, ?, 'Enabled', ?, ?, NULL, NULL)",
+                               (change.domain, change.bucket, seq, now, now))
+                except sqlite3.IntegrityError:
+                    row = db.execute("SELECT bucket FROM bindings WHERE domain = ?",
+                                     (change.domain,)).fetchone()
+                    raise DomainTaken(change.domain, row[0] if row else "") from None
+            else:
+                row = db.execute("SELECT bucket FROM bindings WHERE domain = ?",
+                                 (change.domain,)).fetchone()
+                if row is None or row[0] != change.bucket:
+                    raise DomainTaken(change.domain, row[0] if row else "")
+            if change.cert_action == "attach":
+                db.execute("UPDATE bindings SET cert_id = ?, cert_attached_at = ?, "
+                           "last_modified = ? WHERE domain = ?",
+                           (change.cert_id, now, now, change.domain))
+            elif change.cert_action == "detach":
+                db.execute("UPDATE bindings SET cert_id = NULL, cert_attached_at = NULL, "
+                           "last_modified = ? WHERE domain = ?", (now, change.domain))
+            if change.is_new or change.cert_action != "keep":
+                db.execute("INSERT INTO binding_changes (domain) VALUES (?)", (change.domain,))
+            row = db.execute(self._BINDING_SELECT + " WHERE b.domain = ?",
+                             (change.domain,)).fetchone()
+            return self._binding(row)
+
+    def delete_binding(self, bucket: str, domain: str) -> bool:
+        with self._tx() as db:
+            gone = db.execute("DELETE FROM bindings WHERE bucket = ? AND domain = ?",
+                              (bucket, domain)).rowcount > 0
+            if gone:
+                db.execute("INSERT INTO binding_changes (domain) VALUES (?)", (domain,))
+            return gone
+
+    def changes_since(self, version: int) -> tuple[int, list[str]]:
+        """Domains whose binding changed after change number ``version``, and the newest number."""
+        rows = self._db.execute("SELECT seq, domain FROM binding_changes WHERE seq > ? "
+                                "ORDER BY seq", (version,)).fetchall()
+        if not rows:
+            return version, []
+        return int(rows[-1][0]), sorted({r[1] for r in rows})
+
+    # --- objects --------------------------------------------------------------------------
+
+    @staticmethod
+    def _object(row: sqlite3.Row) -> ObjectMeta:
+        meta = tuple(tuple(line.split("=", 1)) for line in row["user_meta"].split("\n") if line)
+        return ObjectMeta(row["bucket"], row["key"], row["size"], row["etag"],
+                          row["content_type"], _req_dt(row["last_modified"]), row["blob"],
+                          meta)  # type: ignore[arg-type]
+
+    def put_object(self, meta: ObjectMeta) -> str | None:
+        """Insert or replace; returns the blob name the new version replaced (to delete)."""
+        user_meta = "\n".join(f"{k}={v}" for k, v in meta.user_meta)
+        with self._tx() as db:
+            row = db.execute("SELECT blob FROM objects WHERE bucket = ? AND key = ?",
+                             (meta.bucket, meta.key)).fetchone()
+            db.execute("INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       (meta.bucket, meta.key, meta.size, meta.etag, meta.content_type,
+                        _ts(meta.last_modified), meta.blob, user_meta))
+            return str(row[0]) if row else None
+
+    def get_object(self, bucket: str, key: str) -> ObjectMeta | None:
+        row = self._one("SELECT * FROM objects WHERE bucket = ? AND key = ?", bucket, key)
+        return self._object(row) if row else None
+
+    def delete_object(self, bucket: str, key: str) -> str | None:
+        with self._tx() as db:
+            row = db.execute("SELECT blob FROM objects WHERE bucket = ? AND key = ?",
+                             (bucket, key)).fetchone()
+            if row is None:
+                return None
+            db.execute("DELETE FROM objects WHERE bucket = ? AND key = ?", (bucket, key))
+            return str(row[0])
+
+    def list_objects(self, bucket: str, prefix: str, after: str,
+                     limit: int) -> list[ObjectMeta]:
+        """Keys > ``after`` starting with ``prefix``, in byte order, at most ``limit``."""
+        rows = self._db.execute(
+            "SELECT * FROM objects WHERE bucket = ? AND key > ? AND substr(key, 1, ?) = ? "
+            "ORDER BY key LIMIT ?", (bucket, after, len(prefix), prefix, limit)).fetchall()
+        return [self._object(r) for r in rows]

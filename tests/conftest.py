@@ -1,0 +1,55 @@
+"""Shared fixtures: a real DNS server, a real ossutil-server, a test CA. All on loopback."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.certs import CertFactory
+from tests.support.dns_server import DnsServer
+from tests.support.server import RunningServer, start_server
+
+_names = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def dns() -> Iterator[DnsServer]:
+    with DnsServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def ca() -> CertFactory:
+    return CertFactory()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, dns: DnsServer) -> Iterator[RunningServer]:
+    """One server for the session, verifying DNS against the ``dns`` fixture."""
+    running = start_server(tmp_path_factory.mktemp("server-data"),
+                           ["--dns-server", dns.nameserver])
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def fresh_server(tmp_path: Path, dns: DnsServer) -> Iterator[RunningServer]:
+    """A private server with its own data dir (restart and persistence tests)."""
+    running = start_server(tmp_path / "data", ["--dns-server", dns.nameserver])
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def bucket_name() -> str:
+    """A bucket name unique within the session."""
+    return f"bucket-{next(_names):04d}"
+
+
+@pytest.fixture
+def domain() -> str:
+    """A domain unique within the session (the DNS fixture answers for it)."""
+    return f"www{next(_names):04d}.example.com"
