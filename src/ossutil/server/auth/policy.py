@@ -42,6 +42,7 @@ is one dict look-up and two or four regex runs, whatever the number of statement
 from __future__ import annotations
 
 import enum
+import functools
 import ipaddress
 import json
 import re
@@ -164,42 +165,45 @@ class _Matcher:
 # Conditions
 
 
-_V4_MAPPED_PREFIX = 0xFFFF << 32  # ::ffff:0:0/96
+_V4_MAPPED = 0xFFFF  # ::ffff:0:0/96, shifted right by 32
 
 
-def _parse_address(value: str) -> tuple[int, int] | None:
-    """``(version, integer)`` for a textual IPv4/IPv6 address, ``None`` for anything else.
+@functools.lru_cache(maxsize=4096)
+def _parse_address(value: str) -> tuple[tuple[int, int], ...]:
+    """``((version, integer), ...)`` for a textual IPv4/IPv6 address, ``()`` for anything else.
 
-    ``inet_pton`` is a pure conversion (no I/O) and ten times faster than ``ipaddress`` on the
-    hot path; it accepts exactly the dotted-quad and RFC 4291 forms.
+    An IPv4-mapped IPv6 address (``::ffff:10.1.2.3``, from a dual-stack socket) also yields its
+    IPv4 form. ``inet_pton`` is a pure conversion (no I/O), ten times faster than ``ipaddress``
+    and as strict (dotted quad, RFC 4291); the cache holds recent client addresses.
     """
     text = value.strip()
     family, version = (socket.AF_INET6, 6) if ":" in text else (socket.AF_INET, 4)
     try:
         packed = socket.inet_pton(family, text)
     except (OSError, ValueError):  # ValueError: embedded NUL
-        return None
-    return version, int.from_bytes(packed, "big")
+        return ()
+    address = int.from_bytes(packed, "big")
+    if version == 6 and address >> 32 == _V4_MAPPED:
+        return ((6, address), (4, address & 0xFFFFFFFF))
+    return ((version, address),)
 
 
 def _ip_test(values: Sequence[str], *, negate: bool) -> Callable[[str], bool]:
     """``IpAddress`` (``negate=False``) or ``NotIpAddress`` over CIDR blocks or bare addresses."""
-    networks: list[tuple[int, int, int]] = []  # (version, network, mask)
+    blocks: list[tuple[int, int, int]] = []  # (version, network, mask)
     for value in values:
         net = ipaddress.ip_network(value.strip(), strict=False)
-        networks.append((net.version, int(net.network_address), int(net.netmask)))
-    blocks = tuple(networks)
+        blocks.append((net.version, int(net.network_address), int(net.netmask)))
 
     def test(value: str) -> bool:
-        parsed = _parse_address(value)
-        if parsed is None:  # not an address: neither IpAddress nor NotIpAddress holds
+        candidates = _parse_address(value)
+        if not candidates:  # not an address: neither IpAddress nor NotIpAddress holds
             return False
-        version, address = parsed
-        candidates = [(version, address)]
-        if version == 6 and address >> 32 == _V4_MAPPED_PREFIX >> 32:
-            candidates.append((4, address & 0xFFFFFFFF))  # ::ffff:10.1.2.3 (dual-stack socket)
-        inside = any(v == nv and a & mask == net for v, a in candidates for nv, net, mask in blocks)
-        return inside is not negate
+        for version, address in candidates:
+            for block_version, network, mask in blocks:
+                if version == block_version and address & mask == network:
+                    return not negate
+        return negate
 
     return test
 
@@ -322,7 +326,7 @@ def _union_source(patterns: Iterable[str]) -> str:
 
 
 class _Probe:
-    """The statements that need an answer each (conditional, or ``NotResource``), in order.
+    r"""The statements that need an answer each (conditional, or ``NotResource``), in order.
 
     One regex run says which of them have a matching Resource/NotResource: statement *i*
     contributes ``(?:(?=(?:patterns)\Z)())?``, whose empty group *i* is set exactly when its
@@ -347,8 +351,12 @@ class _Probe:
         matched = self.regex.match(resource)
         assert matched is not None  # every part is optional or empty
         for (positive, conditions), group in zip(self.entries, matched.groups(), strict=True):
-            if (group is not None) is positive and all(c.matches(context) for c in conditions):
-                return True
+            if (group is not None) is positive:
+                for condition in conditions:
+                    if not condition.matches(context):
+                        break
+                else:
+                    return True
         return False
 
 

@@ -30,9 +30,8 @@ class Credentials:
 
 def _skew_check(moment: datetime, now: datetime) -> None:
     if abs(now - moment) > MAX_SKEW:
-        raise OssError.from_code(
-            "RequestTimeTooSkewed",
-            details={"RequestTime": dates.rfc1123(moment), "ServerTime": dates.rfc1123(now)})
+        raise OssError.from_code("RequestTimeTooSkewed", RequestTime=dates.rfc1123(moment),
+                                 ServerTime=dates.rfc1123(now))
 
 
 def _mismatch(access_key_id: str, provided: str, string_to_sign: str, ec: str) -> OssError:

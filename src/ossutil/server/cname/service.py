@@ -169,11 +169,7 @@ class CnameService:
             raise OssError.from_code("InvalidArgument", "CertId must be shorter than 64 bytes.",
                                      ec="0018-00000206")
         if not cert.certificate and not cert.cert_id:
-            if cert.previous_cert_id or cert.force:
-                raise OssError.from_code(
-                    "InvalidArgument", "CertificateConfiguration needs CertId or Certificate "
-                    "and PrivateKey, or DeleteCertificate.")
-            return CertificatePlan("keep")
+            return CertificatePlan("keep")  # e.g. only Force/PreviousCertId: nothing to change
         if current is not None and not cert.force and cert.previous_cert_id != current:
             raise OssError.from_code(
                 "InvalidArgument",

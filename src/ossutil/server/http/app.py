@@ -129,17 +129,22 @@ class Pipeline:
         started = time.perf_counter()
         request_id = new_request_id()
         host = request.headers.get("Host", "")
+        head = request.method == "HEAD"
+        host_id = host.rsplit(":", 1)[0]
         try:
             response = await self._dispatch(request, request_id)
         except OssError as error:
-            response = error_response(error, request_id=request_id,
-                                      host_id=host.rsplit(":", 1)[0],
-                                      head=request.method == "HEAD")
+            try:
+                response = error_response(error, request_id=request_id, host_id=host_id,
+                                          head=head)
+            except Exception:
+                log.exception("request %s: rendering %s failed", request_id, error.code)
+                response = error_response(OssError.from_code("InternalError"),
+                                          request_id=request_id, host_id=host_id, head=head)
         except Exception:
             log.exception("request %s failed", request_id)
             response = error_response(OssError.from_code("InternalError"),
-                                      request_id=request_id, host_id=host.rsplit(":", 1)[0],
-                                      head=request.method == "HEAD")
+                                      request_id=request_id, host_id=host_id, head=head)
         headers = response.headers
         headers["x-oss-request-id"] = request_id
         headers["Date"] = self._dates.now()
