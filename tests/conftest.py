@@ -35,6 +35,14 @@ def server(tmp_path_factory: pytest.TempPathFactory, dns: DnsServer) -> Iterator
     running.stop()
 
 
+@pytest.fixture(scope="session")
+def unverified_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """A server in test-double mode (``--no-dns-verify``): binds need no DNS proof."""
+    running = start_server(tmp_path_factory.mktemp("unverified-data"), ["--no-dns-verify"])
+    yield running
+    running.stop()
+
+
 @pytest.fixture
 def fresh_server(tmp_path: Path, dns: DnsServer) -> Iterator[RunningServer]:
     """A private server with its own data dir (restart and persistence tests)."""
