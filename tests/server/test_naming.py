@@ -70,6 +70,8 @@ def test_bucket_name_rejects_invalid_names(name: str) -> None:
         pytest.param("bücher.example", "xn--bcher-kva.example", id="idn-label"),
         pytest.param("BÜCHER.example", "xn--bcher-kva.example", id="idn-uppercase"),
         pytest.param("例子。测试", "xn--fsqu00a.xn--0zwm56d", id="ideographic-full-stop"),
+        pytest.param("example.com。", "example.com", id="trailing-ideographic-full-stop"),
+        pytest.param("example．com", "example.com", id="fullwidth-full-stop"),
         pytest.param("ａｂｃ.com", "abc.com", id="fullwidth-to-ascii"),
         pytest.param("xn--bcher-kva.example", "xn--bcher-kva.example", id="punycode-kept"),
         pytest.param("a-b.c-d.com", "a-b.c-d.com", id="inner-hyphens"),

@@ -125,12 +125,11 @@ def normalize_domain(raw: str, *, reserved_suffixes: Sequence[str] = DEFAULT_RES
     ``x.aliyuncs.com`` yes, ``myaliyuncs.com`` no) is 403 ``CnameIsForbidden``.
     """
     given = raw.strip()
-    name = given[:-1] if given.endswith(".") else given
+    name = given if given.isascii() else given.translate(_DOTS)
+    name = name[:-1] if name.endswith(".") else name
     if not name:
         raise OssError.from_code("InvalidArgument", "The domain name is empty.")
     name = name.lower()
-    if not name.isascii():
-        name = name.translate(_DOTS)
     if "*" in name:
         raise _invalid(
             given, "contains a wildcard; standard buckets do not accept wildcard domains."

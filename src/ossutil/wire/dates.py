@@ -33,7 +33,8 @@ def rfc1123(moment: datetime) -> str:
 def iso8601_ms(moment: datetime) -> str:
     """``2025-01-02T03:04:05.000Z``."""
     m = _utc(moment)
-    return m.strftime("%Y-%m-%dT%H:%M:%S.") + f"{m.microsecond // 1000:03d}Z"
+    return (f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:"
+            f"{m.second:02d}.{m.microsecond // 1000:03d}Z")
 
 
 def openssl_text(moment: datetime) -> str:
@@ -45,7 +46,8 @@ def openssl_text(moment: datetime) -> str:
 
 def v4_timestamp(moment: datetime) -> str:
     """``20250102T030405Z``."""
-    return _utc(moment).strftime("%Y%m%dT%H%M%SZ")
+    m = _utc(moment)
+    return f"{m.year:04d}{m.month:02d}{m.day:02d}T{m.hour:02d}{m.minute:02d}{m.second:02d}Z"
 
 
 def parse_rfc1123(text: str) -> datetime:

@@ -8,6 +8,8 @@ grants to everyone.
 
 from __future__ import annotations
 
+from typing import Mapping
+
 from ossutil.server.auth.keyring import Principal
 from ossutil.server.auth.policy import Decision, resource_arn
 from ossutil.server.http.router import Operation
@@ -41,8 +43,10 @@ def _denied(message: str, *, explicit: bool, action: str, principal: Principal |
 
 
 def authorize(principal: Principal | None, operation: Operation, *, region: str,
-              bucket_name: str, bucket: Bucket | None, key: str) -> None:
-    """Raise AccessDenied unless allowed."""
+              bucket_name: str, bucket: Bucket | None, key: str,
+              context: Mapping[str, str] | None = None) -> None:
+    """Raise AccessDenied unless allowed; ``context`` feeds policy conditions
+    (``acs:SourceIp``, ``acs:SecureTransport``)."""
     action = operation.action
     if principal is None:
         if _acl_grants(bucket, action):
@@ -63,7 +67,8 @@ def authorize(principal: Principal | None, operation: Operation, *, region: str,
         arn = resource_arn(region, owner, bucket_name, key)
     else:
         arn = resource_arn(region, owner, bucket_name)
-    decision = principal.policy.evaluate(action, arn) if principal.policy else Decision.NO_MATCH
+    decision = (principal.policy.evaluate(action, arn, context) if principal.policy
+                else Decision.NO_MATCH)
     if decision is Decision.ALLOW:
         return
     if decision is Decision.NO_MATCH and _acl_grants(bucket, action):

@@ -47,6 +47,7 @@ import ipaddress
 import json
 import re
 import socket
+import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -263,6 +264,7 @@ class Condition:
             raise PolicyError(f"condition {canonical} on {self.key!r}: {exc}") from None
         object.__setattr__(self, "operator", canonical)
         object.__setattr__(self, "key", self.key.lower())
+        object.__setattr__(self, "values", tuple(self.values))
         object.__setattr__(self, "_test", test)
 
     def matches(self, context: Mapping[str, str]) -> bool:
@@ -274,7 +276,7 @@ class Condition:
 # --------------------------------------------------------------------------------------------
 # Statements and policies
 
-_EMPTY_CONTEXT: Mapping[str, str] = {}
+_EMPTY_CONTEXT: Mapping[str, str] = types.MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -292,6 +294,8 @@ class Statement:
     _resource: _Matcher = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        for name in ("actions", "not_actions", "resources", "not_resources", "conditions"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
         if bool(self.actions) == bool(self.not_actions):
             raise PolicyError("a statement needs exactly one of Action and NotAction")
         if bool(self.resources) == bool(self.not_resources):
@@ -349,7 +353,8 @@ class _Probe:
     def any_applies(self, resource: str, context: Mapping[str, str]) -> bool:
         """Whether some statement applies (resource part and all its conditions)."""
         matched = self.regex.match(resource)
-        assert matched is not None  # every part is optional or empty
+        if matched is None:  # cannot happen: every part is optional or always matches
+            return False
         for (positive, conditions), group in zip(self.entries, matched.groups(), strict=True):
             if (group is not None) is positive:
                 for condition in conditions:

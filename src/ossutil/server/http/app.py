@@ -13,6 +13,7 @@ import binascii
 import hashlib
 import logging
 import os
+import random
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Awaitable, Callable
@@ -83,8 +84,12 @@ class Call:
         return self.principal
 
 
+_ids = random.Random(os.urandom(16))
+
+
 def new_request_id() -> str:
-    return f"{int(time.time()) & 0xFFFFFFFF:08X}{os.urandom(8).hex().upper()}"
+    """24 uppercase hex: arrival second, then 64 random bits (ids need not be secret)."""
+    return f"{int(time.time()) & 0xFFFFFFFF:08X}{_ids.getrandbits(64):016X}"
 
 
 def parse_query(raw: str) -> list[tuple[str, str]]:
@@ -175,7 +180,8 @@ class Pipeline:
         principal = services.verifier.authenticate(signing_request)
         bucket = await services.buckets.find(target.bucket) if target.bucket else None
         authorize(principal, operation, region=services.settings.region,
-                  bucket_name=target.bucket, bucket=bucket, key=target.key)
+                  bucket_name=target.bucket, bucket=bucket, key=target.key,
+                  context=request_context(request))
         if bucket is None and operation.level != "service" and operation is not router.PUT_BUCKET:
             raise OssError.from_code("NoSuchBucket", BucketName=target.bucket)
         call = Call(services, request, target, query, operation, principal, bucket,
@@ -184,6 +190,12 @@ class Pipeline:
             call.body = await _read_small_body(request, headers,
                                                services.settings.max_xml_body)
         return await self.handlers[operation.name](call)
+
+
+def request_context(request: web.BaseRequest) -> dict[str, str]:
+    """Values RAM policy conditions may test."""
+    return {"acs:SourceIp": request.remote or "",
+            "acs:SecureTransport": "true" if request.secure else "false"}
 
 
 def _loggable_path(raw_path: str) -> str:
