@@ -149,3 +149,75 @@ def test_certificate_rejections_store_nothing(server: RunningServer, dns: DnsSer
         assert all(line not in info.value.message for line in key.splitlines() if len(line) > 8)
     assert [(e.domain, e.cert_id) for e in client.list_cname()[2]] == [(domain, None)]
     client.delete_cname(domain)
+
+
+@pytest.mark.parametrize("kind", ["oss2", "oss-v2"])
+def test_bucket_calls(server: RunningServer, kind: str, bucket_name: str) -> None:
+    client = make(server, kind, "v4", bucket_name)
+    client.create_bucket()
+    assert bucket_name in client.list_bucket_names()
+    if kind == "oss2":
+        import oss2
+
+        info = oss2.Bucket(oss2.Auth(server.access_key_id, server.access_key_secret),
+                           server.endpoint, bucket_name).get_bucket_info()
+        assert (info.name, info.location, info.storage_class, info.acl.grant) == (
+            bucket_name, "oss-cn-hangzhou", "Standard", "private")
+        assert re.fullmatch(r"\d{16}", info.owner.id)
+    from tests.support.raw import signed  # the SDKs refuse bad names before sending
+
+    bad = signed(server.endpoint, server.access_key_id, server.access_key_secret, "PUT",
+                 "bad_name-")
+    assert bad.status == 400 and "<Code>InvalidBucketName</Code>" in bad.text
+    client.delete_bucket()
+    assert bucket_name not in client.list_bucket_names()
+
+
+def test_txt_proof_through_cname_chain_and_multi_string(server: RunningServer, dns: DnsServer,
+                                                        bucket_name: str, domain: str) -> None:
+    client = make(server, "oss2", "v1", bucket_name)
+    client.create_bucket()
+    token = client.create_token(domain).token
+    dns.cname(f"_dnsauth.{domain}", f"proof.{domain}")
+    dns.txt(f"proof.{domain}", "unrelated", [token[:10], token[10:]])
+    assert client.put_cname(domain) == 200
+    client.delete_cname(domain)
+
+
+def test_wrong_value_and_dns_failure_are_told_apart(server: RunningServer, dns: DnsServer,
+                                                    bucket_name: str, domain: str) -> None:
+    client = make(server, "oss2", "v1", bucket_name)
+    client.create_bucket()
+    client.create_token(domain)
+    dns.txt(f"_dnsauth.{domain}", "not-the-token")
+    with pytest.raises(SdkError) as wrong:
+        client.put_cname(domain)
+    assert wrong.value.code == "NeedVerifyDomainOwnership"
+    assert (f"The TXT record at _dnsauth.{domain} does not contain the token of this bucket "
+            "(found 1 other value).") in wrong.value.message
+    dns.servfail(f"_dnsauth.{domain}")
+    with pytest.raises(SdkError) as failed:
+        client.put_cname(domain)
+    assert f"DNS lookup of TXT _dnsauth.{domain} failed: SERVFAIL" in failed.value.message
+
+
+def test_private_keys_are_encrypted_at_rest_and_never_logged(server: RunningServer,
+                                                             dns: DnsServer, ca: CertFactory,
+                                                             bucket_name: str,
+                                                             domain: str) -> None:
+    client = make(server, "oss-v2", "v4", bucket_name)
+    client.create_bucket()
+    dns.txt(f"_dnsauth.{domain}", client.create_token(domain).token)
+    chain, key = ca.leaf(domain)
+    assert client.put_cname(domain, Cert(certificate=chain, private_key=key)) == 200
+    secret_lines = [line for line in key.splitlines() if len(line) > 20]
+    assert secret_lines
+    for path in server.data_dir.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert b"PRIVATE KEY" not in data, path
+            assert not any(line.encode() in data for line in secret_lines), path
+            assert server.access_key_secret.encode() not in data, path
+    logs = "\n".join(server.output + server.errors)
+    assert "PRIVATE KEY" not in logs and server.access_key_secret not in logs
+    client.delete_cname(domain)
