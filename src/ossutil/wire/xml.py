@@ -29,8 +29,9 @@ def parse(body: bytes) -> Element:
     from defusedxml import DefusedXmlException
 
     try:
-        return safe_et.fromstring(body, forbid_dtd=True, forbid_entities=True,
-                                  forbid_external=True)
+        root: Element = safe_et.fromstring(body, forbid_dtd=True, forbid_entities=True,
+                                           forbid_external=True)
+        return root
     except (DefusedXmlException, SyntaxError, ValueError, TypeError, LookupError) as exc:
         # LookupError: an unknown or non-text codec named in the declaration (encoding="hex").
         raise OssError.from_code("MalformedXML") from exc

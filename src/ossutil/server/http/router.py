@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Mapping
+from collections.abc import Mapping, Set as AbstractSet
 from urllib.parse import unquote
 
 from ossutil.wire.errors import OssError
@@ -131,7 +131,8 @@ def route(method: str, target: Target, query: Mapping[str, str]) -> Operation:
     return operation
 
 
-def _cname_operation(method: str, query: Mapping[str, str], present: set[str]) -> Operation:
+def _cname_operation(method: str, query: Mapping[str, str],
+                     present: AbstractSet[str]) -> Operation:
     extra = present - {"cname", "comp"}
     if extra:
         raise OssError.from_code("InvalidArgument", "Unexpected sub-resource with cname: "
