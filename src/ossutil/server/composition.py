@@ -19,6 +19,7 @@ from typing import Any, Callable, Mapping
 from ossutil.server.auth.keyring import KeyRing
 from ossutil.server.auth.signature import SignatureVerifier
 from ossutil.server.buckets.service import BucketService
+from ossutil.server.cache import ReadCache
 from ossutil.server.certs.keystore import SecretBox
 from ossutil.server.cname.service import CnameService
 from ossutil.server.dns.lookup import DnspythonTxtLookup, TxtLookup
@@ -117,6 +118,7 @@ class Services:
     keyring: KeyRing
     verifier: SignatureVerifier
     addressing: Addressing
+    cache: ReadCache
     buckets: BucketService
     cnames: CnameService
     clock: Callable[[], datetime]
@@ -127,6 +129,7 @@ def build_services(settings: Settings, store: Store, box: SecretBox, *,
                    on_binding_change: Callable[[str], None] | None = None) -> Services:
     runner = StoreRunner(store)
     keyring = KeyRing(runner)
+    cache = ReadCache(runner)
     own_hosts = (settings.host,)
     reserved = tuple(DEFAULT_RESERVED) + (settings.endpoint_domain,)
     return Services(
@@ -136,8 +139,9 @@ def build_services(settings: Settings, store: Store, box: SecretBox, *,
         keyring=keyring,
         verifier=SignatureVerifier(keyring, settings.region, clock),
         addressing=Addressing(settings.endpoint_domain, own_hosts),
-        buckets=BucketService(runner, region=settings.region, clock=clock),
-        cnames=CnameService(runner, build_lookup(settings), box, clock=clock,
+        cache=cache,
+        buckets=BucketService(runner, cache, region=settings.region, clock=clock),
+        cnames=CnameService(runner, cache, build_lookup(settings), box, clock=clock,
                             region=settings.region, reserved_suffixes=reserved,
                             on_change=on_binding_change),
         clock=clock,

@@ -44,11 +44,11 @@ async def start(settings: Settings) -> tuple[Services, web.ServerRunner, list[st
     services = build_services(settings, store, box,
                               on_binding_change=gateway_hooks.on_change if gateway_hooks else None)
     await services.keyring.refresh()
-    pipeline = Pipeline(services,
-                        gateway=gateway_hooks.handle if gateway_hooks else None,
-                        object_handlers=gateway_hooks.object_handlers if gateway_hooks else None)
     if gateway_hooks is not None:
-        await gateway_hooks.start(services)
+        await gateway_hooks.start(services)  # bindings loaded, object handlers built
+    pipeline = Pipeline(services,
+                        gateway=gateway_hooks.resolve if gateway_hooks else None,
+                        object_handlers=gateway_hooks.object_handlers if gateway_hooks else None)
     server = web.Server(pipeline, access_log=None, handler_cancellation=True)
     runner = web.ServerRunner(server, shutdown_timeout=5.0)
     await runner.setup()
@@ -91,13 +91,15 @@ async def run(settings: Settings, install_signals: Callable[[asyncio.Event], Non
               "DNS ownership proof (test-double mode)", file=sys.stderr, flush=True)
     for url in urls:
         _say(f"ossutil-server listening on {url}")
-    watcher = asyncio.create_task(services.keyring.watch(settings.auth_poll_interval))
+    watchers = [asyncio.create_task(services.keyring.watch(settings.auth_poll_interval)),
+                asyncio.create_task(services.cache.watch(settings.auth_poll_interval))]
     try:
         await stop.wait()
     finally:
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
+        for watcher in watchers:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
         await runner.cleanup()
         services.runner.close()
     return 0

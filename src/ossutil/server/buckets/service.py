@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable
 
+from ossutil.server.cache import ReadCache
 from ossutil.server.models import Bucket
 from ossutil.server.naming import validate_bucket_name
 from ossutil.server.storage.base import StoreRunner
@@ -22,21 +23,22 @@ def check_acl(acl: str) -> str:
 
 
 class BucketService:
-    def __init__(self, runner: StoreRunner, *, region: str,
+    def __init__(self, runner: StoreRunner, cache: ReadCache, *, region: str,
                  clock: Callable[[], datetime]) -> None:
         self._run = runner
+        self._cache = cache
         self._store = runner.store
         self._region = region
         self._clock = clock
 
     async def get(self, name: str) -> Bucket:
-        bucket = await self._run(self._store.get_bucket, name)
+        bucket = await self._cache.bucket(name)
         if bucket is None:
             raise OssError.from_code("NoSuchBucket", BucketName=name)
         return bucket
 
     async def find(self, name: str) -> Bucket | None:
-        return await self._run(self._store.get_bucket, name)
+        return await self._cache.bucket(name)
 
     async def create(self, name: str, owner_id: str, acl: str | None,
                      storage_class: str | None) -> Bucket:
@@ -48,17 +50,20 @@ class BucketService:
         candidate = Bucket(name, owner_id, self._region, check_acl(acl or "private"),
                            storage_class, self._clock().replace(microsecond=0))
         stored = await self._run(self._store.create_bucket, candidate)
+        self._cache.forget_bucket(name)
         if stored.owner_id != owner_id:
             raise OssError.from_code("BucketAlreadyExists", BucketName=name)
         if acl and stored.acl != acl:  # PutBucket on an existing own bucket may change its ACL
-            await self._run(self._store.set_bucket_acl, name, acl)
+            await self.set_acl(stored, acl)
         return stored
 
     async def set_acl(self, bucket: Bucket, acl: str) -> None:
         await self._run(self._store.set_bucket_acl, bucket.name, check_acl(acl))
+        self._cache.forget_bucket(bucket.name)
 
     async def delete(self, bucket: Bucket) -> None:
         reason = await self._run(self._store.delete_bucket, bucket.name)
+        self._cache.forget_bucket(bucket.name)
         if reason == "objects":
             raise OssError.from_code("BucketNotEmpty", BucketName=bucket.name)
         if reason == "bindings":

@@ -27,6 +27,7 @@ from ossutil.server.certs.checker import (
     check_certificate,
     describe_certificate,
 )
+from ossutil.server.cache import ReadCache
 from ossutil.server.certs.keystore import SecretBox
 from ossutil.server.dns.lookup import TxtLookup
 from ossutil.server.dns.ownership import verify_ownership
@@ -50,12 +51,14 @@ class CertificatePlan:
 
 
 class CnameService:
-    def __init__(self, runner: StoreRunner, lookup: TxtLookup | None, box: SecretBox, *,
+    def __init__(self, runner: StoreRunner, cache: ReadCache, lookup: TxtLookup | None,
+                 box: SecretBox, *,
                  clock: Callable[[], datetime], region: str,
                  reserved_suffixes: Sequence[str] = DEFAULT_RESERVED,
                  on_change: Callable[[str], None] | None = None) -> None:
         self._run = runner
         self._store = runner.store
+        self._cache = cache
         self._lookup = lookup
         self._box = box
         self._clock = clock
@@ -114,20 +117,21 @@ class CnameService:
             change = BindingChange(domain, bucket.name, change.now, False, plan.action,
                                    plan.cert_id, plan.new_certificate)
             binding = await self._run(self._store.apply_binding, change)
-        self._changed(domain)
+        self._changed(bucket.name, domain)
         return binding
 
-    async def list_cnames(self, bucket: Bucket) -> list[Binding]:
-        return await self._run(self._store.list_bindings, bucket.name)
+    async def list_cnames(self, bucket: Bucket) -> tuple[Binding, ...]:
+        return await self._cache.bindings(bucket.name)
 
     async def delete_cname(self, bucket: Bucket, raw_domain: str) -> None:
         domain = self.normalize(raw_domain)
         if await self._run(self._store.delete_binding, bucket.name, domain):
-            self._changed(domain)
+            self._changed(bucket.name, domain)
 
     # --- helpers --------------------------------------------------------------------------
 
-    def _changed(self, domain: str) -> None:
+    def _changed(self, bucket: str, domain: str) -> None:
+        self._cache.forget_bindings(bucket)
         if self._on_change is not None:
             self._on_change(domain)
 
