@@ -101,6 +101,14 @@ class BindingChange:
 
 @dataclass(frozen=True)
 class ObjectMeta:
+    """One object's row. The content is the blob file ``blob`` (see ``server/objects/blobs.py``).
+
+    ``etag`` is on-the-wire form: the quoted uppercase hex MD5 (``"5EB63BBBE01EEED093CB22BB8F5ACDC3"``).
+    ``user_meta`` holds the ``x-oss-meta-*`` headers (lower-case names), ``headers`` the standard
+    content headers given at upload and replayed on reads (Cache-Control, Content-Disposition,
+    Content-Encoding, Content-Language, Expires).
+    """
+
     bucket: str
     key: str
     size: int
@@ -109,3 +117,4 @@ class ObjectMeta:
     last_modified: datetime
     blob: str  # file name of the content inside the data dir's blob folder
     user_meta: tuple[tuple[str, str], ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()

@@ -10,7 +10,7 @@ Secrets in records are plain text in memory; a store seals them (``SecretBox``) 
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import Callable, Protocol, TypeVar
 
@@ -63,6 +63,7 @@ class Store(Protocol):
     def delete_user(self, name: str) -> None: ...
     def list_users(self) -> list[User]: ...
     def auth_version(self) -> int: ...
+    def versions(self) -> dict[str, int]: ...
     def load_auth(self) -> tuple[int, list[AccessKey], dict[str, str | None]]: ...
 
     # buckets
@@ -87,12 +88,22 @@ class Store(Protocol):
     def get_certificate(self, cert_id: str) -> Certificate | None: ...
     def changes_since(self, version: int) -> tuple[int, list[str]]: ...
 
-    # objects
-    def put_object(self, meta: ObjectMeta) -> str | None: ...
+    # objects (content lives in blob files; these rows name them)
+    def put_object(self, meta: ObjectMeta) -> str | None:
+        """Insert or replace the row; return the blob name it replaced (the caller deletes it)."""
+        ...
+
     def get_object(self, bucket: str, key: str) -> ObjectMeta | None: ...
-    def delete_object(self, bucket: str, key: str) -> str | None: ...
+
+    def delete_object(self, bucket: str, key: str) -> str | None:
+        """Delete the row; return its blob name (None when there was no such object)."""
+        ...
+
     def list_objects(self, bucket: str, prefix: str, after: str,
-                     limit: int) -> list[ObjectMeta]: ...
+                     limit: int) -> list[ObjectMeta]:
+        """Up to ``limit`` objects whose key starts with ``prefix`` and sorts after ``after``,
+        in UTF-8 byte order (= code point order)."""
+        ...
 
 
 class StoreRunner:
@@ -105,6 +116,14 @@ class StoreRunner:
     async def __call__(self, fn: Callable[..., T], *args: object) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, fn, *args)
+
+    def submit(self, fn: Callable[..., T], *args: object) -> Future[T]:
+        """Queue ``fn`` on the store thread at once, without yielding to the event loop.
+
+        For callers that need their read ordered right after a write that just committed (the
+        gateway's refresh of a changed binding); jobs run strictly in submission order.
+        """
+        return self._executor.submit(fn, *args)
 
     def close(self) -> None:
         self._executor.submit(self.store.close).result()

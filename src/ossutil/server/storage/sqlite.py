@@ -9,6 +9,7 @@ private keys arrive already sealed.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from contextlib import contextmanager
 from datetime import datetime
@@ -67,6 +68,7 @@ CREATE TABLE IF NOT EXISTS objects (
     blob TEXT NOT NULL, user_meta TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (bucket, key));
 INSERT OR IGNORE INTO meta (key, value) VALUES ('auth_version', '0');
+INSERT OR IGNORE INTO meta (key, value) VALUES ('bucket_version', '0');
 INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
 """
 
@@ -117,6 +119,19 @@ class SqliteStore:
 
     def _bump_auth(self, db: sqlite3.Connection) -> None:
         db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='auth_version'")
+
+    @staticmethod
+    def _bump_buckets(db: sqlite3.Connection) -> None:
+        db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 "
+                   "WHERE key='bucket_version'")
+
+    def versions(self) -> dict[str, int]:
+        """Change counters other processes' caches poll: auth, buckets, bindings."""
+        with self._tx() as db:
+            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+            seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM binding_changes").fetchone()[0]
+        return {"auth": int(meta.get("auth_version", 0)),
+                "buckets": int(meta.get("bucket_version", 0)), "bindings": int(seq)}
 
     def _insert_key(self, db: sqlite3.Connection, key: AccessKey) -> None:
         sealed = self._box.encrypt(key.secret.encode(), context=key.access_key_id.encode())
@@ -206,6 +221,7 @@ class SqliteStore:
             db.execute("INSERT INTO buckets VALUES (?, ?, ?, ?, ?, ?)",
                        (bucket.name, bucket.owner_id, bucket.region, bucket.acl,
                         bucket.storage_class, _ts(bucket.created_at)))
+            self._bump_buckets(db)
             return bucket
 
     def get_bucket(self, name: str) -> Bucket | None:
@@ -220,6 +236,7 @@ class SqliteStore:
     def set_bucket_acl(self, name: str, acl: str) -> None:
         with self._tx() as db:
             db.execute("UPDATE buckets SET acl = ? WHERE name = ?", (acl, name))
+            self._bump_buckets(db)
 
     def delete_bucket(self, name: str) -> str | None:
         """Delete an empty bucket; returns "objects" or "bindings" when it is not empty."""
@@ -230,6 +247,7 @@ class SqliteStore:
                 return "bindings"
             db.execute("DELETE FROM cname_tokens WHERE bucket = ?", (name,))
             db.execute("DELETE FROM buckets WHERE name = ?", (name,))
+            self._bump_buckets(db)
             return None
 
     # --- tokens ---------------------------------------------------------------------------
@@ -366,23 +384,32 @@ class SqliteStore:
         return int(rows[-1][0]), sorted({r[1] for r in rows})
 
     # --- objects --------------------------------------------------------------------------
+    # ``user_meta`` holds JSON: {"meta": [[name, value], ...], "headers": [[name, value], ...]}
+    # (x-oss-meta-* and the standard content headers, in upload order).
 
     @staticmethod
     def _object(row: sqlite3.Row) -> ObjectMeta:
-        meta = tuple(tuple(line.split("=", 1)) for line in row["user_meta"].split("\n") if line)
+        stored = json.loads(row["user_meta"]) if row["user_meta"] else {}
         return ObjectMeta(row["bucket"], row["key"], row["size"], row["etag"],
                           row["content_type"], _req_dt(row["last_modified"]), row["blob"],
-                          meta)  # type: ignore[arg-type]
+                          tuple((k, v) for k, v in stored.get("meta", ())),
+                          tuple((k, v) for k, v in stored.get("headers", ())))
 
     def put_object(self, meta: ObjectMeta) -> str | None:
-        """Insert or replace; returns the blob name the new version replaced (to delete)."""
-        user_meta = "\n".join(f"{k}={v}" for k, v in meta.user_meta)
+        """Insert or replace; returns the blob name the new version replaced (to delete).
+
+        Concurrent puts of one key serialise on the write lock (BEGIN IMMEDIATE): the last
+        commit wins and each replaced blob name is returned to exactly one caller.
+        """
+        stored = json.dumps({"meta": [list(p) for p in meta.user_meta],
+                             "headers": [list(p) for p in meta.headers]},
+                            separators=(",", ":"))
         with self._tx() as db:
             row = db.execute("SELECT blob FROM objects WHERE bucket = ? AND key = ?",
                              (meta.bucket, meta.key)).fetchone()
             db.execute("INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                        (meta.bucket, meta.key, meta.size, meta.etag, meta.content_type,
-                        _ts(meta.last_modified), meta.blob, user_meta))
+                        _ts(meta.last_modified), meta.blob, stored))
             return str(row[0]) if row else None
 
     def get_object(self, bucket: str, key: str) -> ObjectMeta | None:
@@ -400,8 +427,32 @@ class SqliteStore:
 
     def list_objects(self, bucket: str, prefix: str, after: str,
                      limit: int) -> list[ObjectMeta]:
-        """Keys > ``after`` starting with ``prefix``, in byte order, at most ``limit``."""
-        rows = self._db.execute(
-            "SELECT * FROM objects WHERE bucket = ? AND key > ? AND substr(key, 1, ?) = ? "
-            "ORDER BY key LIMIT ?", (bucket, after, len(prefix), prefix, limit)).fetchall()
+        """Keys > ``after`` starting with ``prefix``, in byte order, at most ``limit``.
+
+        The prefix becomes a key range (``prefix <= key < successor(prefix)``) so the primary
+        key index bounds the scan on both sides; SQLite compares TEXT bytewise (UTF-8), which
+        orders like code points.
+        """
+        sql = "SELECT * FROM objects WHERE bucket = ? AND key > ?"
+        args: list[Any] = [bucket, after]
+        if prefix:
+            sql += " AND key >= ?"
+            args.append(prefix)
+            upper = _successor(prefix)
+            if upper is not None:
+                sql += " AND key < ?"
+                args.append(upper)
+        rows = self._db.execute(sql + " ORDER BY key LIMIT ?", (*args, limit)).fetchall()
         return [self._object(r) for r in rows]
+
+
+def _successor(prefix: str) -> str | None:
+    """The smallest string greater than every string that starts with ``prefix``, or None."""
+    chars = list(prefix)
+    while chars:
+        code = ord(chars.pop()) + 1
+        if code == 0xD800:  # surrogates cannot be stored; the next scalar value is U+E000
+            code = 0xE000
+        if code <= 0x10FFFF:
+            return "".join(chars) + chr(code)
+    return None
