@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from tests.support.certs import CertFactory
 from tests.support.dns_server import DnsServer
 from tests.support.server import RunningServer, start_server
@@ -28,9 +27,9 @@ def ca() -> CertFactory:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory, dns: DnsServer) -> Iterator[RunningServer]:
-    """One server for the session, verifying DNS against the ``dns`` fixture."""
+    """One server for the session, verifying DNS against the ``dns`` fixture; HTTP and HTTPS."""
     running = start_server(tmp_path_factory.mktemp("server-data"),
-                           ["--dns-server", dns.nameserver])
+                           ["--dns-server", dns.nameserver], https=True)
     yield running
     running.stop()
 

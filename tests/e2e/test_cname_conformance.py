@@ -11,7 +11,6 @@ from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 import pytest
-
 from tests.support.certs import CertFactory
 from tests.support.dns_server import DnsServer
 from tests.support.sdk import ADAPTERS, Cert, SdkError

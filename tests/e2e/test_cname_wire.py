@@ -7,7 +7,6 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
 from tests.support.dns_server import DnsServer
 from tests.support.raw import Reply, send, signed
 from tests.support.server import RunningServer
@@ -207,7 +206,7 @@ def test_signature_errors(server: RunningServer, bucket: str) -> None:
     wrong = signed(server.endpoint, server.access_key_id, "wrong", "GET", bucket,
                    query=[("cname", "")])
     assert error_parts(wrong) == (403, "SignatureDoesNotMatch")
-    assert f"<StringToSign>GET\n\n\n" in wrong.text and server.access_key_secret not in wrong.text
+    assert "<StringToSign>GET\n\n\n" in wrong.text and server.access_key_secret not in wrong.text
     assert "<StringToSignBytes>47 45 54 0A" in wrong.text
     unknown = signed(server.endpoint, "LTAInobody", "x", "GET", bucket, query=[("cname", "")])
     assert error_parts(unknown) == (403, "InvalidAccessKeyId")

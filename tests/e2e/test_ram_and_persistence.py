@@ -1,4 +1,4 @@
-"""RAM users allowed and denied per action (through the SDKs), live user changes, restarts, races."""
+"""RAM users allowed and denied per action (via the SDKs), live user changes, restarts, races."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tests.support.dns_server import DnsServer
 from tests.support.sdk import ADAPTERS, SdkError
 from tests.support.server import RunningServer, start_server

@@ -6,8 +6,9 @@ the fields both SDKs expose (status, code, message, ec, request id).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 

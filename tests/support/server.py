@@ -8,9 +8,10 @@ import re
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Sequence
+from typing import IO
 
 ROOT_AK = "LTAI5tRootTestKey0000001"
 ROOT_SK = "root-test-secret-0123456789abcdef"

@@ -11,10 +11,11 @@ import json
 import os
 import secrets
 import string
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ossutil.server.auth.keyring import KeyRing
 from ossutil.server.auth.signature import SignatureVerifier

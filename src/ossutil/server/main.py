@@ -18,9 +18,9 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Sequence
 
 from ossutil.server.settings import Settings
 

@@ -103,7 +103,7 @@ class BindingChange:
 class ObjectMeta:
     """One object's row. The content is the blob file ``blob`` (see ``server/objects/blobs.py``).
 
-    ``etag`` is on-the-wire form: the quoted uppercase hex MD5 (``"5EB63BBBE01EEED093CB22BB8F5ACDC3"``).
+    ``etag`` is in wire form: the uppercase hex MD5 in double quotes.
     ``user_meta`` holds the ``x-oss-meta-*`` headers (lower-case names), ``headers`` the standard
     content headers given at upload and replayed on reads (Cache-Control, Content-Disposition,
     Content-Encoding, Content-Language, Expires).

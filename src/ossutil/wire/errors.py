@@ -15,17 +15,29 @@ The server raises ``OssError.from_code(code, ...)`` from domain code that knows 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Mapping
+from collections.abc import Mapping
 
 
-@dataclass(frozen=True)
 class ErrorSpec:
-    """One row of the catalog."""
+    """One row of the catalog (a plain class: ``dataclasses`` would slow the CLI's start-up)."""
 
-    status: int
-    message: str
-    ec: str = ""
+    __slots__ = ("status", "message", "ec")
+
+    def __init__(self, status: int, message: str, ec: str = "") -> None:
+        self.status = status
+        self.message = message
+        self.ec = ec
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ErrorSpec):
+            return NotImplemented
+        return (self.status, self.message, self.ec) == (other.status, other.message, other.ec)
+
+    def __hash__(self) -> int:
+        return hash((self.status, self.message, self.ec))
+
+    def __repr__(self) -> str:
+        return f"ErrorSpec(status={self.status!r}, message={self.message!r}, ec={self.ec!r})"
 
 
 MALFORMED_XML_MESSAGE = (

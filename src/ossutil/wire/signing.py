@@ -20,11 +20,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import quote
 
-from ossutil.wire.errors import OssError
+# No ``dataclasses``/``typing`` here: this module is on the CLI's start-up path, where importing
+# them costs more than all of signing; the two record classes below are written out by hand.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ossutil.wire.errors import OssError
 
 V4_ALGORITHM = "OSS4-HMAC-SHA256"
 V4_TERMINATOR = "aliyun_v4_request"
@@ -58,15 +61,46 @@ versions
 """.split())
 
 
-@dataclass(frozen=True)
-class SigningRequest:
+class _Frozen:
+    """Immutable record with value equality (what ``@dataclass(frozen=True)`` gave)."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def _fields(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"{self.__class__.__name__}({parts})"
+
+
+class SigningRequest(_Frozen):
     """What both schemes sign. ``headers`` keys must be lower-case; ``query`` is decoded pairs."""
 
+    __slots__ = ("method", "bucket", "key", "query", "headers")
     method: str
-    bucket: str = ""
-    key: str = ""
-    query: Sequence[tuple[str, str]] = ()
-    headers: Mapping[str, str] = field(default_factory=dict)
+    bucket: str
+    key: str
+    query: Sequence[tuple[str, str]]
+    headers: Mapping[str, str]
+
+    def __init__(self, method: str, bucket: str = "", key: str = "",
+                 query: Sequence[tuple[str, str]] = (),
+                 headers: Mapping[str, str] | None = None) -> None:
+        for name, value in (("method", method), ("bucket", bucket), ("key", key),
+                            ("query", query), ("headers", {} if headers is None else headers)):
+            object.__setattr__(self, name, value)
 
 
 # --- V1 -----------------------------------------------------------------------------------
@@ -212,16 +246,22 @@ def v4_authorization(access_key_id: str, secret: str, request: SigningRequest, *
     return f"{head},Signature={signature}"
 
 
-@dataclass(frozen=True)
-class V4Authorization:
+class V4Authorization(_Frozen):
     """A parsed V4 ``Authorization`` header."""
 
+    __slots__ = ("access_key_id", "date", "region", "product", "additional_headers", "signature")
     access_key_id: str
     date: str
     region: str
     product: str
     additional_headers: tuple[str, ...]
     signature: str
+
+    def __init__(self, access_key_id: str, date: str, region: str, product: str,
+                 additional_headers: tuple[str, ...], signature: str) -> None:
+        for name, value in zip(self.__slots__, (access_key_id, date, region, product,
+                                                additional_headers, signature), strict=True):
+            object.__setattr__(self, name, value)
 
     @property
     def scope(self) -> str:
@@ -254,6 +294,8 @@ def parse_v4_authorization(value: str) -> V4Authorization:
 
 def _bad_authorization(message: str = "Authorization header is invalid.",
                        ec: str = "0002-00000001") -> OssError:
+    from ossutil.wire.errors import OssError
+
     return OssError.from_code("InvalidArgument", message, ec=ec)
 
 

@@ -10,7 +10,8 @@ by two spaces, and a final newline (reference §2.5).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Union
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Union
 
 from ossutil.wire.errors import OssError
 

@@ -8,7 +8,7 @@ grants to everyone.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from ossutil.server.auth.keyring import Principal
 from ossutil.server.auth.policy import Decision, resource_arn

@@ -9,9 +9,9 @@ minutes) -> V4 scope -> signature (SignatureDoesNotMatch, compared in constant t
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
 
 from ossutil.server.auth.keyring import KeyRing, Principal
 from ossutil.wire import dates, signing

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from ossutil.server.cache import ReadCache
 from ossutil.server.models import Bucket

@@ -17,17 +17,17 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Sequence
 
+from ossutil.server.cache import ReadCache
 from ossutil.server.certs.checker import (
     CheckedCertificate,
     certificate_covers,
     check_certificate,
     describe_certificate,
 )
-from ossutil.server.cache import ReadCache
 from ossutil.server.certs.keystore import SecretBox
 from ossutil.server.dns.lookup import TxtLookup
 from ossutil.server.dns.ownership import verify_ownership

@@ -53,6 +53,11 @@ HANDLERS: dict[str, Handler] = {
     "DeleteCname": cname_handlers.delete_cname,
 }
 
+# What a custom domain serves: its bucket's objects and listings. Bucket administration (ACL,
+# CNAME, deletion) stays on the endpoint, where the bucket is named explicitly.
+CUSTOM_DOMAIN_OPERATIONS = frozenset({"GetObject", "HeadObject", "PutObject", "DeleteObject",
+                                      "ListObjects", "ListObjectsV2"})
+
 # Query parameters whose values must not reach a log line.
 _SECRET_PARAMS = frozenset({"Signature", "x-oss-signature", "security-token",
                             "x-oss-security-token"})
@@ -122,7 +127,7 @@ class Pipeline:
     """The aiohttp low-level handler; ``services`` holds the domain objects."""
 
     def __init__(self, services: Services,
-                 gateway: Callable[[Call], Awaitable[web.StreamResponse]] | None = None,
+                 gateway: Callable[[str], Awaitable[str]] | None = None,
                  object_handlers: dict[str, Handler] | None = None) -> None:
         self.services = services
         self.gateway = gateway
@@ -167,16 +172,20 @@ class Pipeline:
         pairs = parse_query(raw_query)
         query = dict(pairs)
         headers = {name.lower(): value for name, value in request.headers.items()}
-        signing_request = signing.SigningRequest(request.method, target.bucket, target.key,
-                                                 pairs, headers)
         if target.custom_domain:
+            # A custom domain serves the bucket bound to it (never a guessed one); from here on
+            # the request is that bucket's, signed over /<bucket>/<key> as the SDKs do.
             if self.gateway is None:
                 raise OssError.from_code("NoSuchCnameInRecord", Cname=target.custom_domain)
-            call = Call(services, request, target, query, router.GET_OBJECT, None, None,
-                        request_id=request_id)
-            call.extra_headers["signing"] = "gateway"
-            return await self.gateway(call)
+            bucket_name = await self.gateway(target.custom_domain)
+            target = router.Target(bucket_name, target.key, target.custom_domain)
         operation = router.route(request.method, target, query)
+        if target.custom_domain and operation.name not in CUSTOM_DOMAIN_OPERATIONS:
+            raise OssError.from_code(
+                "MethodNotAllowed", f"{operation.name} is not served on a custom domain; use "
+                "the bucket's endpoint.")
+        signing_request = signing.SigningRequest(request.method, target.bucket, target.key,
+                                                 pairs, headers)
         principal = services.verifier.authenticate(signing_request)
         bucket = await services.buckets.find(target.bucket) if target.bucket else None
         authorize(principal, operation, region=services.settings.region,

@@ -8,8 +8,9 @@ and the sub-resources present (reference §2.2). Unknown combinations are OSS er
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from collections.abc import Mapping, Set as AbstractSet
 from urllib.parse import unquote
 
 from ossutil.wire.errors import OssError

@@ -42,6 +42,10 @@ class DomainTaken(StoreError):
         self.bucket = bucket
 
 
+class BucketMissing(StoreError):
+    """An object row names a bucket that does not exist (deleted while the upload ran)."""
+
+
 class UserExists(StoreError):
     pass
 

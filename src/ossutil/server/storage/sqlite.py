@@ -27,7 +27,7 @@ from ossutil.server.models import (
     ObjectMeta,
     User,
 )
-from ossutil.server.storage.base import DomainTaken, NoSuchUser, UserExists
+from ossutil.server.storage.base import BucketMissing, DomainTaken, NoSuchUser, UserExists
 
 if TYPE_CHECKING:
     from ossutil.server.certs.keystore import SecretBox
@@ -407,9 +407,12 @@ class SqliteStore:
         with self._tx() as db:
             row = db.execute("SELECT blob FROM objects WHERE bucket = ? AND key = ?",
                              (meta.bucket, meta.key)).fetchone()
-            db.execute("INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       (meta.bucket, meta.key, meta.size, meta.etag, meta.content_type,
-                        _ts(meta.last_modified), meta.blob, stored))
+            try:
+                db.execute("INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           (meta.bucket, meta.key, meta.size, meta.etag, meta.content_type,
+                            _ts(meta.last_modified), meta.blob, stored))
+            except sqlite3.IntegrityError:  # the buckets foreign key
+                raise BucketMissing(meta.bucket) from None
             return str(row[0]) if row else None
 
     def get_object(self, bucket: str, key: str) -> ObjectMeta | None:

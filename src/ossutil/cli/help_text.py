@@ -1,0 +1,323 @@
+"""Help prose, laid out as ossutil 1.7 lays it out (reference §12); the words are our own.
+
+``whole_help`` is ``ossutil`` / ``ossutil help``; ``command_help`` is ``ossutil help <command>``:
+SYNOPSIS, SYNTAX, DETAIL DESCRIPTION, SAMPLE, OPTIONS, each heading alone on a line, bodies
+indented four spaces, every option as ``    -c, --config-file`` plus its text indented eight.
+Texts exist in English and, for ``bucket-cname``, Chinese (``-L CH``); other commands fall back to
+English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ossutil.cli.options import BY_NAME, Option
+
+TAB = "    "
+
+
+class SpecText:
+    """A command's help sections (ossutil's ``SpecText``)."""
+
+    def __init__(self, synopsis: str, syntax: str = "", detail: str = "",
+                 sample: str = "") -> None:
+        self.synopsis = synopsis
+        self.syntax = syntax
+        self.detail = detail
+        self.sample = sample
+
+
+BUCKET_CNAME_EN = SpecText(
+    synopsis="Bind custom domains to a bucket and manage their tokens and certificates",
+    syntax="""
+    ossutil bucket-cname --method put --item token oss://bucket domain [local_xml_file] [options]
+    ossutil bucket-cname --method get --item token oss://bucket domain [local_xml_file] [options]
+    ossutil bucket-cname --method put oss://bucket domain [options]
+    ossutil bucket-cname --method put --item certificate oss://bucket local_xml_file [options]
+    ossutil bucket-cname --method delete oss://bucket domain [options]
+    ossutil bucket-cname --method get oss://bucket [local_xml_file] [options]
+""",
+    detail="""
+    A custom domain (CNAME) serves a bucket under your own host name. OSS binds a domain only
+    after you prove you own it: ask for a token, publish it as the TXT record
+    _dnsauth.<domain>, then bind. --method chooses the action (get, put or delete, any case);
+    --item chooses what it acts on (token or certificate, lower case); without --item the
+    command acts on the bindings themselves.
+
+Usage:
+    The command has six forms:
+
+    1) ossutil bucket-cname --method put --item token oss://bucket domain [local_xml_file]
+       Creates the ownership token for domain (CreateCnameToken). Asking again while the
+       token is valid returns the same token. The reply is printed as XML (Bucket, Cname,
+       Token, ExpireTime), or written to local_xml_file when one is named.
+
+    2) ossutil bucket-cname --method get --item token oss://bucket domain [local_xml_file]
+       Reads the token created earlier (GetCnameToken); output as in form 1.
+
+    3) ossutil bucket-cname --method put oss://bucket domain
+       Binds domain to the bucket (PutCname). OSS answers NeedVerifyDomainOwnership until the
+       TXT record _dnsauth.<domain> holds the token.
+
+    4) ossutil bucket-cname --method put --item certificate oss://bucket local_xml_file
+       Sends local_xml_file unchanged as the PutCname body, to attach, replace or remove the
+       HTTPS certificate of a bound domain. The file is not checked here; the server judges
+       it. To replace a certificate name the current one in PreviousCertId, or set Force to
+       true. An upload with the PEM texts inline:
+
+       <?xml version="1.0" encoding="UTF-8"?>
+       <BucketCnameConfiguration>
+         <Cname>
+           <Domain>www.example.com</Domain>
+           <CertificateConfiguration>
+             <CertId>1234567-cn-hangzhou</CertId>
+             <Certificate>-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----</Certificate>
+             <PrivateKey>-----BEGIN PRIVATE KEY----- ... -----END PRIVATE KEY-----</PrivateKey>
+             <PreviousCertId>7654321-cn-hangzhou</PreviousCertId>
+             <Force>true</Force>
+           </CertificateConfiguration>
+         </Cname>
+       </BucketCnameConfiguration>
+
+       Removing the certificate (the binding stays):
+
+       <?xml version="1.0" encoding="UTF-8"?>
+       <BucketCnameConfiguration>
+         <Cname>
+           <Domain>www.example.com</Domain>
+           <CertificateConfiguration>
+             <DeleteCertificate>true</DeleteCertificate>
+           </CertificateConfiguration>
+         </Cname>
+       </BucketCnameConfiguration>
+
+    5) ossutil bucket-cname --method get oss://bucket [local_xml_file]
+       Lists the bucket's bindings (ListCname): the server's XML exactly as received, on
+       stdout or in local_xml_file.
+
+    6) ossutil bucket-cname --method delete oss://bucket domain
+       Unbinds domain (DeleteCname); unbinding a domain that is not bound also succeeds.
+
+    An existing local_xml_file is replaced only after you answer y or yes to the question
+    "overwrite ...(y or N)?"; any other answer leaves it untouched. The request is made first,
+    so a created token exists even when you decline.
+""",
+    sample="""
+    1) create a token and print it
+       ossutil bucket-cname --method put --item token oss://examplebucket www.example.com
+
+    2) create a token and save it in token.xml
+       ossutil bucket-cname --method put --item token oss://examplebucket www.example.com token.xml
+
+    3) print the token created earlier
+       ossutil bucket-cname --method get --item token oss://examplebucket www.example.com
+
+    4) save the token created earlier in token.xml
+       ossutil bucket-cname --method get --item token oss://examplebucket www.example.com token.xml
+
+    5) bind the domain once the TXT record is published
+       ossutil bucket-cname --method put oss://examplebucket www.example.com
+
+    6) attach, replace or remove a certificate described in cert.xml
+       ossutil bucket-cname --method put --item certificate oss://examplebucket cert.xml
+
+    7) list the bindings, on stdout and into cname.xml
+       ossutil bucket-cname --method get oss://examplebucket
+       ossutil bucket-cname --method get oss://examplebucket cname.xml
+
+    8) unbind the domain
+       ossutil bucket-cname --method delete oss://examplebucket www.example.com
+""",
+)
+
+BUCKET_CNAME_CH = SpecText(
+    synopsis="为bucket绑定自定义域名，管理域名所有权令牌与证书",
+    syntax=BUCKET_CNAME_EN.syntax,
+    detail="""
+    自定义域名（CNAME）让bucket通过您自己的主机名对外服务。OSS在您证明拥有域名后才允许绑定：
+    先申请令牌，把令牌发布为TXT记录 _dnsauth.<域名>，再执行绑定。--method 选择操作
+    （get、put 或 delete，不区分大小写）；--item 选择操作对象（token 或 certificate，须小写），
+    不带 --item 时操作域名绑定本身。
+
+用法:
+    该命令有六种用法:
+
+    1) ossutil bucket-cname --method put --item token oss://bucket domain [local_xml_file]
+       为域名创建所有权令牌（CreateCnameToken）。令牌有效期内重复申请得到同一个令牌。
+       结果以XML输出到屏幕，指定 local_xml_file 时写入该文件。
+
+    2) ossutil bucket-cname --method get --item token oss://bucket domain [local_xml_file]
+       查询已创建的令牌（GetCnameToken），输出方式同用法1。
+
+    3) ossutil bucket-cname --method put oss://bucket domain
+       把域名绑定到bucket（PutCname）。TXT记录生效前OSS返回 NeedVerifyDomainOwnership。
+
+    4) ossutil bucket-cname --method put --item certificate oss://bucket local_xml_file
+       把 local_xml_file 原样作为 PutCname 请求体发送，用于为已绑定的域名添加、替换或删除
+       HTTPS证书。本地不检查文件内容。替换证书时在 PreviousCertId 中给出当前证书，或把
+       Force 设为 true。文件示例见英文帮助（ossutil help bucket-cname -L EN）。
+
+    5) ossutil bucket-cname --method get oss://bucket [local_xml_file]
+       查询bucket的域名绑定（ListCname），原样输出服务端返回的XML，或写入 local_xml_file。
+
+    6) ossutil bucket-cname --method delete oss://bucket domain
+       解除域名绑定（DeleteCname）；解除未绑定的域名同样返回成功。
+
+    local_xml_file 已存在时，只有回答 y 或 yes 才会覆盖。请求总是先发送。
+""",
+    sample=BUCKET_CNAME_EN.sample,
+)
+
+MB_EN = SpecText(
+    synopsis="Make a bucket",
+    syntax="""
+    ossutil mb oss://bucket [--acl acl] [--storage-class class] [--redundancy-type type] [-c file]
+""",
+    detail="""
+    Creates the bucket named in the URL on the endpoint of your configuration (PutBucket).
+    --acl sets its access: private (the default), public-read or public-read-write.
+    --storage-class picks Standard (the default), IA, Archive or ColdArchive, and
+    --redundancy-type LRS (the default) or ZRS.
+""",
+    sample="""
+    1) a private bucket
+       ossutil mb oss://examplebucket
+
+    2) a bucket anyone may read
+       ossutil mb oss://examplebucket --acl public-read
+""",
+)
+
+LS_EN = SpecText(
+    synopsis="List buckets",
+    syntax="""
+    ossutil ls [oss://] [-s] [--limited-num n] [--marker name] [-c file]
+""",
+    detail="""
+    Lists the buckets your credentials own, with creation time, location and storage class,
+    then their number. -s prints the names only. Listing objects (ls oss://bucket) is not part
+    of this tool.
+""",
+    sample="""
+    1) ossutil ls
+    2) ossutil ls -s
+""",
+)
+
+CONFIG_EN = SpecText(
+    synopsis="Write the config file with your endpoint and credentials",
+    syntax="""
+    ossutil config [-e endpoint] [-i id] [-k secret] [-t token] [-L CH|EN] [-c file]
+""",
+    detail="""
+    Without -e, -i, -k, -t or --output-dir the command asks for the file name (unless -c is
+    given), the language (for a new file), then endpoint, AccessKey ID, AccessKey secret and
+    STS token; an empty answer leaves a setting out. With any of those options it writes them
+    without asking. An existing file is kept as <file>.bak.
+
+    The file is written with mode 0600 (readable by you only) - unlike ossutil 1.7, which
+    leaves it readable by others. Other commands read it from ~/.ossutilconfig, or from the
+    file named with -c. Options given on a command line always win over the file; environment
+    variables are not read.
+
+    The file is INI-like, for example:
+
+        [Credentials]
+        language=EN
+        endpoint=http://127.0.0.1:9000
+        accessKeyID=<your id>
+        accessKeySecret=<your secret>
+
+    Keys named like an option's internal name are honoured too (region=cn-hangzhou,
+    signVersion=v4). A [Bucket-Endpoint] section maps a bucket to its own endpoint, and a
+    [Bucket-Cname] section maps a bucket to a custom domain that is then used as the host.
+""",
+    sample="""
+    1) answer the questions
+       ossutil config
+
+    2) write a config without questions
+       ossutil config -e http://127.0.0.1:9000 -i <id> -k <secret> -c ~/.ossutilconfig
+""",
+)
+
+HELP_EN = SpecText(
+    synopsis="Show help for a command",
+    syntax="""
+    ossutil help [command]
+""",
+    detail="""
+    Without a command, lists the commands; with one, shows its help.
+""",
+    sample="""
+    1) ossutil help
+    2) ossutil help bucket-cname
+""",
+)
+
+SPECS: dict[str, dict[str, SpecText]] = {
+    "bucket-cname": {"EN": BUCKET_CNAME_EN, "CH": BUCKET_CNAME_CH},
+    "mb": {"EN": MB_EN},
+    "ls": {"EN": LS_EN},
+    "config": {"EN": CONFIG_EN},
+    "help": {"EN": HELP_EN},
+}
+
+SYNOPSES_CH = {
+    "mb": "创建bucket",
+    "ls": "列举bucket",
+    "bucket-cname": BUCKET_CNAME_CH.synopsis,
+    "help": "查看命令帮助",
+    "config": "写入保存endpoint与访问凭证的配置文件",
+}
+
+
+def spec_for(command: str, language: str) -> SpecText:
+    texts = SPECS[command]
+    return texts.get(language, texts["EN"])
+
+
+def format_option(option: Option) -> str:
+    names = option.short
+    if option.short and option.default:
+        names += " " + option.default
+    if option.short:
+        names += ", "
+    names += option.long + (f"={option.default}" if option.default else "")
+    return f"{TAB}{names}\n{TAB}{TAB}{option.help}\n\n"
+
+
+def command_help(command: str, valid_options: Sequence[str], language: str) -> str:
+    """``ossutil help <command>`` (ends with the blank lines ossutil prints)."""
+    spec = spec_for(command, language)
+    text = f"SYNOPSIS\n\n{TAB}{spec.synopsis.strip()}\n"
+    if spec.syntax:
+        text += f"\nSYNTAX\n\n{TAB}{spec.syntax.strip()}\n"
+    if spec.detail:
+        text += f"\nDETAIL DESCRIPTION\n\n{TAB}{spec.detail.strip()}\n"
+    if spec.sample:
+        text += f"\nSAMPLE\n\n{TAB}{spec.sample.strip()}\n"
+    if valid_options:
+        body = "".join(format_option(BY_NAME[name]) for name in valid_options)
+        text += f"\nOPTIONS\n\n{body}\n"
+    return text + "\n"
+
+
+def whole_help(commands: Sequence[tuple[str, str, str, str]], language: str) -> str:
+    """``ossutil`` / ``ossutil help``: (name, group, params, synopsis) in table order."""
+    if language == "CH":
+        text = ("用法: ossutil [command] [args...] [options...]\n"
+                "运行 ossutil help <command> 查看单个命令的帮助\n")
+    else:
+        text = ("Usage: ossutil [command] [args...] [options...]\n"
+                "Run 'ossutil help <command>' for the help of one command\n")
+    for group in ("Commands", "Additional Commands", "Deprecated Commands"):
+        entries = [c for c in commands if c[1] == group]
+        if not entries:
+            continue
+        text += f"\n{group}:\n"
+        for name, _, params, synopsis in entries:
+            if language == "CH":
+                synopsis = SYNOPSES_CH.get(name, synopsis)
+            text += f"  {name:<18}{params}\n{TAB}{TAB}{synopsis}\n"
+    return text + "\n"

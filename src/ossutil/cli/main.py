@@ -1,0 +1,256 @@
+"""``ossutil``: argv -> command -> text on stdout + exit status, as ossutil 1.7.19 does it.
+
+    $ ossutil bucket-cname --method get oss://examplebucket -e http://127.0.0.1:9000 -i ID -k KEY
+
+``main()`` is the console-script entry. It parses with goopt's rules, runs the global checks
+(option value types, log level), picks the command from ``COMMANDS`` and imports its module only
+then, so ``ossutil -v`` or ``--help`` loads no networking code at all. It is the only place that
+writes errors and decides the exit status (0 success, 1 any failure; a declined overwrite is
+success).
+
+Adding a command (the "beyond 1.7" ``api`` command will): one ``COMMANDS`` entry naming a module
+with ``SPEC`` (a ``CommandSpec``) and ``run(ctx) -> None``; its help goes in ``help_text``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from typing import IO
+
+    from ossutil.cli.command import Output
+    from ossutil.cli.goopt import ParseResult
+    from ossutil.client.transport import Request, Response, Transport
+
+VERSION = "v1.7.19"  # the ossutil release whose behaviour this CLI reproduces
+
+
+class CommandEntry:
+    """A row of the command table; the module is imported only when the command runs."""
+
+    __slots__ = ("module", "group", "params", "synopsis")
+
+    def __init__(self, module: str, group: str, params: str, synopsis: str) -> None:
+        self.module = module
+        self.group = group  # "Commands" (prints the elapsed line) or "Additional Commands"
+        self.params = params
+        self.synopsis = synopsis
+
+
+COMMANDS: dict[str, CommandEntry] = {
+    "mb": CommandEntry("ossutil.cli.mb", "Commands", "cloud_url [options]", "Make a bucket"),
+    "ls": CommandEntry("ossutil.cli.ls", "Commands", "[cloud_url] [options]", "List buckets"),
+    "bucket-cname": CommandEntry("ossutil.cli.bucket_cname", "Commands",
+                                 "bucket_url [options]",
+                                 "Bind custom domains to a bucket and manage their tokens and "
+                                 "certificates"),
+    "help": CommandEntry("ossutil.cli.help_cmd", "Additional Commands", "[command]",
+                         "Show help for a command"),
+    "config": CommandEntry("ossutil.cli.config_cmd", "Additional Commands", "[options]",
+                           "Write the config file with your endpoint and credentials"),
+}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry: run and exit with ossutil's status."""
+    sys.exit(run(list(sys.argv[1:] if argv is None else argv)))
+
+
+def run(argv: list[str], stdout: IO[bytes] | None = None, stdin: IO[bytes] | None = None) -> int:
+    """Run one command line; returns the exit status. Streams default to the process's."""
+    started = time.perf_counter()
+    from ossutil.cli.command import CliError, Output
+
+    out = Output(stdout)
+    if stdin is None:
+        stdin = getattr(sys.stdin, "buffer", None)
+        if stdin is None:  # started with stdin closed
+            import io
+
+            stdin = io.BytesIO()
+    try:
+        try:
+            return _run(argv, out, stdin, started)
+        except CliError as error:
+            return _fail(out, str(error))
+        except Exception as error:  # noqa: BLE001 - mapped to ossutil's one-line errors
+            return _fail(out, _message(error))
+        finally:
+            out.flush()
+    except BrokenPipeError:
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _fail(out: Output, message: str) -> int:
+    from ossutil.cli import render
+
+    out.write(render.error_text(message))
+    return 1
+
+
+def _message(error: Exception) -> str:
+    """ossutil's one-line text for any failure that reached ``main``."""
+    from ossutil.client.errors import ClientError
+    from ossutil.wire.errors import OssError
+
+    if isinstance(error, OssError):
+        from ossutil.cli import render
+
+        return render.service_error_text(error)
+    from ossutil.cli.goxml import GoXmlError
+
+    if isinstance(error, ClientError | GoXmlError):
+        return str(error)
+    if isinstance(error, OSError):
+        return _os_error_text(error)
+    return str(error) or type(error).__name__
+
+
+def _os_error_text(error: OSError) -> str:
+    """Go's ``*PathError`` text: ``open <path>: no such file or directory``."""
+    reason = (error.strerror or str(error))
+    reason = reason[:1].lower() + reason[1:]
+    if error.filename is not None:
+        return f"open {error.filename}: {reason}"
+    return reason
+
+
+def _run(argv: list[str], out: Output, stdin: IO[bytes], started: float) -> int:
+    from ossutil.cli import goopt, render
+    from ossutil.cli.command import CliError, Context
+
+    try:
+        parsed = goopt.parse(argv)
+    except goopt.GooptExit as exit_:
+        out.write(exit_.text)
+        return exit_.code
+    _check_option_values(parsed)
+    level = _log_level(parsed)
+    log = _open_log(level, argv, out) if level else (lambda lvl, text: None)
+    args = list(parsed.args)
+    if not args:
+        if parsed.flag("version"):
+            out.write(f"ossutil version: {VERSION}\n")
+            return 0
+        args = ["help"]
+    name, rest = args[0], args[1:]
+    entry = COMMANDS.get(name)
+    if entry is None:
+        raise CliError(render.no_such_command(name))
+    import importlib
+
+    module = importlib.import_module(entry.module)
+    ctx = Context(parsed, rest, out, stdin, log)
+    if level == "debug":
+        ctx.transport_wrapper = lambda transport: _DebugTransport(transport, log)
+    try:
+        module.run(ctx)
+    except Exception as error:
+        log("error", f"{_message(error)}.")
+        raise
+    finally:
+        ctx.close()
+        log("info", f"ossutil run end,cost:{int((time.perf_counter() - started) * 1000)}(ms).")
+    if entry.group == "Commands":
+        out.write(render.elapsed_line(time.perf_counter() - started))
+    return 0
+
+
+def _check_option_values(parsed: ParseResult) -> None:
+    """Step 1: integer options parse as int64 and sit in range; alternatives are known."""
+    from ossutil.cli.command import CliError
+    from ossutil.cli.options import OPTIONS, Kind
+    from ossutil.client.config import parse_int64
+
+    for option in OPTIONS:
+        value = parsed.get(option.name)
+        if not value:
+            continue
+        if option.kind == Kind.INT64:
+            number = parse_int64(value)
+            if number is None:
+                raise CliError(f"invalid option value of {option.name}, the value: {value} is "
+                               "not int64, please check")
+            if option.min_value is not None and number < option.min_value:
+                raise CliError(f"invalid option value of {option.name}, the value: {number} is "
+                               f"smaller than the min value range: {option.min_value}")
+            if option.max_value is not None and number > option.max_value:
+                raise CliError(f"invalid option value of {option.name}, the value: {number} is "
+                               f"bigger than the max value range: {option.max_value}")
+        elif option.kind == Kind.ALTERNATIVE:
+            if value.lower() not in (choice.lower() for choice in option.choices):
+                raise CliError(f"invalid option value of {option.name}, the value: {value} is "
+                               f"not anyone of {'/'.join(option.choices)}")
+
+
+def _log_level(parsed: ParseResult) -> str:
+    """Step 2: ``--loglevel`` else the config file's; anything but info/debug is an error."""
+    from ossutil.cli.command import CliError
+
+    level = parsed.get("loglevel")
+    if not level:
+        from ossutil.client.config import load_config
+        from ossutil.client.errors import ConfigError
+
+        try:
+            config = load_config(parsed.get("configFile") or None)
+            level = config.options().get("loglevel", "")
+        except ConfigError:
+            level = ""
+    if level and level not in ("info", "debug"):
+        raise CliError("loglevel must be:info|debug")
+    return level
+
+
+def _open_log(level: str, argv: list[str], out: Output) -> Callable[[str, str], None]:
+    """``--loglevel``: ``log file is <path>`` first on stdout, lines appended to ossutil.log."""
+    import os
+    import platform
+    from datetime import datetime
+
+    path = os.path.abspath("ossutil.log")
+    out.write(f"log file is {path}\n")
+    levels = {"info": 1, "debug": 2, "error": 0}
+
+    def log(lvl: str, text: str) -> None:
+        if levels.get(lvl, 2) > levels[level]:
+            return
+        stamp = datetime.now().strftime("%Y/%m/%d %H:%M:%S.%f")
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o660)
+            with os.fdopen(fd, "a", encoding="utf-8", errors="replace") as handle:
+                handle.write(f"{stamp} [{lvl}]{text}\n")
+        except OSError:
+            pass
+
+    log("info", "ossutil run begin,cmd:" + " ".join(["ossutil", *argv]))
+    log("info", f"ossutil version is {VERSION}")
+    log("info", f"python version is {platform.python_version()}")
+    log("info", f"runtime.NumCPU is {os.cpu_count()}")
+    return log
+
+
+class _DebugTransport:
+    """``--loglevel debug``: log each request (Authorization kept, secret never known) and reply."""
+
+    def __init__(self, inner: Transport, log: Callable[[str, str], None]) -> None:
+        self.inner = inner
+        self.log = log
+
+    def send(self, request: Request) -> Response:
+        headers = "".join(f"\t{name}:{value}" for name, value in request.headers)
+        self.log("debug", f"[Req]Method:{request.method}\tURL:{request.url}\tHeader info:{headers}")
+        response = self.inner.send(request)
+        headers = "".join(f"\t{name}:{value}" for name, value in response.headers)
+        self.log("debug", f"[Resp]StatusCode:{response.status}\tHeader info:{headers}")
+        return response
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,437 @@
+"""Send one HTTP request, get one response: the ``Transport`` protocol and its stdlib default.
+
+``OssClient`` builds, signs and decodes; a ``Transport`` only moves bytes. The default,
+``HttpClientTransport``, is ``http.client`` on purpose: no ``requests``/``httpx``/``urllib3``, so
+the CLI starts fast. It honours a connect timeout, a read timeout (each socket read, including
+the wait for the response headers), an HTTP proxy (absolute-form request line for ``http://``
+targets, ``CONNECT`` for ``https://``) and TLS verification on/off. It sends the headers exactly
+in the order given (``Host`` first when present) and adds nothing but ``Content-Length`` when the
+caller left it out of a request with a body.
+
+Every foreign exception (socket, ssl, http.client) is mapped here, and only here, to a
+``TransportError`` whose text is Go's ``url.Error`` format, because ossutil 1.7 prints that::
+
+    Post "http://127.0.0.1:1/b/?cname&comp=add": dial tcp 127.0.0.1:1: connect: connection refused
+
+Example (an in-process fake, the way tests mock the network boundary)::
+
+    from ossutil.client.transport import Request, Response
+
+    class Canned:
+        def send(self, request: Request) -> Response:
+            return Response(200, "OK", [("x-oss-request-id", "5C1B...")], b"")
+
+    OssClient("http://127.0.0.1:9000", creds, transport=Canned())
+
+Hierarchy::
+
+    Exception
+     └── ClientError            (ossutil.client.errors; local failures, never a server reply)
+          └── TransportError    network failure; ``str()`` is Go's url.Error text
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from urllib.parse import unquote, urlsplit
+
+from ossutil.client.errors import ClientError
+from ossutil.client.records import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import http.client
+    import ssl
+    from typing import Protocol
+else:
+    Protocol = object
+
+__all__ = ["Request", "Response", "Transport", "TransportError", "HttpClientTransport",
+           "ProxyConfig"]
+
+
+class Request(Record):
+    """One request: ``url`` is absolute (``scheme://host[:port]/path?query``) as it goes out.
+
+    ``headers`` is a list of (name, value) in wire order; ``body`` bytes.
+    """
+
+    __slots__ = ("method", "url", "headers", "body")
+    _defaults = {"headers": (), "body": b""}
+    method: str
+    url: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+class Response(Record):
+    """One response; ``reason`` is the status text exactly as the server sent it."""
+
+    __slots__ = ("status", "reason", "headers", "body")
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def header(self, name: str) -> str:
+        """First value of header ``name`` (case-insensitive), "" when absent (Go's Header.Get)."""
+        lowered = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lowered:
+                return value
+        return ""
+
+    @property
+    def status_line(self) -> str:
+        """``404 Not Found`` (Go's ``resp.Status``; ``600 `` when the reason is empty, as servers
+        that write ``code reason`` send it)."""
+        return f"{self.status} {self.reason}"
+
+
+class Transport(Protocol):
+    """Sends one request and returns the complete response (body read)."""
+
+    def send(self, request: Request) -> Response: ...
+
+
+class TransportError(ClientError):
+    """A request that got no HTTP response. ``str()`` is Go's ``url.Error`` text.
+
+    ``method``/``url``/``cause`` are the parts: ``<Method> "<url>": <cause>`` with the method in
+    Go's capitalisation (``Get``, ``Post``). ``wrapped=False`` gives the bare cause, which is what
+    Go prints for failures while reading a body after the headers arrived.
+    """
+
+    def __init__(self, method: str, url: str, cause: str, *, wrapped: bool = True) -> None:
+        self.method = method
+        self.url = url
+        self.cause = cause
+        self.wrapped = wrapped
+        text = f'{method[:1].upper()}{method[1:].lower()} "{url}": {cause}' if wrapped else cause
+        super().__init__(text)
+
+
+class ProxyConfig(Record):
+    """An HTTP proxy: ``url`` like ``http://host:port``; optional Basic credentials."""
+
+    __slots__ = ("url", "user", "password")
+    _defaults = {"user": "", "password": ""}
+    _secret = ("password",)
+    url: str
+    user: str
+    password: str
+
+    def authorization(self) -> str | None:
+        import base64
+
+        parts = urlsplit(self.url if "://" in self.url else "http://" + self.url)
+        user = self.user or unquote(parts.username or "")
+        password = self.password or unquote(parts.password or "")
+        if not user and not password:
+            return None
+        return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+class HttpClientTransport:
+    """``Transport`` on ``http.client``; keeps one idle connection per target for reuse."""
+
+    def __init__(self, *, connect_timeout: float = 120.0, read_timeout: float = 1200.0,
+                 proxy: ProxyConfig | str | None = None, verify_tls: bool = True,
+                 decode_gzip: bool = True) -> None:
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.proxy = ProxyConfig(proxy) if isinstance(proxy, str) else proxy
+        self.verify_tls = verify_tls
+        self.decode_gzip = decode_gzip
+        self._idle: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
+        self._ssl_context: ssl.SSLContext | None = None
+
+    # --- public ----------------------------------------------------------------------------
+
+    def send(self, request: Request) -> Response:
+        parts = urlsplit(request.url)
+        scheme = parts.scheme.lower()
+        host, port = split_host_port(parts.netloc.rpartition("@")[2],
+                                     443 if scheme == "https" else 80)
+        if not 0 < port < 65536:
+            raise TransportError(request.method, request.url,
+                                 f"dial tcp: address {port}: invalid port")
+        key = (scheme, host, port)
+        reused = self._idle.pop(key, None)
+        try:
+            if reused is not None:
+                try:
+                    return self._exchange(reused, request, parts, key)
+                except _StaleConnection:
+                    reused.close()
+            connection = self._connect(request, scheme, host, port)
+            try:
+                return self._exchange(connection, request, parts, key)
+            except _StaleConnection as stale:
+                connection.close()
+                raise TransportError(request.method, request.url, "EOF") from stale.__cause__
+        except TransportError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every foreign failure becomes TransportError
+            raise self._map(exc, request, None) from exc
+
+    def close(self) -> None:
+        """Close idle connections."""
+        for connection in self._idle.values():
+            connection.close()
+        self._idle.clear()
+
+    # --- connection set-up -----------------------------------------------------------------
+
+    def _connect(self, request: Request, scheme: str, host: str,
+                 port: int) -> http.client.HTTPConnection:
+        import http.client
+
+        proxy = self.proxy
+        if proxy is not None:
+            proxy_parts = urlsplit(proxy.url if "://" in proxy.url else "http://" + proxy.url)
+            proxy_scheme = proxy_parts.scheme.lower()
+            if proxy_scheme not in ("http", "https"):
+                raise TransportError(request.method, request.url,
+                                     f"proxy scheme {proxy_scheme!r} is not supported "
+                                     "(use an http:// or https:// proxy)")
+            proxy_host = proxy_parts.hostname or ""
+            proxy_port = proxy_parts.port or (443 if proxy_scheme == "https" else 80)
+            auth = proxy.authorization()
+            if scheme == "https":
+                conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+                    proxy_host, proxy_port, timeout=self.connect_timeout,
+                    context=self._context())
+                conn.set_tunnel(host, port, {"Proxy-Authorization": auth} if auth else None)
+            else:
+                conn = http.client.HTTPConnection(proxy_host, proxy_port,
+                                                  timeout=self.connect_timeout)
+            conn._ossutil_proxy_auth = auth  # type: ignore[attr-defined]
+            conn._ossutil_absolute = scheme == "http"  # type: ignore[attr-defined]
+            dial_host, dial_port = proxy_host, proxy_port
+        else:
+            if scheme == "https":
+                conn = http.client.HTTPSConnection(host, port, timeout=self.connect_timeout,
+                                                   context=self._context())
+            else:
+                conn = http.client.HTTPConnection(host, port, timeout=self.connect_timeout)
+            conn._ossutil_proxy_auth = None  # type: ignore[attr-defined]
+            conn._ossutil_absolute = False  # type: ignore[attr-defined]
+            dial_host, dial_port = host, port
+        conn._create_connection = _create_connection  # type: ignore[attr-defined]
+        try:
+            conn.connect()
+        except Exception as exc:  # noqa: BLE001
+            conn.close()
+            raise self._map(exc, request, (dial_host, dial_port),
+                            proxy=proxy is not None) from exc
+        if conn.sock is not None:
+            conn.sock.settimeout(self.read_timeout)
+        return conn
+
+    def _context(self) -> ssl.SSLContext:
+        if self._ssl_context is None:
+            import ssl
+
+            context = ssl.create_default_context()
+            if not self.verify_tls:
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+            self._ssl_context = context
+        return self._ssl_context
+
+    # --- one exchange ----------------------------------------------------------------------
+
+    def _exchange(self, conn: http.client.HTTPConnection, request: Request, parts: object,
+                  key: tuple[str, str, int]) -> Response:
+        import http.client
+
+        split = urlsplit(request.url)
+        target = split.path or "/"
+        if split.query:
+            target += "?" + split.query
+        if getattr(conn, "_ossutil_absolute", False):
+            target = f"{split.scheme}://{split.netloc}{target}"
+        headers = list(request.headers)
+        names = {name.lower() for name, _ in headers}
+        if "host" not in names:
+            headers.insert(0, ("Host", split.netloc))
+        if request.body and "content-length" not in names:
+            headers.append(("Content-Length", str(len(request.body))))
+        proxy_auth = getattr(conn, "_ossutil_proxy_auth", None)
+        if proxy_auth and getattr(conn, "_ossutil_absolute", False):
+            headers.append(("Proxy-Authorization", proxy_auth))
+        fresh = conn.sock is not None and getattr(conn, "_ossutil_used", False) is False
+        try:
+            conn.putrequest(request.method, target, skip_host=True, skip_accept_encoding=True)
+            for name, value in headers:
+                conn.putheader(name, value)
+            conn.endheaders(request.body or None)
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            if not fresh:
+                raise _StaleConnection() from exc
+            raise
+        conn._ossutil_used = True  # type: ignore[attr-defined]
+        try:
+            raw = conn.getresponse()
+        except http.client.RemoteDisconnected as exc:
+            if not fresh:
+                raise _StaleConnection() from exc
+            raise TransportError(request.method, request.url, "EOF") from exc
+        except TimeoutError as exc:
+            conn.close()
+            raise TransportError(request.method, request.url,
+                                 "net/http: timeout awaiting response headers") from exc
+        try:
+            body = raw.read()
+        except Exception as exc:  # noqa: BLE001 - a failure after the headers: Go's bare text
+            conn.close()
+            mapped = self._map(exc, request, None, sock=conn.sock)
+            raise TransportError(request.method, request.url, mapped.cause,
+                                 wrapped=False) from exc
+        response_headers = list(raw.getheaders())
+        if (self.decode_gzip and any(n.lower() == "accept-encoding" and "gzip" in v.lower()
+                                     for n, v in request.headers)):
+            encoding = raw.getheader("Content-Encoding", "") or ""
+            if encoding.lower() == "gzip" and body:
+                import gzip
+
+                body = gzip.decompress(body)
+                response_headers = [(n, v) for n, v in response_headers
+                                    if n.lower() not in ("content-encoding", "content-length")]
+        if raw.will_close:
+            conn.close()
+        else:
+            self._idle[key] = conn
+        return Response(raw.status, raw.reason, response_headers, body)
+
+    # --- error mapping ---------------------------------------------------------------------
+
+    def _map(self, exc: BaseException, request: Request, dial: tuple[str, int] | None, *,
+             proxy: bool = False, sock: socket.socket | None = None) -> TransportError:
+        return TransportError(request.method, request.url,
+                              go_cause(exc, dial, proxy=proxy, sock=sock))
+
+
+def _create_connection(address: tuple[str, int], timeout: float | None = None,
+                       source_address: tuple[str, int] | None = None) -> socket.socket:
+    """``socket.create_connection`` with an ASCII host passed as bytes: a str host makes
+    ``getaddrinfo`` load the ``idna`` codec (and ``unicodedata``), a start-up cost."""
+    host, port = address
+    target: tuple[str | bytes, int] = (host.encode("ascii") if host.isascii() else host, port)
+    return socket.create_connection(target, timeout, source_address)  # type: ignore[arg-type]
+
+
+class _StaleConnection(Exception):
+    """A reused keep-alive connection the server had closed: retry once on a fresh one."""
+
+
+def split_host_port(netloc: str, default_port: int) -> tuple[str, int]:
+    """Host and port of ``host[:port]`` / ``[v6][:port]``, split at the last colon as Go does."""
+    if netloc.startswith("["):
+        close = netloc.find("]")
+        host, rest = netloc[1:close], netloc[close + 1:]
+        port = rest[1:] if rest.startswith(":") else ""
+    elif ":" in netloc:
+        host, _, port = netloc.rpartition(":")
+    else:
+        host, port = netloc, ""
+    return host, int(port) if port.isdigit() else default_port
+
+
+def _addr(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _resolved(host: str, port: int) -> str:
+    """The ``ip:port`` Go names in a dial error (first address of the host)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        return _addr(host, port)
+    return _addr(str(infos[0][4][0]), port) if infos else _addr(host, port)
+
+
+def _nameserver() -> str | None:
+    try:
+        with open("/etc/resolv.conf", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                fields = line.split()
+                if len(fields) >= 2 and fields[0] == "nameserver":
+                    return fields[1]
+    except OSError:
+        return None
+    return None
+
+
+def go_cause(exc: BaseException, dial: tuple[str, int] | None, *, proxy: bool = False,
+             sock: socket.socket | None = None) -> str:
+    """Go's wording for a network failure (the part after ``<Method> "<url>": ``)."""
+    import ssl
+
+    dial_op = "proxyconnect tcp: dial tcp" if proxy else "dial tcp"
+    if isinstance(exc, socket.gaierror) and dial is not None:
+        host = dial[0]
+        server = _nameserver()
+        queried = (not host.replace(".", "").isdigit()
+                   and all(ch.isalnum() or ch in "-._" for ch in host))
+        where = f" on {server}:53" if server and queried else ""
+        return f"{dial_op}: lookup {host}{where}: no such host"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        if exc.verify_code == 62 or "hostname" in str(exc.verify_message).lower():
+            return f"x509: certificate is not valid for {dial[0] if dial else 'this host'}"
+        if exc.verify_code == 10:
+            return "x509: certificate has expired or is not yet valid"
+        return "x509: certificate signed by unknown authority"
+    if isinstance(exc, ssl.SSLError):
+        reason = exc.reason or ""
+        if reason == "WRONG_VERSION_NUMBER":  # a plain-HTTP server answered the TLS hello
+            return "http: server gave HTTP response to HTTPS client"
+        for prefix in ("SSLV3_ALERT_", "TLSV1_ALERT_", "TLSV13_ALERT_"):
+            if reason.startswith(prefix):
+                return "remote error: tls: " + reason[len(prefix):].lower().replace("_", " ")
+        return "tls: " + (reason.lower().replace("_", " ") or str(exc))
+    if dial is not None:
+        where = f"{dial_op} {_resolved(*dial)}"
+        if isinstance(exc, TimeoutError | socket.timeout):
+            return f"{where}: i/o timeout"
+        if isinstance(exc, OSError) and exc.errno is not None:
+            return f"{where}: connect: {_errno_text(exc.errno, exc)}"
+        return f"{where}: {exc}"
+    local = remote = ""
+    if sock is not None:
+        try:
+            local = _addr(*sock.getsockname()[:2])
+            remote = _addr(*sock.getpeername()[:2])
+        except OSError:
+            pass
+    rw = f"read tcp {local}->{remote}" if local else "read tcp"
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return f"{rw}: i/o timeout"
+    if isinstance(exc, ConnectionResetError):
+        return f"{rw}: read: connection reset by peer"
+    import http.client
+
+    if isinstance(exc, http.client.IncompleteRead):
+        return "unexpected EOF"
+    if isinstance(exc, http.client.HTTPException):
+        return f"net/http: {exc.__class__.__name__}: {exc}"
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return f"{rw}: {_errno_text(exc.errno, exc)}"
+    return str(exc) or exc.__class__.__name__
+
+
+def _errno_text(number: int, exc: OSError) -> str:
+    """Go prints lower-case strerror texts (``connection refused``)."""
+    known = {
+        errno.ECONNREFUSED: "connection refused",
+        errno.ENETUNREACH: "network is unreachable",
+        errno.EHOSTUNREACH: "no route to host",
+        errno.ECONNRESET: "connection reset by peer",
+        errno.ETIMEDOUT: "connection timed out",
+        errno.EADDRNOTAVAIL: "cannot assign requested address",
+        errno.EACCES: "permission denied",
+    }
+    text = known.get(number) or (exc.strerror or str(exc))
+    return text[:1].lower() + text[1:]

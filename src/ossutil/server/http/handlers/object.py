@@ -1,0 +1,315 @@
+"""Object handlers: PutObject, GetObject, HeadObject, DeleteObject, ListObjects, ListObjectsV2.
+
+Decode headers and query, call ``ObjectService``, encode OSS's headers and XML. Object bodies
+never pass through memory whole: uploads stream to a blob file; downloads of objects up to 64 KiB
+are sent from memory, larger ones with ``sendfile`` (plain TCP) or 256 KiB worker-thread reads
+(TLS) from the file opened with the metadata read (so a concurrent overwrite cannot swap it).
+
+Response headers of reads: Content-Type, Content-Length, ETag, Last-Modified, Accept-Ranges,
+x-oss-object-type (Normal), x-oss-storage-class (Standard), Content-MD5 (whole-object replies),
+Content-Range (206), the stored content headers and x-oss-meta-*. No x-oss-hash-crc64ecma: both
+SDKs check CRC64 only when the header is present, and computing it in Python at upload speed
+would need a C extension.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import mimetypes
+import os
+from typing import TYPE_CHECKING, BinaryIO
+from urllib.parse import quote
+
+from aiohttp import web
+from aiohttp.abc import AbstractStreamWriter
+from multidict import CIMultiDict
+
+from ossutil.server.http.handlers.cname import xml_response
+from ossutil.server.models import Bucket, ObjectMeta
+from ossutil.server.naming import validate_object_key
+from ossutil.server.objects import listing, preconditions
+from ossutil.server.objects.ranges import parse_range
+from ossutil.server.objects.service import STORED_HEADERS, ObjectService, Upload, check_upload
+from ossutil.wire import dates
+from ossutil.wire import xml as wxml
+from ossutil.wire.errors import OssError
+
+if TYPE_CHECKING:
+    from ossutil.server.http.app import Call, Handler
+
+READ_CHUNK = 256 * 1024
+_META_PREFIX = "x-oss-meta-"
+# Requests we cannot honour and must not silently ignore (the caller would get less than asked).
+_UNSUPPORTED = {
+    "x-oss-copy-source": "CopyObject is not supported.",
+    "x-oss-server-side-encryption": "Server-side encryption is not supported.",
+}
+
+
+class BlobResponse(web.StreamResponse):
+    """Bytes ``offset .. offset+count-1`` of an open blob file; closes the file when done.
+
+    Plain TCP uses ``loop.sendfile`` (zero-copy, no blocking read on the loop); under TLS asyncio
+    has no native sendfile, so 256 KiB ``os.pread`` calls run in worker threads, each written
+    (with back-pressure) before the next: memory stays flat whatever the object size.
+    """
+
+    def __init__(self, handle: BinaryIO, offset: int, count: int, *, status: int,
+                 headers: CIMultiDict[str]) -> None:
+        super().__init__(status=status, headers=headers)
+        self.content_length = count
+        self._handle = handle
+        self._offset = offset
+        self._count = count
+
+    async def prepare(self, request: web.BaseRequest) -> AbstractStreamWriter | None:
+        try:
+            writer = await super().prepare(request)
+            if writer is None or self._count == 0:
+                return writer
+            transport = request.transport
+            if transport is None:
+                raise ConnectionResetError("connection lost")
+            if transport.get_extra_info("sslcontext") is not None:
+                await self._copy(writer)  # asyncio has no native sendfile under TLS
+            else:
+                try:
+                    await asyncio.get_running_loop().sendfile(
+                        transport, self._handle, self._offset, self._count, fallback=False)
+                except asyncio.SendfileNotAvailableError:
+                    await self._copy(writer)
+            await super().write_eof()
+            return writer
+        finally:
+            self._handle.close()
+
+    async def _copy(self, writer: AbstractStreamWriter) -> None:
+        fd = self._handle.fileno()
+        offset, remaining = self._offset, self._count
+        while remaining:
+            chunk = await asyncio.to_thread(os.pread, fd, min(READ_CHUNK, remaining), offset)
+            if not chunk:
+                raise OSError(f"blob ended {remaining} bytes early")
+            await writer.write(chunk)
+            offset += len(chunk)
+            remaining -= len(chunk)
+
+
+def _object_headers(meta: ObjectMeta, *, whole: bool) -> CIMultiDict[str]:
+    headers: CIMultiDict[str] = CIMultiDict()
+    headers["Content-Type"] = meta.content_type
+    headers["ETag"] = meta.etag
+    headers["Last-Modified"] = dates.rfc1123(meta.last_modified)
+    headers["Accept-Ranges"] = "bytes"
+    headers["x-oss-object-type"] = "Normal"
+    headers["x-oss-storage-class"] = "Standard"
+    if whole:
+        headers["Content-MD5"] = base64.b64encode(bytes.fromhex(meta.etag.strip('"'))).decode()
+    for name, value in meta.headers:
+        headers[name.title()] = value
+    for name, value in meta.user_meta:
+        headers[name] = value
+    return headers
+
+
+def _close(content: bytes | BinaryIO) -> None:
+    if not isinstance(content, bytes):
+        content.close()
+
+
+def _not_modified(meta: ObjectMeta) -> web.Response:
+    return web.Response(status=304, headers={"ETag": meta.etag,
+                                             "Last-Modified": dates.rfc1123(meta.last_modified)})
+
+
+def _upload(call: Call) -> Upload:
+    request = call.request
+    headers = request.headers
+    for name, message in _UNSUPPORTED.items():
+        if name in headers:
+            raise OssError.from_code("NotImplemented", message, Header=name)
+    if headers.get("x-oss-object-acl", "default") != "default":
+        raise OssError.from_code("NotImplemented", "Object ACLs are not supported; use the "
+                                 "bucket ACL.", Header="x-oss-object-acl")
+    chunked = "chunked" in headers.get("Transfer-Encoding", "").lower()
+    if request.content_length is None and not chunked:
+        raise OssError.from_code("MissingContentLength")
+    key = call.target.key
+    content_type = (headers.get("Content-Type") or mimetypes.guess_type(key)[0]
+                    or "application/octet-stream")
+    lower = [(name.lower(), value) for name, value in headers.items()]
+    return Upload(
+        content_type=content_type,
+        length=request.content_length,
+        content_md5=headers.get("Content-MD5"),
+        content_sha256=headers.get("x-oss-content-sha256"),
+        user_meta=tuple((n, v) for n, v in lower if n.startswith(_META_PREFIX)),
+        headers=tuple((n, v) for n, v in lower if n in STORED_HEADERS),
+    )
+
+
+async def _send_continue(request: web.BaseRequest) -> None:
+    """Answer ``Expect: 100-continue`` once the request is known to be acceptable."""
+    if request.version >= (1, 1) and \
+            request.headers.get("Expect", "").lower() == "100-continue":
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        request.writer.output_size = 0
+
+
+# --- listing XML ----------------------------------------------------------------------------
+
+def _owner(bucket: Bucket) -> wxml.Node:
+    return ("Owner", [("ID", bucket.owner_id), ("DisplayName", bucket.owner_id)])
+
+
+def _contents(meta: ObjectMeta, encode: bool, owner: wxml.Node | None) -> wxml.Node:
+    fields: list[wxml.Node] = [
+        ("Key", _enc(meta.key, encode)),
+        ("LastModified", dates.iso8601_ms(meta.last_modified)),
+        ("ETag", meta.etag),
+        ("Type", "Normal"),
+        ("Size", str(meta.size)),
+        ("StorageClass", "Standard"),
+    ]
+    if owner is not None:
+        fields.append(owner)
+    return ("Contents", fields)
+
+
+def _enc(value: str, encode: bool) -> str:
+    return quote(value, safe="") if encode else value
+
+
+def _emit(root: wxml.Node) -> web.Response:
+    try:
+        return xml_response(wxml.emit(root))
+    except ValueError:
+        raise OssError.from_code(
+            "InvalidArgument", "A key in this listing has characters XML cannot carry; list "
+            "with encoding-type=url.", ArgumentName="encoding-type") from None
+
+
+def _listing_query(call: Call, after: str) -> tuple[listing.ListQuery, bool]:
+    query = call.query
+    encoding = query.get("encoding-type", "")
+    if encoding not in ("", "url"):
+        raise OssError.from_code("InvalidArgument", "encoding-type must be url.",
+                                 ArgumentName="encoding-type", ArgumentValue=encoding)
+    return listing.ListQuery(
+        prefix=listing.check_prefix("prefix", query.get("prefix", "")),
+        delimiter=listing.check_prefix("delimiter", query.get("delimiter", "")),
+        after=listing.check_prefix("marker", after),
+        max_keys=listing.parse_max_keys(query.get("max-keys")),
+    ), encoding == "url"
+
+
+class ObjectHandlers:
+    """The object operations, bound to one ``ObjectService``."""
+
+    def __init__(self, objects: ObjectService) -> None:
+        self.objects = objects
+
+    def table(self) -> dict[str, Handler]:
+        return {
+            "PutObject": self.put_object,
+            "GetObject": self.get_object,
+            "HeadObject": self.head_object,
+            "DeleteObject": self.delete_object,
+            "ListObjects": self.list_objects,
+            "ListObjectsV2": self.list_objects_v2,
+        }
+
+    async def put_object(self, call: Call) -> web.StreamResponse:
+        bucket = call.require_bucket()
+        validate_object_key(call.target.key)
+        upload = _upload(call)
+        check_upload(upload)
+        await _send_continue(call.request)
+        meta = await self.objects.put(bucket, call.target.key, upload,
+                                      call.request.content.readany)
+        md5 = base64.b64encode(bytes.fromhex(meta.etag.strip('"'))).decode()
+        return web.Response(headers={"ETag": meta.etag, "Content-MD5": md5})
+
+    async def get_object(self, call: Call) -> web.StreamResponse:
+        meta, content = await self.objects.open(call.require_bucket(), call.target.key)
+        try:
+            headers = {name.lower(): value for name, value in call.request.headers.items()}
+            if preconditions.evaluate(headers, meta) == preconditions.NOT_MODIFIED:
+                _close(content)
+                return _not_modified(meta)
+            span = parse_range(headers.get("range"), meta.size)
+        except BaseException:
+            _close(content)
+            raise
+        if span is None:
+            first, last, status = 0, meta.size - 1, 200
+            response_headers = _object_headers(meta, whole=True)
+        else:
+            (first, last), status = span, 206
+            response_headers = _object_headers(meta, whole=False)
+            response_headers["Content-Range"] = f"bytes {first}-{last}/{meta.size}"
+        if isinstance(content, bytes):
+            return web.Response(status=status, body=content[first:last + 1],
+                                headers=response_headers)
+        return BlobResponse(content, first, last - first + 1, status=status,
+                            headers=response_headers)
+
+    async def head_object(self, call: Call) -> web.StreamResponse:
+        meta = await self.objects.head(call.require_bucket(), call.target.key)
+        headers = {name.lower(): value for name, value in call.request.headers.items()}
+        if preconditions.evaluate(headers, meta) == preconditions.NOT_MODIFIED:
+            return _not_modified(meta)
+        response = web.StreamResponse(headers=_object_headers(meta, whole=True))
+        response.content_length = meta.size
+        return response
+
+    async def delete_object(self, call: Call) -> web.StreamResponse:
+        await self.objects.delete(call.require_bucket(), call.target.key)
+        return web.Response(status=204)
+
+    async def list_objects(self, call: Call) -> web.StreamResponse:
+        bucket = call.require_bucket()
+        marker = call.query.get("marker", "")
+        query, encode = _listing_query(call, marker)
+        page = await self.objects.list(bucket, query)
+        parts: list[wxml.Node] = [
+            ("Name", bucket.name),
+            ("Prefix", _enc(query.prefix, encode)),
+            ("Marker", _enc(marker, encode)),
+            ("MaxKeys", str(query.max_keys)),
+            ("Delimiter", _enc(query.delimiter, encode)),
+        ]
+        if encode:
+            parts.append(("EncodingType", "url"))
+        parts.append(("IsTruncated", "true" if page.truncated else "false"))
+        if page.truncated:
+            parts.append(("NextMarker", _enc(page.last, encode)))
+        owner = _owner(bucket)
+        parts += [_contents(meta, encode, owner) for meta in page.objects]
+        parts += [("CommonPrefixes", [("Prefix", _enc(p, encode))]) for p in page.prefixes]
+        return _emit(("ListBucketResult", parts))
+
+    async def list_objects_v2(self, call: Call) -> web.StreamResponse:
+        bucket = call.require_bucket()
+        token = call.query.get("continuation-token", "")
+        start_after = call.query.get("start-after", "")
+        after = listing.decode_token(token) if token else start_after
+        query, encode = _listing_query(call, after)
+        page = await self.objects.list(bucket, query)
+        parts: list[wxml.Node] = [("Name", bucket.name), ("Prefix", _enc(query.prefix, encode))]
+        if start_after:
+            parts.append(("StartAfter", _enc(start_after, encode)))
+        if token:
+            parts.append(("ContinuationToken", token))
+        parts += [("MaxKeys", str(query.max_keys)), ("Delimiter", _enc(query.delimiter, encode))]
+        if encode:
+            parts.append(("EncodingType", "url"))
+        parts.append(("IsTruncated", "true" if page.truncated else "false"))
+        if page.truncated:
+            parts.append(("NextContinuationToken", listing.encode_token(page.last)))
+        owner = _owner(bucket) if call.query.get("fetch-owner") == "true" else None
+        parts += [_contents(meta, encode, owner) for meta in page.objects]
+        parts += [("CommonPrefixes", [("Prefix", _enc(p, encode))]) for p in page.prefixes]
+        parts.append(("KeyCount", str(len(page.objects) + len(page.prefixes))))
+        return _emit(("ListBucketResult", parts))

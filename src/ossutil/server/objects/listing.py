@@ -1,0 +1,123 @@
+"""ListObjects (V1) and ListObjectsV2 paging over the store's key order. Pure: the store read
+is a function passed in, and the whole page is built in one job on the store thread.
+
+Rules (OSS's, as S3's):
+- keys are listed in UTF-8 byte order, starting strictly after ``after`` (V1 ``marker``, V2
+  ``start-after`` or the decoded ``continuation-token``);
+- with a delimiter, keys that contain it after the prefix roll up into one common prefix
+  (prefix + text up to and including the first delimiter), listed once, in key order with the
+  objects; each counts as one of ``max-keys``;
+- ``truncated`` says more entries follow; ``last`` (the last key or common prefix returned) is
+  V1's ``NextMarker`` and, encoded, V2's ``NextContinuationToken``. Resuming after a common
+  prefix skips everything under it, so a page never repeats one.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ossutil.server.models import ObjectMeta
+from ossutil.wire.errors import OssError
+
+DEFAULT_MAX_KEYS = 100
+MAX_KEYS = 1000
+MAX_PREFIX_BYTES = 1023
+# Sorts after every character, so ``common + _TOP`` is past every key under ``common`` (bar keys
+# that themselves continue with U+10FFFF, which the loop below steps over one by one).
+_TOP = "\U0010FFFF"
+
+Fetch = Callable[[str, str, int], list[ObjectMeta]]  # (prefix, after, limit) -> objects
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    prefix: str = ""
+    delimiter: str = ""
+    after: str = ""
+    max_keys: int = DEFAULT_MAX_KEYS
+
+
+@dataclass(frozen=True)
+class ListPage:
+    objects: tuple[ObjectMeta, ...]
+    prefixes: tuple[str, ...]
+    truncated: bool
+    last: str  # NextMarker when truncated, else ""
+
+
+def parse_max_keys(text: str | None) -> int:
+    """``max-keys``: 1 to 1000, default 100; anything else is 400 InvalidArgument."""
+    if text is None or text == "":
+        return DEFAULT_MAX_KEYS
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_KEYS:
+        raise OssError.from_code("InvalidArgument",
+                                 f"max-keys must be an integer from 1 to {MAX_KEYS}.",
+                                 ArgumentName="max-keys", ArgumentValue=text)
+    return int(text)
+
+
+def check_prefix(name: str, value: str) -> str:
+    if len(value.encode("utf-8", "surrogatepass")) > MAX_PREFIX_BYTES:
+        raise OssError.from_code("InvalidArgument",
+                                 f"{name} must be at most {MAX_PREFIX_BYTES} bytes long.",
+                                 ArgumentName=name)
+    return value
+
+
+def encode_token(last: str) -> str:
+    """V2's opaque continuation token: the resume point, base64url without padding."""
+    return base64.urlsafe_b64encode(last.encode("utf-8")).rstrip(b"=").decode("ascii")
+
+
+def decode_token(token: str) -> str:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        return base64.b64decode(padded.encode("ascii"), altchars=b"-_",
+                                validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeError, ValueError):
+        raise OssError.from_code("InvalidArgument", "The continuation-token is not valid.",
+                                 ArgumentName="continuation-token") from None
+
+
+def common_prefix(key: str, prefix: str, delimiter: str) -> str | None:
+    """The common prefix ``key`` rolls up into, or None when it is listed as itself."""
+    if not delimiter:
+        return None
+    cut = key.find(delimiter, len(prefix))
+    return None if cut < 0 else key[: cut + len(delimiter)]
+
+
+def list_page(fetch: Fetch, query: ListQuery) -> ListPage:
+    objects: list[ObjectMeta] = []
+    prefixes: list[str] = []
+    last = ""
+    cursor = query.after
+    rolled = ""  # the common prefix listed last (on this page or, when resuming, the previous)
+    if (cursor.startswith(query.prefix)
+            and common_prefix(cursor, query.prefix, query.delimiter) == cursor):
+        rolled = cursor
+        cursor += _TOP  # resuming right after a common prefix: skip what it rolled up
+    while True:
+        want = query.max_keys - len(objects) - len(prefixes) + 1
+        batch = fetch(query.prefix, cursor, want)
+        for meta in batch:
+            common = common_prefix(meta.key, query.prefix, query.delimiter)
+            if common is not None and common == rolled:
+                cursor = meta.key  # a key past common + U+10FFFF: already rolled up
+                continue
+            if len(objects) + len(prefixes) == query.max_keys:
+                return ListPage(tuple(objects), tuple(prefixes), True, last)
+            if common is None:
+                objects.append(meta)
+                last = cursor = meta.key
+            else:
+                prefixes.append(common)
+                last = rolled = common
+                cursor = common + _TOP
+                break  # read on from past everything under the common prefix
+        else:
+            if len(batch) < want:
+                return ListPage(tuple(objects), tuple(prefixes), False, "")

@@ -1,0 +1,68 @@
+"""Start-up stays light: the CLI's common paths import nothing heavy (STYLE §5).
+
+A subprocess runs the real console entry and dumps ``sys.modules`` at exit; the test asserts
+the forbidden families are absent. ``--help``/``-v`` must not even load networking or signing,
+and a ``bucket-cname --method get`` (the list body is printed verbatim) must not load any XML
+library, crypto, DNS, asyncio or server code.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from tests.cli.fake_oss import FakeOss
+
+FORBIDDEN = ("cryptography", "dns", "asyncio", "aiohttp", "ossutil.server", "xml", "defusedxml",
+             "pyexpat", "_elementtree", "requests", "urllib3", "httpx", "oss2")
+# Not heavy in the brief's sense, but on the CLI path they cost more than the signing itself
+# (``dataclasses`` pulls in ``inspect``); ossutil.client, cli and wire.signing avoid them.
+START_UP_COST = ("dataclasses", "typing", "inspect")
+NOT_FOR_HELP = ("http.client", "ssl", "socket", "hashlib", "ossutil.client.client",
+                "ossutil.wire.signing", "email")
+
+PROBE = """
+import atexit, json, os, sys
+def dump():
+    with open(os.environ["MODULES_OUT"], "w") as handle:
+        json.dump(sorted(sys.modules), handle)
+atexit.register(dump)
+sys.argv = ["ossutil", *json.loads(os.environ["ARGV"])]
+from ossutil.cli.main import main
+main()
+"""
+
+
+def _modules(argv: list[str], tmp_path) -> tuple[int, list[str]]:  # type: ignore[no-untyped-def]
+    out = tmp_path / "modules.json"
+    env = {"MODULES_OUT": str(out), "ARGV": json.dumps(argv), "PATH": "/usr/bin:/bin",
+           "LANG": "C"}
+    done = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True,
+                          cwd=tmp_path, timeout=60)
+    return done.returncode, json.loads(out.read_text())
+
+
+def _offending(modules: list[str], families: tuple[str, ...]) -> list[str]:
+    return [m for m in modules if any(m == f or m.startswith(f + ".") for f in families)]
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["-v"], ["help", "bucket-cname"], []])
+def test_help_and_version_load_no_networking(argv: list[str], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    code, modules = _modules(argv, tmp_path)
+    assert code == 0
+    assert _offending(modules, FORBIDDEN + NOT_FOR_HELP + START_UP_COST) == []
+
+
+def test_bucket_cname_get_loads_nothing_heavy(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with FakeOss() as fake:
+        fake.add_bucket("examplebucket")
+        code, modules = _modules(["bucket-cname", "--method", "get", "oss://examplebucket",
+                                  "-e", fake.endpoint, "-i", fake.access_key_id,
+                                  "-k", fake.access_key_secret, "-c", "none.cfg"], tmp_path)
+    assert code == 0
+    assert "http.client" in modules  # the request really went out
+    assert _offending(modules, FORBIDDEN) == []
+    assert _offending(modules, START_UP_COST) == [], (
+        "keep dataclasses/typing off the CLI path (see ossutil.client.records)")

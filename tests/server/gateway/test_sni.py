@@ -1,0 +1,114 @@
+"""SniContexts with real TLS handshakes: lazy per-certificate contexts, the default fallback."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import socket
+import ssl
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from tests.support.certs import CertFactory
+
+from ossutil.server.certs.checker import check_certificate
+from ossutil.server.certs.keystore import SecretBox
+from ossutil.server.certs.tls import generate_self_signed
+from ossutil.server.gateway.domains import DomainTable
+from ossutil.server.gateway.tls import SniContexts
+from ossutil.server.models import Binding, Certificate
+
+NOW = datetime.now(UTC)
+
+
+def served(context: ssl.SSLContext, server_name: str | None) -> bytes:
+    """One handshake against ``context`` on loopback; the DER certificate the client got."""
+    errors: list[BaseException] = []
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(10)
+
+        def serve() -> None:
+            try:
+                conn, _ = listener.accept()
+                with conn, context.wrap_socket(conn, server_side=True) as tls:
+                    tls.sendall(b"ok")
+            except BaseException as exc:
+                errors.append(exc)
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        client = ssl.create_default_context()
+        client.check_hostname = False
+        client.verify_mode = ssl.CERT_NONE
+        with socket.create_connection(listener.getsockname(), timeout=10) as raw, \
+                client.wrap_socket(raw, server_hostname=server_name) as tls:
+            der = tls.getpeercert(binary_form=True)
+            assert tls.recv(2) == b"ok"
+        thread.join(10)
+    if errors:
+        raise errors[0]
+    assert der is not None
+    return der
+
+
+def fingerprint(der: bytes) -> str:
+    return ":".join(f"{b:02X}" for b in hashlib.sha1(der).digest())
+
+
+@pytest.fixture
+def box() -> SecretBox:
+    return SecretBox(os.urandom(32))
+
+
+def bound(box: SecretBox, ca: CertFactory, domain: str, cert_id: str) -> tuple[Binding, str]:
+    chain, key = ca.leaf(domain)
+    checked = check_certificate(chain, key, domain, NOW)
+    sealed = box.encrypt(checked.key_pem, context=cert_id.encode())
+    cert = Certificate(cert_id, "1", "Upload", checked.chain_pem, sealed, checked.fingerprint,
+                       checked.not_before, checked.not_after, NOW)
+    return Binding(domain, "bucket", "Enabled", NOW, NOW, cert_id, NOW, cert), \
+        checked.fingerprint
+
+
+def test_contexts_are_built_on_first_use_and_cached(box: SecretBox, ca: CertFactory) -> None:
+    table = DomainTable()
+    prints = {}
+    for i in range(20):
+        binding, printed = bound(box, ca, f"d{i}.example.com", f"{i}-cn-hangzhou")
+        table.apply(binding.domain, binding)
+        prints[binding.domain] = printed
+    default_chain, default_key = generate_self_signed(["localhost"])
+    sni = SniContexts(default_chain, default_key, table, box)
+    assert sni.built == 0 and len(sni) == 0  # nothing per certificate at start-up
+
+    assert fingerprint(served(sni.default, "d3.example.com")) == prints["d3.example.com"]
+    assert fingerprint(served(sni.default, "D3.Example.Com.")) == prints["d3.example.com"]
+    assert sni.built == 1
+    default = ssl.PEM_cert_to_DER_cert(default_chain)
+    assert served(sni.default, "unbound.example.com") == default
+    assert served(sni.default, None) == default
+    assert sni.built == 1
+
+    rotated, printed = bound(box, ca, "d3.example.com", "new-cn-hangzhou")
+    sni.forget(table.apply("d3.example.com", rotated))
+    assert fingerprint(served(sni.default, "d3.example.com")) == printed
+    assert sni.built == 2 and len(sni) == 1  # the old context was dropped
+    sni.forget(table.apply("d3.example.com", None))
+    assert served(sni.default, "d3.example.com") == default
+    assert len(sni) == 0
+
+
+def test_a_certificate_that_cannot_load_falls_back_to_the_default(
+        box: SecretBox, ca: CertFactory, caplog: pytest.LogCaptureFixture) -> None:
+    table = DomainTable()
+    binding, _ = bound(SecretBox(os.urandom(32)), ca, "bad.example.com", "1-cn-hangzhou")
+    table.apply(binding.domain, binding)  # sealed with another master key
+    default_chain, default_key = generate_self_signed(["localhost"])
+    sni = SniContexts(default_chain, default_key, table, box)
+    with caplog.at_level(logging.ERROR, logger="ossutil.server.gateway"):
+        der = served(sni.default, "bad.example.com")
+    assert der == ssl.PEM_cert_to_DER_cert(default_chain)
+    assert "certificate 1-cn-hangzhou cannot be loaded" in caplog.text
+    assert "PRIVATE KEY" not in caplog.text
