@@ -105,7 +105,8 @@ def replacements(server: object, tmp: Path) -> list[tuple[str, str]]:
     values = placeholders(server)
     pairs = [(str(tmp), "{tmp}"), (values["endpoint"], "{endpoint}"),
              (values["hostport"], "{hostport}"), (values["secret"], "{secret}"),
-             (values["id"], "{id}"), (":" + values["port"], ":{port}")]
+             (values["id"], "{id}"), (values["denied_secret"], "{denied_secret}"),
+             (values["denied_id"], "{denied_id}"), (":" + values["port"], ":{port}")]
     return sorted(pairs, key=lambda pair: -len(pair[0]))
 
 

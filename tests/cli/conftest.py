@@ -1,21 +1,27 @@
 """Fixtures for the CLI tests: an OSS on loopback, the Go binary, a golden-file checker.
 
-``oss_server`` is what golden and differential tests talk to. It is ``FakeOss`` for now; it has
-the attributes of the project-wide ``server`` fixture (``endpoint``, ``access_key_id``,
-``access_key_secret``, ``region``), so switching to the real ``ossutil-server`` is the one marked
-line below. ``fake_oss`` stays the fake on purpose: those tests script raw replies (odd statuses,
-empty bodies, stalls) that a real server never sends.
+``oss_server`` is what golden and differential tests talk to: a real ``ossutil-server`` of its
+own (``ls`` lists every bucket, so it shares no state with other tests), verifying ownership
+against the loopback ``dns`` fixture, with a RAM user whose policy denies everything (for the
+access-denied path). ``fake_oss`` stays a fake on
+purpose: the ``fake_only`` cases script raw replies (odd statuses, empty bodies, stalls) that a
+real server never sends. ``OSSUTIL_TEST_SERVER=fake`` runs every case against the fake.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 from tests.cli.clitools import Outcome, golden_text
 from tests.cli.fake_oss import FakeOss
+from tests.support.dns_server import DnsServer
+from tests.support.server import RunningServer, start_server
 
 GOLDEN = Path(__file__).parent / "golden"
 GO_BINARY = Path(__file__).resolve().parents[3] / "shared/reference/ossutil-1.7.19/ossutil"
@@ -32,18 +38,67 @@ def fake_oss() -> Iterator[FakeOss]:
         yield fake
 
 
-@pytest.fixture(scope="session")
-def oss_server(request: pytest.FixtureRequest, fake_oss: FakeOss) -> object:
-    """The server golden/differential tests use: the fake, or with OSSUTIL_TEST_SERVER=real
-    the project's ``server`` fixture, its DNS fixture publishing the ``_dnsauth`` records.
+class RealOss:
+    """The session's real server as the CLI cases see it.
 
-    To switch for good, return the real branch unconditionally."""
-    if os.environ.get("OSSUTIL_TEST_SERVER") == "real":
-        server = request.getfixturevalue("server")
-        dns = request.getfixturevalue("dns")
-        server.publish_txt = lambda name, value: dns.txt(name, value)
-        return server
-    return fake_oss
+    ``reset`` empties the buckets the cases use (bindings, then the bucket, which drops its
+    tokens; the cases store no objects), so each case starts from the state its ``setup`` builds, as on the fake.
+    """
+
+    BUCKETS = ("cli-golden", "cli-second", "cli-newbucket", "cli-nosuch", "b")
+
+    def __init__(self, server: RunningServer, dns: DnsServer, denied: tuple[str, str]) -> None:
+        self.endpoint = server.endpoint
+        self.access_key_id = server.access_key_id
+        self.access_key_secret = server.access_key_secret
+        self.region = server.region
+        self.denied_key_id, self.denied_key_secret = denied
+        self._dns = dns
+
+    def publish_txt(self, name: str, value: str) -> None:
+        self._dns.txt(name, value)
+
+    def reset(self) -> None:
+        from ossutil.client import Credentials, OssClient
+        from ossutil.wire.errors import OssError
+
+        with OssClient(self.endpoint,
+                       Credentials(self.access_key_id, self.access_key_secret)) as client:
+            for bucket in self.BUCKETS:
+                try:
+                    for info in client.list_cname(bucket).cnames:
+                        client.delete_cname(bucket, info.domain)
+                    client.delete_bucket(bucket)
+                except OssError as error:
+                    if error.code != "NoSuchBucket":
+                        raise
+
+
+def _denied_user(server: RunningServer, tmp: Path) -> tuple[str, str]:
+    policy = tmp / "deny-all.json"
+    policy.write_text(json.dumps({"Version": "1", "Statement": [
+        {"Effect": "Deny", "Action": ["oss:*"], "Resource": ["acs:oss:*:*:*"]}]}))
+    result = subprocess.run(
+        [sys.executable, "-m", "ossutil.server.main", "user", "create", "cli-denied",
+         "--data-dir", str(server.data_dir), "--policy-file", str(policy)],
+        capture_output=True, text=True, timeout=30, check=True)
+    created = json.loads(result.stdout)
+    return created["access_key_id"], created["access_key_secret"]
+
+
+@pytest.fixture(scope="session")
+def oss_server(request: pytest.FixtureRequest, fake_oss: FakeOss,
+               tmp_path_factory: pytest.TempPathFactory) -> object:
+    """The server golden/differential tests use (see the module docstring)."""
+    if os.environ.get("OSSUTIL_TEST_SERVER") == "fake":
+        return fake_oss
+    dns = request.getfixturevalue("dns")
+    server = start_server(tmp_path_factory.mktemp("cli-server-data"),
+                          ["--dns-server", dns.nameserver])
+    request.addfinalizer(server.stop)
+    real = RealOss(server, dns, _denied_user(server, tmp_path_factory.mktemp("cli-users")))
+    real.reset()
+    return real
 
 
 @pytest.fixture()

@@ -194,7 +194,7 @@ LONG_NAME = ".".join(["a" * 63] * 3 + ["b" * 62])  # 254 characters
         pytest.param(
             "\u2488.example.com",
             'The domain name "\u2488.example.com" has a label with a character other than '
-            'a letter, digit or hyphen: "1.".',
+            'a letter, digit or hyphen: "\u2488".',
             id="nameprep-makes-a-dot",
         ),
         pytest.param(

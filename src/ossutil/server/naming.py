@@ -136,7 +136,8 @@ def normalize_domain(raw: str, *, reserved_suffixes: Sequence[str] = DEFAULT_RES
         )
     if _is_ip_literal(name):
         raise _invalid(given, "is an IP address; a domain name is required.")
-    labels = [_to_ascii(label, given) for label in name.split(".")]
+    originals = name.split(".")
+    labels = [_to_ascii(label, given) for label in originals]
     if "" in labels:  # "a..b", ".a.b", or a label nameprep maps to nothing (soft hyphen)
         raise _invalid(given, "has an empty label.")
     ascii_name = ".".join(labels)
@@ -147,7 +148,7 @@ def normalize_domain(raw: str, *, reserved_suffixes: Sequence[str] = DEFAULT_RES
             given,
             f"is {len(ascii_name)} ASCII characters long; the maximum is {_MAX_NAME}.",
         )
-    for label in labels:
+    for label, original in zip(labels, originals, strict=True):
         if len(label) > _MAX_LABEL:
             raise _invalid(
                 given,
@@ -157,7 +158,7 @@ def normalize_domain(raw: str, *, reserved_suffixes: Sequence[str] = DEFAULT_RES
             raise _invalid(
                 given,
                 "has a label with a character other than a letter, digit or hyphen: "
-                f"{_shown(label)}.",
+                f"{_shown(original)}.",
             )
         if label.startswith("-") or label.endswith("-"):
             raise _invalid(

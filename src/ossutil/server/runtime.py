@@ -7,7 +7,7 @@ import contextlib
 import logging
 import os
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -19,6 +19,7 @@ from ossutil.server.composition import (
     open_box,
     open_store,
 )
+from ossutil.server.gateway.hooks import GatewayHooks
 from ossutil.server.http.app import Pipeline
 from ossutil.server.settings import Settings
 
@@ -29,8 +30,24 @@ def _say(line: str) -> None:
     print(line, flush=True)
 
 
-async def start(settings: Settings) -> tuple[Services, web.ServerRunner, list[str]]:
-    """Open the data dir, build the services, start listening. Returns the URLs served."""
+class Running:
+    """What ``start`` opened, for ``run`` to watch and then close in reverse order."""
+
+    def __init__(self, services: Services, gateway: GatewayHooks, runner: web.ServerRunner,
+                 urls: list[str]) -> None:
+        self.services = services
+        self.gateway = gateway
+        self.runner = runner
+        self.urls = urls
+
+    async def close(self) -> None:
+        await self.runner.cleanup()  # stop accepting, finish in-flight requests
+        await self.gateway.stop()
+        self.services.runner.close()
+
+
+async def start(settings: Settings) -> Running:
+    """Open the data dir, build the services, start listening on HTTP (and HTTPS)."""
     box = open_box(settings)
     store = open_store(settings, box)
     created = bootstrap_root(store, settings.data_dir, os.environ)
@@ -40,27 +57,24 @@ async def start(settings: Settings) -> tuple[Services, web.ServerRunner, list[st
             _say(f"ossutil-server: created root account; AccessKeyId {key.access_key_id} "
                  f"AccessKeySecret {key.secret} (also saved to "
                  f"{settings.data_dir / ROOT_CREDENTIALS_FILE}, mode 0600)")
-    gateway_hooks = _gateway(settings)
-    services = build_services(settings, store, box,
-                              on_binding_change=gateway_hooks.on_change if gateway_hooks else None)
+    gateway = GatewayHooks(settings)
+    services = build_services(settings, store, box, on_binding_change=gateway.on_change)
     await services.keyring.refresh()
-    if gateway_hooks is not None:
-        await gateway_hooks.start(services)  # bindings loaded, object handlers built
-    pipeline = Pipeline(services,
-                        gateway=gateway_hooks.resolve if gateway_hooks else None,
-                        object_handlers=gateway_hooks.object_handlers if gateway_hooks else None)
+    await gateway.start(services)  # bindings loaded, object handlers built
+    pipeline = Pipeline(services, gateway=gateway.resolve,
+                        object_handlers=gateway.object_handlers)
     server = web.Server(pipeline, access_log=None, handler_cancellation=True)
     runner = web.ServerRunner(server, shutdown_timeout=5.0)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)
     await site.start()
     urls = [_url("http", site)]
-    if settings.https_port is not None and gateway_hooks is not None:
+    if settings.https_port is not None:
         tls_site = web.TCPSite(runner, settings.host, settings.https_port,
-                               ssl_context=gateway_hooks.ssl_context(), reuse_address=True)
+                               ssl_context=gateway.ssl_context(), reuse_address=True)
         await tls_site.start()
         urls.append(_url("https", tls_site))
-    return services, runner, urls
+    return Running(services, gateway, runner, urls)
 
 
 def _url(scheme: str, site: web.TCPSite) -> str:
@@ -73,23 +87,15 @@ def _url(scheme: str, site: web.TCPSite) -> str:
     return f"{scheme}://{host}:{port}"
 
 
-def _gateway(settings: Settings):  # type: ignore[no-untyped-def]
-    """The custom-domain gateway and object handlers, when that package is present."""
-    try:
-        from ossutil.server.gateway.hooks import GatewayHooks
-    except ImportError:
-        return None
-    return GatewayHooks(settings)
-
-
 async def run(settings: Settings, install_signals: Callable[[asyncio.Event], None]) -> int:
     stop = asyncio.Event()
     install_signals(stop)
-    services, runner, urls = await start(settings)
+    running = await start(settings)
+    services = running.services
     if not settings.dns_verify:
         print("ossutil-server: WARNING: --no-dns-verify is on: domains are bound without "
               "DNS ownership proof (test-double mode)", file=sys.stderr, flush=True)
-    for url in urls:
+    for url in running.urls:
         _say(f"ossutil-server listening on {url}")
     watchers = [asyncio.create_task(services.keyring.watch(settings.auth_poll_interval)),
                 asyncio.create_task(services.cache.watch(settings.auth_poll_interval))]
@@ -100,6 +106,5 @@ async def run(settings: Settings, install_signals: Callable[[asyncio.Event], Non
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
-        await runner.cleanup()
-        services.runner.close()
+        await running.close()
     return 0

@@ -10,9 +10,10 @@ Secrets in records are plain text in memory; a store seals them (``SecretBox``) 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
-from typing import Callable, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from ossutil.server.models import (
     AccessKey,
