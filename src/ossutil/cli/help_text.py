@@ -321,3 +321,53 @@ def whole_help(commands: Sequence[tuple[str, str, str, str]], language: str) -> 
                 synopsis = SYNOPSES_CH.get(name, synopsis)
             text += f"  {name:<18}{params}\n{TAB}{TAB}{synopsis}\n"
     return text + "\n"
+
+
+# --- ossutil 2.0's ``api`` command (cli/api_cmd.py); not in the whole-tool list -----------------
+
+API_EN = SpecText(
+    synopsis="ossutil 2.0 API-level commands for custom domains (CNAME)",
+    syntax="""
+    ossutil api create-cname-token --bucket B (--cname-configuration CFG | --cname DOMAIN)
+    ossutil api get-cname-token --bucket B --cname DOMAIN
+    ossutil api put-cname --bucket B (--cname-configuration CFG | --cname DOMAIN)
+    ossutil api list-cname --bucket B
+    ossutil api delete-cname --bucket B (--cname-configuration CFG | --cname DOMAIN)
+    Each takes [--output-format xml|json|yaml] and the global options below.
+""",
+    detail="""
+    One command per OSS operation, spelled as ossutil 2.0 spells them: CreateCnameToken,
+    GetCnameToken, PutCname, ListCname, DeleteCname. Endpoint, credentials, config file and
+    signing come from the same options and config file as bucket-cname.
+
+    --bucket B
+        The bucket (required).
+
+    --cname DOMAIN
+        The custom domain; for create/put/delete it stands for the configuration
+        {"Cname":{"Domain":"DOMAIN"}}.
+
+    --cname-configuration CFG
+        A <BucketCnameConfiguration> XML document, or the same as JSON without the root, e.g.
+        {"Cname":{"Domain":"www.example.com"}}; file://path reads either from a file. Use it to
+        attach a certificate with put-cname (CertificateConfiguration).
+
+    --output-format xml|json|yaml
+        Without it the response body is printed as OSS sent it. json and yaml convert it (the
+        root element is dropped, repeated elements become lists, keys are sorted); xml prints the
+        converted tree under <root>. put-cname and delete-cname print nothing on success.
+
+    Errors go to stderr as "Error: ..." with exit status 1; errors returned by OSS are shown
+    the way ossutil 2.0 shows them (Error Code, Request Id, Message, EC ...). No elapsed line.
+""",
+    sample="""
+    1) ossutil api create-cname-token --bucket examplebucket --cname www.example.com
+    2) ossutil api get-cname-token --bucket examplebucket --cname www.example.com \\
+           --output-format json
+    3) ossutil api put-cname --bucket examplebucket --cname-configuration file://cname.xml
+    4) ossutil api list-cname --bucket examplebucket --output-format yaml
+    5) ossutil api delete-cname --bucket examplebucket \\
+           --cname-configuration '{"Cname":{"Domain":"www.example.com"}}'
+""",
+)
+SPECS["api"] = {"EN": API_EN}

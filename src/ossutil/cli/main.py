@@ -52,6 +52,9 @@ COMMANDS: dict[str, CommandEntry] = {
                          "Show help for a command"),
     "config": CommandEntry("ossutil.cli.config_cmd", "Additional Commands", "[options]",
                            "Write the config file with your endpoint and credentials"),
+    # ossutil 2.0's form; a group ``help`` does not list, so 1.7's whole help is unchanged
+    "api": CommandEntry("ossutil.cli.api_cmd", "API Commands", "<operation> [options]",
+                        "ossutil 2.0 API-level CNAME commands (create-cname-token ...)"),
 }
 
 
@@ -125,6 +128,12 @@ def _run(argv: list[str], out: Output, stdin: IO[bytes], started: float) -> int:
     from ossutil.cli import goopt, render
     from ossutil.cli.command import CliError, Context
 
+    if "api" in argv:  # ossutil 2.0's ``api`` parses its own flags (``--bucket B``): api_cmd
+        from ossutil.cli import api_cmd
+
+        index = api_cmd.api_index(argv)
+        if index >= 0:
+            return api_cmd.run_argv(argv, index, out, stdin)
     try:
         parsed = goopt.parse(argv)
     except goopt.GooptExit as exit_:
