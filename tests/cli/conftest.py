@@ -42,7 +42,8 @@ class RealOss:
     """The session's real server as the CLI cases see it.
 
     ``reset`` empties the buckets the cases use (bindings, then the bucket, which drops its
-    tokens; the cases store no objects), so each case starts from the state its ``setup`` builds, as on the fake.
+    tokens; the cases store no objects), so each case starts from the state its ``setup``
+    builds, as on the fake.
     """
 
     BUCKETS = ("cli-golden", "cli-second", "cli-newbucket", "cli-nosuch", "b")
