@@ -66,3 +66,44 @@ def test_bucket_cname_get_loads_nothing_heavy(tmp_path) -> None:  # type: ignore
     assert _offending(modules, FORBIDDEN) == []
     assert _offending(modules, START_UP_COST) == [], (
         "keep dataclasses/typing off the CLI path (see ossutil.client.records)")
+
+
+def _fake_run(argv: list[str], tmp_path) -> list[str]:  # type: ignore[no-untyped-def]
+    with FakeOss() as fake:
+        fake.add_bucket("examplebucket")
+        _, modules = _modules([*argv, "-e", fake.endpoint, "-i", fake.access_key_id,
+                               "-k", fake.access_key_secret, "-c", "none.cfg"], tmp_path)
+    return modules
+
+
+@pytest.mark.parametrize("argv", [
+    ["bucket-cname", "--method", "get", "oss://examplebucket"],
+    ["bucket-cname", "--method", "put", "oss://examplebucket", "www.example.com"],
+    ["bucket-cname", "--method", "put", "--item", "certificate", "oss://examplebucket",
+     "cert.xml"],
+], ids=["list", "bind", "certificate-xml-file"])
+def test_1_7_command_lines_load_neither_cryptography_nor_dnspython(argv: list[str],  # type: ignore[no-untyped-def]
+                                                                   tmp_path) -> None:
+    """The beyond-1.7 options (--check-dns, --cert-file) pay for their libraries; 1.7 never."""
+    (tmp_path / "cert.xml").write_text("<BucketCnameConfiguration/>")
+    modules = _fake_run(argv, tmp_path)
+    assert "http.client" in modules
+    assert _offending(modules, ("cryptography", "dns", "ossutil.server",
+                                "ossutil.cli.dnscheck", "ossutil.cli.certfile")) == []
+
+
+def test_cert_file_loads_cryptography_but_not_dnspython(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "c.pem").write_text("not pem")
+    modules = _fake_run(["bucket-cname", "--method", "put", "--item", "certificate",
+                         "oss://examplebucket", "www.example.com", "--cert-file", "c.pem",
+                         "--key-file", "c.pem"], tmp_path)
+    assert "cryptography" in modules
+    assert _offending(modules, ("dns", "asyncio")) == []
+
+
+def test_check_dns_loads_dnspython_but_not_cryptography(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    modules = _fake_run(["bucket-cname", "--method", "put", "oss://examplebucket",
+                         "www.example.com", "--check-dns", "--dns-server", "127.0.0.1:9"],
+                        tmp_path)
+    assert "dns.resolver" in modules
+    assert _offending(modules, ("cryptography", "ossutil.server")) == []

@@ -28,7 +28,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ossutil.cli.options import OPTIONS, Kind, Option
+from ossutil.cli.options import BEYOND_OPTIONS, OPTIONS, Kind, Option
 
 HELP_NAMES = ("--help", "-h")
 GOOPT_EXTRA_LONG = ("--list-options", "--create-manpage")
@@ -162,6 +162,16 @@ def match(word: str, candidates: Sequence[str]) -> str:
     return found
 
 
+def _beyond(word: str) -> str:
+    """A "beyond 1.7" option spelled in full (``--check-dns``, ``--cert-file=x``), else "".
+
+    Asked only after 1.7's own matching found nothing, so every word 1.7 resolves keeps its
+    meaning; no prefixes, so no 1.7 prefix becomes ambiguous (``options.BEYOND_OPTIONS``).
+    """
+    name = word.split("=", 1)[0] if word.find("=") > 0 else word
+    return name if any(option.long == name for option in BEYOND_OPTIONS) else ""
+
+
 def _usable_value(words: Sequence[str], index: int) -> bool:
     if index >= len(words):
         return False
@@ -176,7 +186,7 @@ def parse(argv: Sequence[str]) -> ParseResult:
         raise GooptExit(list_options_text(), 0)
     if any(match(word, longs) == "--create-manpage" for word in argv):
         raise GooptExit(manpage_text(), 0)
-    by_long = {option.long: option for option in OPTIONS}
+    by_long = {option.long: option for option in (*OPTIONS, *BEYOND_OPTIONS)}
     by_short = {option.short[1]: option for option in OPTIONS if option.short}
     result = ParseResult()
     i = 0
@@ -204,7 +214,7 @@ def parse(argv: Sequence[str]) -> ParseResult:
             i += 1 + skip
             continue
         if len(word) > 2 and word[:2] == "--":
-            name = match(word, longs)
+            name = match(word, longs) or _beyond(word)
             if name == "":
                 raise bad_flag(word)
             if name == "--help":

@@ -20,11 +20,16 @@ class SpecText:
     """A command's help sections (ossutil's ``SpecText``)."""
 
     def __init__(self, synopsis: str, syntax: str = "", detail: str = "",
-                 sample: str = "") -> None:
+                 sample: str = "", beyond: str = "",
+                 beyond_options: tuple[str, ...] = ()) -> None:
         self.synopsis = synopsis
         self.syntax = syntax
         self.detail = detail
         self.sample = sample
+        # "BEYOND OSSUTIL 1.7": what this clone adds, after OPTIONS so 1.7's sections stay as
+        # they were; ``beyond_options`` are internal names from ``options.BEYOND_OPTIONS``.
+        self.beyond = beyond
+        self.beyond_options = beyond_options
 
 
 BUCKET_CNAME_EN = SpecText(
@@ -128,6 +133,30 @@ Usage:
     8) unbind the domain
        ossutil bucket-cname --method delete oss://examplebucket www.example.com
 """,
+    beyond="""
+    Additions that ossutil 1.7 does not have; without them every command line above prints
+    and sends exactly what ossutil 1.7 does. stdout keeps ossutil's format (one "Error: ..."
+    line, exit status 1); advice for people (the TXT record to publish) goes to stderr.
+
+    ossutil bucket-cname --method put oss://bucket domain --check-dns [--dns-server IP[:PORT]]
+       Before binding, reads the token (GetCnameToken) and looks up the TXT record
+       _dnsauth.<domain> (CNAMEs followed, multi-string records joined, any record may
+       match). If no token exists, or the record is missing, different or the lookup fails,
+       nothing is sent: the error says why and stderr shows the record to add and when the
+       token expires.
+
+    ossutil bucket-cname --method put --item certificate oss://bucket domain
+           --cert-file cert.pem --key-file key.pem [--previous-cert-id ID] [-f]
+       Builds the PutCname body from two PEM files instead of an XML file, after checking
+       locally that they parse, that the key belongs to the certificate, that the certificate
+       covers domain (wildcards per RFC 6125) and that it is valid today. Replacing a
+       certificate needs --previous-cert-id with the CertId shown by --method get, or -f
+       (--force) to replace whatever is there.
+
+    When OSS refuses a plain bind with NeedVerifyDomainOwnership and stderr is a terminal,
+    stderr also names the TXT record to publish, with the token's value.
+""",
+    beyond_options=("checkDns", "dnsServer", "certFile", "keyFile", "previousCertId"),
 )
 
 BUCKET_CNAME_CH = SpecText(
@@ -166,6 +195,25 @@ BUCKET_CNAME_CH = SpecText(
     local_xml_file 已存在时，只有回答 y 或 yes 才会覆盖。请求总是先发送。
 """,
     sample=BUCKET_CNAME_EN.sample,
+    beyond="""
+    以下为 ossutil 1.7 没有的扩展；不使用它们时，上述命令的输出与请求与 ossutil 1.7 完全一致。
+    stdout 保持 ossutil 的格式（一行 "Error: ..."，退出码 1）；给人看的提示写到 stderr。
+
+    ossutil bucket-cname --method put oss://bucket domain --check-dns [--dns-server IP[:PORT]]
+       绑定前先读取令牌（GetCnameToken）并查询TXT记录 _dnsauth.<域名>（跟随CNAME，多段
+       字符串拼接，任一记录匹配即可）。没有令牌、记录缺失或不符、查询失败时不发送请求，
+       错误说明原因，stderr 给出应添加的记录及令牌过期时间。
+
+    ossutil bucket-cname --method put --item certificate oss://bucket domain
+           --cert-file cert.pem --key-file key.pem [--previous-cert-id ID] [-f]
+       由两个PEM文件生成 PutCname 请求体，并先在本地检查：能否解析、私钥与证书是否匹配、
+       证书是否覆盖该域名（通配符按 RFC 6125）、当前是否在有效期内。替换证书时用
+       --previous-cert-id 给出 --method get 显示的 CertId，或用 -f（--force）直接替换。
+
+    普通绑定被 OSS 以 NeedVerifyDomainOwnership 拒绝且 stderr 是终端时，stderr 会提示
+    应发布的TXT记录及令牌值。
+""",
+    beyond_options=BUCKET_CNAME_EN.beyond_options,
 )
 
 MB_EN = SpecText(
@@ -300,6 +348,9 @@ def command_help(command: str, valid_options: Sequence[str], language: str) -> s
     if valid_options:
         body = "".join(format_option(BY_NAME[name]) for name in valid_options)
         text += f"\nOPTIONS\n\n{body}\n"
+    if spec.beyond:
+        body = "".join(format_option(BY_NAME[name]) for name in spec.beyond_options)
+        text += f"\nBEYOND OSSUTIL 1.7\n\n{TAB}{spec.beyond.strip()}\n\n{body}\n"
     return text + "\n"
 
 

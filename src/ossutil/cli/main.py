@@ -79,9 +79,9 @@ def run(argv: list[str], stdout: IO[bytes] | None = None, stdin: IO[bytes] | Non
         try:
             return _run(argv, out, stdin, started)
         except CliError as error:
-            return _fail(out, str(error))
+            return _fail(out, str(error), getattr(error, "hint", ""))
         except Exception as error:  # noqa: BLE001 - mapped to ossutil's one-line errors
-            return _fail(out, _message(error))
+            return _fail(out, _message(error), getattr(error, "hint", ""))
         finally:
             out.flush()
     except BrokenPipeError:
@@ -90,10 +90,14 @@ def run(argv: list[str], stdout: IO[bytes] | None = None, stdin: IO[bytes] | Non
         return 130
 
 
-def _fail(out: Output, message: str) -> int:
+def _fail(out: Output, message: str, hint: str = "") -> int:
     from ossutil.cli import render
 
     out.write(render.error_text(message))
+    if hint:  # beyond 1.7: advice for humans goes to stderr; stdout keeps ossutil's one line
+        out.flush()
+        sys.stderr.write(hint)
+        sys.stderr.flush()
     return 1
 
 

@@ -5,8 +5,8 @@ option: "retryTimes"``) and what its config file accepts as keys, so a command l
 ossutil means the same here. An option this clone does not implement is still *known*: it parses
 as in ossutil and is then refused with ossutil's own "does not support option" error.
 
-To add an option (the "beyond 1.7" features will): append an ``Option`` to ``OPTIONS`` and name
-it in the command's ``valid_options``.
+An option ossutil 1.7 does not have goes in ``BEYOND_OPTIONS`` instead (see there): adding it to
+``OPTIONS`` would change 1.7's usage dump and prefix matching.
 """
 
 from __future__ import annotations
@@ -200,7 +200,27 @@ OPTIONS: tuple[Option, ...] = (
     Option("runtime", "--runtime", "", N, "Maximum run time in seconds (not implemented)."),
 )
 
-BY_NAME: dict[str, Option] = {option.name: option for option in OPTIONS}
+# Beyond ossutil 1.7: options ossutil 1.7.19 does not have. They are kept out of ``OPTIONS`` so
+# that everything 1.7 prints from that table stays byte-identical: goopt's usage dump (``-h``, a
+# bad flag), ``--list-options``, ``--create-manpage``, and the unique-prefix resolution of 1.7's
+# long names (``--che`` still means ``--checkpoint-dir``). ``goopt.parse`` accepts these only
+# spelled in full, and only when the word matches no 1.7 option. A command lists the ones it
+# accepts next to its 1.7 ``valid_options``; ``help_text`` documents them in a section of their
+# own. ``-f/--force`` is reused from 1.7 rather than added here.
+BEYOND_OPTIONS: tuple[Option, ...] = (
+    Option("checkDns", "--check-dns", "", F,
+           "Before PutCname, look up TXT _dnsauth.DOMAIN; bind only if it holds the token."),
+    Option("dnsServer", "--dns-server", "", SS,
+           "DNS server for --check-dns, IP or IP:PORT (repeatable; default: the system's)."),
+    Option("certFile", "--cert-file", "", S,
+           "PEM certificate (chain, leaf first) to attach to DOMAIN; checked locally."),
+    Option("keyFile", "--key-file", "", S,
+           "PEM private key of --cert-file (unencrypted)."),
+    Option("previousCertId", "--previous-cert-id", "", S,
+           "CertId of the certificate being replaced (see ListCname)."),
+)
+
+BY_NAME: dict[str, Option] = {option.name: option for option in (*OPTIONS, *BEYOND_OPTIONS)}
 
 # The options every networked command shares (credentials, endpoint, transport, signing).
 COMMON_OPTIONS: tuple[str, ...] = (
