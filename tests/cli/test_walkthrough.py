@@ -1,9 +1,11 @@
 """The README walkthrough with the CLI alone: config, mb, token, TXT, bind, list, certificate
-attach and detach, unbind, then ls. Runs against ``oss_server`` (the fake today; the real server
-publishes the TXT record through its ``publish_txt`` hook)."""
+attach, ``cp`` up and down, detach, unbind, then ls. Runs against ``oss_server`` (the real server
+by default, which publishes the TXT record through its ``publish_txt`` hook and stores objects;
+on the fake, which has no objects, the ``cp`` steps are left out)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from tests.cli.cases import certificate_pair
@@ -42,6 +44,16 @@ def test_readme_walkthrough(oss_server, tmp_path: Path) -> None:  # type: ignore
     ossutil("bucket-cname", "--method", "put", "--item", "certificate", f"oss://{BUCKET}",
             "attach.xml", *cfg)
     assert "<Certificate>" in ossutil("bucket-cname", "--method", "get", f"oss://{BUCKET}", *cfg)
+    if publish is not None:  # the real server: objects too
+        (tmp_path / "hello.txt").write_text("hello through a custom domain\n")
+        uploaded = ossutil("cp", "hello.txt", f"oss://{BUCKET}/", *cfg)
+        assert re.fullmatch(r"\rSucceed: Total num: 1, size: 30\. OK num: 1\(upload 1 files\)\."
+                            r"\n\naverage speed \d+\(byte/s\)\n\n\d+\.\d{6}\(s\) elapsed\n",
+                            uploaded), uploaded
+        (tmp_path / "back").mkdir()
+        assert "OK num: 1(download 1 objects)." in ossutil("cp", f"oss://{BUCKET}/hello.txt",
+                                                            "back", *cfg)
+        assert (tmp_path / "back" / "hello.txt").read_text() == "hello through a custom domain\n"
     (tmp_path / "detach.xml").write_text(
         f"<BucketCnameConfiguration><Cname><Domain>{DOMAIN}</Domain><CertificateConfiguration>"
         "<DeleteCertificate>true</DeleteCertificate></CertificateConfiguration></Cname>"

@@ -289,6 +289,50 @@ CONFIG_EN = SpecText(
 """,
 )
 
+CP_EN = SpecText(
+    synopsis="Upload a file or download an object",
+    syntax="""
+    ossutil cp file_url cloud_url [-f] [-c file]
+    ossutil cp cloud_url file_url [-f] [-c file]
+""",
+    detail="""
+    Copies one file to OSS (PutObject) or one object to disk (GetObject). The data streams in
+    pieces: a file of any size is never held in memory, and a download goes to a temporary
+    file next to the target that is renamed into place only when it is complete.
+
+    Upload: oss://bucket/key names the object. When the key is empty or ends with "/", the
+    file's name is appended (oss://bucket/dir/ + photo.jpg = dir/photo.jpg). The object's
+    Content-Type follows the file's extension.
+
+    Download: the file is written at the given path; when that path is a directory, or ends
+    with "/", the object's last name component is used inside it (missing directories are
+    created).
+
+    When the target already exists, cp asks 'cp: overwrite "<target>"(y or N)?' and only y or
+    yes overwrites; any other answer skips it (the command still succeeds). -f (--force)
+    overwrites without asking.
+
+    The report is ossutil's: a line with the number and size of what was done, the average
+    speed, then the elapsed time. Directories (-r) and the options that change what is copied
+    or how it is named are not supported by this tool and are refused; options that only tune
+    ossutil's transfers (--part-size, --bigfile-threshold, -j, --parallel, --checkpoint-dir,
+    --retry-times) are accepted and have no effect.
+""",
+    sample="""
+    1) upload a file as oss://examplebucket/index.html
+       ossutil cp index.html oss://examplebucket/
+
+    2) upload under another name, overwriting without asking
+       ossutil cp ./site/index.html oss://examplebucket/www/home.html -f
+
+    3) download into the current directory
+       ossutil cp oss://examplebucket/www/home.html .
+
+    4) download to a chosen file name
+       ossutil cp oss://examplebucket/www/home.html /tmp/home.html
+""",
+)
+
 HELP_EN = SpecText(
     synopsis="Show help for a command",
     syntax="""
@@ -307,6 +351,7 @@ SPECS: dict[str, dict[str, SpecText]] = {
     "bucket-cname": {"EN": BUCKET_CNAME_EN, "CH": BUCKET_CNAME_CH},
     "mb": {"EN": MB_EN},
     "ls": {"EN": LS_EN},
+    "cp": {"EN": CP_EN},
     "config": {"EN": CONFIG_EN},
     "help": {"EN": HELP_EN},
 }
@@ -314,6 +359,7 @@ SPECS: dict[str, dict[str, SpecText]] = {
 SYNOPSES_CH = {
     "mb": "创建bucket",
     "ls": "列举bucket",
+    "cp": "上传文件或下载object",
     "bucket-cname": BUCKET_CNAME_CH.synopsis,
     "help": "查看命令帮助",
     "config": "写入保存endpoint与访问凭证的配置文件",

@@ -45,10 +45,12 @@ from ossutil.client.gocompat import (
 )
 from ossutil.client.records import Record
 from ossutil.client.transport import (
+    FileBody,
     HttpClientTransport,
     ProxyConfig,
     Request,
     Response,
+    Sink,
     Transport,
     TransportError,
 )
@@ -57,15 +59,15 @@ from ossutil.wire.dates import rfc1123, v4_timestamp
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 if TYPE_CHECKING:
-    from typing import Literal
+    from typing import BinaryIO, Literal
 
     from ossutil.wire.cname_xml import CnameConfiguration, CnameToken, ListCnameResult
 
     WireStyle = Literal["go", "python"]
     SignVersion = Literal["v1", "v2", "v4"]
 
-__all__ = ["Credentials", "OssClient", "BucketSummary", "BucketInfo", "default_user_agent",
-           "cname_body"]
+__all__ = ["Credentials", "OssClient", "BucketSummary", "BucketInfo", "ObjectInfo",
+           "default_user_agent", "cname_body"]
 
 Query = Sequence[tuple[str, "str | None"]]  # None = a bare sub-resource name (``?cname``)
 
@@ -332,17 +334,26 @@ class OssClient:
 
     # --- plumbing: build -> sign -> send ---------------------------------------------------
 
-    def url(self, bucket: str, query: Query = ()) -> str:
-        """The request URL for ``bucket`` (the Go SDK's ``urlMaker``)."""
+    def url(self, bucket: str, query: Query = (), key: str = "") -> str:
+        """The request URL for ``bucket`` (and object ``key``): the Go SDK's ``urlMaker``.
+
+        The key is escaped as each SDK does: Go query-escapes it whole (``/`` too), oss2 keeps
+        ``/``; servers decode either to the same name.
+        """
         ep = self.endpoint
+        if key:
+            from urllib.parse import quote
+
+            key = (go_query_escape(key) if self.wire_style == "go"
+                   else quote(key.encode("utf-8", "surrogateescape"), safe="/-_.~"))
         if not bucket:
             host, path = ep.netloc, "/"
         elif ep.is_ip or (self.path_style and not self.cname):
-            host, path = ep.netloc, f"/{bucket}/"
+            host, path = ep.netloc, f"/{bucket}/{key}"
         elif self.cname:
-            host, path = ep.netloc, "/"
+            host, path = ep.netloc, f"/{key}"
         else:
-            host, path = f"{bucket}.{ep.netloc}", "/"
+            host, path = f"{bucket}.{ep.netloc}", f"/{key}"
         text = f"{ep.scheme}://{host}{path}"
         params = self._query_string(query)
         return f"{text}?{params}" if params else text
@@ -355,29 +366,40 @@ class OssClient:
             parts.append(go_query_escape(name) + (f"={go_query_escape(value)}" if value else ""))
         return "&".join(parts)
 
-    def build_request(self, method: str, bucket: str, query: Query = (), body: bytes = b"",
-                      headers: Sequence[tuple[str, str]] = ()) -> Request:
-        """The signed request, headers in wire order (public so tests can inspect it)."""
+    def build_request(self, method: str, bucket: str, query: Query = (),
+                      body: bytes | FileBody = b"", headers: Sequence[tuple[str, str]] = (), *,
+                      key: str = "", sink: Sink | None = None) -> Request:
+        """The signed request, headers in wire order (public so tests can inspect it).
+
+        ``key`` names an object; ``body`` may stream from a file (``FileBody``); ``sink``
+        receives a 2xx response body (see ``transport``).
+        """
         now = self._clock()
-        url = self.url(bucket, query)
+        url = self.url(bucket, query, key)
         host = url.split("://", 1)[1].split("/", 1)[0]
         token = self.credentials.security_token
         if self.wire_style == "go":
-            return self._build_go(method, bucket, query, body, headers, url, host, now, token)
-        return self._build_python(method, bucket, query, body, headers, url, host, now, token)
+            request = self._build_go(method, bucket, query, body, headers, url, host, now, token,
+                                     key)
+        else:
+            request = self._build_python(method, bucket, query, body, headers, url, host, now,
+                                         token, key)
+        if sink is not None:
+            request = Request(request.method, request.url, request.headers, request.body, sink)
+        return request
 
-    def _build_go(self, method: str, bucket: str, query: Query, body: bytes,
+    def _build_go(self, method: str, bucket: str, query: Query, body: bytes | FileBody,
                   headers: Sequence[tuple[str, str]], url: str, host: str, now: datetime,
-                  token: str | None) -> Request:
+                  token: str | None, key: str = "") -> Request:
         extra: dict[str, str] = {_canonical(name): value for name, value in headers}
         extra["Date"] = rfc1123(now)
-        if body:
-            extra.setdefault("Content-Type", detect_content_type(body))
+        if body and "Content-Type" not in extra:
+            extra["Content-Type"] = detect_content_type(body)  # type: ignore[arg-type]
         if self.sign_version == "v4":
             extra["X-Oss-Content-Sha256"] = signing.UNSIGNED_PAYLOAD
         if token:
             extra["X-Oss-Security-Token"] = token
-        extra["Authorization"] = self._authorization(method, bucket, query, extra, now)
+        extra["Authorization"] = self._authorization(method, bucket, query, extra, now, key)
         wire = [("Host", host), ("User-Agent", self.user_agent)]
         if body or method in ("POST", "PUT"):
             wire.append(("Content-Length", str(len(body))))
@@ -385,9 +407,9 @@ class OssClient:
         wire.append(("Accept-Encoding", "gzip"))
         return Request(method, url, wire, body)
 
-    def _build_python(self, method: str, bucket: str, query: Query, body: bytes,
+    def _build_python(self, method: str, bucket: str, query: Query, body: bytes | FileBody,
                       headers: Sequence[tuple[str, str]], url: str, host: str, now: datetime,
-                      token: str | None) -> Request:
+                      token: str | None, key: str = "") -> Request:
         extra: dict[str, str] = {name.lower(): value for name, value in headers}
         if body or method in ("POST", "PUT"):
             extra.setdefault("content-type", "application/xml")
@@ -397,7 +419,7 @@ class OssClient:
             extra["x-oss-content-sha256"] = signing.UNSIGNED_PAYLOAD
         if token:
             extra["x-oss-security-token"] = token
-        authorization = self._authorization(method, bucket, query, extra, now)
+        authorization = self._authorization(method, bucket, query, extra, now, key)
         wire = [("Host", host), ("User-Agent", self.user_agent)]
         if body or method in ("POST", "PUT"):
             wire.append(("Content-Length", str(len(body))))
@@ -406,11 +428,11 @@ class OssClient:
         return Request(method, url, wire, body)
 
     def _authorization(self, method: str, bucket: str, query: Query,
-                       headers: dict[str, str], now: datetime) -> str:
+                       headers: dict[str, str], now: datetime, key: str = "") -> str:
         creds = self.credentials
         lowered = {name.lower(): value for name, value in headers.items()}
         pairs = [(name, value or "") for name, value in query]
-        request = signing.SigningRequest(method, bucket, "", pairs, lowered)
+        request = signing.SigningRequest(method, bucket, key, pairs, lowered)
         if self.sign_version == "v4":
             product = "oss-cloudbox" if self.cloudbox_id else "oss"
             region = self.cloudbox_id or self.region
@@ -425,10 +447,11 @@ class OssClient:
     def _domain_body(domain: str) -> bytes:
         return cname_body(domain)
 
-    def _send(self, method: str, bucket: str, query: Query, body: bytes = b"",
+    def _send(self, method: str, bucket: str, query: Query, body: bytes | FileBody = b"",
               headers: Sequence[tuple[str, str]] = (), *,
-              expect_exactly: int | None = None) -> Response:
-        request = self.build_request(method, bucket, query, body, headers)
+              expect_exactly: int | None = None, key: str = "",
+              sink: Sink | None = None) -> Response:
+        request = self.build_request(method, bucket, query, body, headers, key=key, sink=sink)
         response = self.send(request)
         if expect_exactly is not None and self.wire_style == "go" \
                 and response.status != expect_exactly:
@@ -466,9 +489,115 @@ class OssClient:
                            if n.lower() not in ("content-length", "content-type")]
             new_host = url.split("://", 1)[1].split("/", 1)[0]
             headers = [("Host", new_host) if n.lower() == "host" else (n, v) for n, v in headers]
-            request = Request(method, url, headers, body)
+            request = Request(method, url, headers, body, request.sink)
             response = self.transport.send(request)
         return response
+
+    # --- object operations (streamed: bodies never held whole) ---------------------------
+
+    def put_object(self, bucket: str, key: str, source: str | os.PathLike[str] | BinaryIO, *,
+                   content_type: str | None = None, headers: Sequence[tuple[str, str]] = (),
+                   progress: Callable[[int], object] | None = None) -> ObjectInfo:
+        """PutObject from a file path or an open binary file (from its current position).
+
+        The body streams from disk with ``Content-Length``. ``Content-Type`` defaults as the Go
+        SDK picks it: from the file's extension, else the key's, else
+        ``application/octet-stream``. ``progress(sent)`` reports bytes sent so far.
+        """
+        body = FileBody(source, progress=progress)
+        if content_type is None:
+            name = source if isinstance(source, str | os.PathLike) \
+                else getattr(source, "name", "")
+            content_type = _content_type(os.fsdecode(name) if name else "", key)
+        response = self._send("PUT", bucket, [], body,
+                              [("Content-Type", content_type), *headers], key=key)
+        return ObjectInfo.from_response(response, size=len(body))
+
+    def get_object(self, bucket: str, key: str, dest_path: str | os.PathLike[str], *,
+                   progress: Callable[[int], object] | None = None) -> ObjectInfo:
+        """GetObject into ``dest_path``: streamed into a temporary file in the same directory,
+        renamed into place only when complete (a failed download leaves ``dest_path`` as it
+        was). ``progress(received)`` reports bytes written so far."""
+        import secrets
+
+        dest = os.fsdecode(dest_path)
+        temp = f"{dest}.{secrets.token_hex(6)}.temp"
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o664)  # umask applies
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                sink = _CountingSink(handle, progress)
+                response = self._send("GET", bucket, [], key=key, sink=sink)
+                if response.body:  # a transport that does not stream (in-process fakes)
+                    sink.write(response.body)
+            os.replace(temp, dest)
+        except BaseException:
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass
+            raise
+        return ObjectInfo.from_response(response, size=sink.count)
+
+    def head_object(self, bucket: str, key: str) -> ObjectInfo:
+        """HeadObject: size, ETag, type and time of an object (404 ``NoSuchKey`` if absent)."""
+        return ObjectInfo.from_response(self._send("HEAD", bucket, [], key=key))
+
+    def get_object_meta(self, bucket: str, key: str) -> ObjectInfo:
+        """GetObjectMeta (``HEAD ?objectMeta``): the light check ossutil's ``cp`` makes before
+        it asks whether to overwrite an object."""
+        return ObjectInfo.from_response(self._send("HEAD", bucket, [("objectMeta", None)],
+                                                   key=key))
+
+
+class ObjectInfo(Record):
+    """What a reply says about an object; ``headers`` are all response headers as sent."""
+
+    __slots__ = ("size", "etag", "content_type", "last_modified", "request_id", "headers")
+    _defaults = {"headers": ()}
+    size: int
+    etag: str
+    content_type: str
+    last_modified: str
+    request_id: str
+    headers: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def from_response(cls, response: Response, size: int | None = None) -> ObjectInfo:
+        length = response.header("Content-Length")
+        if size is None:
+            size = int(length) if length.isdigit() else 0
+        return cls(size, response.header("ETag"), response.header("Content-Type"),
+                   response.header("Last-Modified"), response.header("x-oss-request-id"),
+                   tuple(response.headers))
+
+
+class _CountingSink:
+    """A file that counts what is written and reports it to ``progress``."""
+
+    def __init__(self, handle: BinaryIO, progress: Callable[[int], object] | None) -> None:
+        self.handle = handle
+        self.name = handle.name
+        self.progress = progress
+        self.count = 0
+
+    def write(self, data: bytes) -> int:
+        self.handle.write(data)
+        self.count += len(data)
+        if self.progress is not None:
+            self.progress(self.count)
+        return len(data)
+
+
+def _content_type(path: str, key: str) -> str:
+    """The Go SDK's ``AddContentType(options, filePath, objectKey)``: by extension, first match."""
+    import mimetypes
+
+    for name in (path, key):
+        if name:
+            guessed = mimetypes.guess_type(name, strict=False)[0]
+            if guessed:
+                return guessed
+    return "application/octet-stream"
 
 
 def cname_body(domain: str) -> bytes:

@@ -8,6 +8,13 @@ targets, ``CONNECT`` for ``https://``) and TLS verification on/off. It sends the
 in the order given (``Host`` first when present) and adds nothing but ``Content-Length`` when the
 caller left it out of a request with a body.
 
+Object bodies stream both ways, so memory stays flat whatever the size:
+
+- ``Request.body`` may be a ``FileBody`` (a file on disk, or an open binary file, and its length):
+  it goes out in 256 KiB chunks after the headers, with ``Content-Length``, never whole.
+- ``Request.sink`` (anything with ``write(bytes)``) receives the body of a 2xx response chunk by
+  chunk; the ``Response`` then carries ``b""``. Error replies are still read into ``body``.
+
 Every foreign exception (socket, ssl, http.client) is mapped here, and only here, to a
 ``TransportError`` whose text is Go's ``url.Error`` format, because ossutil 1.7 prints that::
 
@@ -27,13 +34,16 @@ Hierarchy::
 
     Exception
      └── ClientError            (ossutil.client.errors; local failures, never a server reply)
-          └── TransportError    network failure; ``str()`` is Go's url.Error text
+          ├── TransportError    network failure; ``str()`` is Go's url.Error text
+          └── LocalFileError    a streamed body's file failed to read or write (Go's PathError)
 """
 
 from __future__ import annotations
 
 import errno
+import os
 import socket
+from collections.abc import Callable, Iterator
 from urllib.parse import unquote, urlsplit
 
 from ossutil.client.errors import ClientError
@@ -43,26 +53,106 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import http.client
     import ssl
-    from typing import Protocol
+    from typing import BinaryIO, Protocol
 else:
     Protocol = object
 
 __all__ = ["Request", "Response", "Transport", "TransportError", "HttpClientTransport",
-           "ProxyConfig"]
+           "ProxyConfig", "FileBody", "Sink", "LocalFileError"]
+
+CHUNK = 256 * 1024  # streamed bodies move in pieces of this size
+
+
+class Sink(Protocol):
+    """Where a streamed response body goes (an open file, a hash, ...)."""
+
+    def write(self, data: bytes, /) -> object: ...
+
+
+class LocalFileError(ClientError):
+    """The local side of a streamed body failed (a file that cannot be read or written)."""
+
+
+class FileBody:
+    """A request body read from disk in ``CHUNK`` pieces, never held whole.
+
+    ``source`` is a path or an open binary file (read from its current position); ``length`` is
+    the byte count to send (default: to the end of the file). ``progress(sent)`` is called with
+    the bytes sent so far in this attempt (a retried request starts again from 0).
+    ``len()`` is ``length``, so it fills ``Content-Length`` like a ``bytes`` body would.
+    """
+
+    __slots__ = ("source", "length", "progress", "_start")
+
+    def __init__(self, source: str | os.PathLike[str] | BinaryIO, length: int | None = None,
+                 progress: Callable[[int], object] | None = None) -> None:
+        self.source = source
+        self.progress = progress
+        if isinstance(source, str | os.PathLike):
+            self._start = 0
+            size = os.stat(source).st_size
+        else:
+            self._start = source.tell()
+            size = os.fstat(source.fileno()).st_size - self._start
+        self.length = size if length is None else length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __bool__(self) -> bool:
+        return self.length > 0
+
+    def __repr__(self) -> str:
+        return f"FileBody({self.source!r}, length={self.length})"
+
+    def chunks(self) -> Iterator[bytes]:
+        """The body from its start (again on every call); raises if the file got shorter."""
+        name = self.source if isinstance(self.source, str | os.PathLike) \
+            else getattr(self.source, "name", "")
+        try:
+            if isinstance(self.source, str | os.PathLike):
+                handle: BinaryIO = open(self.source, "rb")  # noqa: SIM115 - closed below
+                owned = True
+            else:
+                handle = self.source
+                handle.seek(self._start)
+                owned = False
+        except OSError as exc:
+            raise LocalFileError(_path_error("open", name, exc)) from exc
+        try:
+            remaining, sent = self.length, 0
+            while remaining:
+                try:
+                    chunk = handle.read(min(CHUNK, remaining))
+                except OSError as exc:
+                    raise LocalFileError(_path_error("read", name, exc)) from exc
+                if not chunk:
+                    raise LocalFileError(f"read {os.fsdecode(name) if name else 'file'}: file "
+                                         f"shrank while uploading ({remaining} bytes missing)")
+                remaining -= len(chunk)
+                sent += len(chunk)
+                yield chunk
+                if self.progress is not None:
+                    self.progress(sent)
+        finally:
+            if owned:
+                handle.close()
 
 
 class Request(Record):
     """One request: ``url`` is absolute (``scheme://host[:port]/path?query``) as it goes out.
 
-    ``headers`` is a list of (name, value) in wire order; ``body`` bytes.
+    ``headers`` is a list of (name, value) in wire order; ``body`` bytes or a ``FileBody``;
+    ``sink``, when set, receives a 2xx response body instead of ``Response.body``.
     """
 
-    __slots__ = ("method", "url", "headers", "body")
-    _defaults = {"headers": (), "body": b""}
+    __slots__ = ("method", "url", "headers", "body", "sink")
+    _defaults = {"headers": (), "body": b"", "sink": None}
     method: str
     url: str
     headers: list[tuple[str, str]]
-    body: bytes
+    body: bytes | FileBody
+    sink: Sink | None
 
 
 class Response(Record):
@@ -171,7 +261,7 @@ class HttpClientTransport:
             except _StaleConnection as stale:
                 connection.close()
                 raise TransportError(request.method, request.url, "EOF") from stale.__cause__
-        except TransportError:
+        except ClientError:  # TransportError, or a local file that failed to read or write
             raise
         except Exception as exc:  # noqa: BLE001 - every foreign failure becomes TransportError
             raise self._map(exc, request, None) from exc
@@ -263,15 +353,33 @@ class HttpClientTransport:
         if proxy_auth and getattr(conn, "_ossutil_absolute", False):
             headers.append(("Proxy-Authorization", proxy_auth))
         fresh = conn.sock is not None and getattr(conn, "_ossutil_used", False) is False
+        body = request.body
+        streamed = isinstance(body, FileBody)
         try:
             conn.putrequest(request.method, target, skip_host=True, skip_accept_encoding=True)
             for name, value in headers:
                 conn.putheader(name, value)
-            conn.endheaders(request.body or None)
+            conn.endheaders(None if isinstance(body, FileBody) else (body or None))
         except (BrokenPipeError, ConnectionResetError) as exc:
             if not fresh:
                 raise _StaleConnection() from exc
             raise
+        if streamed:
+            try:
+                for chunk in body.chunks():  # type: ignore[union-attr]  # streamed: a FileBody
+                    conn.send(chunk)
+            except (BrokenPipeError, ConnectionResetError) as write_error:
+                # The server may have answered (an error) without reading the whole body: take
+                # its reply if one arrived, as Go's transport does; else report the write error.
+                conn._ossutil_used = True  # type: ignore[attr-defined]
+                try:
+                    raw = conn.getresponse()
+                except Exception:  # noqa: BLE001 - no reply: the write error is the news
+                    conn.close()
+                    if not fresh:
+                        raise _StaleConnection() from write_error
+                    raise write_error from None
+                return self._finish(conn, raw, request, key)
         conn._ossutil_used = True  # type: ignore[attr-defined]
         try:
             raw = conn.getresponse()
@@ -283,23 +391,38 @@ class HttpClientTransport:
             conn.close()
             raise TransportError(request.method, request.url,
                                  "net/http: timeout awaiting response headers") from exc
+        return self._finish(conn, raw, request, key)
+
+    def _finish(self, conn: http.client.HTTPConnection, raw: http.client.HTTPResponse,
+                request: Request, key: tuple[str, str, int]) -> Response:
+        """Read the body (into memory, or into ``request.sink`` for a 2xx reply)."""
+        response_headers = list(raw.getheaders())
+        gzipped = (self.decode_gzip
+                   and any(n.lower() == "accept-encoding" and "gzip" in v.lower()
+                           for n, v in request.headers)
+                   and (raw.getheader("Content-Encoding", "") or "").lower() == "gzip")
+        sink = request.sink if 200 <= raw.status < 300 else None
         try:
-            body = raw.read()
+            if sink is None:
+                body = raw.read()
+                if gzipped and body:
+                    import gzip
+
+                    body = gzip.decompress(body)
+            else:
+                body = b""
+                _copy(raw, sink, gzipped)
+        except LocalFileError:
+            conn.close()
+            raise
         except Exception as exc:  # noqa: BLE001 - a failure after the headers: Go's bare text
             conn.close()
             mapped = self._map(exc, request, None, sock=conn.sock)
             raise TransportError(request.method, request.url, mapped.cause,
                                  wrapped=False) from exc
-        response_headers = list(raw.getheaders())
-        if (self.decode_gzip and any(n.lower() == "accept-encoding" and "gzip" in v.lower()
-                                     for n, v in request.headers)):
-            encoding = raw.getheader("Content-Encoding", "") or ""
-            if encoding.lower() == "gzip" and body:
-                import gzip
-
-                body = gzip.decompress(body)
-                response_headers = [(n, v) for n, v in response_headers
-                                    if n.lower() not in ("content-encoding", "content-length")]
+        if gzipped:
+            response_headers = [(n, v) for n, v in response_headers
+                                if n.lower() not in ("content-encoding", "content-length")]
         if raw.will_close:
             conn.close()
         else:
@@ -321,6 +444,40 @@ def _create_connection(address: tuple[str, int], timeout: float | None = None,
     host, port = address
     target: tuple[str | bytes, int] = (host.encode("ascii") if host.isascii() else host, port)
     return socket.create_connection(target, timeout, source_address)  # type: ignore[arg-type]
+
+
+def _copy(raw: http.client.HTTPResponse, sink: Sink, gzipped: bool) -> None:
+    """Stream a response body into ``sink`` in ``CHUNK`` pieces (gunzipping on the way)."""
+    decoder = None
+    if gzipped:
+        import zlib
+
+        decoder = zlib.decompressobj(wbits=31)
+    while True:
+        chunk = raw.read(CHUNK)
+        if not chunk:
+            break
+        if decoder is not None:
+            chunk = decoder.decompress(chunk)
+        if chunk:
+            _write(sink, chunk)
+    if decoder is not None:
+        tail = decoder.flush()
+        if tail:
+            _write(sink, tail)
+
+
+def _write(sink: Sink, data: bytes) -> None:
+    try:
+        sink.write(data)
+    except OSError as exc:
+        raise LocalFileError(_path_error("write", getattr(sink, "name", ""), exc)) from exc
+
+
+def _path_error(op: str, path: str | os.PathLike[str], exc: OSError) -> str:
+    """Go's ``*PathError`` text: ``write /tmp/x: no space left on device``."""
+    reason = exc.strerror or str(exc)
+    return f"{op} {os.fsdecode(path) if path else 'file'}: {reason[:1].lower()}{reason[1:]}"
 
 
 class _StaleConnection(Exception):

@@ -1,0 +1,394 @@
+"""``ossutil cp``: upload one file or download one object, printed as ossutil 1.7.19 prints it.
+
+    ossutil cp LOCAL_FILE oss://bucket[/key | /prefix/]     PutObject, streamed from disk
+    ossutil cp oss://bucket/key LOCAL_FILE_OR_DIR           GetObject, streamed to a temp file
+
+A key that is empty or ends in ``/`` gets the file's base name appended; a download into a
+directory (existing, or named with a trailing ``/``) keeps the object's base name. An existing
+target is overwritten only after ``y``/``yes`` at ossutil's prompt, or with ``-f``.
+
+Output (stdout, as Go's ossutil writes it; verified byte for byte against the v1.7.19 binary)::
+
+    \\rSucceed: Total num: 1, size: 12. OK num: 1(upload 1 files).\\n
+    \\naverage speed 1000(byte/s)\\n              (transferred bytes / whole ms * 1000; only
+                                                when at least 1 ms passed)
+    \\n0.013318(s) elapsed\\n                   (main's elapsed line)
+
+A transfer that runs longer than 5 s also prints ossutil's progress line every 5 s
+(``\\rTotal num: 1, size: …. Dealed num: 0, OK size: …, Progress: 42.000%, Speed: …KB/s``);
+lines are cleared the way ossutil's ``getClearStr`` does it. On failure the finish bar and the
+speed line come first, then ``Error: <message>, File=<path>`` (upload) or
+``Error: <message>, Bucket=<b>, Object=<key>`` (download), exit status 1.
+
+Not done here (refused with a clear error rather than ignored): ``-r`` and every option that
+changes what is transferred or how it is named (``-u``, ``--meta``, ``--acl``, ``--range``,
+``--include``/``--exclude``, ``--snapshot-path``, ...) and object-to-object copies. Options that
+only tune a transfer (``--bigfile-threshold``, ``--part-size``, ``-j``, ``--parallel``,
+``--checkpoint-dir``, ``--retry-times``, ``--disable-crc64``, ``--output-dir``) are accepted and
+have no effect: every transfer is one streamed PutObject or GetObject, without retries.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+
+from ossutil.cli.command import (
+    CliError,
+    CommandSpec,
+    Context,
+    check_bucket_name,
+    client_for,
+    init_command,
+)
+from ossutil.cli.options import BY_NAME, COMMON_OPTIONS
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ossutil.client.client import OssClient
+    from ossutil.client.config import Settings
+
+# ossutil's cp accepts these besides the common ones (lib/cp.go, validOptionNames).
+_TUNING = ("bigfileThreshold", "partSize", "checkpointDir", "routines", "parallel",
+           "retryTimes", "disableCRC64", "outputDir", "disableIgnoreError")
+_REFUSED = ("recursive", "update", "range", "encodingType", "include", "exclude", "meta", "acl",
+            "snapshotPath", "payer", "maxupspeed", "maxdownspeed", "partitionDownload",
+            "versionId", "localHost", "enableSymlinkDir", "onlyCurrentDir", "disableDirObject",
+            "disableAllSymlink", "tagging", "startTime", "endTime")
+SPEC = CommandSpec("cp", min_args=2, max_args=2**31 - 1,
+                   valid_options=COMMON_OPTIONS + ("force",) + _TUNING + _REFUSED)
+
+TICK = 5.0  # seconds between progress lines (ossutil's processTickInterval)
+
+
+def run(ctx: Context) -> None:
+    settings = init_command(SPEC, ctx)
+    sources = [_storage_url(text) for text in ctx.args[:-1]]
+    dest = _storage_url(ctx.args[-1])
+    for url in sources:
+        if isinstance(url, _Cloud) and not url.bucket:
+            raise CliError(f"invalid cloud url: {url.text}, miss bucket")
+    if isinstance(dest, _Cloud) and not dest.bucket:
+        raise CliError(f"invalid cloud url: {dest.text}, miss bucket")
+    first = sources[0]
+    if isinstance(first, _Cloud):
+        if len(sources) > 1:
+            kind = "download" if isinstance(dest, str) else "copy"
+            raise CliError(f"invalid url: {_text(sources[1])}, multiple source url in {kind} "
+                           "operation")
+    else:
+        if not isinstance(dest, _Cloud):
+            raise CliError("copy files between local file system is not allowed in ossutil, if "
+                           "you want to upload to oss, please make sure dest_url starts with "
+                           f'"oss://",dest_url:{dest}')
+        for url in sources:
+            if isinstance(url, _Cloud):
+                raise CliError(f"invalid url: {url.text}, copy between oss operation appear in "
+                               "upload operation, multi-type operations is not supported in one "
+                               "command")
+        if len(sources) > 1:
+            raise CliError(f"invalid url: {_text(sources[1])}, multiple source url in upload "
+                           "operation")
+    _refuse_unimplemented(settings)
+    force = settings.flag("force")
+    if isinstance(first, _Cloud):
+        if isinstance(dest, _Cloud):
+            raise CliError("copying objects (oss:// to oss://) is not supported by this "
+                           "ossutil; download and upload instead")
+        _download(ctx, settings, first, dest, force)
+    else:
+        assert isinstance(dest, _Cloud)
+        _upload(ctx, settings, first, dest, force)
+
+
+# --- upload ------------------------------------------------------------------------------------
+
+
+def _upload(ctx: Context, settings: Settings, path: str, dest: _Cloud, force: bool) -> None:
+    if dest.object.startswith("/"):
+        raise CliError(f'invalid cloud url: {dest.text}, object name should not begin with "/"')
+    client = client_for(settings, dest.bucket, ctx)
+    try:
+        info = os.stat(path)
+    except OSError as stat_error:
+        raise CliError(_path_error("stat", path, stat_error)) from stat_error
+    if stat.S_ISDIR(info.st_mode):
+        raise CliError(f"source URL:[{{{path}}}] include directories, please use --recursive "
+                       "option")
+    check_bucket_name(dest.bucket)
+    key = dest.object
+    if not key or key.endswith("/"):
+        key += os.path.basename(path)
+    shown_path = _go_clean(path)
+    monitor = _Monitor("upload", ctx)
+    monitor.scanned(info.st_size)
+    started = _now_ms()
+    error: Exception | None = None
+    if not force and _exists(client, dest.bucket, key) \
+            and not _confirm(ctx, monitor, f"oss://{dest.bucket}/{key}"):
+        monitor.skip_num, monitor.skip_size = 1, info.st_size
+    else:
+        try:
+            client.put_object(dest.bucket, key, path, progress=monitor.transferred)
+            monitor.file_num = 1
+        except Exception as exc:  # noqa: BLE001 - reported below in ossutil's layout
+            monitor.err_num = 1
+            error = exc
+    ctx.out.write(monitor.finish_bar(failed=error is not None))
+    monitor.speed_line(started)
+    if error is not None:
+        raise CliError(f"{_message(error)}, File={shown_path}") from error
+
+
+def _exists(client: OssClient, bucket: str, key: str) -> bool:
+    """ossutil's pre-upload ``GetObjectMeta``: any failure counts as "not there"."""
+    try:
+        client.get_object_meta(bucket, key)
+    except Exception:  # noqa: BLE001 - as ossutil: an error means "go ahead and upload"
+        return False
+    return True
+
+
+# --- download ----------------------------------------------------------------------------------
+
+
+def _download(ctx: Context, settings: Settings, src: _Cloud, dest: str, force: bool) -> None:
+    client = client_for(settings, src.bucket, ctx)
+    target = dest
+    if not target.endswith(("/", "\\")) and os.path.isdir(target):
+        target += "/"
+    if target.endswith(("/", "\\")):
+        _mkdir_all(target)
+    if not src.object:
+        raise CliError(f"copy object invalid url: oss://{src.bucket}, object empty. If you mean "
+                       "batch copy objects, please use --recursive option")
+    if src.object.endswith("/"):
+        raise CliError(f"{src.object} is a directory (not support copied) object, please use "
+                       "--recursive option")
+    check_bucket_name(src.bucket)
+    file_name = target + src.object.rsplit("/", 1)[-1] if target.endswith(("/", "\\")) else target
+    monitor = _Monitor("download", ctx)
+    started = _now_ms()
+    error: Exception | None = None
+    try:
+        size = client.head_object(src.bucket, src.object).size
+        monitor.scanned(size)
+    except Exception as exc:  # noqa: BLE001 - reported below in ossutil's layout
+        monitor.scan_error = True
+        monitor.err_num = 1
+        error = exc
+    if error is None:
+        if not force and os.path.exists(file_name) \
+                and (os.path.isdir(file_name) or not _confirm(ctx, monitor, file_name)):
+            monitor.skip_num, monitor.skip_size = 1, size
+        else:
+            try:
+                _mkdir_all(os.path.dirname(os.path.abspath(file_name)))
+                client.get_object(src.bucket, src.object, file_name,
+                                  progress=monitor.transferred)
+                monitor.file_num = 1
+            except Exception as exc:  # noqa: BLE001 - reported below in ossutil's layout
+                monitor.err_num = 1
+                error = exc
+    ctx.out.write(monitor.finish_bar(failed=False))
+    monitor.speed_line(started)
+    if error is not None:
+        message = _message(error)
+        if not isinstance(error, CliError):  # a local mkdir failure is printed bare
+            message += f", Bucket={src.bucket}, Object={src.object}"
+        raise CliError(message) from error
+
+
+# --- the progress monitor (lib/monitor.go, CPMonitor) ------------------------------------------
+
+
+class _Monitor:
+    """Counts and texts of ossutil's ``CPMonitor`` for one file."""
+
+    def __init__(self, op: str, ctx: Context) -> None:
+        self.op = op  # "upload" or "download"
+        self.subject = "files" if op == "upload" else "objects"
+        self.ctx = ctx
+        self.total_size = 0
+        self.total_num = 0
+        self.scan_end = False
+        self.scan_error = False
+        self.transfer = 0  # bytes moved (also on failure, as ossutil counts them)
+        self.file_num = 0
+        self.skip_num = 0
+        self.skip_size = 0
+        self.err_num = 0
+        self.clear_len = 0
+        self.last_snap = time.monotonic()
+        self.last_snap_size = 0
+
+    def scanned(self, size: int) -> None:
+        self.total_size, self.total_num, self.scan_end = size, 1, True
+
+    def clear(self, text: str) -> str:
+        """``getClearStr``: ``\\r`` + text, blanking a longer previous line first."""
+        if self.clear_len <= len(text):
+            self.clear_len = len(text)
+            return "\r" + text
+        return "\r" + " " * self.clear_len + "\r" + text
+
+    def transferred(self, count: int) -> None:
+        """Progress callback: bytes moved so far; a progress line every ``TICK`` seconds."""
+        self.transfer = count
+        now = time.monotonic()
+        if now - self.last_snap < TICK:
+            return
+        duration, increment = now - self.last_snap, self.transfer - self.last_snap_size
+        self.last_snap, self.last_snap_size = now, self.transfer
+        speed = increment / 1024 / duration
+        deal = self.transfer + self.skip_size
+        if self.scan_end and not self.scan_error:
+            percent = (deal * 100 / self.total_size if self.total_size
+                       else (100.0 if not self.total_num else 0.0))
+            text = (f"Total num: {self.total_num}, size: {_size(self.total_size)}. Dealed num: "
+                    f"0, OK size: {_size(deal)}, Progress: {percent:.3f}%, "
+                    f"Speed: {speed:.2f}KB/s")
+        else:
+            text = (f"Scanned num: {max(self.total_num, 0)}, size: "
+                    f"{_size(max(self.total_size, deal))}. Dealed num: 0, OK size: "
+                    f"{_size(deal)}, Speed: {speed:.2f}KB/s.")
+        self.ctx.out.write(self.clear(text))
+        self.ctx.out.flush()
+
+    def finish_bar(self, *, failed: bool) -> str:
+        ok = self.file_num + self.skip_num
+        deal_num = ok + self.err_num
+        scanned = self.scan_end and not self.scan_error
+        if failed:  # getDefeatBar
+            head = (f"Total num: {self.total_num}, size: {_size(self.total_size)}" if scanned
+                    else f"Scanned {max(self.total_num, deal_num)} {self.subject}")
+            return self.clear(f"{head}. Dealed num: {ok}{self._num_detail(False)}"
+                              f"{self._size_detail()}. When error happens.\n")
+        if self.err_num == 0:
+            size = self.total_size if scanned else self.transfer + self.skip_size
+            num = self.total_num if scanned else max(self.total_num, deal_num)
+            skip = f", Skip size: {_size(self.skip_size)}" if self.skip_size else ""
+            return self.clear(f"Succeed: Total num: {num}, size: {_size(size)}. OK num: {ok}"
+                              f"{self._num_detail(True)}{skip}.\n")
+        head = (f"Total num: {self.total_num}, size: {_size(self.total_size)}" if scanned
+                else f"Scanned {max(self.total_num, deal_num)} {self.subject}")
+        return self.clear(f"FinishWithError: {head}. Error num: {self.err_num}. OK num: {ok}"
+                          f"{self._num_detail(False)}{self._size_detail()}.\n")
+
+    def _num_detail(self, with_errors: bool) -> str:
+        if not with_errors and self.file_num + self.skip_num == 0:
+            return ""
+        parts = []
+        if with_errors and self.err_num:
+            parts.append(f"Error {self.err_num} {self.subject}")
+        if self.file_num:
+            parts.append(f"{self.op} {self.file_num} {self.subject}")
+        if self.skip_num:
+            parts.append(f"skip {self.skip_num} {self.subject}")
+        return f"({', '.join(parts)})" if parts else ""
+
+    def _size_detail(self) -> str:
+        if not self.skip_size:
+            return f", Transfer size: {_size(self.transfer)}"
+        if not self.transfer:
+            return f", Skip size: {_size(self.skip_size)}"
+        return (f", OK size: {_size(self.transfer + self.skip_size)}(transfer: "
+                f"{_size(self.transfer)}, skip: {_size(self.skip_size)})")
+
+    def speed_line(self, started_ms: int) -> None:
+        """``\\naverage speed N(byte/s)\\n`` when at least one whole millisecond passed."""
+        elapsed = _now_ms() - started_ms
+        if elapsed > 0:
+            self.ctx.out.write(f"\naverage speed {self.transfer // elapsed * 1000}(byte/s)\n")
+
+
+def _confirm(ctx: Context, monitor: _Monitor, name: str) -> bool:
+    """``cp: overwrite "<name>"(y or N)? `` then one word: y or yes (any case)."""
+    ctx.out.write(monitor.clear(f'cp: overwrite "{name}"(y or N)? '))
+    ctx.out.flush()
+    words = ctx.stdin.readline().split()
+    return len(words) == 1 and words[0].lower() in (b"y", b"yes")
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+class _Cloud:
+    """``oss://bucket/object`` as typed (``text``) and split."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.bucket, _, self.object = text[len("oss://"):].partition("/")
+
+
+def _storage_url(text: str) -> _Cloud | str:
+    """A cloud URL, or a local path with a leading ``~/`` expanded (ossutil's FileURL)."""
+    if text.lower().startswith("oss://"):
+        return _Cloud(text)
+    if text.startswith("~" + os.sep):
+        from ossutil.client.config import home_directory
+
+        home = home_directory()
+        if home:
+            return home + text[1:]
+    return text
+
+
+def _text(url: _Cloud | str) -> str:
+    return url.text if isinstance(url, _Cloud) else url
+
+
+def _refuse_unimplemented(settings: Settings) -> None:
+    for name in _REFUSED:
+        option = BY_NAME[name]
+        given = settings.flag(name) if not option.takes_value else settings.get(name)
+        if given:
+            raise CliError(f"{option.long} is not supported by this ossutil's cp (one file or "
+                           "one object per command)")
+
+
+def _message(error: Exception) -> str:
+    from ossutil.cli.main import _message as message
+
+    return message(error)
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _size(number: int) -> str:
+    """``getSizeString``: thousands separated by commas (``20,971,520``)."""
+    return f"{number:,}"
+
+
+def _path_error(op: str, path: str, error: OSError) -> str:
+    """Go's ``*PathError`` text: ``stat missing.txt: no such file or directory``."""
+    reason = error.strerror or str(error)
+    return f"{op} {path}: {reason[:1].lower()}{reason[1:]}"
+
+
+def _go_clean(path: str) -> str:
+    """``filepath.Join(dir, name)`` as ossutil names the file in ``File=...``."""
+    cleaned = os.path.normpath(path)
+    return cleaned[1:] if cleaned.startswith("//") else cleaned
+
+
+def _mkdir_all(path: str) -> None:
+    """Go's ``os.MkdirAll(path, 0755)`` with its error text (``mkdir P: not a directory``)."""
+    path = path.rstrip("/") or "/"
+    if os.path.isdir(path):
+        return
+    if os.path.lexists(path):
+        raise CliError(f"mkdir {path}: not a directory")
+    parent = os.path.dirname(path)
+    if parent and parent != path:
+        _mkdir_all(parent)
+    try:
+        os.mkdir(path, 0o755)
+    except FileExistsError:
+        if not os.path.isdir(path):
+            raise CliError(f"mkdir {path}: not a directory") from None
+    except OSError as error:
+        raise CliError(_path_error("mkdir", path, error)) from error

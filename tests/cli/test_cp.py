@@ -1,0 +1,248 @@
+"""``ossutil cp`` for one file, against the real server: output as ossutil 1.7.19 prints it
+(checked byte for byte against the Go binary, see ``src/ossutil/cli/cp.py``), prompts, errors,
+and bodies that stream instead of sitting in memory."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tracemalloc
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.cli.clitools import Outcome, run_ours
+from tests.support.server import RunningServer
+
+from ossutil.client.client import Credentials, OssClient
+from ossutil.wire.errors import OssError
+
+MiB = 1024 * 1024
+
+
+def cp(server: RunningServer, *argv: str, cwd: Path, stdin: bytes = b"") -> Outcome:
+    return run_ours(["cp", *argv, "-e", server.endpoint, "-i", server.access_key_id,
+                     "-k", server.access_key_secret, "-c", str(cwd / "no-config")],
+                    stdin=stdin, cwd=cwd)
+
+
+def report(outcome: Outcome) -> str:
+    """stdout with the two figures that vary (speed, elapsed) masked; exit status appended."""
+    text = re.sub(r"average speed \d+\(byte/s\)", "average speed N(byte/s)", outcome.text)
+    text = re.sub(r"\n\d+\.\d{6}\(s\) elapsed\n", "\nT(s) elapsed\n", text)
+    text = re.sub(r"RequestId=[0-9A-F]{24}", "RequestId=R", text)
+    return f"{text}exit {outcome.code}"
+
+
+def done(detail: str, size: int = 12, skip: str = "") -> str:
+    return (f"\rSucceed: Total num: 1, size: {size:,}. OK num: 1({detail}){skip}.\n"
+            "\naverage speed N(byte/s)\n\nT(s) elapsed\nexit 0")
+
+
+@pytest.fixture
+def oss(server: RunningServer) -> Iterator[OssClient]:
+    with OssClient(server.endpoint,
+                   Credentials(server.access_key_id, server.access_key_secret)) as client:
+        yield client
+
+
+@pytest.fixture
+def bucket(oss: OssClient, bucket_name: str) -> str:
+    oss.create_bucket(bucket_name)
+    return bucket_name
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    (tmp_path / "hello.txt").write_bytes(b"hello world\n")
+    return tmp_path
+
+
+def test_upload_then_download_round_trip(server: RunningServer, oss: OssClient, bucket: str,
+                                         work: Path) -> None:
+    assert report(cp(server, "hello.txt", f"oss://{bucket}/hello.txt", cwd=work)) == \
+        done("upload 1 files")
+    assert report(cp(server, f"oss://{bucket}/hello.txt", "copy.txt", cwd=work)) == \
+        done("download 1 objects")
+    assert (work / "copy.txt").read_bytes() == b"hello world\n"
+    info = oss.head_object(bucket, "hello.txt")
+    assert (info.size, info.content_type) == (12, "text/plain")
+    assert [p.name for p in work.iterdir() if p.name.endswith(".temp")] == []
+
+
+def test_key_ending_in_slash_or_empty_takes_the_file_name(server: RunningServer, oss: OssClient,
+                                                          bucket: str, work: Path) -> None:
+    assert cp(server, "hello.txt", f"oss://{bucket}/docs/", cwd=work).code == 0
+    assert cp(server, "./hello.txt", f"oss://{bucket}", cwd=work).code == 0
+    assert oss.head_object(bucket, "docs/hello.txt").size == 12
+    assert oss.head_object(bucket, "hello.txt").size == 12
+
+
+def test_download_into_a_directory_keeps_the_object_name(server: RunningServer, oss: OssClient,
+                                                         bucket: str, work: Path) -> None:
+    oss.put_object(bucket, "a/b/report.txt", work / "hello.txt")
+    (work / "existing").mkdir()
+    assert report(cp(server, f"oss://{bucket}/a/b/report.txt", "existing", cwd=work)) == \
+        done("download 1 objects")
+    assert (work / "existing" / "report.txt").read_bytes() == b"hello world\n"
+    # a trailing slash names a directory that need not exist yet
+    assert cp(server, f"oss://{bucket}/a/b/report.txt", "new/deeper/", cwd=work).code == 0
+    assert (work / "new" / "deeper" / "report.txt").read_bytes() == b"hello world\n"
+
+
+def test_overwrite_is_asked_and_refused_by_default(server: RunningServer, oss: OssClient,
+                                                   bucket: str, work: Path) -> None:
+    assert cp(server, "hello.txt", f"oss://{bucket}/k", cwd=work).code == 0
+    (work / "hello.txt").write_bytes(b"second version\n")
+    for answer in (b"", b"n\n", b"y y\n"):
+        assert report(cp(server, "hello.txt", f"oss://{bucket}/k", cwd=work, stdin=answer)) == (
+            f'\rcp: overwrite "oss://{bucket}/k"(y or N)? '
+            + done("skip 1 files", 15, ", Skip size: 15"))
+    assert oss.head_object(bucket, "k").size == 12  # untouched
+
+    (work / "local.txt").write_bytes(b"keep me")
+    assert report(cp(server, f"oss://{bucket}/k", "local.txt", cwd=work, stdin=b"no\n")) == (
+        '\rcp: overwrite "local.txt"(y or N)? '
+        + done("skip 1 objects", 12, ", Skip size: 12"))
+    assert (work / "local.txt").read_bytes() == b"keep me"
+
+
+def test_overwrite_with_yes_or_force(server: RunningServer, bucket: str, work: Path) -> None:
+    assert cp(server, "hello.txt", f"oss://{bucket}/k", cwd=work).code == 0
+    (work / "hello.txt").write_bytes(b"second version\n")
+    assert report(cp(server, "hello.txt", f"oss://{bucket}/k", cwd=work, stdin=b"YES\n")) == (
+        f'\rcp: overwrite "oss://{bucket}/k"(y or N)? ' + done("upload 1 files", 15))
+    (work / "hello.txt").write_bytes(b"third\n")
+    assert report(cp(server, "hello.txt", f"oss://{bucket}/k", "-f", cwd=work)) == \
+        done("upload 1 files", 6)
+
+    (work / "local.txt").write_bytes(b"old")
+    assert report(cp(server, f"oss://{bucket}/k", "local.txt", "--force", cwd=work)) == \
+        done("download 1 objects", 6)
+    assert (work / "local.txt").read_bytes() == b"third\n"
+    assert report(cp(server, f"oss://{bucket}/k", "local.txt", cwd=work, stdin=b"y\n")) == (
+        '\rcp: overwrite "local.txt"(y or N)? ' + done("download 1 objects", 6))
+
+
+def test_missing_local_file(server: RunningServer, bucket: str, work: Path) -> None:
+    assert report(cp(server, "missing.txt", f"oss://{bucket}/x", cwd=work)) == \
+        "Error: stat missing.txt: no such file or directory\nexit 1"
+
+
+def test_no_such_key_is_the_service_error_line(server: RunningServer, bucket: str,
+                                               work: Path) -> None:
+    assert report(cp(server, f"oss://{bucket}/nokey", "out.txt", cwd=work)) == (
+        "\rFinishWithError: Scanned 1 objects. Error num: 1. OK num: 0, Transfer size: 0.\n"
+        "\naverage speed N(byte/s)\n"
+        "Error: oss: service returned error: StatusCode=404, ErrorCode=NoSuchKey, "
+        'ErrorMessage="The specified key does not exist.", RequestId=R, Ec=0026-00000001, '
+        f"Bucket={bucket}, Object=nokey\nexit 1")
+    assert not (work / "out.txt").exists()
+
+
+def test_no_such_bucket(server: RunningServer, bucket_name: str, work: Path) -> None:
+    assert report(cp(server, "hello.txt", f"oss://{bucket_name}/x", cwd=work)) == (
+        "\rTotal num: 1, size: 12. Dealed num: 0, Transfer size: 12. When error happens.\n"
+        "\naverage speed N(byte/s)\n"
+        "Error: oss: service returned error: StatusCode=404, ErrorCode=NoSuchBucket, "
+        'ErrorMessage="The specified bucket does not exist.", RequestId=R, Ec=0015-00000101, '
+        "File=hello.txt\nexit 1")
+    assert report(cp(server, f"oss://{bucket_name}/x", "out.txt", cwd=work)).startswith(
+        "\rFinishWithError: Scanned 1 objects. Error num: 1. OK num: 0, Transfer size: 0.\n")
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["."], 'source URL:[{.}] include directories, please use --recursive option'),
+    (["hello.txt", "elsewhere.txt"], 'copy files between local file system is not allowed in '
+     'ossutil, if you want to upload to oss, please make sure dest_url starts with "oss://",'
+     'dest_url:elsewhere.txt'),
+    (["hello.txt", "hello.txt", "oss://BUCKET/"],
+     "invalid url: hello.txt, multiple source url in upload operation"),
+    (["oss://BUCKET", "got"], "copy object invalid url: oss://BUCKET, object empty. If you mean "
+     "batch copy objects, please use --recursive option"),
+    (["oss://BUCKET/dir/", "got"],
+     "dir/ is a directory (not support copied) object, please use --recursive option"),
+    (["hello.txt", "oss://BUCKET//x"],
+     'invalid cloud url: oss://BUCKET//x, object name should not begin with "/"'),
+    (["hello.txt", "oss://"], "invalid cloud url: oss://, miss bucket"),
+    (["hello.txt"], 'invalid usage of "cp" command, reason: the command needs at least 2 '
+     'arguments, please try "help cp" for more information'),
+    (["hello.txt", "oss://BUCKET/x", "-r"],
+     "--recursive is not supported by this ossutil's cp (one file or one object per command)"),
+    (["oss://BUCKET/a", "oss://BUCKET/b"], "copying objects (oss:// to oss://) is not supported "
+     "by this ossutil; download and upload instead"),
+])
+def test_refusals(server: RunningServer, bucket: str, work: Path, argv: list[str],
+                  message: str) -> None:
+    argv = [arg.replace("BUCKET", bucket) for arg in argv]
+    if len(argv) == 1 and argv[0] == ".":
+        argv.append(f"oss://{bucket}/x")
+    message = message.replace("BUCKET", bucket)
+    assert report(cp(server, *argv, cwd=work)) == f"Error: {message}\nexit 1"
+
+
+def test_a_20_mib_file_streams_both_ways(server: RunningServer, oss: OssClient, bucket: str,
+                                         tmp_path: Path) -> None:
+    data = os.urandom(20 * MiB)
+    (tmp_path / "big.bin").write_bytes(data)
+    del data
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        up = cp(server, "big.bin", f"oss://{bucket}/big.bin", cwd=tmp_path)
+        up_peak = tracemalloc.get_traced_memory()[1] - base
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        down = cp(server, f"oss://{bucket}/big.bin", "back.bin", cwd=tmp_path)
+        down_peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert report(up) == done("upload 1 files", 20 * MiB)
+    assert report(down) == done("download 1 objects", 20 * MiB)
+    assert up_peak < 4 * MiB and down_peak < 4 * MiB, (up_peak, down_peak)
+    digest = hashlib.md5((tmp_path / "big.bin").read_bytes()).hexdigest().upper()
+    assert hashlib.md5((tmp_path / "back.bin").read_bytes()).hexdigest().upper() == digest
+    assert oss.head_object(bucket, "big.bin").etag == f'"{digest}"'
+
+
+def test_long_transfers_print_ossutils_progress_line(server: RunningServer, bucket: str,
+                                                     tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from ossutil.cli import cp as cp_module
+
+    monkeypatch.setattr(cp_module, "TICK", 0.0)  # every chunk, instead of every 5 s
+    (tmp_path / "f.bin").write_bytes(b"x" * MiB)
+    text = cp(server, "f.bin", f"oss://{bucket}/f.bin", cwd=tmp_path).text
+    lines = text.split("\r")[1:]
+    assert re.fullmatch(r"Total num: 1, size: 1,048,576\. Dealed num: 0, OK size: 262,144, "
+                        r"Progress: 25\.000%, Speed: \d+\.\d\dKB/s", lines[0])
+    assert "Progress: 100.000%" in lines[3]
+    # the shorter final line first blanks the longer progress line (ossutil's getClearStr)
+    assert lines[4] == " " * max(len(line) for line in lines[:4])
+    assert lines[5].startswith("Succeed: Total num: 1, size: 1,048,576. OK num: 1(upload 1 "
+                               "files).\n")
+
+
+def test_client_get_object_keeps_the_target_when_the_download_fails(oss: OssClient, bucket: str,
+                                                                   tmp_path: Path) -> None:
+    target = tmp_path / "keep.txt"
+    target.write_bytes(b"precious")
+    with pytest.raises(OssError) as caught:
+        oss.get_object(bucket, "absent", target)
+    assert caught.value.code == "NoSuchKey"
+    assert target.read_bytes() == b"precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
+
+
+def test_client_put_object_from_an_open_file_sends_the_rest(oss: OssClient, bucket: str,
+                                                            tmp_path: Path) -> None:
+    (tmp_path / "page.html").write_bytes(b"HEADER<h1>hi</h1>")
+    with open(tmp_path / "page.html", "rb") as handle:
+        handle.seek(6)
+        info = oss.put_object(bucket, "page", handle)
+    assert info.size == 11 and info.etag == f'"{hashlib.md5(b"<h1>hi</h1>").hexdigest().upper()}"'
+    head = oss.head_object(bucket, "page")
+    assert (head.size, head.content_type) == (11, "text/html")  # from the file's extension
+    oss.get_object(bucket, "page", tmp_path / "copy.html")
+    assert (tmp_path / "copy.html").read_bytes() == b"<h1>hi</h1>"
