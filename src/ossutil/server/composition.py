@@ -28,7 +28,7 @@ from ossutil.server.http.router import Addressing
 from ossutil.server.models import AccessKey, Account
 from ossutil.server.naming import DEFAULT_RESERVED
 from ossutil.server.settings import Settings
-from ossutil.server.storage.base import Store, StoreRunner
+from ossutil.server.storage.base import Store, StoreError, StoreRunner
 
 STORES = {
     "sqlite": "ossutil.server.storage.sqlite:SqliteStore",
@@ -48,10 +48,22 @@ def _import(spec: str) -> Any:
 
 
 def open_store(settings: Settings, box: SecretBox) -> Store:
+    """Open the configured store. ``StoreError`` (one line, no secrets) when it cannot be:
+    no database URL for ``postgres``, its driver missing, the database unreachable."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    factory = _import(STORES[settings.store])
     if settings.store == "sqlite":
+        factory = _import(STORES["sqlite"])
         return factory(settings.data_dir / "ossutil.db", box)  # type: ignore[no-any-return]
+    if not settings.database_url:
+        raise StoreError(f"--store {settings.store} needs --database-url or "
+                         "OSS_SERVER_DATABASE_URL (e.g. postgresql://user@host:5432/dbname)")
+    try:
+        factory = _import(STORES[settings.store])
+    except ImportError as exc:  # the optional driver: pip install 'ossutil-py[postgres]'
+        if (exc.name or "").startswith("ossutil"):
+            raise
+        raise StoreError(f"--store {settings.store} needs a driver that is not installed "
+                         f"({exc.name}); install the '{settings.store}' extra") from None
     return factory(settings.database_url, box)  # type: ignore[no-any-return]
 
 

@@ -3,10 +3,15 @@
     ossutil-server serve [--data-dir DIR] [--host H] [--port P] [--region R]
                          [--endpoint-domain D] [--dns-server IP[:PORT]]... [--dns-zone-file F]
                          [--no-dns-verify] [--https-port N] [--tls-cert F --tls-key F]
+                         [--store sqlite|postgres] [--database-url URL]
     ossutil-server user create NAME [--policy-file F] --data-dir DIR
     ossutil-server user policy NAME --policy-file F --data-dir DIR
     ossutil-server user list --data-dir DIR
     ossutil-server user delete NAME --data-dir DIR
+
+Every command takes ``--store`` and ``--database-url`` (default: ``OSS_SERVER_DATABASE_URL``).
+A store that cannot be opened (no URL, database unreachable, another master key) is one line on
+stderr and exit status 2.
 """
 
 from __future__ import annotations
@@ -46,8 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--https-port", type=int, help="also serve TLS on this port (SNI)")
     serve.add_argument("--tls-cert", type=Path, help="default TLS certificate (PEM)")
     serve.add_argument("--tls-key", type=Path, help="default TLS private key (PEM)")
-    serve.add_argument("--store", choices=("sqlite", "postgres"), default="sqlite")
-    serve.add_argument("--database-url", default=os.environ.get("OSS_SERVER_DATABASE_URL", ""))
+    _store_options(serve)
     serve.add_argument("--log-level", default="warning",
                        choices=("debug", "info", "warning", "error"))
 
@@ -61,9 +65,19 @@ def _parser() -> argparse.ArgumentParser:
         if name != "list":
             cmd.add_argument("name")
         cmd.add_argument("--data-dir", type=Path, default=Path("./ossutil-data"))
+        _store_options(cmd)
         if name in ("create", "policy"):
             cmd.add_argument("--policy-file", type=Path, required=name == "policy")
     return parser
+
+
+def _store_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", choices=("sqlite", "postgres"), default="sqlite",
+                        help="sqlite: a file in the data dir; postgres: a database several "
+                             "server processes can share")
+    parser.add_argument("--database-url", default=os.environ.get("OSS_SERVER_DATABASE_URL", ""),
+                        help="for --store postgres, e.g. postgresql://user@host:5432/dbname "
+                             "(default: $OSS_SERVER_DATABASE_URL)")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -84,14 +98,20 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if args.command == "serve":
-        logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        from ossutil.server.runtime import run
+    from ossutil.server.storage.base import StoreError
 
-        return asyncio.run(run(_settings(args), _install_signals))
-    return _user_command(args)
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
+                                format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+            from ossutil.server.runtime import run
+
+            return asyncio.run(run(_settings(args), _install_signals))
+        return _user_command(args)
+    except StoreError as exc:  # the store cannot be opened or went away: say so, no traceback
+        print(f"ossutil-server: {exc}", file=sys.stderr)
+        return 2
 
 
 def _install_signals(stop: asyncio.Event) -> None:
@@ -126,12 +146,13 @@ def _user_command(args: argparse.Namespace) -> int:
     from ossutil.server.models import AccessKey, User
     from ossutil.server.storage.base import NoSuchUser, UserExists
 
-    settings = Settings(data_dir=args.data_dir)
+    settings = Settings(data_dir=args.data_dir, store=args.store,
+                        database_url=args.database_url)
     store = open_store(settings, open_box(settings))
     try:
         account = store.root_account()
         if account is None:
-            raise SystemExit("ossutil-server: the data dir has no account yet; start "
+            raise SystemExit("ossutil-server: the store has no account yet; start "
                              "`ossutil-server serve` on it once first")
         command = args.user_command
         if command == "create":

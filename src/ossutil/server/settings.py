@@ -20,7 +20,7 @@ class Settings:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     store: str = "sqlite"
-    database_url: str = ""
+    database_url: str = field(default="", repr=False)  # may hold a password
     max_xml_body: int = 1 << 20  # 1 MiB: a certificate chain fits easily
     auth_poll_interval: float = 0.5
 

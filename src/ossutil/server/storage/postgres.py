@@ -1,0 +1,680 @@
+"""The scale-out store: one PostgreSQL database shared by several ``ossutil-server`` processes.
+
+Same contract as ``SqliteStore`` (every public method is one transaction, same return values,
+same exceptions), so the domain cannot tell them apart. What differs is how that is achieved:
+
+- Concurrency. SQLite serialises every writer (``BEGIN IMMEDIATE``), so its check-then-write
+  methods are trivially correct. Here transactions run at READ COMMITTED and each
+  check-then-write method first takes a transaction-scoped advisory lock on what it guards;
+  every later statement then sees the latest committed state, as if the writers were serial:
+
+      lock                     taken by
+      auth                     bootstrap_root, create_user, set_user_policy, delete_user
+      bucket:<name>            create_bucket, delete_bucket, issue_token
+      bindings                 apply_binding, delete_binding (so binding ``seq`` and change
+                               numbers grow in commit order: ``changes_since`` never skips one)
+      object:<bucket>/<key>    put_object, delete_object
+
+  The one-domain-one-bucket rule stays a database constraint (``bindings.domain`` primary key,
+  ``INSERT ... ON CONFLICT DO NOTHING``): whoever inserts second gets ``DomainTaken``.
+- Timestamps are ``timestamptz`` (SQLite: ISO text) and read back as UTC-aware datetimes, equal
+  to the UTC-aware datetimes the domain writes; expiry comparisons are done on instants.
+- Ordered text columns (user, bucket and object names) use ``COLLATE "C"``: byte order, which
+  for UTF-8 is code point order, like SQLite's default BINARY collation.
+- Secrets: as in SQLite, AccessKey secrets are sealed with the SecretBox here and private keys
+  arrive sealed. Every process sharing a database must use the same master key
+  (``OSS_SERVER_MASTER_KEY``); a sealed check value written with the root account makes a
+  process with another key fail at start-up with ``MasterKeyMismatch`` instead of later.
+- The connection: one per store, autocommit off, used only from the StoreRunner's thread. When
+  it breaks (server restart, network), the next call reconnects; a transaction that failed
+  before COMMIT is retried once on the new connection (nothing was written). A failure during
+  COMMIT has an unknown outcome and is reported, never retried.
+
+    StoreError (base.py)
+     ├── StoreUnavailable     cannot connect, or the connection broke (message has no password)
+     └── MasterKeyMismatch    sealed data in this database does not open with our master key
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import psycopg
+from psycopg import errors
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import DictRow, dict_row
+
+from ossutil.server.models import (
+    AccessKey,
+    Account,
+    Binding,
+    BindingChange,
+    Bucket,
+    Certificate,
+    CnameTokenRecord,
+    ObjectMeta,
+    User,
+)
+from ossutil.server.storage.base import (
+    BucketMissing,
+    DomainTaken,
+    NoSuchUser,
+    StoreError,
+    UserExists,
+)
+from ossutil.server.storage.sqlite import _successor
+
+if TYPE_CHECKING:
+    from ossutil.server.certs.keystore import SecretBox
+
+T = TypeVar("T")
+Cursor = psycopg.Cursor[DictRow]
+
+CONNECT_TIMEOUT = 5  # seconds, unless the URL sets connect_timeout
+_ATTEMPTS = 3  # a broken connection, a deadlock or a serialization failure is retried
+_CHECK_CONTEXT = b"ossutil-server:store-check"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS sealing_check (
+    id INTEGER PRIMARY KEY CHECK (id = 1), sealed BYTEA NOT NULL);
+CREATE TABLE IF NOT EXISTS accounts (
+    owner_id TEXT PRIMARY KEY, is_root BOOLEAN NOT NULL, created_at TIMESTAMPTZ NOT NULL);
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT COLLATE "C" PRIMARY KEY, owner_id TEXT NOT NULL REFERENCES accounts(owner_id),
+    policy TEXT, created_at TIMESTAMPTZ NOT NULL);
+CREATE TABLE IF NOT EXISTS access_keys (
+    access_key_id TEXT PRIMARY KEY, secret_sealed BYTEA NOT NULL,
+    owner_id TEXT NOT NULL REFERENCES accounts(owner_id),
+    user_name TEXT COLLATE "C" REFERENCES users(name) ON DELETE CASCADE,
+    enabled BOOLEAN NOT NULL);
+CREATE TABLE IF NOT EXISTS buckets (
+    name TEXT COLLATE "C" PRIMARY KEY, owner_id TEXT NOT NULL, region TEXT NOT NULL,
+    acl TEXT NOT NULL, storage_class TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL);
+CREATE TABLE IF NOT EXISTS cname_tokens (
+    bucket TEXT COLLATE "C" NOT NULL REFERENCES buckets(name) ON DELETE CASCADE,
+    domain TEXT NOT NULL, token TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (bucket, domain));
+CREATE TABLE IF NOT EXISTS certificates (
+    cert_id TEXT PRIMARY KEY, owner_id TEXT NOT NULL, type TEXT NOT NULL,
+    chain_pem TEXT NOT NULL, key_sealed BYTEA NOT NULL, fingerprint TEXT NOT NULL,
+    not_before TIMESTAMPTZ NOT NULL, not_after TIMESTAMPTZ NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL);
+CREATE TABLE IF NOT EXISTS bindings (
+    domain TEXT PRIMARY KEY, bucket TEXT COLLATE "C" NOT NULL REFERENCES buckets(name),
+    seq BIGINT NOT NULL, status TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL,
+    last_modified TIMESTAMPTZ NOT NULL, cert_id TEXT REFERENCES certificates(cert_id),
+    cert_attached_at TIMESTAMPTZ);
+CREATE INDEX IF NOT EXISTS bindings_by_bucket ON bindings (bucket, seq);
+CREATE TABLE IF NOT EXISTS binding_changes (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, domain TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS objects (
+    bucket TEXT COLLATE "C" NOT NULL REFERENCES buckets(name), key TEXT COLLATE "C" NOT NULL,
+    size BIGINT NOT NULL, etag TEXT NOT NULL, content_type TEXT NOT NULL,
+    last_modified TIMESTAMPTZ NOT NULL, blob TEXT NOT NULL, user_meta TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (bucket, key));
+INSERT INTO meta (key, value) VALUES ('auth_version', 0), ('bucket_version', 0),
+    ('schema_version', 1) ON CONFLICT (key) DO NOTHING;
+"""
+
+
+class StoreUnavailable(StoreError):
+    """PostgreSQL cannot be reached, or the connection broke mid-call."""
+
+
+class MasterKeyMismatch(StoreError):
+    """This database's sealed secrets do not open with this process's master key."""
+
+
+def _lock_id(name: str) -> int:
+    """A stable signed 64-bit advisory lock number for ``name`` (a collision only serialises)."""
+    digest = hashlib.blake2b(b"ossutil-server:" + name.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _utc(moment: datetime) -> datetime:
+    # timestamptz comes back in the session time zone; the domain works in timezone.utc
+    return moment.astimezone(timezone.utc)
+
+
+def _opt_utc(moment: datetime | None) -> datetime | None:
+    return _utc(moment) if moment is not None else None
+
+
+def _describe(url: str) -> str:
+    """Where a URL points, for messages: ``host:port/dbname``, never the user or password."""
+    try:
+        params = conninfo_to_dict(url)
+    except psycopg.Error:
+        return "the configured database"
+    host = str(params.get("host") or "localhost")
+    port = str(params.get("port") or "5432")
+    return f"{host}:{port}/{params.get('dbname') or params.get('user') or ''}"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0].strip() if text else type(exc).__name__
+
+
+class PostgresStore:
+    """``Store`` on PostgreSQL (psycopg 3, synchronous). Safe to use from one thread at a time."""
+
+    def __init__(self, database_url: str, box: SecretBox) -> None:
+        self._url = database_url
+        self._box = box
+        self._where = _describe(database_url)
+        self._conn: psycopg.Connection[DictRow] | None = None
+        try:
+            self._transaction(self._create_schema)
+        except BaseException:
+            self.close()
+            raise
+
+    # --- connection and transactions ------------------------------------------------------
+
+    def _connect(self) -> psycopg.Connection[DictRow]:
+        try:
+            params = conninfo_to_dict(self._url)
+        except psycopg.Error:
+            # libpq's parse errors may quote any part of the URL, the password included
+            raise StoreUnavailable("the database URL is not a valid PostgreSQL connection "
+                                   "string or URI (not shown: it may hold a password)") from None
+        extra: dict[str, Any] = {}
+        if "connect_timeout" not in params:
+            extra["connect_timeout"] = CONNECT_TIMEOUT
+        if "application_name" not in params:  # names our sessions in pg_stat_activity
+            extra["application_name"] = "ossutil-server"
+        try:
+            conn = psycopg.connect(self._url, autocommit=False, row_factory=dict_row, **extra)
+        except psycopg.Error as exc:
+            raise StoreUnavailable(f"cannot connect to PostgreSQL at {self._where}: "
+                                   f"{_first_line(exc)}") from None
+        try:
+            conn.execute("SET TIME ZONE 'UTC'")
+            conn.commit()
+        except psycopg.Error as exc:
+            conn.close()
+            raise StoreUnavailable(f"PostgreSQL at {self._where}: {_first_line(exc)}") from None
+        return conn
+
+    def _connection(self) -> psycopg.Connection[DictRow]:
+        conn = self._conn
+        if conn is None or conn.closed or conn.broken:
+            if conn is not None:
+                conn.close()
+            self._conn = conn = self._connect()
+        return conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _transaction(self, work: Callable[[Cursor], T], *, snapshot: bool = False) -> T:
+        """Run ``work`` in one transaction and commit it; ``snapshot``: one consistent
+        read-only view for all its statements (REPEATABLE READ), as SQLite's transactions give.
+
+        Retried (up to ``_ATTEMPTS`` in all) only when nothing can have been written: the
+        connection broke before COMMIT, or PostgreSQL rolled back a deadlock victim.
+        """
+        for attempt in range(1, _ATTEMPTS + 1):
+            conn = self._connection()
+            try:
+                with conn.cursor() as cur:
+                    if snapshot:
+                        cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    result = work(cur)
+            except psycopg.OperationalError as exc:
+                self._rollback(conn)
+                if attempt < _ATTEMPTS and (conn.broken or _retryable(exc)):
+                    time.sleep(0.01 * attempt)
+                    continue
+                raise StoreUnavailable(f"PostgreSQL at {self._where}: "
+                                       f"{_first_line(exc)}") from None
+            except BaseException:
+                self._rollback(conn)
+                raise
+            try:
+                conn.commit()
+            except psycopg.OperationalError as exc:
+                if attempt < _ATTEMPTS and not conn.broken and _retryable(exc):
+                    continue  # the server refused the commit and rolled back: nothing written
+                raise StoreUnavailable(f"PostgreSQL at {self._where}: commit failed "
+                                       f"(outcome unknown): {_first_line(exc)}") from None
+            return result
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _rollback(conn: psycopg.Connection[DictRow]) -> None:
+        if not conn.closed and not conn.broken:
+            try:
+                conn.rollback()
+            except psycopg.Error:
+                conn.close()  # reconnect next time
+
+    @staticmethod
+    def _lock(cur: Cursor, name: str) -> None:
+        """Serialise with every other transaction locking ``name``, until this one ends."""
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_id(name),))
+
+    def _create_schema(self, cur: Cursor) -> None:
+        # Several processes may start at once on an empty database: CREATE TABLE IF NOT EXISTS
+        # is not safe against itself (catalog unique violations), so creators take turns.
+        self._lock(cur, "schema")
+        cur.execute(SCHEMA)
+        row = cur.execute("SELECT sealed FROM sealing_check WHERE id = 1").fetchone()
+        if row is not None:
+            self._check_box(bytes(row["sealed"]))
+
+    def _check_box(self, sealed: bytes) -> None:
+        from ossutil.server.certs.keystore import SecretBoxError
+
+        try:
+            self._box.decrypt(sealed, context=_CHECK_CONTEXT)
+        except SecretBoxError:
+            raise MasterKeyMismatch(
+                f"the database at {self._where} was set up with another master key; every "
+                "process sharing it needs the same OSS_SERVER_MASTER_KEY") from None
+
+    def _one(self, sql: str, *args: Any) -> DictRow | None:
+        return self._transaction(lambda cur: cur.execute(sql, args).fetchone())
+
+    def _all(self, sql: str, *args: Any) -> list[DictRow]:
+        return self._transaction(lambda cur: cur.execute(sql, args).fetchall())
+
+    # --- accounts, users, keys ------------------------------------------------------------
+
+    @staticmethod
+    def _bump(cur: Cursor, counter: str) -> None:
+        # meta.value is BIGINT here (SQLite keeps TEXT and casts): same numbers either way
+        cur.execute("UPDATE meta SET value = value + 1 WHERE key = %s", (counter,))
+
+    def versions(self) -> dict[str, int]:
+        """Change counters other processes' caches poll: auth, buckets, bindings."""
+        row = self._one(
+            "SELECT (SELECT value FROM meta WHERE key = 'auth_version') AS auth, "
+            "(SELECT value FROM meta WHERE key = 'bucket_version') AS buckets, "
+            "(SELECT COALESCE(MAX(seq), 0) FROM binding_changes) AS bindings")
+        assert row is not None
+        return {"auth": int(row["auth"] or 0), "buckets": int(row["buckets"] or 0),
+                "bindings": int(row["bindings"])}
+
+    def _insert_key(self, cur: Cursor, key: AccessKey) -> None:
+        sealed = self._box.encrypt(key.secret.encode(), context=key.access_key_id.encode())
+        cur.execute("INSERT INTO access_keys (access_key_id, secret_sealed, owner_id, user_name, "
+                    "enabled) VALUES (%s, %s, %s, %s, %s)",
+                    (key.access_key_id, sealed, key.owner_id, key.user, key.enabled))
+
+    def bootstrap_root(self, account: Account, key: AccessKey) -> bool:
+        """Create the root account and its key unless an account exists; True if created."""
+        def work(cur: Cursor) -> bool:
+            self._lock(cur, "auth")
+            if cur.execute("SELECT 1 FROM accounts WHERE is_root").fetchone():
+                return False
+            cur.execute("INSERT INTO accounts (owner_id, is_root, created_at) "
+                        "VALUES (%s, TRUE, %s)", (account.owner_id, account.created_at))
+            self._insert_key(cur, key)
+            self._bump(cur, "auth_version")
+            cur.execute("INSERT INTO sealing_check (id, sealed) VALUES (1, %s) "
+                        "ON CONFLICT (id) DO NOTHING",
+                        (self._box.encrypt(b"ok", context=_CHECK_CONTEXT),))
+            return True
+        return self._transaction(work)
+
+    def root_account(self) -> Account | None:
+        row = self._one("SELECT * FROM accounts WHERE is_root")
+        return Account(row["owner_id"], _utc(row["created_at"])) if row else None
+
+    def create_user(self, user: User, key: AccessKey) -> None:
+        def work(cur: Cursor) -> None:
+            self._lock(cur, "auth")
+            if cur.execute("SELECT 1 FROM users WHERE name = %s", (user.name,)).fetchone():
+                raise UserExists(user.name)
+            cur.execute("INSERT INTO users (name, owner_id, policy, created_at) "
+                        "VALUES (%s, %s, %s, %s)",
+                        (user.name, user.owner_id, user.policy, user.created_at))
+            self._insert_key(cur, key)
+            self._bump(cur, "auth_version")
+        self._transaction(work)
+
+    def set_user_policy(self, name: str, policy: str | None) -> None:
+        def work(cur: Cursor) -> None:
+            self._lock(cur, "auth")
+            if cur.execute("UPDATE users SET policy = %s WHERE name = %s",
+                           (policy, name)).rowcount == 0:
+                raise NoSuchUser(name)
+            self._bump(cur, "auth_version")
+        self._transaction(work)
+
+    def delete_user(self, name: str) -> None:
+        def work(cur: Cursor) -> None:
+            self._lock(cur, "auth")
+            cur.execute("DELETE FROM access_keys WHERE user_name = %s", (name,))
+            if cur.execute("DELETE FROM users WHERE name = %s", (name,)).rowcount == 0:
+                raise NoSuchUser(name)
+            self._bump(cur, "auth_version")
+        self._transaction(work)
+
+    def list_users(self) -> list[User]:
+        rows = self._all("SELECT * FROM users ORDER BY name")
+        return [User(r["name"], r["owner_id"], r["policy"], _utc(r["created_at"]))
+                for r in rows]
+
+    def user_access_key_ids(self, name: str) -> list[str]:
+        rows = self._all("SELECT access_key_id FROM access_keys WHERE user_name = %s", name)
+        return [r["access_key_id"] for r in rows]
+
+    def auth_version(self) -> int:
+        row = self._one("SELECT value FROM meta WHERE key = 'auth_version'")
+        return int(row["value"]) if row else 0
+
+    def load_auth(self) -> tuple[int, list[AccessKey], dict[str, str | None]]:
+        """Everything authentication needs, read from one snapshot."""
+        def work(cur: Cursor) -> tuple[int, list[AccessKey], dict[str, str | None]]:
+            row = cur.execute("SELECT value FROM meta WHERE key = 'auth_version'").fetchone()
+            version = int(row["value"]) if row else 0
+            keys = []
+            for r in cur.execute("SELECT * FROM access_keys").fetchall():
+                secret = self._box.decrypt(bytes(r["secret_sealed"]),
+                                           context=r["access_key_id"].encode()).decode()
+                keys.append(AccessKey(r["access_key_id"], secret, r["owner_id"], r["user_name"],
+                                      bool(r["enabled"])))
+            policies = {r["name"]: r["policy"]
+                        for r in cur.execute("SELECT name, policy FROM users").fetchall()}
+            return version, keys, policies
+        return self._transaction(work, snapshot=True)
+
+    # --- buckets --------------------------------------------------------------------------
+
+    @staticmethod
+    def _bucket(row: DictRow) -> Bucket:
+        return Bucket(row["name"], row["owner_id"], row["region"], row["acl"],
+                      row["storage_class"], _utc(row["created_at"]))
+
+    def create_bucket(self, bucket: Bucket) -> Bucket:
+        """Insert unless the name exists; return the stored bucket either way."""
+        def work(cur: Cursor) -> Bucket:
+            self._lock(cur, f"bucket:{bucket.name}")
+            row = cur.execute("SELECT * FROM buckets WHERE name = %s", (bucket.name,)).fetchone()
+            if row:
+                return self._bucket(row)
+            cur.execute("INSERT INTO buckets (name, owner_id, region, acl, storage_class, "
+                        "created_at) VALUES (%s, %s, %s, %s, %s, %s)",
+                        (bucket.name, bucket.owner_id, bucket.region, bucket.acl,
+                         bucket.storage_class, bucket.created_at))
+            self._bump(cur, "bucket_version")
+            return bucket
+        return self._transaction(work)
+
+    def get_bucket(self, name: str) -> Bucket | None:
+        row = self._one("SELECT * FROM buckets WHERE name = %s", name)
+        return self._bucket(row) if row else None
+
+    def list_buckets(self, owner_id: str) -> list[Bucket]:
+        rows = self._all("SELECT * FROM buckets WHERE owner_id = %s ORDER BY name", owner_id)
+        return [self._bucket(r) for r in rows]
+
+    def set_bucket_acl(self, name: str, acl: str) -> None:
+        def work(cur: Cursor) -> None:
+            cur.execute("UPDATE buckets SET acl = %s WHERE name = %s", (acl, name))
+            self._bump(cur, "bucket_version")
+        self._transaction(work)
+
+    def delete_bucket(self, name: str) -> str | None:
+        """Delete an empty bucket; returns "objects" or "bindings" when it is not empty."""
+        def work(cur: Cursor) -> str | None:
+            self._lock(cur, f"bucket:{name}")
+            # FOR UPDATE waits for uncommitted object/binding rows that reference the bucket
+            # (their foreign-key check holds a KEY SHARE lock on it) and blocks new ones, so
+            # the emptiness checks below cannot miss a row that commits in between.
+            cur.execute("SELECT 1 FROM buckets WHERE name = %s FOR UPDATE", (name,))
+            if cur.execute("SELECT 1 FROM objects WHERE bucket = %s LIMIT 1",
+                           (name,)).fetchone():
+                return "objects"
+            if cur.execute("SELECT 1 FROM bindings WHERE bucket = %s LIMIT 1",
+                           (name,)).fetchone():
+                return "bindings"
+            cur.execute("DELETE FROM cname_tokens WHERE bucket = %s", (name,))
+            cur.execute("DELETE FROM buckets WHERE name = %s", (name,))
+            self._bump(cur, "bucket_version")
+            return None
+        return self._transaction(work)
+
+    # --- tokens ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _token(row: DictRow) -> CnameTokenRecord:
+        return CnameTokenRecord(row["bucket"], row["domain"], row["token"],
+                                _utc(row["created_at"]), _utc(row["expires_at"]))
+
+    def issue_token(self, candidate: CnameTokenRecord, now: datetime,
+                    limit: int) -> CnameTokenRecord | None:
+        """Return the valid token for (bucket, domain), else store ``candidate``.
+
+        None when the bucket already holds ``limit`` valid tokens.
+        """
+        def work(cur: Cursor) -> CnameTokenRecord | None:
+            self._lock(cur, f"bucket:{candidate.bucket}")  # the count below is per bucket
+            row = cur.execute("SELECT * FROM cname_tokens WHERE bucket = %s AND domain = %s",
+                              (candidate.bucket, candidate.domain)).fetchone()
+            if row and _utc(row["expires_at"]) > now:
+                return self._token(row)
+            cur.execute("DELETE FROM cname_tokens WHERE bucket = %s AND expires_at <= %s",
+                        (candidate.bucket, now))
+            count = cur.execute("SELECT COUNT(*) AS n FROM cname_tokens WHERE bucket = %s",
+                                (candidate.bucket,)).fetchone()
+            if count is not None and count["n"] >= limit:
+                return None
+            # SQLite: INSERT OR REPLACE
+            cur.execute("INSERT INTO cname_tokens (bucket, domain, token, created_at, expires_at) "
+                        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (bucket, domain) DO UPDATE SET "
+                        "token = EXCLUDED.token, created_at = EXCLUDED.created_at, "
+                        "expires_at = EXCLUDED.expires_at",
+                        (candidate.bucket, candidate.domain, candidate.token,
+                         candidate.created_at, candidate.expires_at))
+            return candidate
+        return self._transaction(work)
+
+    def get_token(self, bucket: str, domain: str) -> CnameTokenRecord | None:
+        row = self._one("SELECT * FROM cname_tokens WHERE bucket = %s AND domain = %s",
+                        bucket, domain)
+        return self._token(row) if row else None
+
+    # --- certificates and bindings --------------------------------------------------------
+
+    @staticmethod
+    def _certificate(row: DictRow, prefix: str = "") -> Certificate:
+        return Certificate(
+            row[prefix + "cert_id"], row[prefix + "owner_id"], row[prefix + "type"],
+            row[prefix + "chain_pem"], bytes(row[prefix + "key_sealed"]),
+            row[prefix + "fingerprint"], _utc(row[prefix + "not_before"]),
+            _utc(row[prefix + "not_after"]), _utc(row[prefix + "created_at"]))
+
+    _BINDING_SELECT = """
+        SELECT b.*, c.cert_id AS c_cert_id, c.owner_id AS c_owner_id, c.type AS c_type,
+               c.chain_pem AS c_chain_pem, c.key_sealed AS c_key_sealed,
+               c.fingerprint AS c_fingerprint, c.not_before AS c_not_before,
+               c.not_after AS c_not_after, c.created_at AS c_created_at
+        FROM bindings b LEFT JOIN certificates c ON c.cert_id = b.cert_id
+    """
+
+    def _binding(self, row: DictRow) -> Binding:
+        certificate = self._certificate(row, "c_") if row["c_cert_id"] else None
+        return Binding(row["domain"], row["bucket"], row["status"], _utc(row["created_at"]),
+                       _utc(row["last_modified"]), row["cert_id"],
+                       _opt_utc(row["cert_attached_at"]), certificate)
+
+    def get_binding(self, domain: str) -> Binding | None:
+        row = self._one(self._BINDING_SELECT + " WHERE b.domain = %s", domain)
+        return self._binding(row) if row else None
+
+    def list_bindings(self, bucket: str) -> list[Binding]:
+        rows = self._all(self._BINDING_SELECT + " WHERE b.bucket = %s ORDER BY b.seq", bucket)
+        return [self._binding(r) for r in rows]
+
+    def all_bindings(self) -> list[Binding]:
+        rows = self._all(self._BINDING_SELECT + " ORDER BY b.seq")
+        return [self._binding(r) for r in rows]
+
+    def count_bindings(self, bucket: str) -> int:
+        row = self._one("SELECT COUNT(*) AS n FROM bindings WHERE bucket = %s", bucket)
+        return int(row["n"]) if row else 0
+
+    def get_certificate(self, cert_id: str) -> Certificate | None:
+        row = self._one("SELECT * FROM certificates WHERE cert_id = %s", cert_id)
+        return self._certificate(row) if row else None
+
+    def apply_binding(self, change: BindingChange) -> Binding:
+        """Write a PutCname outcome atomically; DomainTaken if another bucket holds the domain."""
+        now = change.now
+
+        def work(cur: Cursor) -> Binding:
+            self._lock(cur, "bindings")
+            cert = change.new_certificate
+            if cert is not None:
+                # SQLite: INSERT OR IGNORE
+                cur.execute(
+                    "INSERT INTO certificates (cert_id, owner_id, type, chain_pem, key_sealed, "
+                    "fingerprint, not_before, not_after, created_at) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (cert_id) DO NOTHING",
+                    (cert.cert_id, cert.owner_id, cert.type, cert.chain_pem, cert.key_sealed,
+                     cert.fingerprint, cert.not_before, cert.not_after, cert.created_at))
+            if change.is_new:
+                seq = cur.execute(
+                    "SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM bindings").fetchone()
+                assert seq is not None
+                try:
+                    inserted = cur.execute(
+                        "INSERT INTO bindings (domain, bucket, seq, status, created_at, "
+                        "last_modified, cert_id, cert_attached_at) "
+                        "VALUES (%s, %s, %s, 'Enabled', %s, %s, NULL, NULL) "
+                        "ON CONFLICT (domain) DO NOTHING",
+                        (change.domain, change.bucket, seq["seq"], now, now)).rowcount
+                except errors.ForeignKeyViolation:
+                    # the bucket is gone; SQLite reports this IntegrityError the same way
+                    raise DomainTaken(change.domain, "") from None
+                if not inserted:
+                    row = cur.execute("SELECT bucket FROM bindings WHERE domain = %s",
+                                      (change.domain,)).fetchone()
+                    raise DomainTaken(change.domain, row["bucket"] if row else "")
+            else:
+                row = cur.execute("SELECT bucket FROM bindings WHERE domain = %s",
+                                  (change.domain,)).fetchone()
+                if row is None or row["bucket"] != change.bucket:
+                    raise DomainTaken(change.domain, row["bucket"] if row else "")
+            if change.cert_action == "attach":
+                cur.execute("UPDATE bindings SET cert_id = %s, cert_attached_at = %s, "
+                            "last_modified = %s WHERE domain = %s",
+                            (change.cert_id, now, now, change.domain))
+            elif change.cert_action == "detach":
+                cur.execute("UPDATE bindings SET cert_id = NULL, cert_attached_at = NULL, "
+                            "last_modified = %s WHERE domain = %s", (now, change.domain))
+            if change.is_new or change.cert_action != "keep":
+                cur.execute("INSERT INTO binding_changes (domain) VALUES (%s)", (change.domain,))
+            row = cur.execute(self._BINDING_SELECT + " WHERE b.domain = %s",
+                              (change.domain,)).fetchone()
+            assert row is not None
+            return self._binding(row)
+        return self._transaction(work)
+
+    def delete_binding(self, bucket: str, domain: str) -> bool:
+        def work(cur: Cursor) -> bool:
+            self._lock(cur, "bindings")
+            gone = cur.execute("DELETE FROM bindings WHERE bucket = %s AND domain = %s",
+                               (bucket, domain)).rowcount > 0
+            if gone:
+                cur.execute("INSERT INTO binding_changes (domain) VALUES (%s)", (domain,))
+            return gone
+        return self._transaction(work)
+
+    def changes_since(self, version: int) -> tuple[int, list[str]]:
+        """Domains whose binding changed after change number ``version``, and the newest number."""
+        rows = self._all("SELECT seq, domain FROM binding_changes WHERE seq > %s ORDER BY seq",
+                         version)
+        if not rows:
+            return version, []
+        return int(rows[-1]["seq"]), sorted({r["domain"] for r in rows})
+
+    # --- objects --------------------------------------------------------------------------
+    # ``user_meta`` holds the same JSON text as in SQLite (kept TEXT, not JSONB, so it is
+    # byte-identical): {"meta": [[name, value], ...], "headers": [[name, value], ...]}.
+
+    @staticmethod
+    def _object(row: DictRow) -> ObjectMeta:
+        stored = json.loads(row["user_meta"]) if row["user_meta"] else {}
+        return ObjectMeta(row["bucket"], row["key"], row["size"], row["etag"],
+                          row["content_type"], _utc(row["last_modified"]), row["blob"],
+                          tuple((k, v) for k, v in stored.get("meta", ())),
+                          tuple((k, v) for k, v in stored.get("headers", ())))
+
+    def put_object(self, meta: ObjectMeta) -> str | None:
+        """Insert or replace; returns the blob name the new version replaced (to delete).
+
+        Concurrent puts of one key serialise on that key's advisory lock: the last commit wins
+        and each replaced blob name is returned to exactly one caller.
+        """
+        stored = json.dumps({"meta": [list(p) for p in meta.user_meta],
+                             "headers": [list(p) for p in meta.headers]},
+                            separators=(",", ":"))
+
+        def work(cur: Cursor) -> str | None:
+            self._lock(cur, f"object:{meta.bucket}/{meta.key}")
+            row = cur.execute("SELECT blob FROM objects WHERE bucket = %s AND key = %s",
+                              (meta.bucket, meta.key)).fetchone()
+            try:
+                # SQLite: INSERT OR REPLACE
+                cur.execute(
+                    "INSERT INTO objects (bucket, key, size, etag, content_type, last_modified, "
+                    "blob, user_meta) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+                    "ON CONFLICT (bucket, key) DO UPDATE SET size = EXCLUDED.size, "
+                    "etag = EXCLUDED.etag, content_type = EXCLUDED.content_type, "
+                    "last_modified = EXCLUDED.last_modified, blob = EXCLUDED.blob, "
+                    "user_meta = EXCLUDED.user_meta",
+                    (meta.bucket, meta.key, meta.size, meta.etag, meta.content_type,
+                     meta.last_modified, meta.blob, stored))
+            except errors.ForeignKeyViolation:  # the buckets foreign key
+                raise BucketMissing(meta.bucket) from None
+            return str(row["blob"]) if row else None
+        return self._transaction(work)
+
+    def get_object(self, bucket: str, key: str) -> ObjectMeta | None:
+        row = self._one("SELECT * FROM objects WHERE bucket = %s AND key = %s", bucket, key)
+        return self._object(row) if row else None
+
+    def delete_object(self, bucket: str, key: str) -> str | None:
+        def work(cur: Cursor) -> str | None:
+            self._lock(cur, f"object:{bucket}/{key}")
+            row = cur.execute("DELETE FROM objects WHERE bucket = %s AND key = %s RETURNING blob",
+                              (bucket, key)).fetchone()
+            return str(row["blob"]) if row else None
+        return self._transaction(work)
+
+    def list_objects(self, bucket: str, prefix: str, after: str,
+                     limit: int) -> list[ObjectMeta]:
+        """Keys > ``after`` starting with ``prefix``, in byte order, at most ``limit``.
+
+        As in SQLite the prefix becomes a key range on the primary key; ``key`` is
+        ``COLLATE "C"``, so comparisons and ORDER BY are bytewise (UTF-8: code point order).
+        """
+        sql = "SELECT * FROM objects WHERE bucket = %s AND key > %s"
+        args: list[Any] = [bucket, after]
+        if prefix:
+            sql += " AND key >= %s"
+            args.append(prefix)
+            upper = _successor(prefix)
+            if upper is not None:
+                sql += " AND key < %s"
+                args.append(upper)
+        rows = self._all(sql + " ORDER BY key LIMIT %s", *args, limit)
+        return [self._object(r) for r in rows]
+
+
+def _retryable(exc: psycopg.OperationalError) -> bool:
+    """Errors after which PostgreSQL has rolled the whole transaction back."""
+    return isinstance(exc, errors.SerializationFailure | errors.DeadlockDetected)

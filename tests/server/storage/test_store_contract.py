@@ -1,0 +1,429 @@
+"""The Store contract: the same assertions against SqliteStore and PostgresStore.
+
+``open_store()`` opens another store instance on the same database (another process, in effect),
+so the race tests run two instances from two threads, as two server processes would.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.support import postgres
+
+from ossutil.server.certs.keystore import SecretBox
+from ossutil.server.models import (
+    AccessKey,
+    Account,
+    BindingChange,
+    Bucket,
+    Certificate,
+    CnameTokenRecord,
+    ObjectMeta,
+    User,
+)
+from ossutil.server.storage.base import (
+    BucketMissing,
+    DomainTaken,
+    NoSuchUser,
+    Store,
+    UserExists,
+)
+
+OpenStore = Callable[[], Store]
+T0 = datetime(2025, 2, 1, 3, 4, 5, 678901, tzinfo=timezone.utc)
+OWNER = "1234567890123456"
+BOX = SecretBox(bytes(range(32)))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OpenStore]:
+    opened: list[Store] = []
+
+    def opener(make: Callable[[], Store]) -> OpenStore:
+        def open_one() -> Store:
+            opened.append(make())
+            return opened[-1]
+        return open_one
+
+    if request.param == "sqlite":
+        from ossutil.server.storage.sqlite import SqliteStore
+
+        yield opener(lambda: SqliteStore(tmp_path / "ossutil.db", BOX))
+    else:
+        with postgres.fresh_schema() as url:
+            from ossutil.server.storage.postgres import PostgresStore
+
+            yield opener(lambda: PostgresStore(url, BOX))
+            for store in opened:
+                store.close()
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def store(open_store: OpenStore) -> Store:
+    return open_store()
+
+
+def root(store: Store) -> AccessKey:
+    key = AccessKey("LTAIroot", "root-secret", OWNER, None)
+    assert store.bootstrap_root(Account(OWNER, T0), key)
+    return key
+
+
+def bucket(store: Store, name: str, owner: str = OWNER) -> Bucket:
+    return store.create_bucket(Bucket(name, owner, "cn-hangzhou", "private", "Standard", T0))
+
+
+def bind(store: Store, domain: str, bucket_name: str, *, at: datetime = T0,
+         is_new: bool = True, **extra: Any) -> Any:
+    return store.apply_binding(BindingChange(domain, bucket_name, at, is_new,
+                                             extra.pop("cert_action", "keep"), **extra))
+
+
+def certificate(cert_id: str = "cert-1") -> Certificate:
+    return Certificate(cert_id, OWNER, "Upload", "-----BEGIN CERTIFICATE-----\n...",
+                       BOX.encrypt(b"private key", context=b"cert"), "AB:CD",
+                       T0 - timedelta(days=1), T0 + timedelta(days=90), T0)
+
+
+def obj(key: str, blob: str, bucket_name: str = "b1", **extra: Any) -> ObjectMeta:
+    return ObjectMeta(bucket_name, key, 3, '"ETAG"', "text/plain", T0, blob, **extra)
+
+
+def race(*calls: Callable[[], Any]) -> list[Any]:
+    """Run the calls at the same moment, each in its own thread; results or exceptions."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = calls[i]()
+        except Exception as exc:
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return results
+
+
+# --- accounts, users, keys ----------------------------------------------------------------
+
+
+def test_bootstrap_root_creates_the_account_once(open_store: OpenStore) -> None:
+    first, second = open_store(), open_store()
+    assert first.root_account() is None
+    key = root(first)
+    assert not second.bootstrap_root(Account("other", T0), AccessKey("LTAIx", "s", "other", None))
+    account = second.root_account()
+    assert account == Account(OWNER, T0)
+    assert account is not None and account.created_at.isoformat() == T0.isoformat()
+    version, keys, policies = second.load_auth()
+    assert (version, keys, policies) == (1, [key], {})
+    assert keys[0].secret == "root-secret"
+
+
+def test_users_create_list_policy_delete(store: Store) -> None:
+    root_key = root(store)
+    alice = AccessKey("LTAIalice", "alice-secret", OWNER, "alice")
+    store.create_user(User("alice", OWNER, None, T0), alice)
+    store.create_user(User("Bob", OWNER, '{"Version": "1"}', T0),
+                      AccessKey("LTAIbob", "bob-secret", OWNER, "Bob"))
+    with pytest.raises(UserExists):
+        store.create_user(User("alice", OWNER, None, T0), AccessKey("LTAIa2", "s", OWNER, "alice"))
+    assert store.list_users() == [User("Bob", OWNER, '{"Version": "1"}', T0),
+                                  User("alice", OWNER, None, T0)]  # byte order: B < a
+    assert store.auth_version() == 3
+
+    store.set_user_policy("alice", '{"Statement": []}')
+    with pytest.raises(NoSuchUser):
+        store.set_user_policy("nobody", None)
+    version, keys, policies = store.load_auth()
+    assert version == store.auth_version() == 4
+    assert sorted(keys, key=lambda k: k.access_key_id) == [
+        AccessKey("LTAIalice", "alice-secret", OWNER, "alice"),
+        AccessKey("LTAIbob", "bob-secret", OWNER, "Bob"), root_key]
+    assert policies == {"alice": '{"Statement": []}', "Bob": '{"Version": "1"}'}
+
+    store.delete_user("alice")
+    with pytest.raises(NoSuchUser):
+        store.delete_user("alice")
+    version, keys, policies = store.load_auth()
+    assert version == 5
+    assert {k.access_key_id for k in keys} == {"LTAIbob", "LTAIroot"}
+    assert list(policies) == ["Bob"]
+
+
+def test_user_changes_are_seen_by_another_instance(open_store: OpenStore) -> None:
+    writer, reader = open_store(), open_store()
+    root(writer)
+    before = reader.versions()
+    writer.create_user(User("carol", OWNER, None, T0), AccessKey("LTAIc", "c", OWNER, "carol"))
+    after = reader.versions()
+    assert after["auth"] == before["auth"] + 1
+    assert after["buckets"] == before["buckets"] and after["bindings"] == before["bindings"]
+    assert [u.name for u in reader.list_users()] == ["carol"]
+
+
+def test_versions_start_at_zero_and_count_changes(store: Store) -> None:
+    assert store.versions() == {"auth": 0, "buckets": 0, "bindings": 0}
+    root(store)
+    bucket(store, "b1")
+    bucket(store, "b1")  # exists: no change
+    store.set_bucket_acl("b1", "public-read")
+    bind(store, "www.example.com", "b1")
+    assert store.versions() == {"auth": 1, "buckets": 2, "bindings": 1}
+
+
+# --- buckets ------------------------------------------------------------------------------
+
+
+def test_create_bucket_returns_the_stored_bucket(store: Store) -> None:
+    created = bucket(store, "b1")
+    assert created == Bucket("b1", OWNER, "cn-hangzhou", "private", "Standard", T0)
+    again = store.create_bucket(Bucket("b1", "someone-else", "cn-beijing", "public-read",
+                                       "IA", T0 + timedelta(hours=1)))
+    assert again == created
+    assert store.get_bucket("b1") == created
+    assert store.get_bucket("nope") is None
+
+
+def test_list_buckets_by_owner_in_name_order(store: Store) -> None:
+    for name in ("b2", "B9", "b1"):
+        bucket(store, name)
+    bucket(store, "theirs", owner="other")
+    assert [b.name for b in store.list_buckets(OWNER)] == ["B9", "b1", "b2"]
+    assert [b.name for b in store.list_buckets("other")] == ["theirs"]
+    store.set_bucket_acl("b1", "public-read")
+    got = store.get_bucket("b1")
+    assert got is not None and got.acl == "public-read"
+
+
+def test_delete_bucket_refuses_objects_and_bindings(store: Store) -> None:
+    bucket(store, "b1")
+    store.put_object(obj("k", "blob-1"))
+    assert store.delete_bucket("b1") == "objects"
+    store.delete_object("b1", "k")
+    bind(store, "www.example.com", "b1")
+    assert store.delete_bucket("b1") == "bindings"
+    store.delete_binding("b1", "www.example.com")
+    token = CnameTokenRecord("b1", "x.example.com", "tok", T0, T0 + timedelta(days=3))
+    store.issue_token(token, T0, 10)
+    assert store.delete_bucket("b1") is None
+    assert store.get_bucket("b1") is None
+    assert store.get_token("b1", "x.example.com") is None
+    bucket(store, "b1")  # the name is free again, with no old token
+    assert store.get_token("b1", "x.example.com") is None
+
+
+# --- tokens -------------------------------------------------------------------------------
+
+
+def test_issue_token_keeps_the_valid_one_and_replaces_an_expired_one(store: Store) -> None:
+    bucket(store, "b1")
+    first = CnameTokenRecord("b1", "a.example.com", "tok-1", T0, T0 + timedelta(days=3))
+    assert store.issue_token(first, T0, 10) == first
+    second = CnameTokenRecord("b1", "a.example.com", "tok-2", T0 + timedelta(days=1),
+                              T0 + timedelta(days=4))
+    assert store.issue_token(second, T0 + timedelta(days=1), 10) == first
+    later = T0 + timedelta(days=3)  # expires_at <= now: expired
+    third = CnameTokenRecord("b1", "a.example.com", "tok-3", later, later + timedelta(days=3))
+    assert store.issue_token(third, later, 10) == third
+    got = store.get_token("b1", "a.example.com")
+    assert got == third and got is not None
+    assert got.expires_at.isoformat() == third.expires_at.isoformat()
+    assert store.get_token("b1", "other.example.com") is None
+
+
+def test_issue_token_limits_valid_tokens_per_bucket(store: Store) -> None:
+    bucket(store, "b1")
+    bucket(store, "b2")
+    for i in range(2):
+        token = CnameTokenRecord("b1", f"d{i}.example.com", f"t{i}", T0, T0 + timedelta(hours=1))
+        assert store.issue_token(token, T0, 2) == token
+    extra = CnameTokenRecord("b1", "d9.example.com", "t9", T0, T0 + timedelta(hours=1))
+    assert store.issue_token(extra, T0, 2) is None
+    other = CnameTokenRecord("b2", "d9.example.com", "t9", T0, T0 + timedelta(hours=1))
+    assert store.issue_token(other, T0, 2) == other  # the limit is per bucket
+    later = T0 + timedelta(hours=1)  # both b1 tokens expired now: purged, not counted
+    assert store.issue_token(extra, later, 2) == extra
+    assert store.get_token("b1", "d0.example.com") is None
+
+
+# --- bindings and certificates ------------------------------------------------------------
+
+
+def test_apply_binding_creates_lists_and_counts(store: Store) -> None:
+    bucket(store, "b1")
+    bucket(store, "b2")
+    made = bind(store, "z.example.com", "b1")
+    assert (made.domain, made.bucket, made.status) == ("z.example.com", "b1", "Enabled")
+    assert made.created_at == made.last_modified == T0
+    assert made.cert_id is None and made.cert_attached_at is None and made.certificate is None
+    bind(store, "a.example.com", "b1", at=T0 + timedelta(seconds=1))
+    bind(store, "m.example.com", "b2")
+    assert store.get_binding("z.example.com") == made
+    assert [b.domain for b in store.list_bindings("b1")] == ["z.example.com", "a.example.com"]
+    assert [b.domain for b in store.all_bindings()] == ["z.example.com", "a.example.com",
+                                                        "m.example.com"]
+    assert (store.count_bindings("b1"), store.count_bindings("b2"),
+            store.count_bindings("none")) == (2, 1, 0)
+    assert store.get_binding("nope.example.com") is None
+
+
+def test_a_domain_belongs_to_one_bucket(store: Store) -> None:
+    bucket(store, "b1")
+    bucket(store, "b2")
+    bind(store, "www.example.com", "b1")
+    with pytest.raises(DomainTaken) as taken:
+        bind(store, "www.example.com", "b2")
+    assert (taken.value.domain, taken.value.bucket) == ("www.example.com", "b1")
+    with pytest.raises(DomainTaken) as taken:
+        bind(store, "www.example.com", "b2", is_new=False, cert_action="detach")
+    assert taken.value.bucket == "b1"
+    with pytest.raises(DomainTaken) as taken:
+        bind(store, "gone.example.com", "b1", is_new=False)
+    assert taken.value.bucket == ""
+    assert [b.domain for b in store.list_bindings("b2")] == []
+
+
+def test_binding_to_a_missing_bucket_is_refused(store: Store) -> None:
+    with pytest.raises(DomainTaken) as taken:
+        bind(store, "www.example.com", "no-such-bucket")
+    assert taken.value.bucket == ""
+    assert store.get_binding("www.example.com") is None
+
+
+def test_certificate_attach_and_detach(store: Store) -> None:
+    bucket(store, "b1")
+    bind(store, "www.example.com", "b1")
+    cert = certificate()
+    later = T0 + timedelta(minutes=5)
+    attached = bind(store, "www.example.com", "b1", at=later, is_new=False,
+                    cert_action="attach", cert_id=cert.cert_id, new_certificate=cert)
+    assert attached.cert_id == "cert-1" and attached.cert_attached_at == later
+    assert attached.last_modified == later and attached.created_at == T0
+    assert attached.certificate == cert
+    assert BOX.decrypt(attached.certificate.key_sealed, context=b"cert") == b"private key"
+    assert store.get_certificate("cert-1") == cert
+    assert store.get_certificate("nope") is None
+    # the same certificate uploaded again is kept, not duplicated or replaced
+    bind(store, "www.example.com", "b1", at=later, is_new=False, cert_action="attach",
+         cert_id=cert.cert_id, new_certificate=certificate())
+    assert store.get_certificate("cert-1") == cert
+    detached = bind(store, "www.example.com", "b1", at=later + timedelta(minutes=1),
+                    is_new=False, cert_action="detach")
+    assert detached.cert_id is None and detached.certificate is None
+    assert detached.cert_attached_at is None
+    assert store.get_certificate("cert-1") == cert  # detaching keeps the certificate
+
+
+def test_a_failed_bind_writes_nothing(store: Store) -> None:
+    bucket(store, "b1")
+    bucket(store, "b2")
+    bind(store, "www.example.com", "b1")
+    version = store.versions()["bindings"]
+    with pytest.raises(DomainTaken):
+        bind(store, "www.example.com", "b2", new_certificate=certificate("never"))
+    assert store.get_certificate("never") is None
+    assert store.versions()["bindings"] == version
+
+
+def test_changes_since_names_changed_domains(store: Store) -> None:
+    bucket(store, "b1")
+    assert store.changes_since(0) == (0, [])
+    bind(store, "b.example.com", "b1")
+    bind(store, "a.example.com", "b1")
+    newest, domains = store.changes_since(0)
+    assert (newest, domains) == (2, ["a.example.com", "b.example.com"])
+    bind(store, "a.example.com", "b1", is_new=False)  # keep: nothing changed
+    assert store.changes_since(newest) == (newest, [])
+    assert store.delete_binding("b1", "b.example.com")
+    assert not store.delete_binding("b1", "b.example.com")
+    assert not store.delete_binding("other", "a.example.com")
+    assert store.changes_since(newest) == (3, ["b.example.com"])
+    assert store.versions()["bindings"] == 3
+    assert [b.domain for b in store.all_bindings()] == ["a.example.com"]
+
+
+def test_racing_binds_of_one_domain_give_one_winner(open_store: OpenStore) -> None:
+    """Two store instances (two processes) bind the same domain to different buckets at once."""
+    first, second = open_store(), open_store()
+    bucket(first, "b1")
+    bucket(first, "b2")
+    for i in range(8):
+        domain = f"race{i}.example.com"
+        results = race(partial(bind, first, domain, "b1"), partial(bind, second, domain, "b2"))
+        winners = [r for r in results if not isinstance(r, Exception)]
+        losers = [r for r in results if isinstance(r, Exception)]
+        assert len(winners) == 1 and len(losers) == 1, results
+        assert isinstance(losers[0], DomainTaken)
+        assert losers[0].bucket == winners[0].bucket
+        assert first.get_binding(domain) == second.get_binding(domain) == winners[0]
+    newest, domains = second.changes_since(0)
+    assert newest == 8 and len(domains) == 8
+    assert sorted(b.domain for b in first.all_bindings()) == domains
+
+
+# --- objects ------------------------------------------------------------------------------
+
+
+def test_put_object_replaces_and_returns_the_old_blob(store: Store) -> None:
+    bucket(store, "b1")
+    first = obj("dir/a.txt", "blob-1", user_meta=(("x-oss-meta-a", "1"),),
+                headers=(("Cache-Control", "no-cache"),))
+    assert store.put_object(first) is None
+    assert store.get_object("b1", "dir/a.txt") == first
+    second = obj("dir/a.txt", "blob-2")
+    assert store.put_object(second) == "blob-1"
+    assert store.get_object("b1", "dir/a.txt") == second
+    assert store.delete_object("b1", "dir/a.txt") == "blob-2"
+    assert store.delete_object("b1", "dir/a.txt") is None
+    assert store.get_object("b1", "dir/a.txt") is None
+
+
+def test_put_object_into_a_missing_bucket(store: Store) -> None:
+    with pytest.raises(BucketMissing):
+        store.put_object(obj("k", "blob", bucket_name="nope"))
+
+
+def test_list_objects_in_code_point_order_with_prefix_after_limit(store: Store) -> None:
+    bucket(store, "b1")
+    keys = ["a", "a/b", "a/c", "a0", "B", "é", "中", "😀", "a\uffff", "ab"]
+    for i, key in enumerate(keys):
+        store.put_object(obj(key, f"blob-{i}"))
+
+    def names(prefix: str = "", after: str = "", limit: int = 100) -> list[str]:
+        return [o.key for o in store.list_objects("b1", prefix, after, limit)]
+
+    assert names() == sorted(keys)  # Python sorts str by code point
+    assert names() == ["B", "a", "a/b", "a/c", "a0", "ab", "a\uffff", "é", "中", "😀"]
+    assert names("a/") == ["a/b", "a/c"]
+    assert names("a", after="a/b", limit=3) == ["a/c", "a0", "ab"]
+    assert names("a\uffff") == ["a\uffff"]
+    assert names("zz") == []
+    assert names(limit=2) == ["B", "a"]
+
+
+def test_racing_puts_return_each_replaced_blob_once(open_store: OpenStore) -> None:
+    stores = [open_store() for _ in range(4)]  # a store is used by one thread at a time
+    first = stores[0]
+    bucket(first, "b1")
+    first.put_object(obj("k", "blob-0"))
+    results = race(*[partial(s.put_object, obj("k", f"blob-{n}"))
+                     for n, s in enumerate(stores, start=1)])
+    assert not [r for r in results if isinstance(r, Exception)], results
+    final = first.get_object("b1", "k")
+    assert final is not None
+    # every blob but the surviving one was handed back exactly once
+    assert sorted(results + [final.blob]) == [f"blob-{n}" for n in range(5)]
