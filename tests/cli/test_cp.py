@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.cli.clitools import Outcome, run_ours
+from tests.cli.clitools import Outcome, run_ours, run_process
 from tests.support.server import RunningServer
 
 from ossutil.client.client import Credentials, OssClient
@@ -249,3 +249,27 @@ def test_client_put_object_from_an_open_file_sends_the_rest(oss: OssClient, buck
     assert (head.size, head.content_type) == (11, "text/html")  # from the file's extension
     oss.get_object(bucket, "page", tmp_path / "copy.html")
     assert (tmp_path / "copy.html").read_bytes() == b"<h1>hi</h1>"
+
+
+@pytest.mark.slow
+def test_go_ossutil_moves_and_stats_objects_on_our_server(server: RunningServer, bucket: str,
+                                                           work: Path, go_binary: Path) -> None:
+    """The real Go ossutil's object commands work against our server: cp both ways and stat
+    (which reads the object ACL too: ``GET ?acl`` on an object)."""
+    common = ["-e", server.endpoint, "-i", server.access_key_id, "-k",
+              server.access_key_secret, "-c", str(work / "none.cfg")]
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C", "HOME": str(work)}
+
+    def go(*argv: str) -> Outcome:
+        return run_process([go_binary, *argv, *common], cwd=work, env=env)
+
+    assert report(go("cp", "hello.txt", f"oss://{bucket}/k")) == done("upload 1 files")
+    stat = go("stat", f"oss://{bucket}/k")
+    assert stat.code == 0, stat.text
+    lines = stat.text.splitlines()
+    md5 = hashlib.md5(b"hello world\n").hexdigest().upper()
+    for expected in ["ACL                  : default", "Content-Length       : 12",
+                     f"Etag                 : {md5}", "X-Oss-Object-Type    : Normal"]:
+        assert expected in lines
+    assert report(go("cp", f"oss://{bucket}/k", "back.txt")) == done("download 1 objects")
+    assert (work / "back.txt").read_bytes() == b"hello world\n"

@@ -430,6 +430,50 @@ def test_put_variants_and_refusals(server: RunningServer, bucket: str) -> None:
     assert REQUEST_ID.match(head.headers["x-oss-request-id"])
 
 
+def test_object_sub_resources(server: RunningServer, bucket: str) -> None:
+    call(server, "PUT", bucket, "doc.txt", body=b"contents")
+    reply = call(server, "GET", bucket, "doc.txt", query=[("acl", "")])
+    owner = re.search(r"<ID>(\d+)</ID>", reply.text)
+    assert reply.status == 200 and owner is not None
+    assert reply.text == (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<AccessControlPolicy>\n'
+        f"  <Owner>\n    <ID>{owner[1]}</ID>\n    <DisplayName>{owner[1]}</DisplayName>\n"
+        "  </Owner>\n  <AccessControlList>\n    <Grant>default</Grant>\n"
+        "  </AccessControlList>\n</AccessControlPolicy>\n")
+    assert error_code(call(server, "GET", bucket, "gone", query=[("acl", "")])) == (
+        404, "NoSuchKey")
+
+    meta = call(server, "HEAD", bucket, "doc.txt", query=[("objectMeta", "")])
+    assert (meta.status, meta.body) == (200, b"")
+    assert meta.headers["etag"] == f'"{etag(b"contents")}"'
+    assert meta.headers["content-length"] == "8"
+    assert "x-oss-object-type" not in meta.headers  # the light answer: ETag, size, date
+
+    # sub-resources this server does not implement are refused, never read as a plain
+    # GetObject/PutObject (which would answer with the bytes or overwrite the object)
+    for method, query in [("PUT", "acl"), ("GET", "tagging"), ("PUT", "tagging"),
+                          ("POST", "uploads"), ("GET", "symlink"), ("POST", "append")]:
+        reply = call(server, method, bucket, "doc.txt", query=[(query, "")])
+        assert error_code(reply) == (501, "NotImplemented"), (method, query)
+        assert f"The operation {method} ?{query} on an object is not implemented" in reply.text
+    assert call(server, "GET", bucket, "doc.txt").body == b"contents"
+    # ordinary query parameters still reach GetObject
+    reply = call(server, "GET", bucket, "doc.txt",
+                 query=[("response-content-type", "text/x-test")])
+    assert (reply.status, reply.body) == (200, b"contents")
+
+
+def test_oss2_object_acl_and_meta(server: RunningServer, bucket: str) -> None:
+    import oss2
+
+    sdk = oss2.Bucket(oss2.Auth(server.access_key_id, server.access_key_secret),
+                      server.endpoint, bucket)
+    sdk.put_object("k", b"twelve bytes")
+    assert sdk.get_object_acl("k").acl == "default"
+    meta = sdk.get_object_meta("k")
+    assert (meta.status, meta.content_length, meta.etag) == (200, 12, etag(b"twelve bytes"))
+
+
 def test_expect_100_continue_is_answered_before_the_body(server: RunningServer,
                                                          bucket: str) -> None:
     body = b"sent after 100 Continue"

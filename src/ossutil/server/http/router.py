@@ -94,10 +94,19 @@ PUT_OBJECT = _op("PutObject", "object")
 GET_OBJECT = _op("GetObject", "object")
 HEAD_OBJECT = Operation("HeadObject", "oss:GetObject", "object")
 DELETE_OBJECT = _op("DeleteObject", "object")
+GET_OBJECT_META = Operation("GetObjectMeta", "oss:GetObject", "object")
+GET_OBJECT_ACL = _op("GetObjectAcl", "object")
 
 _CNAME_POST = {"token": CREATE_CNAME_TOKEN, "add": PUT_CNAME, "delete": DELETE_CNAME}
 # Sub-resources that select a bucket operation; anything else in the query is a plain parameter.
 _BUCKET_SUBRESOURCES = frozenset({"cname", "comp", "acl", "bucketInfo", "location"})
+# Object sub-resources of OSS's API. The ones this server does not implement are refused with
+# 501 NotImplemented rather than read as a plain GetObject/PutObject (which would answer, say,
+# ``GET ?acl`` with the object's bytes, or ``PUT ?tagging`` by overwriting the object).
+_OBJECT_SUBRESOURCES = frozenset({
+    "acl", "objectMeta", "tagging", "symlink", "restore", "cleanRestoredObject", "uploads",
+    "uploadId", "partNumber", "append", "position", "x-oss-process", "x-oss-async-process",
+    "select", "selectMeta", "sequential", "retention", "legalHold", "versionId"})
 
 
 def _unsupported(method: str, what: str) -> OssError:
@@ -112,7 +121,7 @@ def route(method: str, target: Target, query: Mapping[str, str]) -> Operation:
             return LIST_BUCKETS
         raise _unsupported(method, "/")
     if target.key:
-        return _object_operation(method)
+        return _object_operation(method, _OBJECT_SUBRESOURCES & query.keys())
     present = _BUCKET_SUBRESOURCES & query.keys()
     if "cname" in present or "comp" in present:
         return _cname_operation(method, query, present)
@@ -161,9 +170,17 @@ def _cname_operation(method: str, query: Mapping[str, str],
     raise _unsupported(method, "?cname")
 
 
-def _object_operation(method: str) -> Operation:
-    operation = {"PUT": PUT_OBJECT, "GET": GET_OBJECT, "HEAD": HEAD_OBJECT,
-                 "DELETE": DELETE_OBJECT}.get(method)
-    if operation is None:
-        raise _unsupported(method, "on an object")
-    return operation
+def _object_operation(method: str, present: AbstractSet[str]) -> Operation:
+    if not present:
+        operation = {"PUT": PUT_OBJECT, "GET": GET_OBJECT, "HEAD": HEAD_OBJECT,
+                     "DELETE": DELETE_OBJECT}.get(method)
+        if operation is None:
+            raise _unsupported(method, "on an object")
+        return operation
+    if present == {"objectMeta"} and method == "HEAD":
+        return GET_OBJECT_META
+    if present == {"acl"} and method == "GET":
+        return GET_OBJECT_ACL
+    raise OssError.from_code(
+        "NotImplemented", f"The operation {method} ?{'&'.join(sorted(present))} on an object "
+        "is not implemented by this server.")

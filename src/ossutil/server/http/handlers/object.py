@@ -215,6 +215,8 @@ class ObjectHandlers:
             "PutObject": self.put_object,
             "GetObject": self.get_object,
             "HeadObject": self.head_object,
+            "GetObjectMeta": self.get_object_meta,
+            "GetObjectAcl": self.get_object_acl,
             "DeleteObject": self.delete_object,
             "ListObjects": self.list_objects,
             "ListObjectsV2": self.list_objects_v2,
@@ -263,6 +265,23 @@ class ObjectHandlers:
         response = web.StreamResponse(headers=_object_headers(meta, whole=True))
         response.content_length = meta.size
         return response
+
+    async def get_object_meta(self, call: Call) -> web.StreamResponse:
+        """``HEAD ?objectMeta``: OSS's light HeadObject (ETag, size, Last-Modified only)."""
+        meta = await self.objects.head(call.require_bucket(), call.target.key)
+        response = web.StreamResponse(headers={
+            "ETag": meta.etag, "Last-Modified": dates.rfc1123(meta.last_modified)})
+        response.content_length = meta.size
+        return response
+
+    async def get_object_acl(self, call: Call) -> web.StreamResponse:
+        """Objects carry no ACL of their own here: ``default`` (the bucket's) is the answer."""
+        bucket = call.require_bucket()
+        await self.objects.head(bucket, call.target.key)  # NoSuchKey for a missing object
+        owner = bucket.owner_id
+        return xml_response(wxml.emit(("AccessControlPolicy", [
+            ("Owner", [("ID", owner), ("DisplayName", owner)]),
+            ("AccessControlList", [("Grant", "default")])])))
 
     async def delete_object(self, call: Call) -> web.StreamResponse:
         await self.objects.delete(call.require_bucket(), call.target.key)
