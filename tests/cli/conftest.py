@@ -23,6 +23,8 @@ from tests.cli.fake_oss import FakeOss
 from tests.support.dns_server import DnsServer
 from tests.support.server import RunningServer, start_server
 
+from ossutil.client import Credentials, OssClient
+
 GOLDEN = Path(__file__).parent / "golden"
 GO_BINARY = Path(__file__).resolve().parents[3] / "shared/reference/ossutil-1.7.19/ossutil"
 
@@ -100,6 +102,21 @@ def oss_server(request: pytest.FixtureRequest, fake_oss: FakeOss,
     real = RealOss(server, dns, _denied_user(server, tmp_path_factory.mktemp("cli-users")))
     real.reset()
     return real
+
+
+@pytest.fixture
+def client(server: RunningServer) -> Iterator[OssClient]:
+    """Our client on the session's real server, with its root key."""
+    with OssClient(server.endpoint,
+                   Credentials(server.access_key_id, server.access_key_secret)) as oss:
+        yield oss
+
+
+@pytest.fixture
+def bucket(client: OssClient, bucket_name: str) -> str:
+    """A fresh bucket on the session's real server."""
+    client.create_bucket(bucket_name)
+    return bucket_name
 
 
 @pytest.fixture()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from tests.support.server import RunningServer
 
 from ossutil.cli import api_render
 from ossutil.cli.api_cmd import api_index
-from ossutil.client import Credentials, OssClient
+from ossutil.client import OssClient
 from ossutil.wire.cname_xml import CnameConfiguration
 
 Api = Callable[..., Outcome]
@@ -35,19 +35,6 @@ def _mask(text: str, server: RunningServer, owner: str = "") -> str:
     text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "<time>", text)
     text = re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0000 GMT", "<timestamp>", text)
     return re.sub(r"[0-9A-F]{24}", "<request-id>", text)
-
-
-@pytest.fixture
-def client(server: RunningServer) -> Iterator[OssClient]:
-    with OssClient(server.endpoint,
-                   Credentials(server.access_key_id, server.access_key_secret)) as client:
-        yield client
-
-
-@pytest.fixture
-def bucket(client: OssClient, bucket_name: str) -> str:
-    client.create_bucket(bucket_name)
-    return bucket_name
 
 
 @pytest.fixture

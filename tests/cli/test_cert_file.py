@@ -8,7 +8,7 @@ ListCname with the certificate's SHA-1 fingerprint.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -19,23 +19,10 @@ from tests.support.certs import CertFactory
 from tests.support.dns_server import DnsServer
 from tests.support.server import RunningServer
 
-from ossutil.client import Credentials, OssClient
+from ossutil.client import OssClient
 from ossutil.wire.cname_xml import CnameConfiguration
 
 ELAPSED = re.compile(rb"^\n\d+\.\d{6}\(s\) elapsed\n$")
-
-
-@pytest.fixture
-def client(server: RunningServer) -> Iterator[OssClient]:
-    with OssClient(server.endpoint,
-                   Credentials(server.access_key_id, server.access_key_secret)) as oss:
-        yield oss
-
-
-@pytest.fixture
-def bucket(client: OssClient, bucket_name: str) -> str:
-    client.create_bucket(bucket_name)
-    return bucket_name
 
 
 @pytest.fixture

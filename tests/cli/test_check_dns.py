@@ -20,23 +20,10 @@ from tests.cli.clitools import Outcome, run_ours
 from tests.support.dns_server import DnsServer
 from tests.support.server import RunningServer
 
-from ossutil.client import Credentials, OssClient
+from ossutil.client import OssClient
 from ossutil.wire.cname_xml import CnameToken
 
 ELAPSED = re.compile(rb"^\n\d+\.\d{6}\(s\) elapsed\n$")
-
-
-@pytest.fixture
-def client(server: RunningServer) -> Iterator[OssClient]:
-    with OssClient(server.endpoint,
-                   Credentials(server.access_key_id, server.access_key_secret)) as oss:
-        yield oss
-
-
-@pytest.fixture
-def bucket(client: OssClient, bucket_name: str) -> str:
-    client.create_bucket(bucket_name)
-    return bucket_name
 
 
 @pytest.fixture

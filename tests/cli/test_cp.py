@@ -8,14 +8,13 @@ import hashlib
 import os
 import re
 import tracemalloc
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from tests.cli.clitools import Outcome, run_ours, run_process
 from tests.support.server import RunningServer
 
-from ossutil.client.client import Credentials, OssClient
+from ossutil.client.client import OssClient
 from ossutil.wire.errors import OssError
 
 MiB = 1024 * 1024
@@ -46,47 +45,34 @@ def done(detail: str, size: int = 12, skip: str = "") -> str:
 
 
 @pytest.fixture
-def oss(server: RunningServer) -> Iterator[OssClient]:
-    with OssClient(server.endpoint,
-                   Credentials(server.access_key_id, server.access_key_secret)) as client:
-        yield client
-
-
-@pytest.fixture
-def bucket(oss: OssClient, bucket_name: str) -> str:
-    oss.create_bucket(bucket_name)
-    return bucket_name
-
-
-@pytest.fixture
 def work(tmp_path: Path) -> Path:
     (tmp_path / "hello.txt").write_bytes(b"hello world\n")
     return tmp_path
 
 
-def test_upload_then_download_round_trip(server: RunningServer, oss: OssClient, bucket: str,
+def test_upload_then_download_round_trip(server: RunningServer, client: OssClient, bucket: str,
                                          work: Path) -> None:
     assert report(cp(server, "hello.txt", f"oss://{bucket}/hello.txt", cwd=work)) == \
         done("upload 1 files")
     assert report(cp(server, f"oss://{bucket}/hello.txt", "copy.txt", cwd=work)) == \
         done("download 1 objects")
     assert (work / "copy.txt").read_bytes() == b"hello world\n"
-    info = oss.head_object(bucket, "hello.txt")
+    info = client.head_object(bucket, "hello.txt")
     assert (info.size, info.content_type) == (12, "text/plain")
     assert [p.name for p in work.iterdir() if p.name.endswith(".temp")] == []
 
 
-def test_key_ending_in_slash_or_empty_takes_the_file_name(server: RunningServer, oss: OssClient,
+def test_key_ending_in_slash_or_empty_takes_the_file_name(server: RunningServer, client: OssClient,
                                                           bucket: str, work: Path) -> None:
     assert cp(server, "hello.txt", f"oss://{bucket}/docs/", cwd=work).code == 0
     assert cp(server, "./hello.txt", f"oss://{bucket}", cwd=work).code == 0
-    assert oss.head_object(bucket, "docs/hello.txt").size == 12
-    assert oss.head_object(bucket, "hello.txt").size == 12
+    assert client.head_object(bucket, "docs/hello.txt").size == 12
+    assert client.head_object(bucket, "hello.txt").size == 12
 
 
-def test_download_into_a_directory_keeps_the_object_name(server: RunningServer, oss: OssClient,
+def test_download_into_a_directory_keeps_the_object_name(server: RunningServer, client: OssClient,
                                                          bucket: str, work: Path) -> None:
-    oss.put_object(bucket, "a/b/report.txt", work / "hello.txt")
+    client.put_object(bucket, "a/b/report.txt", work / "hello.txt")
     (work / "existing").mkdir()
     assert report(cp(server, f"oss://{bucket}/a/b/report.txt", "existing", cwd=work)) == \
         done("download 1 objects")
@@ -96,7 +82,7 @@ def test_download_into_a_directory_keeps_the_object_name(server: RunningServer, 
     assert (work / "new" / "deeper" / "report.txt").read_bytes() == b"hello world\n"
 
 
-def test_overwrite_is_asked_and_refused_by_default(server: RunningServer, oss: OssClient,
+def test_overwrite_is_asked_and_refused_by_default(server: RunningServer, client: OssClient,
                                                    bucket: str, work: Path) -> None:
     assert cp(server, "hello.txt", f"oss://{bucket}/k", cwd=work).code == 0
     (work / "hello.txt").write_bytes(b"second version\n")
@@ -104,7 +90,7 @@ def test_overwrite_is_asked_and_refused_by_default(server: RunningServer, oss: O
         assert report(cp(server, "hello.txt", f"oss://{bucket}/k", cwd=work, stdin=answer)) == (
             f'\rcp: overwrite "oss://{bucket}/k"(y or N)? '
             + done("skip 1 files", 15, ", Skip size: 15"))
-    assert oss.head_object(bucket, "k").size == 12  # untouched
+    assert client.head_object(bucket, "k").size == 12  # untouched
 
     (work / "local.txt").write_bytes(b"keep me")
     assert report(cp(server, f"oss://{bucket}/k", "local.txt", cwd=work, stdin=b"no\n")) == (
@@ -185,7 +171,7 @@ def test_refusals(server: RunningServer, bucket: str, work: Path, argv: list[str
     assert report(cp(server, *argv, cwd=work)) == f"Error: {message}\nexit 1"
 
 
-def test_a_20_mib_file_streams_both_ways(server: RunningServer, oss: OssClient, bucket: str,
+def test_a_20_mib_file_streams_both_ways(server: RunningServer, client: OssClient, bucket: str,
                                          tmp_path: Path) -> None:
     data = os.urandom(20 * MiB)
     (tmp_path / "big.bin").write_bytes(data)
@@ -206,7 +192,7 @@ def test_a_20_mib_file_streams_both_ways(server: RunningServer, oss: OssClient, 
     assert up_peak < 4 * MiB and down_peak < 4 * MiB, (up_peak, down_peak)
     digest = hashlib.md5((tmp_path / "big.bin").read_bytes()).hexdigest().upper()
     assert hashlib.md5((tmp_path / "back.bin").read_bytes()).hexdigest().upper() == digest
-    assert oss.head_object(bucket, "big.bin").etag == f'"{digest}"'
+    assert client.head_object(bucket, "big.bin").etag == f'"{digest}"'
 
 
 def test_long_transfers_print_ossutils_progress_line(server: RunningServer, bucket: str,
@@ -227,27 +213,27 @@ def test_long_transfers_print_ossutils_progress_line(server: RunningServer, buck
                                "files).\n")
 
 
-def test_client_get_object_keeps_the_target_when_the_download_fails(oss: OssClient, bucket: str,
+def test_client_get_object_keeps_the_target_when_the_download_fails(client: OssClient, bucket: str,
                                                                    tmp_path: Path) -> None:
     target = tmp_path / "keep.txt"
     target.write_bytes(b"precious")
     with pytest.raises(OssError) as caught:
-        oss.get_object(bucket, "absent", target)
+        client.get_object(bucket, "absent", target)
     assert caught.value.code == "NoSuchKey"
     assert target.read_bytes() == b"precious"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
 
 
-def test_client_put_object_from_an_open_file_sends_the_rest(oss: OssClient, bucket: str,
+def test_client_put_object_from_an_open_file_sends_the_rest(client: OssClient, bucket: str,
                                                             tmp_path: Path) -> None:
     (tmp_path / "page.html").write_bytes(b"HEADER<h1>hi</h1>")
     with open(tmp_path / "page.html", "rb") as handle:
         handle.seek(6)
-        info = oss.put_object(bucket, "page", handle)
+        info = client.put_object(bucket, "page", handle)
     assert info.size == 11 and info.etag == f'"{hashlib.md5(b"<h1>hi</h1>").hexdigest().upper()}"'
-    head = oss.head_object(bucket, "page")
+    head = client.head_object(bucket, "page")
     assert (head.size, head.content_type) == (11, "text/html")  # from the file's extension
-    oss.get_object(bucket, "page", tmp_path / "copy.html")
+    client.get_object(bucket, "page", tmp_path / "copy.html")
     assert (tmp_path / "copy.html").read_bytes() == b"<h1>hi</h1>"
 
 
