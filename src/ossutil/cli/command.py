@@ -190,6 +190,18 @@ def cloud_url(text: str) -> CloudUrl:
     return CloudUrl(bucket, obj)
 
 
+def storage_url(text: str) -> tuple[str, str]:
+    """(bucket, object) of ``oss://...`` as ``mb`` and ``ls`` check it: their messages differ
+    from ``cloud_url``'s (the URL in quotes), and an empty bucket is left to the caller."""
+    if not text.lower().startswith("oss://"):
+        raise CliError(f'invalid cloud url: "{text}", please make sure the url starts with: '
+                       '"oss://"')
+    bucket, _, obj = text[len("oss://"):].partition("/")
+    if not bucket and obj:
+        raise CliError(f"invalid cloud url: {text}, miss bucket")
+    return bucket, obj
+
+
 def check_bucket_name(name: str) -> None:
     """The Go SDK's ``CheckBucketName`` (checked just before a request is sent)."""
     size = len(name.encode("utf-8", "surrogateescape"))

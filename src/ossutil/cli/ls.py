@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from ossutil.cli.command import CliError, CommandSpec, Context, client_for, init_command
+from ossutil.cli.command import (
+    CliError,
+    CommandSpec,
+    Context,
+    client_for,
+    init_command,
+    storage_url,
+)
 from ossutil.cli.options import COMMON_OPTIONS
 
 SPEC = CommandSpec("ls", min_args=0, max_args=1, valid_options=COMMON_OPTIONS + (
@@ -16,13 +23,7 @@ def run(ctx: Context) -> None:
 
     settings = init_command(SPEC, ctx)
     if ctx.args:
-        url = ctx.args[0]
-        if not url.lower().startswith("oss://"):
-            raise CliError(f'invalid cloud url: "{url}", please make sure the url starts with: '
-                           '"oss://"')
-        bucket, _, obj = url[len("oss://"):].partition("/")
-        if not bucket and obj:
-            raise CliError(f"invalid cloud url: {url}, miss bucket")
+        bucket, _ = storage_url(ctx.args[0])
         if bucket:
             raise CliError("listing objects is not supported by this ossutil; "
                            "ls lists buckets only")

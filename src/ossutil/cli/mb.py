@@ -9,6 +9,7 @@ from ossutil.cli.command import (
     check_bucket_name,
     client_for,
     init_command,
+    storage_url,
 )
 from ossutil.cli.options import COMMON_OPTIONS
 
@@ -20,12 +21,7 @@ ACLS = ("public-read-write", "public-read", "private")
 def run(ctx: Context) -> None:
     settings = init_command(SPEC, ctx)
     url = ctx.args[0]
-    if not url.lower().startswith("oss://"):
-        raise CliError(f'invalid cloud url: "{url}", please make sure the url starts with: '
-                       '"oss://"')
-    bucket, _, obj = url[len("oss://"):].partition("/")
-    if not bucket and obj:
-        raise CliError(f"invalid cloud url: {url}, miss bucket")
+    bucket, obj = storage_url(url)
     if obj:
         raise CliError(f'invalid cloud url: {url}, object not empty, upload object please use '
                        '"cp" command')
