@@ -240,8 +240,8 @@ def test_client_put_object_from_an_open_file_sends_the_rest(client: OssClient, b
 @pytest.mark.slow
 def test_go_ossutil_moves_and_stats_objects_on_our_server(server: RunningServer, bucket: str,
                                                            work: Path, go_binary: Path) -> None:
-    """The real Go ossutil's object commands work against our server: cp both ways and stat
-    (which reads the object ACL too: ``GET ?acl`` on an object)."""
+    """The real Go ossutil's object commands work against our server: cp both ways, stat (which
+    reads the object ACL too: ``GET ?acl`` on an object) and du."""
     common = ["-e", server.endpoint, "-i", server.access_key_id, "-k",
               server.access_key_secret, "-c", str(work / "none.cfg")]
     env = {"PATH": "/usr/bin:/bin", "LANG": "C", "HOME": str(work)}
@@ -259,3 +259,6 @@ def test_go_ossutil_moves_and_stats_objects_on_our_server(server: RunningServer,
         assert expected in lines
     assert report(go("cp", f"oss://{bucket}/k", "back.txt")) == done("download 1 objects")
     assert (work / "back.txt").read_bytes() == b"hello world\n"
+    du = go("du", f"oss://{bucket}")  # ListObjects plus ListMultipartUploads
+    assert du.code == 0, du.text
+    assert "total du size(byte):12" in du.text.splitlines()

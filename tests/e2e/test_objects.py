@@ -463,6 +463,26 @@ def test_object_sub_resources(server: RunningServer, bucket: str) -> None:
     assert (reply.status, reply.body) == (200, b"contents")
 
 
+def test_bucket_sub_resources(server: RunningServer, bucket: str) -> None:
+    reply = call(server, "GET", bucket, query=[("uploads", ""), ("prefix", "a b/"),
+                                               ("encoding-type", "url"), ("max-uploads", "5")])
+    assert (reply.status, reply.text) == (200, (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult>\n'
+        f"  <Bucket>{bucket}</Bucket>\n  <EncodingType>url</EncodingType>\n"
+        "  <KeyMarker></KeyMarker>\n  <UploadIdMarker></UploadIdMarker>\n"
+        "  <NextKeyMarker></NextKeyMarker>\n  <NextUploadIdMarker></NextUploadIdMarker>\n"
+        "  <Delimiter></Delimiter>\n  <Prefix>a%20b%2F</Prefix>\n  <MaxUploads>5</MaxUploads>\n"
+        "  <IsTruncated>false</IsTruncated>\n</ListMultipartUploadsResult>\n"))
+    assert error_code(call(server, "GET", bucket, query=[("uploads", ""),
+                                                         ("max-uploads", "0")])) == (
+        400, "InvalidArgument")
+    for method, query in [("GET", "lifecycle"), ("PUT", "website"), ("GET", "versions"),
+                          ("POST", "delete"), ("GET", "stat")]:
+        reply = call(server, method, bucket, query=[(query, "")])
+        assert error_code(reply) == (501, "NotImplemented"), (method, query)
+        assert f"The operation {method} ?{query} on a bucket is not implemented" in reply.text
+
+
 def test_oss2_object_acl_and_meta(server: RunningServer, bucket: str) -> None:
     import oss2
 

@@ -13,6 +13,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+from ossutil.wire import signing
 from ossutil.wire.errors import OssError
 
 
@@ -84,6 +85,7 @@ GET_BUCKET_LOCATION = _op("GetBucketLocation", "bucket")
 GET_BUCKET_ACL = _op("GetBucketAcl", "bucket")
 PUT_BUCKET_ACL = _op("PutBucketAcl", "bucket")
 LIST_OBJECTS = _op("ListObjects", "bucket")
+LIST_MULTIPART_UPLOADS = _op("ListMultipartUploads", "bucket")
 LIST_OBJECTS_V2 = Operation("ListObjectsV2", "oss:ListObjects", "bucket")
 CREATE_CNAME_TOKEN = _op("CreateCnameToken", "bucket", body=True)
 GET_CNAME_TOKEN = _op("GetCnameToken", "bucket")
@@ -99,14 +101,24 @@ GET_OBJECT_ACL = _op("GetObjectAcl", "object")
 
 _CNAME_POST = {"token": CREATE_CNAME_TOKEN, "add": PUT_CNAME, "delete": DELETE_CNAME}
 # Sub-resources that select a bucket operation; anything else in the query is a plain parameter.
-_BUCKET_SUBRESOURCES = frozenset({"cname", "comp", "acl", "bucketInfo", "location"})
-# Object sub-resources of OSS's API. The ones this server does not implement are refused with
-# 501 NotImplemented rather than read as a plain GetObject/PutObject (which would answer, say,
-# ``GET ?acl`` with the object's bytes, or ``PUT ?tagging`` by overwriting the object).
-_OBJECT_SUBRESOURCES = frozenset({
-    "acl", "objectMeta", "tagging", "symlink", "restore", "cleanRestoredObject", "uploads",
-    "uploadId", "partNumber", "append", "position", "x-oss-process", "x-oss-async-process",
-    "select", "selectMeta", "sequential", "retention", "legalHold", "versionId"})
+_BUCKET_SUBRESOURCES = frozenset({"cname", "comp", "acl", "bucketInfo", "location", "uploads"})
+# OSS's sub-resources (the ones V1 signs) other than plain parameters. One this server does not
+# implement is refused with 501 NotImplemented, never ignored: ignoring it would answer, say,
+# ``GET /key?acl`` with the object's bytes, ``PUT /key?tagging`` by overwriting the object, or
+# ``GET /?lifecycle`` with an object listing.
+_PLAIN_PARAMETERS = frozenset({
+    "callback", "callback-var", "continuation-token", "security-token", "x-oss-traffic-limit",
+    "x-oss-request-payer", "x-oss-ac-forward-allow", "x-oss-ac-source-ip",
+    "x-oss-ac-subnet-mask", "x-oss-ac-vpc-id", "x-oss-access-point-name",
+    "response-cache-control", "response-content-disposition", "response-content-encoding",
+    "response-content-language", "response-content-type", "response-expires"})
+_SUBRESOURCES = signing.SUBRESOURCES - _PLAIN_PARAMETERS
+
+
+def _not_implemented(method: str, present: AbstractSet[str], where: str) -> OssError:
+    return OssError.from_code(
+        "NotImplemented", f"The operation {method} ?{'&'.join(sorted(present))} on {where} is "
+        "not implemented by this server.")
 
 
 def _unsupported(method: str, what: str) -> OssError:
@@ -121,10 +133,12 @@ def route(method: str, target: Target, query: Mapping[str, str]) -> Operation:
             return LIST_BUCKETS
         raise _unsupported(method, "/")
     if target.key:
-        return _object_operation(method, _OBJECT_SUBRESOURCES & query.keys())
-    present = _BUCKET_SUBRESOURCES & query.keys()
+        return _object_operation(method, _SUBRESOURCES & query.keys())
+    present = _SUBRESOURCES & query.keys()
     if "cname" in present or "comp" in present:
         return _cname_operation(method, query, present)
+    if not present <= _BUCKET_SUBRESOURCES:
+        raise _not_implemented(method, present, "a bucket")
     if len(present) > 1:
         raise OssError.from_code("InvalidArgument", "Only one sub-resource may be given: "
                                  + ", ".join(sorted(present)) + ".")
@@ -134,6 +148,7 @@ def route(method: str, target: Target, query: Mapping[str, str]) -> Operation:
         ("GET", ""): LIST_OBJECTS_V2 if query.get("list-type") == "2" else LIST_OBJECTS,
         ("GET", "bucketInfo"): GET_BUCKET_INFO, ("GET", "location"): GET_BUCKET_LOCATION,
         ("GET", "acl"): GET_BUCKET_ACL, ("PUT", "acl"): PUT_BUCKET_ACL,
+        ("GET", "uploads"): LIST_MULTIPART_UPLOADS,
     }
     operation = table.get((method, sub))
     if operation is None:
@@ -181,6 +196,4 @@ def _object_operation(method: str, present: AbstractSet[str]) -> Operation:
         return GET_OBJECT_META
     if present == {"acl"} and method == "GET":
         return GET_OBJECT_ACL
-    raise OssError.from_code(
-        "NotImplemented", f"The operation {method} ?{'&'.join(sorted(present))} on an object "
-        "is not implemented by this server.")
+    raise _not_implemented(method, present, "an object")

@@ -220,6 +220,7 @@ class ObjectHandlers:
             "DeleteObject": self.delete_object,
             "ListObjects": self.list_objects,
             "ListObjectsV2": self.list_objects_v2,
+            "ListMultipartUploads": self.list_multipart_uploads,
         }
 
     async def put_object(self, call: Call) -> web.StreamResponse:
@@ -265,6 +266,39 @@ class ObjectHandlers:
         response = web.StreamResponse(headers=_object_headers(meta, whole=True))
         response.content_length = meta.size
         return response
+
+    async def list_multipart_uploads(self, call: Call) -> web.StreamResponse:
+        """This server has no multipart upload (InitiateMultipartUpload answers 501), so no
+        upload is ever in progress: an empty, well-formed listing (``ossutil du`` asks)."""
+        bucket = call.require_bucket()
+        query = call.query
+        encoding = query.get("encoding-type", "")
+        if encoding not in ("", "url"):
+            raise OssError.from_code("InvalidArgument", "encoding-type must be url.",
+                                     ArgumentName="encoding-type", ArgumentValue=encoding)
+        max_uploads = query.get("max-uploads") or "1000"
+        if not (max_uploads.isascii() and max_uploads.isdigit()
+                and 1 <= int(max_uploads) <= 1000):
+            raise OssError.from_code("InvalidArgument",
+                                     "max-uploads must be an integer from 1 to 1000.",
+                                     ArgumentName="max-uploads", ArgumentValue=max_uploads)
+        encode = encoding == "url"
+        parts: list[wxml.Node] = [("Bucket", bucket.name)]
+        if encode:
+            parts.append(("EncodingType", "url"))
+        key_marker = listing.check_prefix("key-marker", query.get("key-marker", ""))
+        parts += [
+            ("KeyMarker", _enc(key_marker, encode)),
+            ("UploadIdMarker", query.get("upload-id-marker", "")),
+            ("NextKeyMarker", ""),
+            ("NextUploadIdMarker", ""),
+            ("Delimiter", _enc(listing.check_prefix("delimiter", query.get("delimiter", "")),
+                               encode)),
+            ("Prefix", _enc(listing.check_prefix("prefix", query.get("prefix", "")), encode)),
+            ("MaxUploads", str(int(max_uploads))),
+            ("IsTruncated", "false"),
+        ]
+        return _emit(("ListMultipartUploadsResult", parts))
 
     async def get_object_meta(self, call: Call) -> web.StreamResponse:
         """``HEAD ?objectMeta``: OSS's light HeadObject (ETag, size, Last-Modified only)."""
