@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from ossutil.cli import render
 from ossutil.cli.goopt import ParseResult
-from ossutil.cli.options import BY_NAME, Kind
+from ossutil.cli.options import BY_NAME, GLOBAL_BEYOND_OPTIONS, Kind
 from ossutil.client.errors import ClientError
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
@@ -112,7 +112,7 @@ def load_config_for(parsed: ParseResult) -> ConfigFile | None:
 def check_options(spec: CommandSpec, parsed: ParseResult) -> None:
     """Step 5: any option given that the command does not accept (internal name in the text)."""
     for name in parsed.given:
-        if name in spec.valid_options:
+        if name in spec.valid_options or name in GLOBAL_BEYOND_OPTIONS:
             continue
         option = BY_NAME[name]
         if option.kind == Kind.FLAG:

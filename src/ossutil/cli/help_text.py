@@ -155,8 +155,12 @@ Usage:
 
     When OSS refuses a plain bind with NeedVerifyDomainOwnership and stderr is a terminal,
     stderr also names the TXT record to publish, with the token's value.
+
+    --errors-to-stderr (any command) writes the "Error: ..." line to stderr instead of
+    stdout, for scripts that read stdout; the exit status is 1 as before.
 """,
-    beyond_options=("checkDns", "dnsServer", "certFile", "keyFile", "previousCertId"),
+    beyond_options=("checkDns", "dnsServer", "certFile", "keyFile", "previousCertId",
+                    "errorsToStderr"),
 )
 
 BUCKET_CNAME_CH = SpecText(

@@ -77,13 +77,14 @@ def run(argv: list[str], stdout: IO[bytes] | None = None, stdin: IO[bytes] | Non
             import io
 
             stdin = io.BytesIO()
+    errors = _ErrorRoute()
     try:
         try:
-            return _run(argv, out, stdin, started)
+            return _run(argv, out, stdin, started, errors)
         except CliError as error:
-            return _fail(out, str(error), getattr(error, "hint", ""))
+            return _fail(out, str(error), getattr(error, "hint", ""), errors.to_stderr)
         except Exception as error:  # noqa: BLE001 - mapped to ossutil's one-line errors
-            return _fail(out, _message(error), getattr(error, "hint", ""))
+            return _fail(out, _message(error), getattr(error, "hint", ""), errors.to_stderr)
         finally:
             out.flush()
     except BrokenPipeError:
@@ -92,10 +93,21 @@ def run(argv: list[str], stdout: IO[bytes] | None = None, stdin: IO[bytes] | Non
         return 130
 
 
-def _fail(out: Output, message: str, hint: str = "") -> int:
+class _ErrorRoute:
+    """Where the "Error: ..." line goes: stdout as ossutil 1.7 (default), or stderr once the
+    command line has parsed with ``--errors-to-stderr`` (beyond 1.7)."""
+
+    to_stderr = False
+
+
+def _fail(out: Output, message: str, hint: str = "", to_stderr: bool = False) -> int:
     from ossutil.cli import render
 
-    out.write(render.error_text(message))
+    if to_stderr:
+        out.flush()
+        sys.stderr.write(render.error_text(message))
+    else:
+        out.write(render.error_text(message))
     if hint:  # beyond 1.7: advice for humans goes to stderr; stdout keeps ossutil's one line
         out.flush()
         sys.stderr.write(hint)
@@ -130,7 +142,8 @@ def _os_error_text(error: OSError) -> str:
     return reason
 
 
-def _run(argv: list[str], out: Output, stdin: IO[bytes], started: float) -> int:
+def _run(argv: list[str], out: Output, stdin: IO[bytes], started: float,
+         errors: _ErrorRoute) -> int:
     from ossutil.cli import goopt, render
     from ossutil.cli.command import CliError, Context
 
@@ -145,6 +158,7 @@ def _run(argv: list[str], out: Output, stdin: IO[bytes], started: float) -> int:
     except goopt.GooptExit as exit_:
         out.write(exit_.text)
         return exit_.code
+    errors.to_stderr = parsed.flag("errorsToStderr")
     _check_option_values(parsed)
     level = _log_level(parsed)
     log = _open_log(level, argv, out) if level else (lambda lvl, text: None)

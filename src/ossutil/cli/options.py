@@ -218,7 +218,12 @@ BEYOND_OPTIONS: tuple[Option, ...] = (
            "PEM private key of --cert-file (unencrypted)."),
     Option("previousCertId", "--previous-cert-id", "", S,
            "CertId of the certificate being replaced (see ListCname)."),
+    Option("errorsToStderr", "--errors-to-stderr", "", F,
+           'Write the "Error: ..." line to stderr instead of stdout (any command).'),
 )
+
+# Beyond options every command accepts (the others belong to one command's spec).
+GLOBAL_BEYOND_OPTIONS: tuple[str, ...] = ("errorsToStderr",)
 
 BY_NAME: dict[str, Option] = {option.name: option for option in (*OPTIONS, *BEYOND_OPTIONS)}
 
