@@ -367,6 +367,7 @@ SYNOPSES_CH = {
     "bucket-cname": BUCKET_CNAME_CH.synopsis,
     "help": "查看命令帮助",
     "config": "写入保存endpoint与访问凭证的配置文件",
+    "api": "ossutil 2.0 风格的CNAME API命令 (create-cname-token ...)",
 }
 
 
@@ -412,7 +413,7 @@ def whole_help(commands: Sequence[tuple[str, str, str, str]], language: str) -> 
     else:
         text = ("Usage: ossutil [command] [args...] [options...]\n"
                 "Run 'ossutil help <command>' for the help of one command\n")
-    for group in ("Commands", "Additional Commands", "Deprecated Commands"):
+    for group in ("Commands", "Additional Commands", "Deprecated Commands", "API Commands"):
         entries = [c for c in commands if c[1] == group]
         if not entries:
             continue
@@ -424,7 +425,7 @@ def whole_help(commands: Sequence[tuple[str, str, str, str]], language: str) -> 
     return text + "\n"
 
 
-# --- ossutil 2.0's ``api`` command (cli/api_cmd.py); not in the whole-tool list -----------------
+# --- ossutil 2.0's ``api`` command (cli/api_cmd.py); listed last in the whole-tool help ---------
 
 API_EN = SpecText(
     synopsis="ossutil 2.0 API-level commands for custom domains (CNAME)",

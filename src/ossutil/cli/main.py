@@ -54,7 +54,7 @@ COMMANDS: dict[str, CommandEntry] = {
                          "Show help for a command"),
     "config": CommandEntry("ossutil.cli.config_cmd", "Additional Commands", "[options]",
                            "Write the config file with your endpoint and credentials"),
-    # ossutil 2.0's form; a group ``help`` does not list, so 1.7's whole help is unchanged
+    # ossutil 2.0's form, beyond 1.7: its own group, listed last by ``help``
     "api": CommandEntry("ossutil.cli.api_cmd", "API Commands", "<operation> [options]",
                         "ossutil 2.0 API-level CNAME commands (create-cname-token ...)"),
 }
