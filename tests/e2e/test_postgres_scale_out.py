@@ -1,12 +1,14 @@
 """Scale-out: two ``ossutil-server serve --store postgres`` processes on one fresh database.
 
 What one server writes, the other serves (buckets, tokens, bindings, RAM users created from the
-CLI), and the database, not either process, decides who wins a race for a domain.
+CLI, objects and their content), and the database, not either process, decides who wins a race
+for a domain.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import subprocess
 import sys
@@ -147,3 +149,43 @@ def test_racing_put_cname_through_a_and_b_gives_one_owner(
         other = right if owner is left else left
         assert [e.domain for e in eventually(owner.list_cname)[2]][-1] == domain
         assert domain not in [e.domain for e in other.list_cname()[2]]
+
+
+def oss2_bucket(server: RunningServer, bucket: str) -> Any:
+    import oss2
+
+    auth = oss2.AuthV4(server.access_key_id, server.access_key_secret)
+    return oss2.Bucket(auth, server.endpoint, bucket, region=server.region)
+
+
+def test_an_object_put_through_a_is_read_through_b_and_deleted_through_b(
+        servers: tuple[RunningServer, RunningServer]) -> None:
+    import oss2
+
+    a, b = servers
+    on_a, on_b = oss2_bucket(a, "scale-objects"), oss2_bucket(b, "scale-objects")
+    on_a.create_bucket()
+    block = hashlib.sha256(b"scale-out").digest()
+    data = (block * (3 * 1024 * 1024 // len(block) + 1))[: 3 * 1024 * 1024 + 5]  # 4 chunks
+    small = b"small object through A"
+    put = on_a.put_object("dir/big.bin", data)
+    on_a.put_object("small.txt", small)
+
+    got = on_b.get_object("dir/big.bin")
+    assert (got.etag, got.read()) == (put.etag, data)
+    assert on_b.get_object("small.txt").read() == small
+    first, last = 1024 * 1024 - 10, 2 * 1024 * 1024 + 9  # crosses a chunk boundary
+    ranged = on_b.get_object("dir/big.bin", byte_range=(first, last))
+    assert ranged.status == 206 and ranged.read() == data[first:last + 1]
+    assert on_b.get_object("dir/big.bin", byte_range=(len(data) - 3, None)).read() == data[-3:]
+    assert on_b.head_object("dir/big.bin").content_length == len(data)
+
+    on_b.put_object("small.txt", b"overwritten through B")
+    assert on_a.get_object("small.txt").read() == b"overwritten through B"
+    on_b.delete_object("dir/big.bin")
+    with pytest.raises(oss2.exceptions.NoSuchKey):
+        on_a.get_object("dir/big.bin")
+    assert not on_a.object_exists("dir/big.bin")
+    # object content lives in the database, not in either data dir
+    for server in (a, b):
+        assert not [p for p in (server.data_dir / "blobs").glob("??/*") if p.is_file()]

@@ -27,12 +27,19 @@ from ossutil.server.dns.lookup import DnspythonTxtLookup, TxtLookup
 from ossutil.server.http.router import Addressing
 from ossutil.server.models import AccessKey, Account
 from ossutil.server.naming import DEFAULT_RESERVED
+from ossutil.server.objects.blobs import BlobStore
 from ossutil.server.settings import Settings
 from ossutil.server.storage.base import Store, StoreError, StoreRunner
 
 STORES = {
     "sqlite": "ossutil.server.storage.sqlite:SqliteStore",
     "postgres": "ossutil.server.storage.postgres:PostgresStore",
+}
+
+# Where object content goes, per store: processes sharing PostgreSQL share objects too.
+BLOB_STORES = {
+    "sqlite": "ossutil.server.objects.blobs:FileBlobStore",
+    "postgres": "ossutil.server.objects.postgres_blobs:PostgresBlobStore",
 }
 
 ROOT_CREDENTIALS_FILE = "root-credentials.json"
@@ -65,6 +72,15 @@ def open_store(settings: Settings, box: SecretBox) -> Store:
         raise StoreError(f"--store {settings.store} needs a driver that is not installed "
                          f"({exc.name}); install the '{settings.store}' extra") from None
     return factory(settings.database_url, box)  # type: ignore[no-any-return]
+
+
+def open_blobs(settings: Settings) -> BlobStore:
+    """The blob store that goes with the configured store (opens nothing yet: ``prepare``
+    does). Files in the data dir for SQLite; the same database for PostgreSQL."""
+    factory = _import(BLOB_STORES[settings.store])
+    if settings.store == "sqlite":
+        return factory(settings.data_dir / "blobs")  # type: ignore[no-any-return]
+    return factory(settings.database_url)  # type: ignore[no-any-return]
 
 
 def open_box(settings: Settings, env: Mapping[str, str] | None = None) -> SecretBox:
@@ -135,11 +151,13 @@ class Services:
     buckets: BucketService
     cnames: CnameService
     clock: Callable[[], datetime]
+    blobs: BlobStore
 
 
 def build_services(settings: Settings, store: Store, box: SecretBox, *,
                    clock: Callable[[], datetime] = utcnow,
-                   on_binding_change: Callable[[str], None] | None = None) -> Services:
+                   on_binding_change: Callable[[str], None] | None = None,
+                   blobs: BlobStore | None = None) -> Services:
     runner = StoreRunner(store)
     keyring = KeyRing(runner)
     cache = ReadCache(runner)
@@ -158,4 +176,5 @@ def build_services(settings: Settings, store: Store, box: SecretBox, *,
                             region=settings.region, reserved_suffixes=reserved,
                             on_change=on_binding_change),
         clock=clock,
+        blobs=open_blobs(settings) if blobs is None else blobs,
     )

@@ -1,6 +1,7 @@
-"""Objects: content in blob files under the data dir, metadata rows in the store.
+"""Objects: content in a blob store, metadata rows in the store.
 
-    blobs.py        FileBlobStore: temp file -> fsync -> rename into place; open; delete
+    blobs.py        BlobStore protocol; FileBlobStore: temp file -> fsync -> rename into place
+    postgres_blobs.py  PostgresBlobStore: 1 MiB chunks in PostgreSQL (--store postgres)
     service.py      ObjectService: put (streamed), read, delete, list; no HTTP, no SQL
     listing.py      prefix / delimiter / marker paging over the store's key order
     ranges.py       the Range header rules (one range; bytes=a-b, a-, -n)

@@ -1,15 +1,23 @@
-"""Object content as files: ``<data_dir>/blobs/<2 hex>/<32 hex>``, written so no reader ever
-sees half a blob.
+"""Where object content lives: the ``BlobStore`` protocol, and ``FileBlobStore``, blob files
+under ``<data_dir>/blobs/<2 hex>/<32 hex>``, written so no reader ever sees half a blob.
 
-A new blob is written to a private temporary file in ``blobs/tmp/`` while its MD5 is computed,
-``fsync``-ed, then renamed to its final name (and the directory ``fsync``-ed). Only then does the
-store row that names it commit, so a crash leaves either the previous object or the new one,
-never a torn one; at worst an unreferenced blob file remains (see ``FileBlobStore.prepare``).
+    BlobStore (protocol)      what ObjectService needs; the store row names a blob
+     ├── FileBlobStore        files in the data dir (the default, with SQLite)
+     └── PostgresBlobStore    1 MiB chunks in PostgreSQL (``postgres_blobs.py``; --store postgres)
+
+The life of a blob is the same everywhere: ``create`` a writer, ``write`` the body as it arrives
+(MD5, and SHA-256 when asked, computed on the way), ``finish``, ``commit`` (the blob is now
+complete and durable; only then does the store row that names it commit), and ``delete`` once no
+row names it. A crash leaves either the previous object or the new one, never a torn one; at
+worst an unreferenced blob remains, which ``prepare`` removes at the next start.
+
+A new file blob is written to a private temporary file in ``blobs/tmp/`` while its MD5 is
+computed, ``fsync``-ed, then renamed to its final name (and the directory ``fsync``-ed).
 
 Blob names are random, never derived from keys: a key cannot reach outside the folder, and a
 superseded blob can be deleted while a reader that already opened it keeps reading (POSIX).
 
-All methods block on disk: the service calls them through ``asyncio.to_thread``.
+All methods block on disk or network: the service calls them from worker threads.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 log = logging.getLogger("ossutil.server.objects")
 
@@ -33,7 +41,60 @@ _NAME = re.compile(r"[0-9a-f]{32}")
 STALE_TEMP_SECONDS = 24 * 3600
 
 
-class BlobWriter:
+class BlobWriter(Protocol):
+    """A blob being written. ``write``, ``finish`` and ``discard`` may run on different worker
+    threads, one at a time (a discard may overlap a write: implementations lock)."""
+
+    @property
+    def size(self) -> int:
+        """Bytes written so far."""
+        ...
+
+    def write(self, data: bytes | bytearray) -> None: ...
+
+    def finish(self) -> tuple[bytes, str | None]:
+        """Everything is written: (MD5 digest, hex SHA-256 or None). Not yet visible."""
+        ...
+
+    def discard(self) -> None:
+        """Abandon the blob (at any point before ``commit``); nothing of it stays."""
+        ...
+
+
+class BlobStore(Protocol):
+    """Object content, by blob name. Names are opaque strings the store rows keep."""
+
+    @property
+    def local(self) -> bool:
+        """True when ``load`` only touches local disk (microseconds from the page cache): the
+        service may then run it on the store thread right after the row read."""
+        ...
+
+    def prepare(self) -> int:
+        """Start-up: create what is missing, remove leftovers no row names; returns how many."""
+        ...
+
+    def create(self, *, sha256: bool = False) -> BlobWriter: ...
+
+    def commit(self, writer: BlobWriter) -> str:
+        """Make a finished writer's blob complete and durable; returns its name."""
+        ...
+
+    def load(self, name: str, inline_limit: int) -> bytes | BinaryIO:
+        """The content when at most ``inline_limit`` bytes, else an open, seekable binary
+        stream (the caller closes it). It keeps reading the version it opened even if the blob
+        is deleted meanwhile. FileNotFoundError when the blob is already gone."""
+        ...
+
+    def delete(self, name: str) -> None:
+        """Remove a blob no row names any more (absent: fine). Failures are logged, not raised:
+        the blob is then a leftover for ``prepare``."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class FileBlobWriter:
     """A blob being written: a private temporary file plus its running digests.
 
     ``write``, ``finish`` and ``discard`` may run on different worker threads; a lock keeps a
@@ -85,9 +146,14 @@ class BlobWriter:
 class FileBlobStore:
     """Blob files under ``root`` (``<data_dir>/blobs``)."""
 
+    local = True
+
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self._temp = self.root / TEMP_DIR
+
+    def close(self) -> None:
+        pass
 
     def prepare(self, now: float | None = None) -> int:
         """Create the folders; delete temporary files older than a day. Returns how many."""
@@ -108,13 +174,15 @@ class FileBlobStore:
             log.warning("removed %d abandoned upload file(s) from %s", removed, self._temp)
         return removed
 
-    def create(self, *, sha256: bool = False) -> BlobWriter:
+    def create(self, *, sha256: bool = False) -> FileBlobWriter:
         temp = self._temp / f"{uuid.uuid4().hex}.part"
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-        return BlobWriter(fd, temp, sha256=sha256)
+        return FileBlobWriter(fd, temp, sha256=sha256)
 
     def commit(self, writer: BlobWriter) -> str:
         """Rename a finished writer's file to a new blob name; returns the name."""
+        if not isinstance(writer, FileBlobWriter):
+            raise TypeError("not a writer of this store")
         name = uuid.uuid4().hex
         final = self.path(name)
         os.rename(writer.temp, final)

@@ -1,17 +1,20 @@
 """ObjectService: PutObject, reads, DeleteObject, listing. Domain logic: no HTTP, no SQL.
 
-PutObject streams the body into a temporary blob file (never the whole body in memory: at most
-two 1 MiB buffers per upload), computing MD5 as it goes; checks Content-MD5 and a hex
-``x-oss-content-sha256``; renames the file into place; then writes the metadata row in one store
-transaction. The blob the row replaced (or DeleteObject removed) is deleted only after that
-commit. Concurrent uploads to one key each write their own blob, so the last commit wins and no
-reader ever sees a mix. The finishing steps run shielded from cancellation (a client hanging up
-after its body arrived still gets a consistent object and no orphaned blob).
+PutObject streams the body into a new blob (``BlobStore``: files, or PostgreSQL chunks; never the
+whole body in memory: at most two 1 MiB buffers per upload), computing MD5 as it goes; checks
+Content-MD5 and a hex ``x-oss-content-sha256``; commits the blob (complete and durable); then
+writes the metadata row in one store transaction. The blob the row replaced (or DeleteObject
+removed) is deleted only after that commit. Concurrent uploads to one key each write their own
+blob, so the last commit wins and no reader ever sees a mix. The finishing steps run shielded
+from cancellation (a client hanging up after its body arrived still gets a consistent object and
+no orphaned blob).
 
-Disk work runs in ``asyncio.to_thread``; store calls on the store thread. GetObject is one job
-on the store thread: the row read, the open of its blob and, for objects up to ``INLINE_LIMIT``,
-the read itself (microseconds from the page cache). One thread hop instead of two is most of the
-difference for small-object throughput; larger objects stream from the open file afterwards.
+Blob work runs in ``asyncio.to_thread``; store calls on the store thread. With a ``local`` blob
+store (files), GetObject is one job on the store thread: the row read, the open of its blob and,
+for objects up to ``INLINE_LIMIT``, the read itself (microseconds from the page cache). One thread
+hop instead of two is most of the difference for small-object throughput; larger objects stream
+from the open file afterwards. A blob store across the network (PostgreSQL) is read in a worker
+thread after the row read instead, so the store thread never waits on it.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import BinaryIO
 
 from ossutil.server.models import Bucket, ObjectMeta
 from ossutil.server.objects import listing
-from ossutil.server.objects.blobs import BlobWriter, FileBlobStore
+from ossutil.server.objects.blobs import BlobStore, BlobWriter
 from ossutil.server.storage.base import BucketMissing, StoreRunner
 from ossutil.wire.errors import OssError
 
@@ -92,7 +95,7 @@ def check_upload(upload: Upload) -> None:
 
 
 class ObjectService:
-    def __init__(self, runner: StoreRunner, blobs: FileBlobStore, *,
+    def __init__(self, runner: StoreRunner, blobs: BlobStore, *,
                  clock: Callable[[], datetime]) -> None:
         self._run = runner
         self._store = runner.store
@@ -169,10 +172,30 @@ class ObjectService:
         A blob superseded between the row read and the open is already deleted: read the row
         again (the newer version is complete by then). Once open, a reader keeps its version.
         """
-        found = await self._run(self._read, bucket.name, key)
+        if self._blobs.local:
+            found = await self._run(self._read, bucket.name, key)
+        else:
+            found = await self._read_remote(bucket.name, key)
         if found is None:
             raise OssError.from_code("NoSuchKey", Key=key)
         return found
+
+    async def _read_remote(self, bucket: str,
+                           key: str) -> tuple[ObjectMeta, bytes | BinaryIO] | None:
+        """``_read`` for a blob store across the network: the row on the store thread, the
+        blob in a worker thread."""
+        blob = ""
+        for _ in range(_OPEN_ATTEMPTS):
+            meta = await self._run(self._store.get_object, bucket, key)
+            if meta is None:
+                return None
+            blob = meta.blob
+            try:
+                return meta, await asyncio.to_thread(self._blobs.load, blob, INLINE_LIMIT)
+            except FileNotFoundError:
+                continue
+        log.error("object %s/%s: blob %s is missing", bucket, key, blob)
+        raise OssError.from_code("InternalError")
 
     def _read(self, bucket: str, key: str) -> tuple[ObjectMeta, bytes | BinaryIO] | None:
         """One job on the store thread (a single hop for the whole lookup: the open, and the

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import psycopg
 from psycopg import errors
 from psycopg.conninfo import conninfo_to_dict
-from psycopg.rows import DictRow, dict_row
+from psycopg.rows import DictRow, RowFactory, dict_row
 
 from ossutil.server.models import (
     AccessKey,
@@ -73,6 +73,7 @@ if TYPE_CHECKING:
     from ossutil.server.certs.keystore import SecretBox
 
 T = TypeVar("T")
+R = TypeVar("R")
 Cursor = psycopg.Cursor[DictRow]
 
 CONNECT_TIMEOUT = 5  # seconds, unless the URL sets connect_timeout
@@ -118,6 +119,20 @@ CREATE TABLE IF NOT EXISTS objects (
     size BIGINT NOT NULL, etag TEXT NOT NULL, content_type TEXT NOT NULL,
     last_modified TIMESTAMPTZ NOT NULL, blob TEXT NOT NULL, user_meta TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (bucket, key));
+CREATE TABLE IF NOT EXISTS blobs (
+    id TEXT PRIMARY KEY, size BIGINT NOT NULL, chunk_size INTEGER NOT NULL,
+    committed_at TIMESTAMPTZ);
+CREATE TABLE IF NOT EXISTS blob_chunks (
+    blob_id TEXT NOT NULL REFERENCES blobs(id) ON DELETE CASCADE, seq INTEGER NOT NULL,
+    data BYTEA NOT NULL, PRIMARY KEY (blob_id, seq));
+DO $$ BEGIN
+    -- chunks are stored as sent: no compression attempt on (mostly compressed) object data.
+    -- Only when not yet so: SET STORAGE would wait for every open reader of the table.
+    IF (SELECT attstorage FROM pg_attribute WHERE attrelid = 'blob_chunks'::regclass
+        AND attname = 'data') <> 'e' THEN
+        ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+    END IF;
+END $$;
 INSERT INTO meta (key, value) VALUES ('auth_version', 0), ('bucket_version', 0),
     ('schema_version', 1) ON CONFLICT (key) DO NOTHING;
 """
@@ -162,6 +177,36 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0].strip() if text else type(exc).__name__
 
 
+def connect(url: str, row_factory: RowFactory[R]) -> psycopg.Connection[R]:
+    """A new connection (autocommit off, session time zone UTC, named ``ossutil-server`` in
+    ``pg_stat_activity``); ``StoreUnavailable`` with a one-line message that never shows the
+    password when it cannot be made. Shared with ``objects/postgres_blobs.py``."""
+    where = _describe(url)
+    try:
+        params = conninfo_to_dict(url)
+    except psycopg.Error:
+        # libpq's parse errors may quote any part of the URL, the password included
+        raise StoreUnavailable("the database URL is not a valid PostgreSQL connection "
+                               "string or URI (not shown: it may hold a password)") from None
+    extra: dict[str, Any] = {}
+    if "connect_timeout" not in params:
+        extra["connect_timeout"] = CONNECT_TIMEOUT
+    if "application_name" not in params:  # names our sessions in pg_stat_activity
+        extra["application_name"] = "ossutil-server"
+    try:
+        conn = psycopg.connect(url, autocommit=False, row_factory=row_factory, **extra)
+    except psycopg.Error as exc:
+        raise StoreUnavailable(f"cannot connect to PostgreSQL at {where}: "
+                               f"{_first_line(exc)}") from None
+    try:
+        conn.execute("SET TIME ZONE 'UTC'")
+        conn.commit()
+    except psycopg.Error as exc:
+        conn.close()
+        raise StoreUnavailable(f"PostgreSQL at {where}: {_first_line(exc)}") from None
+    return conn
+
+
 class PostgresStore:
     """``Store`` on PostgreSQL (psycopg 3, synchronous). Safe to use from one thread at a time."""
 
@@ -179,29 +224,7 @@ class PostgresStore:
     # --- connection and transactions ------------------------------------------------------
 
     def _connect(self) -> psycopg.Connection[DictRow]:
-        try:
-            params = conninfo_to_dict(self._url)
-        except psycopg.Error:
-            # libpq's parse errors may quote any part of the URL, the password included
-            raise StoreUnavailable("the database URL is not a valid PostgreSQL connection "
-                                   "string or URI (not shown: it may hold a password)") from None
-        extra: dict[str, Any] = {}
-        if "connect_timeout" not in params:
-            extra["connect_timeout"] = CONNECT_TIMEOUT
-        if "application_name" not in params:  # names our sessions in pg_stat_activity
-            extra["application_name"] = "ossutil-server"
-        try:
-            conn = psycopg.connect(self._url, autocommit=False, row_factory=dict_row, **extra)
-        except psycopg.Error as exc:
-            raise StoreUnavailable(f"cannot connect to PostgreSQL at {self._where}: "
-                                   f"{_first_line(exc)}") from None
-        try:
-            conn.execute("SET TIME ZONE 'UTC'")
-            conn.commit()
-        except psycopg.Error as exc:
-            conn.close()
-            raise StoreUnavailable(f"PostgreSQL at {self._where}: {_first_line(exc)}") from None
-        return conn
+        return connect(self._url, dict_row)
 
     def _connection(self) -> psycopg.Connection[DictRow]:
         conn = self._conn

@@ -1,9 +1,10 @@
 """Object handlers: PutObject, GetObject, HeadObject, DeleteObject, ListObjects, ListObjectsV2.
 
 Decode headers and query, call ``ObjectService``, encode OSS's headers and XML. Object bodies
-never pass through memory whole: uploads stream to a blob file; downloads of objects up to 64 KiB
+never pass through memory whole: uploads stream to a blob; downloads of objects up to 64 KiB
 are sent from memory, larger ones with ``sendfile`` (plain TCP) or 256 KiB worker-thread reads
-(TLS) from the file opened with the metadata read (so a concurrent overwrite cannot swap it).
+(TLS, or a blob that is not a file) from the blob opened with the metadata read (so a concurrent
+overwrite cannot swap it).
 
 Response headers of reads: Content-Type, Content-Length, ETag, Last-Modified, Accept-Ranges,
 x-oss-object-type (Normal), x-oss-storage-class (Standard), Content-MD5 (whole-object replies),
@@ -71,7 +72,7 @@ class BlobResponse(web.StreamResponse):
             transport = request.transport
             if transport is None:
                 raise ConnectionResetError("connection lost")
-            if transport.get_extra_info("sslcontext") is not None:
+            if transport.get_extra_info("sslcontext") is not None or not _is_file(self._handle):
                 await self._copy(writer)  # asyncio has no native sendfile under TLS
             else:
                 try:
@@ -85,15 +86,31 @@ class BlobResponse(web.StreamResponse):
             self._handle.close()
 
     async def _copy(self, writer: AbstractStreamWriter) -> None:
-        fd = self._handle.fileno()
         offset, remaining = self._offset, self._count
         while remaining:
-            chunk = await asyncio.to_thread(os.pread, fd, min(READ_CHUNK, remaining), offset)
+            chunk = await asyncio.to_thread(_read_at, self._handle, offset,
+                                            min(READ_CHUNK, remaining))
             if not chunk:
                 raise OSError(f"blob ended {remaining} bytes early")
             await writer.write(chunk)
             offset += len(chunk)
             remaining -= len(chunk)
+
+
+def _is_file(handle: BinaryIO) -> bool:
+    try:
+        handle.fileno()
+    except (OSError, ValueError):  # io.UnsupportedOperation: a blob in PostgreSQL
+        return False
+    return True
+
+
+def _read_at(handle: BinaryIO, offset: int, size: int) -> bytes:
+    """Up to ``size`` bytes at ``offset`` (blocking: a worker thread runs it)."""
+    if _is_file(handle):
+        return os.pread(handle.fileno(), size, offset)
+    handle.seek(offset)
+    return handle.read(size)
 
 
 def _object_headers(meta: ObjectMeta, *, whole: bool) -> CIMultiDict[str]:
