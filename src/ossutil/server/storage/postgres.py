@@ -25,6 +25,9 @@ same exceptions), so the domain cannot tell them apart. What differs is how that
   arrive sealed. Every process sharing a database must use the same master key
   (``OSS_SERVER_MASTER_KEY``); a sealed check value written with the root account makes a
   process with another key fail at start-up with ``MasterKeyMismatch`` instead of later.
+- Object content: the schema also holds ``blobs`` and ``blob_chunks``, which
+  ``objects/postgres_blobs.py`` (PostgresBlobStore, on connections of its own made by
+  ``connect`` below) writes and reads; ``objects.blob`` names a ``blobs.id``.
 - The connection: one per store, autocommit off, used only from the StoreRunner's thread. When
   it breaks (server restart, network), the next call reconnects; a transaction that failed
   before COMMIT is retried once on the new connection (nothing was written). A failure during
