@@ -60,9 +60,6 @@ async def start(settings: Settings) -> Running:
                  f"{settings.data_dir / ROOT_CREDENTIALS_FILE}, mode 0600)")
     gateway = GatewayHooks(settings)
     services = build_services(settings, store, box, on_binding_change=gateway.on_change)
-    # object content goes where the store says (PostgreSQL: shared by every process); the
-    # gateway prepares it and builds ObjectService on it in start()
-    gateway.blobs = services.blobs  # type: ignore[assignment]  # hooks.py annotates FileBlobStore
     await services.keyring.refresh()
     await gateway.start(services)  # bindings loaded, object handlers built
     pipeline = Pipeline(services, gateway=gateway.resolve,

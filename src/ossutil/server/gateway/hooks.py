@@ -35,7 +35,6 @@ from ossutil.server.gateway.domains import DomainTable
 from ossutil.server.gateway.tls import SniContexts
 from ossutil.server.http.handlers.object import ObjectHandlers
 from ossutil.server.models import Binding
-from ossutil.server.objects.blobs import FileBlobStore
 from ossutil.server.objects.service import ObjectService
 from ossutil.server.settings import Settings
 from ossutil.server.storage.base import Store, StoreRunner
@@ -74,7 +73,6 @@ class GatewayHooks:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self.table = DomainTable()
-        self.blobs = FileBlobStore(settings.data_dir / "blobs")
         self.object_handlers: dict[str, Handler] = {}
         self.sni: SniContexts | None = None
         self._runner: StoreRunner | None = None
@@ -84,11 +82,12 @@ class GatewayHooks:
         self._poller: asyncio.Task[None] | None = None
 
     async def start(self, services: Services) -> None:
-        """Prepare the blob folder, load every binding, build TLS, start polling."""
+        """Prepare the blob store (files or PostgreSQL, as composed), load every binding,
+        build TLS, start polling."""
         self._loop = asyncio.get_running_loop()
         self._runner = services.runner
-        await asyncio.to_thread(self.blobs.prepare)
-        objects = ObjectService(services.runner, self.blobs, clock=services.clock)
+        await asyncio.to_thread(services.blobs.prepare)
+        objects = ObjectService(services.runner, services.blobs, clock=services.clock)
         self.object_handlers = ObjectHandlers(objects).table()
         self._version, bindings = await services.runner(_snapshot, services.runner.store)
         self.table.load(bindings)
