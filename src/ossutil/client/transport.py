@@ -1,8 +1,10 @@
 """Send one HTTP request, get one response: the ``Transport`` protocol and its stdlib default.
 
 ``OssClient`` builds, signs and decodes; a ``Transport`` only moves bytes. The default,
-``HttpClientTransport``, is ``http.client`` on purpose: no ``requests``/``httpx``/``urllib3``, so
-the CLI starts fast. It honours a connect timeout, a read timeout (each socket read, including
+``HttpClientTransport``, is our own small HTTP/1.1 client (``ossutil.client.http11``) on
+``socket``, on purpose: no ``requests``/``httpx``/``urllib3``, not even ``http.client`` (which
+loads ``email`` and ``ssl``), so the CLI starts fast; ``ssl`` is imported only for ``https``.
+It honours a connect timeout, a read timeout (each socket read, including
 the wait for the response headers), an HTTP proxy (absolute-form request line for ``http://``
 targets, ``CONNECT`` for ``https://``) and TLS verification on/off. It sends the headers exactly
 in the order given (``Host`` first when present) and adds nothing but ``Content-Length`` when the
@@ -15,8 +17,8 @@ Object bodies stream both ways, so memory stays flat whatever the size:
 - ``Request.sink`` (anything with ``write(bytes)``) receives the body of a 2xx response chunk by
   chunk; the ``Response`` then carries ``b""``. Error replies are still read into ``body``.
 
-Every foreign exception (socket, ssl, http.client) is mapped here, and only here, to a
-``TransportError`` whose text is Go's ``url.Error`` format, because ossutil 1.7 prints that::
+Every foreign exception (socket, ssl, ``http11.ProtocolError``) is mapped here, and only here,
+to a ``TransportError`` whose text is Go's ``url.Error`` format, because ossutil 1.7 prints that::
 
     Post "http://127.0.0.1:1/b/?cname&comp=add": dial tcp 127.0.0.1:1: connect: connection refused
 
@@ -43,15 +45,23 @@ from __future__ import annotations
 import errno
 import os
 import socket
+import sys
 from collections.abc import Callable, Iterator
-from urllib.parse import unquote, urlsplit
 
 from ossutil.client.errors import ClientError
+from ossutil.client.http11 import (
+    Connection,
+    NoReplyError,
+    ProtocolError,
+    Reply,
+    encode_head,
+    read_reply,
+    read_tunnel_reply,
+)
 from ossutil.client.records import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import http.client
     import ssl
     from typing import BinaryIO, Protocol
 else:
@@ -214,6 +224,7 @@ class ProxyConfig(Record):
 
     def authorization(self) -> str | None:
         import base64
+        from urllib.parse import unquote, urlsplit  # proxies only: not on the common path
 
         parts = urlsplit(self.url if "://" in self.url else "http://" + self.url)
         user = self.user or unquote(parts.username or "")
@@ -224,7 +235,8 @@ class ProxyConfig(Record):
 
 
 class HttpClientTransport:
-    """``Transport`` on ``http.client``; keeps one idle connection per target for reuse."""
+    """``Transport`` on our own HTTP/1.1 client (``http11``) over ``socket``; keeps one idle
+    connection per target for reuse. ``ssl`` is imported only for an ``https`` target."""
 
     def __init__(self, *, connect_timeout: float = 120.0, read_timeout: float = 1200.0,
                  proxy: ProxyConfig | str | None = None, verify_tls: bool = True,
@@ -234,15 +246,14 @@ class HttpClientTransport:
         self.proxy = ProxyConfig(proxy) if isinstance(proxy, str) else proxy
         self.verify_tls = verify_tls
         self.decode_gzip = decode_gzip
-        self._idle: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
+        self._idle: dict[tuple[str, str, int], Connection] = {}
         self._ssl_context: ssl.SSLContext | None = None
 
     # --- public ----------------------------------------------------------------------------
 
     def send(self, request: Request) -> Response:
-        parts = urlsplit(request.url)
-        scheme = parts.scheme.lower()
-        host, port = split_host_port(parts.netloc.rpartition("@")[2],
+        scheme, netloc, target = split_url(request.url)
+        host, port = split_host_port(netloc.rpartition("@")[2],
                                      443 if scheme == "https" else 80)
         if not 0 < port < 65536:
             raise TransportError(request.method, request.url,
@@ -252,15 +263,20 @@ class HttpClientTransport:
         try:
             if reused is not None:
                 try:
-                    return self._exchange(reused, request, parts, key)
+                    return self._exchange(reused, request, scheme, netloc, target, key)
                 except _StaleConnection:
                     reused.close()
+                except BaseException:
+                    reused.close()
+                    raise
             connection = self._connect(request, scheme, host, port)
             try:
-                return self._exchange(connection, request, parts, key)
+                return self._exchange(connection, request, scheme, netloc, target, key)
             except _StaleConnection as stale:
-                connection.close()
                 raise TransportError(request.method, request.url, "EOF") from stale.__cause__
+            except BaseException:
+                connection.close()
+                raise
         except ClientError:  # TransportError, or a local file that failed to read or write
             raise
         except Exception as exc:  # noqa: BLE001 - every foreign failure becomes TransportError
@@ -274,50 +290,47 @@ class HttpClientTransport:
 
     # --- connection set-up -----------------------------------------------------------------
 
-    def _connect(self, request: Request, scheme: str, host: str,
-                 port: int) -> http.client.HTTPConnection:
-        import http.client
-
+    def _connect(self, request: Request, scheme: str, host: str, port: int) -> Connection:
         proxy = self.proxy
+        auth: str | None = None
         if proxy is not None:
+            from urllib.parse import urlsplit  # only with a proxy: its URL may carry userinfo
+
             proxy_parts = urlsplit(proxy.url if "://" in proxy.url else "http://" + proxy.url)
             proxy_scheme = proxy_parts.scheme.lower()
             if proxy_scheme not in ("http", "https"):
                 raise TransportError(request.method, request.url,
                                      f"proxy scheme {proxy_scheme!r} is not supported "
                                      "(use an http:// or https:// proxy)")
-            proxy_host = proxy_parts.hostname or ""
-            proxy_port = proxy_parts.port or (443 if proxy_scheme == "https" else 80)
+            # As before the switch: the proxy itself is spoken to in plain HTTP (CONNECT for an
+            # https target, absolute-form requests for an http one), whatever its scheme.
+            dial = (proxy_parts.hostname or "", proxy_parts.port
+                    or (443 if proxy_scheme == "https" else 80))
             auth = proxy.authorization()
-            if scheme == "https":
-                conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-                    proxy_host, proxy_port, timeout=self.connect_timeout,
-                    context=self._context())
-                conn.set_tunnel(host, port, {"Proxy-Authorization": auth} if auth else None)
-            else:
-                conn = http.client.HTTPConnection(proxy_host, proxy_port,
-                                                  timeout=self.connect_timeout)
-            conn._ossutil_proxy_auth = auth  # type: ignore[attr-defined]
-            conn._ossutil_absolute = scheme == "http"  # type: ignore[attr-defined]
-            dial_host, dial_port = proxy_host, proxy_port
         else:
-            if scheme == "https":
-                conn = http.client.HTTPSConnection(host, port, timeout=self.connect_timeout,
-                                                   context=self._context())
-            else:
-                conn = http.client.HTTPConnection(host, port, timeout=self.connect_timeout)
-            conn._ossutil_proxy_auth = None  # type: ignore[attr-defined]
-            conn._ossutil_absolute = False  # type: ignore[attr-defined]
-            dial_host, dial_port = host, port
-        conn._create_connection = _create_connection  # type: ignore[attr-defined]
+            dial = (host, port)
+        sock: socket.socket | None = None
         try:
-            conn.connect()
+            sock = _create_connection(dial, self.connect_timeout)
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError as exc:
+                if exc.errno != errno.ENOPROTOOPT:
+                    raise
+            conn = Connection(sock)
+            if proxy is not None and scheme == "https":
+                _tunnel(conn, host, port, auth)
+            if scheme == "https":
+                sock = self._context().wrap_socket(sock, server_hostname=host)
+                conn = Connection(sock)
         except Exception as exc:  # noqa: BLE001
-            conn.close()
-            raise self._map(exc, request, (dial_host, dial_port),
-                            proxy=proxy is not None) from exc
-        if conn.sock is not None:
-            conn.sock.settimeout(self.read_timeout)
+            if sock is not None:
+                sock.close()
+            raise self._map(exc, request, dial, proxy=proxy is not None) from exc
+        sock.settimeout(self.read_timeout)
+        if proxy is not None and scheme == "http":
+            conn.absolute_form = True
+            conn.proxy_auth = auth
         return conn
 
     def _context(self) -> ssl.SSLContext:
@@ -333,57 +346,47 @@ class HttpClientTransport:
 
     # --- one exchange ----------------------------------------------------------------------
 
-    def _exchange(self, conn: http.client.HTTPConnection, request: Request, parts: object,
-                  key: tuple[str, str, int]) -> Response:
-        import http.client
-
-        split = urlsplit(request.url)
-        target = split.path or "/"
-        if split.query:
-            target += "?" + split.query
-        if getattr(conn, "_ossutil_absolute", False):
-            target = f"{split.scheme}://{split.netloc}{target}"
+    def _exchange(self, conn: Connection, request: Request, scheme: str, netloc: str,
+                  target: str, key: tuple[str, str, int]) -> Response:
+        if conn.absolute_form:
+            target = f"{scheme}://{netloc}{target}"
         headers = list(request.headers)
         names = {name.lower() for name, _ in headers}
         if "host" not in names:
-            headers.insert(0, ("Host", split.netloc))
+            headers.insert(0, ("Host", netloc))
         if request.body and "content-length" not in names:
             headers.append(("Content-Length", str(len(request.body))))
-        proxy_auth = getattr(conn, "_ossutil_proxy_auth", None)
-        if proxy_auth and getattr(conn, "_ossutil_absolute", False):
-            headers.append(("Proxy-Authorization", proxy_auth))
-        fresh = conn.sock is not None and getattr(conn, "_ossutil_used", False) is False
+        if conn.proxy_auth and conn.absolute_form:
+            headers.append(("Proxy-Authorization", conn.proxy_auth))
+        fresh = not conn.used
         body = request.body
-        streamed = isinstance(body, FileBody)
+        head = encode_head(request.method, target, headers)
         try:
-            conn.putrequest(request.method, target, skip_host=True, skip_accept_encoding=True)
-            for name, value in headers:
-                conn.putheader(name, value)
-            conn.endheaders(None if isinstance(body, FileBody) else (body or None))
+            # A bytes body goes out with the head in one write (no Nagle/delayed-ACK stall).
+            conn.send(head if isinstance(body, FileBody) else head + body)
         except (BrokenPipeError, ConnectionResetError) as exc:
             if not fresh:
                 raise _StaleConnection() from exc
             raise
-        if streamed:
+        conn.used = True
+        if isinstance(body, FileBody):
             try:
-                for chunk in body.chunks():  # type: ignore[union-attr]  # streamed: a FileBody
+                for chunk in body.chunks():
                     conn.send(chunk)
             except (BrokenPipeError, ConnectionResetError) as write_error:
                 # The server may have answered (an error) without reading the whole body: take
                 # its reply if one arrived, as Go's transport does; else report the write error.
-                conn._ossutil_used = True  # type: ignore[attr-defined]
                 try:
-                    raw = conn.getresponse()
+                    reply = read_reply(conn, request.method)
                 except Exception:  # noqa: BLE001 - no reply: the write error is the news
                     conn.close()
                     if not fresh:
                         raise _StaleConnection() from write_error
                     raise write_error from None
-                return self._finish(conn, raw, request, key)
-        conn._ossutil_used = True  # type: ignore[attr-defined]
+                return self._finish(conn, reply, request, key)
         try:
-            raw = conn.getresponse()
-        except http.client.RemoteDisconnected as exc:
+            reply = read_reply(conn, request.method)
+        except NoReplyError as exc:
             if not fresh:
                 raise _StaleConnection() from exc
             raise TransportError(request.method, request.url, "EOF") from exc
@@ -391,43 +394,44 @@ class HttpClientTransport:
             conn.close()
             raise TransportError(request.method, request.url,
                                  "net/http: timeout awaiting response headers") from exc
-        return self._finish(conn, raw, request, key)
+        return self._finish(conn, reply, request, key)
 
-    def _finish(self, conn: http.client.HTTPConnection, raw: http.client.HTTPResponse,
-                request: Request, key: tuple[str, str, int]) -> Response:
+    def _finish(self, conn: Connection, reply: Reply, request: Request,
+                key: tuple[str, str, int]) -> Response:
         """Read the body (into memory, or into ``request.sink`` for a 2xx reply)."""
-        response_headers = list(raw.getheaders())
+        response_headers = reply.headers
         gzipped = (self.decode_gzip
                    and any(n.lower() == "accept-encoding" and "gzip" in v.lower()
                            for n, v in request.headers)
-                   and (raw.getheader("Content-Encoding", "") or "").lower() == "gzip")
-        sink = request.sink if 200 <= raw.status < 300 else None
+                   and reply.header("Content-Encoding").lower() == "gzip")
+        sink = request.sink if 200 <= reply.status < 300 else None
         try:
             if sink is None:
-                body = raw.read()
+                body = reply.read()
                 if gzipped and body:
                     import gzip
 
                     body = gzip.decompress(body)
             else:
                 body = b""
-                _copy(raw, sink, gzipped)
+                _copy(reply, sink, gzipped)
         except LocalFileError:
             conn.close()
             raise
         except Exception as exc:  # noqa: BLE001 - a failure after the headers: Go's bare text
             conn.close()
-            mapped = self._map(exc, request, None, sock=conn.sock)
+            # Addresses are left out (``read tcp: i/o timeout``), as they were with http.client.
+            mapped = self._map(exc, request, None)
             raise TransportError(request.method, request.url, mapped.cause,
                                  wrapped=False) from exc
         if gzipped:
             response_headers = [(n, v) for n, v in response_headers
                                 if n.lower() not in ("content-encoding", "content-length")]
-        if raw.will_close:
+        if reply.will_close:
             conn.close()
         else:
             self._idle[key] = conn
-        return Response(raw.status, raw.reason, response_headers, body)
+        return Response(reply.status, reply.reason, response_headers, body)
 
     # --- error mapping ---------------------------------------------------------------------
 
@@ -437,26 +441,33 @@ class HttpClientTransport:
                               go_cause(exc, dial, proxy=proxy, sock=sock))
 
 
-def _create_connection(address: tuple[str, int], timeout: float | None = None,
-                       source_address: tuple[str, int] | None = None) -> socket.socket:
+def _tunnel(conn: Connection, host: str, port: int, auth: str | None) -> None:
+    """``CONNECT host:port`` through the proxy on ``conn``; raises unless it answers 200."""
+    lines = [f"CONNECT {_addr(host, port)} HTTP/1.0\r\n".encode("ascii")]
+    if auth:
+        lines.append(f"Proxy-Authorization: {auth}\r\n".encode("latin-1"))
+    conn.send(b"".join(lines) + b"\r\n")
+    status, reason = read_tunnel_reply(conn)
+    if status != 200:
+        raise OSError(f"Tunnel connection failed: {status} {reason}")
+
+
+def _create_connection(address: tuple[str, int], timeout: float | None = None) -> socket.socket:
     """``socket.create_connection`` with an ASCII host passed as bytes: a str host makes
     ``getaddrinfo`` load the ``idna`` codec (and ``unicodedata``), a start-up cost."""
     host, port = address
     target: tuple[str | bytes, int] = (host.encode("ascii") if host.isascii() else host, port)
-    return socket.create_connection(target, timeout, source_address)  # type: ignore[arg-type]
+    return socket.create_connection(target, timeout)  # type: ignore[arg-type]
 
 
-def _copy(raw: http.client.HTTPResponse, sink: Sink, gzipped: bool) -> None:
-    """Stream a response body into ``sink`` in ``CHUNK`` pieces (gunzipping on the way)."""
+def _copy(reply: Reply, sink: Sink, gzipped: bool) -> None:
+    """Stream a response body into ``sink`` in pieces of up to ``CHUNK`` (gunzipping)."""
     decoder = None
     if gzipped:
         import zlib
 
         decoder = zlib.decompressobj(wbits=31)
-    while True:
-        chunk = raw.read(CHUNK)
-        if not chunk:
-            break
+    for chunk in reply.chunks(CHUNK):
         if decoder is not None:
             chunk = decoder.decompress(chunk)
         if chunk:
@@ -482,6 +493,26 @@ def _path_error(op: str, path: str | os.PathLike[str], exc: OSError) -> str:
 
 class _StaleConnection(Exception):
     """A reused keep-alive connection the server had closed: retry once on a fresh one."""
+
+
+def split_url(url: str) -> tuple[str, str, str]:
+    """(scheme in lower case, netloc, request target) of ``scheme://netloc/path?query#frag``.
+
+    The target is the path (``/`` when empty) and ``?query`` when the query is not empty; the
+    fragment is dropped. What ``urllib.parse.urlsplit`` gives for the URLs a client builds,
+    without importing it (it pulls in ``ipaddress`` and ``re``).
+    """
+    url = url.split("#", 1)[0]
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    end = len(rest)
+    for stop in "/?":
+        found = rest.find(stop)
+        if 0 <= found < end:
+            end = found
+    path, _, query = rest[end:].partition("?")
+    return scheme.lower(), rest[:end], (path or "/") + (f"?{query}" if query else "")
 
 
 def split_host_port(netloc: str, default_port: int) -> tuple[str, int]:
@@ -525,8 +556,7 @@ def _nameserver() -> str | None:
 def go_cause(exc: BaseException, dial: tuple[str, int] | None, *, proxy: bool = False,
              sock: socket.socket | None = None) -> str:
     """Go's wording for a network failure (the part after ``<Method> "<url>": ``)."""
-    import ssl
-
+    ssl = sys.modules.get("ssl")  # an ssl error needs ssl loaded: plain http never imports it
     dial_op = "proxyconnect tcp: dial tcp" if proxy else "dial tcp"
     if isinstance(exc, socket.gaierror) and dial is not None:
         host = dial[0]
@@ -535,13 +565,13 @@ def go_cause(exc: BaseException, dial: tuple[str, int] | None, *, proxy: bool = 
                    and all(ch.isalnum() or ch in "-._" for ch in host))
         where = f" on {server}:53" if server and queried else ""
         return f"{dial_op}: lookup {host}{where}: no such host"
-    if isinstance(exc, ssl.SSLCertVerificationError):
+    if ssl is not None and isinstance(exc, ssl.SSLCertVerificationError):
         if exc.verify_code == 62 or "hostname" in str(exc.verify_message).lower():
             return f"x509: certificate is not valid for {dial[0] if dial else 'this host'}"
         if exc.verify_code == 10:
             return "x509: certificate has expired or is not yet valid"
         return "x509: certificate signed by unknown authority"
-    if isinstance(exc, ssl.SSLError):
+    if ssl is not None and isinstance(exc, ssl.SSLError):
         reason = exc.reason or ""
         if reason == "WRONG_VERSION_NUMBER":  # a plain-HTTP server answered the TLS hello
             return "http: server gave HTTP response to HTTPS client"
@@ -568,12 +598,8 @@ def go_cause(exc: BaseException, dial: tuple[str, int] | None, *, proxy: bool = 
         return f"{rw}: i/o timeout"
     if isinstance(exc, ConnectionResetError):
         return f"{rw}: read: connection reset by peer"
-    import http.client
-
-    if isinstance(exc, http.client.IncompleteRead):
-        return "unexpected EOF"
-    if isinstance(exc, http.client.HTTPException):
-        return f"net/http: {exc.__class__.__name__}: {exc}"
+    if isinstance(exc, ProtocolError):
+        return exc.go_text
     if isinstance(exc, OSError) and exc.errno is not None:
         return f"{rw}: {_errno_text(exc.errno, exc)}"
     return str(exc) or exc.__class__.__name__
