@@ -239,9 +239,11 @@ def test_client_put_object_from_an_open_file_sends_the_rest(client: OssClient, b
 
 @pytest.mark.slow
 def test_go_ossutil_moves_and_stats_objects_on_our_server(server: RunningServer, bucket: str,
-                                                           work: Path, go_binary: Path) -> None:
-    """The real Go ossutil's object commands work against our server: cp both ways, stat (which
-    reads the object ACL too: ``GET ?acl`` on an object) and du."""
+                                                           work: Path, go_binary: Path,
+                                                           client: OssClient) -> None:
+    """The real Go ossutil's object commands work against our server: cp both ways and within
+    the bucket (CopyObject), stat (which reads the object ACL too: ``GET ?acl`` on an object)
+    and du."""
     common = ["-e", server.endpoint, "-i", server.access_key_id, "-k",
               server.access_key_secret, "-c", str(work / "none.cfg")]
     env = {"PATH": "/usr/bin:/bin", "LANG": "C", "HOME": str(work)}
@@ -259,6 +261,9 @@ def test_go_ossutil_moves_and_stats_objects_on_our_server(server: RunningServer,
         assert expected in lines
     assert report(go("cp", f"oss://{bucket}/k", "back.txt")) == done("download 1 objects")
     assert (work / "back.txt").read_bytes() == b"hello world\n"
+    copied = go("cp", f"oss://{bucket}/k", f"oss://{bucket}/k2")  # CopyObject
+    assert copied.code == 0 and "OK num: 1(copy 1 objects)" in copied.text, copied.text
+    assert client.head_object(bucket, "k2").size == 12
     du = go("du", f"oss://{bucket}")  # ListObjects plus ListMultipartUploads
     assert du.code == 0, du.text
-    assert "total du size(byte):12" in du.text.splitlines()
+    assert "total du size(byte):24" in du.text.splitlines()

@@ -96,6 +96,10 @@ class Oss2Objects:
     def delete(self, key: str) -> int:
         return int(self._call(lambda: self.bucket.delete_object(key)).status)
 
+    def copy(self, source: str, target: str) -> str:
+        bucket = self.bucket.bucket_name
+        return str(self._call(lambda: self.bucket.copy_object(bucket, source, target)).etag)
+
     def list_v1(self, prefix: str = "", delimiter: str = "", marker: str = "",
                 max_keys: int = 100) -> tuple[list[str], list[str], bool, str]:
         r = self._call(lambda: self.bucket.list_objects(prefix, delimiter, marker, max_keys))
@@ -152,6 +156,11 @@ class V2Objects:
     def delete(self, key: str) -> int:
         return int(self._call(lambda: self.client.delete_object(self.oss.DeleteObjectRequest(
             bucket=self.name, key=key))).status_code)
+
+    def copy(self, source: str, target: str) -> str:
+        return str(self._call(lambda: self.client.copy_object(self.oss.CopyObjectRequest(
+            bucket=self.name, key=target, source_bucket=self.name, source_key=source))).etag
+        ).strip('"')
 
     def list_v1(self, prefix: str = "", delimiter: str = "", marker: str = "",
                 max_keys: int = 100) -> tuple[list[str], list[str], bool, str]:
@@ -420,7 +429,8 @@ def test_put_variants_and_refusals(server: RunningServer, bucket: str) -> None:
     assert error_code(reply) == (400, "InvalidObjectName")
     reply = call(server, "PUT", bucket, "acl", body=b"", headers={"x-oss-object-acl": "private"})
     assert error_code(reply) == (501, "NotImplemented")
-    reply = call(server, "PUT", bucket, "copy", headers={"x-oss-copy-source": f"/{bucket}/a"})
+    reply = call(server, "PUT", bucket, "sse", body=b"x",
+                 headers={"x-oss-server-side-encryption": "AES256"})
     assert error_code(reply) == (501, "NotImplemented")
     assert error_code(call(server, "PUT", "no-such-bucket-9", "k", body=b"x")) == (
         404, "NoSuchBucket")
@@ -703,3 +713,116 @@ def test_ram_user_gets_exactly_the_object_actions_its_policy_allows(
         reply = as_user(method, key, body=b"x" if method == "PUT" else b"")
         assert error_code(reply) == (403, "AccessDenied"), (method, key)
         assert f"<AuthAction>{action}</AuthAction>" in reply.text
+
+
+# --- CopyObject --------------------------------------------------------------------------------
+
+def test_copy_object_keeps_or_replaces_metadata(server: RunningServer, bucket: str) -> None:
+    data = b"copied content"
+    call(server, "PUT", bucket, "src dir/a.txt", body=data,
+         headers={"Content-Type": "text/x-source", "x-oss-meta-color": "blue",
+                  "Cache-Control": "no-cache"})
+    reply = call(server, "PUT", bucket, "copy.txt",
+                 headers={"x-oss-copy-source": f"/{bucket}/src%20dir/a.txt"})
+    when = re.search(r"<LastModified>(.*)</LastModified>", reply.text)
+    assert reply.status == 200 and when is not None
+    assert reply.text == (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<CopyObjectResult>\n'
+        f'  <ETag>"{etag(data)}"</ETag>\n  <LastModified>{when[1]}</LastModified>\n'
+        "</CopyObjectResult>\n")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z", when[1])
+    got = call(server, "GET", bucket, "copy.txt")
+    assert (got.body, got.headers["content-type"], got.headers["x-oss-meta-color"],
+            got.headers["cache-control"]) == (data, "text/x-source", "blue", "no-cache")
+
+    reply = call(server, "PUT", bucket, "replaced.txt", headers={
+        "x-oss-copy-source": f"/{bucket}/src%20dir/a.txt", "x-oss-metadata-directive": "REPLACE",
+        "Content-Type": "text/plain", "x-oss-meta-shape": "round"})
+    assert reply.status == 200
+    got = call(server, "GET", bucket, "replaced.txt")
+    assert (got.body, got.headers["content-type"], got.headers.get("x-oss-meta-shape"),
+            "x-oss-meta-color" in got.headers) == (data, "text/plain", "round", False)
+
+    # onto itself with REPLACE: the way to change an object's metadata
+    reply = call(server, "PUT", bucket, "copy.txt", headers={
+        "x-oss-copy-source": f"/{bucket}/copy.txt", "x-oss-metadata-directive": "REPLACE",
+        "Content-Type": "application/x-new"})
+    assert reply.status == 200
+    got = call(server, "GET", bucket, "copy.txt")
+    assert (got.body, got.headers["content-type"]) == (data, "application/x-new")
+
+
+def test_copy_object_refusals_and_conditions(server: RunningServer, bucket: str,
+                                             bucket_name: str) -> None:
+    call(server, "PUT", bucket, "src", body=b"abc")
+    source = f"/{bucket}/src"
+    cases = [
+        ({"x-oss-copy-source": f"/{bucket}/missing"}, (404, "NoSuchKey")),
+        ({"x-oss-copy-source": "/no-such-bucket-77/src"}, (404, "NoSuchBucket")),
+        ({"x-oss-copy-source": f"/{bucket}"}, (400, "InvalidArgument")),
+        ({"x-oss-copy-source": f"{source}?versionId=v1"}, (501, "NotImplemented")),
+        ({"x-oss-copy-source": source, "x-oss-metadata-directive": "MERGE"},
+         (400, "InvalidArgument")),
+        ({"x-oss-copy-source": source, "x-oss-copy-source-if-match": '"0000"'},
+         (412, "PreconditionFailed")),
+    ]
+    for headers, expected in cases:
+        assert error_code(call(server, "PUT", bucket, "dst", headers=headers)) == expected, \
+            headers
+    assert call(server, "GET", bucket, "dst").status == 404  # nothing half-made
+    reply = call(server, "PUT", bucket, "dst", headers={
+        "x-oss-copy-source": source, "x-oss-copy-source-if-none-match": f'"{etag(b"abc")}"'})
+    assert (reply.status, call(server, "GET", bucket, "dst").status) == (304, 404)
+    reply = call(server, "PUT", bucket, "dst", headers={
+        "x-oss-copy-source": source, "x-oss-copy-source-if-match": f'"{etag(b"abc")}"'})
+    assert reply.status == 200 and call(server, "GET", bucket, "dst").body == b"abc"
+
+    # across buckets
+    other = bucket_name + "-x"
+    assert call(server, "PUT", other).status == 200
+    assert call(server, "PUT", other, "k", headers={"x-oss-copy-source": source}).status == 200
+    assert call(server, "GET", other, "k").body == b"abc"
+
+
+def test_copy_object_needs_get_on_the_source(server: RunningServer, bucket: str,
+                                             tmp_path: Path) -> None:
+    policy = {"Version": "1", "Statement": [
+        {"Effect": "Allow", "Action": ["oss:PutObject"],
+         "Resource": f"acs:oss:*:*:{bucket}/dst/*"},
+        {"Effect": "Allow", "Action": ["oss:GetObject"],
+         "Resource": f"acs:oss:*:*:{bucket}/open/*"}]}
+    policy_file = tmp_path / "policy.json"
+    policy_file.write_text(json.dumps(policy))
+    created = subprocess.run(
+        [sys.executable, "-m", "ossutil.server.main", "user", "create", f"copier-{bucket}",
+         "--policy-file", str(policy_file), "--data-dir", str(server.data_dir)],
+        capture_output=True, text=True, timeout=30, check=True)
+    user = json.loads(created.stdout)
+    call(server, "PUT", bucket, "open/a", body=b"a")
+    call(server, "PUT", bucket, "closed/b", body=b"b")
+
+    def copy(source: str, target: str) -> Reply:
+        return signed(server.endpoint, user["access_key_id"], user["access_key_secret"], "PUT",
+                      bucket, key=target, headers={"x-oss-copy-source": f"/{bucket}/{source}"})
+
+    deadline = time.monotonic() + 3
+    while copy("open/a", "dst/a").status != 200:  # the key ring reloads within a second
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert call(server, "GET", bucket, "dst/a").body == b"a"
+    reply = copy("closed/b", "dst/b")
+    assert error_code(reply) == (403, "AccessDenied")
+    assert "<AuthAction>oss:GetObject</AuthAction>" in reply.text
+    reply = copy("open/a", "elsewhere/a")
+    assert error_code(reply) == (403, "AccessDenied")
+    assert "<AuthAction>oss:PutObject</AuthAction>" in reply.text
+
+
+@pytest.mark.parametrize(("kind", "sign"), CLIENTS)
+def test_copy_object_through_sdk(server: RunningServer, bucket: str, kind: str,
+                                 sign: str) -> None:
+    sdk = objects(server, kind, sign, bucket)
+    sdk.put("from dir/ü.txt", b"sdk copy", meta={"k": "v"})
+    assert sdk.copy("from dir/ü.txt", "to") == etag(b"sdk copy")
+    status, body, headers = sdk.get("to")
+    assert (status, body, headers["x-oss-meta-k"]) == (200, b"sdk copy", "v")

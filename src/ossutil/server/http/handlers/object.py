@@ -19,6 +19,7 @@ import asyncio
 import base64
 import mimetypes
 import os
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import quote
 
@@ -43,9 +44,11 @@ READ_CHUNK = 256 * 1024
 _META_PREFIX = "x-oss-meta-"
 # Requests we cannot honour and must not silently ignore (the caller would get less than asked).
 _UNSUPPORTED = {
-    "x-oss-copy-source": "CopyObject is not supported.",
     "x-oss-server-side-encryption": "Server-side encryption is not supported.",
 }
+_COPY_SOURCE = "x-oss-copy-source"
+_COPY_CONDITIONS = ("if-match", "if-none-match", "if-modified-since", "if-unmodified-since")
+_COPY_CHUNK = 1024 * 1024
 
 
 class BlobResponse(web.StreamResponse):
@@ -166,6 +169,38 @@ def _upload(call: Call) -> Upload:
     )
 
 
+def _copy_source(value: str) -> tuple[str, str]:
+    """``/bucket/key`` (URL-encoded, as the SDKs send it) of ``x-oss-copy-source``."""
+    from urllib.parse import unquote
+
+    path, _, query = value.partition("?")
+    if query:
+        raise OssError.from_code("NotImplemented", "Copying a source version is not "
+                                 "supported.", Header=_COPY_SOURCE)
+    bucket, _, key = unquote(path).removeprefix("/").partition("/")
+    if not bucket or not key:
+        raise OssError.from_code("InvalidArgument", "x-oss-copy-source must name the source "
+                                 "bucket and key: /bucket/key.", ArgumentName=_COPY_SOURCE,
+                                 ArgumentValue=value)
+    validate_object_key(key)
+    return bucket, key
+
+
+def _reader(content: bytes | BinaryIO) -> Callable[[], Awaitable[bytes]]:
+    """The source's content as the chunk reader ``ObjectService.put`` takes (b"" at the end);
+    file reads run in worker threads."""
+    if isinstance(content, bytes):
+        chunks = [content] if content else []
+
+        async def read_bytes() -> bytes:
+            return chunks.pop() if chunks else b""
+        return read_bytes
+
+    async def read_file() -> bytes:
+        return await asyncio.to_thread(content.read, _COPY_CHUNK)
+    return read_file
+
+
 async def _send_continue(request: web.BaseRequest) -> None:
     """Answer ``Expect: 100-continue`` once the request is known to be acceptable."""
     if request.version >= (1, 1) and \
@@ -243,6 +278,8 @@ class ObjectHandlers:
     async def put_object(self, call: Call) -> web.StreamResponse:
         bucket = call.require_bucket()
         validate_object_key(call.target.key)
+        if _COPY_SOURCE in call.request.headers:
+            return await self.copy_object(call, bucket)
         upload = _upload(call)
         check_upload(upload)
         await _send_continue(call.request)
@@ -250,6 +287,53 @@ class ObjectHandlers:
                                       call.request.content.readany)
         md5 = base64.b64encode(bytes.fromhex(meta.etag.strip('"'))).decode()
         return web.Response(headers={"ETag": meta.etag, "Content-MD5": md5})
+
+    async def copy_object(self, call: Call, bucket: Bucket) -> web.StreamResponse:
+        """CopyObject (PutObject with ``x-oss-copy-source: /bucket/key``): the caller needs
+        PutObject on the target (checked by the pipeline) and GetObject on the source."""
+        from ossutil.server.auth.authorize import authorize
+        from ossutil.server.http import router
+        from ossutil.server.http.app import request_context
+
+        headers = call.request.headers
+        source_bucket_name, source_key = _copy_source(headers[_COPY_SOURCE])
+        directive = headers.get("x-oss-metadata-directive", "COPY")
+        if directive not in ("COPY", "REPLACE"):
+            raise OssError.from_code("InvalidArgument", "x-oss-metadata-directive must be COPY "
+                                     "or REPLACE.", ArgumentName="x-oss-metadata-directive",
+                                     ArgumentValue=directive)
+        source_bucket = (bucket if source_bucket_name == bucket.name
+                         else await call.app.buckets.find(source_bucket_name))
+        authorize(call.principal, router.GET_OBJECT, region=call.app.settings.region,
+                  bucket_name=source_bucket_name, bucket=source_bucket, key=source_key,
+                  context=request_context(call.request))
+        if source_bucket is None:
+            raise OssError.from_code("NoSuchBucket", BucketName=source_bucket_name)
+        meta, content = await self.objects.open(source_bucket, source_key)
+        try:
+            conditions = {name: headers[f"x-oss-copy-source-{name}"] for name in _COPY_CONDITIONS
+                          if f"x-oss-copy-source-{name}" in headers}
+            if preconditions.evaluate(conditions, meta) == preconditions.NOT_MODIFIED:
+                _close(content)
+                return _not_modified(meta)
+            if directive == "REPLACE":
+                replaced = _upload(call)
+                upload = Upload(content_type=replaced.content_type, length=meta.size,
+                                user_meta=replaced.user_meta, headers=replaced.headers)
+            else:
+                upload = Upload(content_type=meta.content_type, length=meta.size,
+                                user_meta=meta.user_meta, headers=meta.headers)
+        except BaseException:
+            _close(content)
+            raise
+        try:
+            copied = await self.objects.put(bucket, call.target.key, upload, _reader(content))
+        finally:
+            _close(content)
+        response = xml_response(wxml.emit(("CopyObjectResult", [
+            ("ETag", copied.etag), ("LastModified", dates.iso8601_ms(copied.last_modified))])))
+        response.headers["ETag"] = copied.etag  # oss2 reads the header, oss-v2 the body
+        return response
 
     async def get_object(self, call: Call) -> web.StreamResponse:
         meta, content = await self.objects.open(call.require_bucket(), call.target.key)
