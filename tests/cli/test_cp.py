@@ -242,8 +242,8 @@ def test_go_ossutil_moves_and_stats_objects_on_our_server(server: RunningServer,
                                                            work: Path, go_binary: Path,
                                                            client: OssClient) -> None:
     """The real Go ossutil's object commands work against our server: cp both ways and within
-    the bucket (CopyObject), stat (which reads the object ACL too: ``GET ?acl`` on an object)
-    and du."""
+    the bucket (CopyObject), stat (which reads the object ACL too: ``GET ?acl`` on an object),
+    du and rm -r."""
     common = ["-e", server.endpoint, "-i", server.access_key_id, "-k",
               server.access_key_secret, "-c", str(work / "none.cfg")]
     env = {"PATH": "/usr/bin:/bin", "LANG": "C", "HOME": str(work)}
@@ -267,3 +267,8 @@ def test_go_ossutil_moves_and_stats_objects_on_our_server(server: RunningServer,
     du = go("du", f"oss://{bucket}")  # ListObjects plus ListMultipartUploads
     assert du.code == 0, du.text
     assert "total du size(byte):24" in du.text.splitlines()
+    removed = go("rm", f"oss://{bucket}/", "-r", "-f")  # ListObjects + DeleteMultipleObjects
+    assert removed.code == 0 and "Succeed: Total 2 objects. Removed 2 objects." in removed.text
+    for key in ("k", "k2"):
+        with pytest.raises(OssError):
+            client.head_object(bucket, key)

@@ -96,6 +96,9 @@ class Oss2Objects:
     def delete(self, key: str) -> int:
         return int(self._call(lambda: self.bucket.delete_object(key)).status)
 
+    def delete_many(self, keys: list[str]) -> list[str]:
+        return list(self._call(lambda: self.bucket.batch_delete_objects(keys)).deleted_keys)
+
     def copy(self, source: str, target: str) -> str:
         bucket = self.bucket.bucket_name
         return str(self._call(lambda: self.bucket.copy_object(bucket, source, target)).etag)
@@ -156,6 +159,12 @@ class V2Objects:
     def delete(self, key: str) -> int:
         return int(self._call(lambda: self.client.delete_object(self.oss.DeleteObjectRequest(
             bucket=self.name, key=key))).status_code)
+
+    def delete_many(self, keys: list[str]) -> list[str]:
+        result = self._call(lambda: self.client.delete_multiple_objects(
+            self.oss.DeleteMultipleObjectsRequest(
+                bucket=self.name, objects=[self.oss.DeleteObject(key=k) for k in keys])))
+        return [d.key for d in result.deleted_objects or []]
 
     def copy(self, source: str, target: str) -> str:
         return str(self._call(lambda: self.client.copy_object(self.oss.CopyObjectRequest(
@@ -487,7 +496,7 @@ def test_bucket_sub_resources(server: RunningServer, bucket: str) -> None:
                                                          ("max-uploads", "0")])) == (
         400, "InvalidArgument")
     for method, query in [("GET", "lifecycle"), ("PUT", "website"), ("GET", "versions"),
-                          ("POST", "delete"), ("GET", "stat")]:
+                          ("GET", "stat")]:
         reply = call(server, method, bucket, query=[(query, "")])
         assert error_code(reply) == (501, "NotImplemented"), (method, query)
         assert f"The operation {method} ?{query} on a bucket is not implemented" in reply.text
@@ -826,3 +835,102 @@ def test_copy_object_through_sdk(server: RunningServer, bucket: str, kind: str,
     assert sdk.copy("from dir/ü.txt", "to") == etag(b"sdk copy")
     status, body, headers = sdk.get("to")
     assert (status, body, headers["x-oss-meta-k"]) == (200, b"sdk copy", "v")
+
+
+# --- DeleteMultipleObjects ---------------------------------------------------------------------
+
+def delete_body(*keys: str, quiet: bool = False) -> bytes:
+    objects_xml = "".join(f"<Object><Key>{k}</Key></Object>" for k in keys)
+    return f"<Delete><Quiet>{str(quiet).lower()}</Quiet>{objects_xml}</Delete>".encode()
+
+
+def md5_header(body: bytes) -> dict[str, str]:
+    return {"Content-MD5": base64.b64encode(hashlib.md5(body).digest()).decode()}
+
+
+def test_delete_multiple_objects(server: RunningServer, bucket: str) -> None:
+    for key in ("a", "b c", "d&e", "keep"):
+        call(server, "PUT", bucket, key, body=b"x")
+    body = delete_body("a", "b c", "d&amp;e", "never-was", "a")
+    reply = call(server, "POST", bucket, query=[("delete", ""), ("encoding-type", "url")],
+                 body=body, headers=md5_header(body))
+    assert (reply.status, reply.text) == (200, (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult>\n'
+        "  <EncodingType>url</EncodingType>\n"
+        "  <Deleted>\n    <Key>a</Key>\n  </Deleted>\n"
+        "  <Deleted>\n    <Key>b%20c</Key>\n  </Deleted>\n"
+        "  <Deleted>\n    <Key>d%26e</Key>\n  </Deleted>\n"
+        "  <Deleted>\n    <Key>never-was</Key>\n  </Deleted>\n"
+        "</DeleteResult>\n"))
+    listing = call(server, "GET", bucket).text
+    assert re.findall(r"<Key>([^<]*)</Key>", listing) == ["keep"]
+
+    body = delete_body("keep", quiet=True)
+    reply = call(server, "POST", bucket, query=[("delete", "")], body=body,
+                 headers=md5_header(body))
+    assert (reply.status, reply.text) == (
+        200, '<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult>\n</DeleteResult>\n')
+    assert call(server, "GET", bucket, "keep").status == 404
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    (b"<Delete><Quiet>false</Quiet></Delete>", (400, "MalformedXML")),
+    (b"<Delete><Object><Key></Key></Object></Delete>", (400, "MalformedXML")),
+    (b"<Remove><Object><Key>a</Key></Object></Remove>", (400, "MalformedXML")),
+    (b"<Delete><Quiet>maybe</Quiet><Object><Key>a</Key></Object></Delete>",
+     (400, "MalformedXML")),
+    (delete_body(*(f"k{i}" for i in range(1001))), (400, "MalformedXML")),
+    (b"<Delete><Object><Key>a</Key><VersionId>v</VersionId></Object></Delete>",
+     (501, "NotImplemented")),
+])
+def test_delete_multiple_objects_refusals(server: RunningServer, bucket: str, body: bytes,
+                                          expected: tuple[int, str]) -> None:
+    call(server, "PUT", bucket, "a", body=b"x")
+    reply = call(server, "POST", bucket, query=[("delete", "")], body=body,
+                 headers=md5_header(body))
+    assert error_code(reply) == expected
+    assert call(server, "GET", bucket, "a").status == 200  # nothing deleted
+
+
+def test_delete_multiple_objects_checks_every_key_first(server: RunningServer, bucket: str,
+                                                         tmp_path: Path) -> None:
+    policy = {"Version": "1", "Statement": [
+        {"Effect": "Allow", "Action": ["oss:DeleteObject"],
+         "Resource": f"acs:oss:*:*:{bucket}/tmp/*"}]}
+    policy_file = tmp_path / "policy.json"
+    policy_file.write_text(json.dumps(policy))
+    created = subprocess.run(
+        [sys.executable, "-m", "ossutil.server.main", "user", "create", f"deleter-{bucket}",
+         "--policy-file", str(policy_file), "--data-dir", str(server.data_dir)],
+        capture_output=True, text=True, timeout=30, check=True)
+    user = json.loads(created.stdout)
+    for key in ("tmp/1", "tmp/2", "data/3"):
+        call(server, "PUT", bucket, key, body=b"x")
+
+    def delete(*keys: str) -> Reply:
+        body = delete_body(*keys)
+        return signed(server.endpoint, user["access_key_id"], user["access_key_secret"],
+                      "POST", bucket, query=[("delete", "")], body=body,
+                      headers=md5_header(body))
+
+    deadline = time.monotonic() + 3
+    while (reply := delete("tmp/1", "data/3")).status != 403 or "oss:DeleteObject" not in \
+            reply.text:  # the key ring reloads within a second
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert error_code(reply) == (403, "AccessDenied")
+    assert call(server, "GET", bucket, "tmp/1").status == 200  # refused as a whole
+    second = delete("tmp/1", "tmp/2")
+    assert second.status == 200, second.text
+    assert [call(server, "GET", bucket, k).status for k in ("tmp/1", "tmp/2", "data/3")] == [
+        404, 404, 200]
+
+
+@pytest.mark.parametrize(("kind", "sign"), CLIENTS)
+def test_delete_multiple_objects_through_sdk(server: RunningServer, bucket: str, kind: str,
+                                             sign: str) -> None:
+    sdk = objects(server, kind, sign, bucket)
+    for key in ("x/1", "x/2 two", "x/3"):
+        sdk.put(key, b"v")
+    assert sorted(sdk.delete_many(["x/1", "x/2 two"])) == ["x/1", "x/2 two"]
+    assert sdk.list_v2("x/")[0] == ["x/3"]

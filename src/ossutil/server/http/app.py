@@ -189,9 +189,10 @@ class Pipeline:
                                                  pairs, headers)
         principal = services.verifier.authenticate(signing_request)
         bucket = await services.buckets.find(target.bucket) if target.bucket else None
-        authorize(principal, operation, region=services.settings.region,
-                  bucket_name=target.bucket, bucket=bucket, key=target.key,
-                  context=request_context(request))
+        if not operation.per_key:  # else the handler authorizes each key it is given
+            authorize(principal, operation, region=services.settings.region,
+                      bucket_name=target.bucket, bucket=bucket, key=target.key,
+                      context=request_context(request))
         if bucket is None and operation.level != "service" and operation is not router.PUT_BUCKET:
             raise OssError.from_code("NoSuchBucket", BucketName=target.bucket)
         call = Call(services, request, target, query, operation, principal, bucket,

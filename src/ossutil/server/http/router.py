@@ -71,6 +71,7 @@ class Operation:
     action: str  # RAM action checked before the handler runs
     level: str  # "service", "bucket" or "object": which resource the action is on
     body: bool = False  # reads an XML body
+    per_key: bool = False  # the handler checks ``action`` on each key the body names
 
 
 def _op(name: str, level: str, body: bool = False) -> Operation:
@@ -86,6 +87,8 @@ GET_BUCKET_ACL = _op("GetBucketAcl", "bucket")
 PUT_BUCKET_ACL = _op("PutBucketAcl", "bucket")
 LIST_OBJECTS = _op("ListObjects", "bucket")
 LIST_MULTIPART_UPLOADS = _op("ListMultipartUploads", "bucket")
+DELETE_MULTIPLE_OBJECTS = Operation("DeleteMultipleObjects", "oss:DeleteObject", "bucket",
+                                    body=True, per_key=True)
 LIST_OBJECTS_V2 = Operation("ListObjectsV2", "oss:ListObjects", "bucket")
 CREATE_CNAME_TOKEN = _op("CreateCnameToken", "bucket", body=True)
 GET_CNAME_TOKEN = _op("GetCnameToken", "bucket")
@@ -101,7 +104,8 @@ GET_OBJECT_ACL = _op("GetObjectAcl", "object")
 
 _CNAME_POST = {"token": CREATE_CNAME_TOKEN, "add": PUT_CNAME, "delete": DELETE_CNAME}
 # Sub-resources that select a bucket operation; anything else in the query is a plain parameter.
-_BUCKET_SUBRESOURCES = frozenset({"cname", "comp", "acl", "bucketInfo", "location", "uploads"})
+_BUCKET_SUBRESOURCES = frozenset({"cname", "comp", "acl", "bucketInfo", "location", "uploads",
+                                  "delete"})
 # OSS's sub-resources (the ones V1 signs) other than plain parameters. One this server does not
 # implement is refused with 501 NotImplemented, never ignored: ignoring it would answer, say,
 # ``GET /key?acl`` with the object's bytes, ``PUT /key?tagging`` by overwriting the object, or
@@ -149,6 +153,7 @@ def route(method: str, target: Target, query: Mapping[str, str]) -> Operation:
         ("GET", "bucketInfo"): GET_BUCKET_INFO, ("GET", "location"): GET_BUCKET_LOCATION,
         ("GET", "acl"): GET_BUCKET_ACL, ("PUT", "acl"): PUT_BUCKET_ACL,
         ("GET", "uploads"): LIST_MULTIPART_UPLOADS,
+        ("POST", "delete"): DELETE_MULTIPLE_OBJECTS,
     }
     operation = table.get((method, sub))
     if operation is None:

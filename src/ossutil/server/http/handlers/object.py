@@ -186,6 +186,36 @@ def _copy_source(value: str) -> tuple[str, str]:
     return bucket, key
 
 
+MAX_DELETE_KEYS = 1000
+
+
+def _delete_request(body: bytes) -> tuple[bool, list[str]]:
+    """``<Delete><Quiet>true|false</Quiet><Object><Key>k</Key></Object>...</Delete>``."""
+    root = wxml.parse(body)
+    if wxml.local_name(root.tag) != "Delete":
+        raise OssError.from_code("MalformedXML")
+    quiet_text = (wxml.text(root, "Quiet") or "false").strip().lower()
+    if quiet_text not in ("true", "false"):
+        raise OssError.from_code("MalformedXML", "Quiet must be true or false.")
+    keys: list[str] = []
+    for item in wxml.children(root, "Object"):
+        if wxml.child(item, "VersionId") is not None:
+            raise OssError.from_code("NotImplemented", "Deleting object versions is not "
+                                     "supported.")
+        key = wxml.text(item, "Key")
+        if not key:
+            raise OssError.from_code("MalformedXML", "Every Object needs a Key.")
+        validate_object_key(key)
+        keys.append(key)
+    keys = list(dict.fromkeys(keys))  # a key named twice is deleted (and reported) once
+    if not keys:
+        raise OssError.from_code("MalformedXML", "The Delete element names no Object.")
+    if len(keys) > MAX_DELETE_KEYS:
+        raise OssError.from_code("MalformedXML", f"At most {MAX_DELETE_KEYS} objects may be "
+                                 "deleted in one request.")
+    return quiet_text == "true", keys
+
+
 def _reader(content: bytes | BinaryIO) -> Callable[[], Awaitable[bytes]]:
     """The source's content as the chunk reader ``ObjectService.put`` takes (b"" at the end);
     file reads run in worker threads."""
@@ -273,6 +303,7 @@ class ObjectHandlers:
             "ListObjects": self.list_objects,
             "ListObjectsV2": self.list_objects_v2,
             "ListMultipartUploads": self.list_multipart_uploads,
+            "DeleteMultipleObjects": self.delete_multiple_objects,
         }
 
     async def put_object(self, call: Call) -> web.StreamResponse:
@@ -421,6 +452,30 @@ class ObjectHandlers:
     async def delete_object(self, call: Call) -> web.StreamResponse:
         await self.objects.delete(call.require_bucket(), call.target.key)
         return web.Response(status=204)
+
+    async def delete_multiple_objects(self, call: Call) -> web.StreamResponse:
+        """DeleteMultipleObjects (``POST /?delete``): up to 1,000 keys, each needing
+        ``oss:DeleteObject``; every key is authorized before any is deleted."""
+        from ossutil.server.auth.authorize import authorize
+        from ossutil.server.http import router
+        from ossutil.server.http.app import request_context
+
+        bucket = call.require_bucket()
+        encoding = call.query.get("encoding-type", "")
+        if encoding not in ("", "url"):
+            raise OssError.from_code("InvalidArgument", "encoding-type must be url.",
+                                     ArgumentName="encoding-type", ArgumentValue=encoding)
+        quiet, keys = _delete_request(call.body)
+        context = request_context(call.request)
+        for key in keys:
+            authorize(call.principal, router.DELETE_OBJECT, region=call.app.settings.region,
+                      bucket_name=bucket.name, bucket=bucket, key=key, context=context)
+        for key in keys:
+            await self.objects.delete(bucket, key)
+        parts: list[wxml.Node] = [("EncodingType", "url")] if encoding else []
+        if not quiet:
+            parts += [("Deleted", [("Key", _enc(key, bool(encoding)))]) for key in keys]
+        return _emit(("DeleteResult", parts))
 
     async def list_objects(self, call: Call) -> web.StreamResponse:
         bucket = call.require_bucket()
