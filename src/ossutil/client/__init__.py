@@ -15,8 +15,9 @@
     print(client.list_cname("examplebucket"))
 
 Modules: ``client`` (``OssClient``, ``Credentials``), ``transport`` (``Transport`` protocol and the
-``http.client`` default), ``config`` (ossutil's config file and precedence chain), ``errors``
-(local failures), ``gocompat`` (the Go behaviours ossutil shows on the wire).
+default on ``http11``, our own small HTTP/1.1 client: no ``http.client``, ``ssl`` only for
+https), ``config`` (ossutil's config file and precedence chain), ``errors`` (local failures),
+``gocompat`` (the Go behaviours ossutil shows on the wire).
 
 Names are imported lazily (PEP 562) so ``import ossutil.client.config`` costs only that module.
 """

@@ -473,10 +473,10 @@ class OssClient:
 
     def _follow_redirects(self, request: Request, response: Response) -> Response:
         """Go's http.Client: follow 301/302/303/307/308 with a Location, at most 10 times."""
-        from urllib.parse import urljoin
-
         hops = 0
         while response.status in (301, 302, 303, 307, 308) and response.header("Location"):
+            from urllib.parse import urljoin  # only when redirected
+
             if hops == 10:
                 raise TransportError(request.method, request.url, "stopped after 10 redirects")
             hops += 1

@@ -21,7 +21,6 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Iterable, Mapping, Sequence
-from urllib.parse import quote
 
 # No ``dataclasses``/``typing`` here: this module is on the CLI's start-up path, where importing
 # them costs more than all of signing; the two record classes below are written out by hand.
@@ -167,8 +166,20 @@ def v1_candidate_sets(query: Iterable[tuple[str, str]]) -> list[frozenset[str]]:
 # --- V4 -----------------------------------------------------------------------------------
 
 
+_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
+_ENCODE_TABLES: dict[str, list[str]] = {}
+
+
 def _uri_encode(value: str, safe: str) -> str:
-    return quote(value, safe=safe)
+    """RFC 3986 percent-encoding of UTF-8 (``urllib.parse.quote(value, safe)``, without
+    importing ``urllib.parse`` on the CLI's start-up path): unreserved and ``safe`` characters
+    stay, every other byte is ``%XX`` in upper-case hex."""
+    table = _ENCODE_TABLES.get(safe)
+    if table is None:
+        keep = _UNRESERVED | frozenset(safe.encode("ascii"))
+        table = [chr(b) if b in keep else f"%{b:02X}" for b in range(256)]
+        _ENCODE_TABLES[safe] = table
+    return "".join([table[b] for b in value.encode("utf-8")])
 
 
 def v4_canonical_uri(request: SigningRequest) -> str:
