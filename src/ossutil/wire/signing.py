@@ -17,7 +17,7 @@ V4::
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import hmac
 from collections.abc import Iterable, Mapping, Sequence
@@ -136,7 +136,7 @@ def v1_string_to_sign(request: SigningRequest,
 
 def v1_signature(secret: str, string_to_sign: str) -> str:
     digest = hmac.new(secret.encode(), string_to_sign.encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode()
+    return binascii.b2a_base64(digest, newline=False).decode()
 
 
 def v1_authorization(access_key_id: str, secret: str, request: SigningRequest) -> str:
@@ -312,4 +312,4 @@ def _bad_authorization(message: str = "Authorization header is invalid.",
 
 def content_md5(body: bytes) -> str:
     """Base64 MD5, the ``Content-MD5`` header value."""
-    return base64.b64encode(hashlib.md5(body).digest()).decode()
+    return binascii.b2a_base64(hashlib.md5(body).digest(), newline=False).decode()
