@@ -224,6 +224,13 @@ def main() -> None:
     if args.serve_starlette:
         serve_starlette(args.serve_starlette[0], int(args.serve_starlette[1]))
         return
+    import importlib.util
+
+    missing = [name for name in ("uvicorn", "starlette")
+               if importlib.util.find_spec(name) is None]
+    if missing:
+        parser.exit(2, f"the baseline needs {', '.join(missing)}: "
+                       "pip install -e '.[bench]'\n")
     with tempfile.TemporaryDirectory() as data_dir:
         prepare(data_dir)
         env = dict(os.environ, PYTHONPATH=str(ROOT))
