@@ -241,18 +241,26 @@ MB_EN = SpecText(
 )
 
 LS_EN = SpecText(
-    synopsis="List buckets",
+    synopsis="List buckets or objects",
     syntax="""
     ossutil ls [oss://] [-s] [--limited-num n] [--marker name] [-c file]
+    ossutil ls oss://bucket[/prefix] [-s] [-d] [--limited-num n] [--marker key] [-c file]
 """,
     detail="""
-    Lists the buckets your credentials own, with creation time, location and storage class,
-    then their number. -s prints the names only. Listing objects (ls oss://bucket) is not part
-    of this tool.
+    Without a bucket, lists the buckets your credentials own, with creation time, location and
+    storage class, then their number.
+
+    With oss://bucket[/prefix], lists the objects whose names start with prefix: last-modified
+    time, size, storage class, ETag and URL, then their number. -s prints the URLs only. -d
+    lists one level: the objects directly under prefix, then each "directory" (the common
+    prefixes up to the next /). --limited-num stops after n entries; --marker starts after the
+    given key. Listing multipart uploads (-m, -a), --include and --exclude are not supported.
 """,
     sample="""
     1) ossutil ls
     2) ossutil ls -s
+    3) ossutil ls oss://examplebucket
+    4) ossutil ls oss://examplebucket/photos/ -d
 """,
 )
 
@@ -362,7 +370,7 @@ SPECS: dict[str, dict[str, SpecText]] = {
 
 SYNOPSES_CH = {
     "mb": "创建bucket",
-    "ls": "列举bucket",
+    "ls": "列举bucket或object",
     "cp": "上传文件或下载object",
     "bucket-cname": BUCKET_CNAME_CH.synopsis,
     "help": "查看命令帮助",

@@ -43,7 +43,8 @@ class CommandEntry:
 
 COMMANDS: dict[str, CommandEntry] = {
     "mb": CommandEntry("ossutil.cli.mb", "Commands", "cloud_url [options]", "Make a bucket"),
-    "ls": CommandEntry("ossutil.cli.ls", "Commands", "[cloud_url] [options]", "List buckets"),
+    "ls": CommandEntry("ossutil.cli.ls", "Commands", "[cloud_url] [options]",
+                       "List buckets or objects"),
     "cp": CommandEntry("ossutil.cli.cp", "Commands", "src_url dest_url [options]",
                        "Upload a file or download an object"),
     "bucket-cname": CommandEntry("ossutil.cli.bucket_cname", "Commands",

@@ -28,7 +28,14 @@ TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 if TYPE_CHECKING:
     from typing import Any
 
-    from ossutil.client.client import BucketInfo, BucketSummary, Credentials, OssClient
+    from ossutil.client.client import (
+        BucketInfo,
+        BucketSummary,
+        Credentials,
+        ObjectPage,
+        ObjectSummary,
+        OssClient,
+    )
     from ossutil.client.errors import ClientError, ConfigError, UnexpectedStatusError
     from ossutil.client.transport import (
         HttpClientTransport,
@@ -40,13 +47,15 @@ if TYPE_CHECKING:
     )
     from ossutil.wire.errors import OssError
 
-__all__ = ["OssClient", "Credentials", "BucketSummary", "BucketInfo", "OssError", "ClientError",
+__all__ = ["OssClient", "Credentials", "BucketSummary", "BucketInfo", "ObjectSummary",
+           "ObjectPage", "OssError", "ClientError",
            "ConfigError", "UnexpectedStatusError", "Transport", "HttpClientTransport",
            "Request", "Response", "TransportError", "ProxyConfig"]
 
 _WHERE = {
     "OssClient": "ossutil.client.client", "Credentials": "ossutil.client.client",
     "BucketSummary": "ossutil.client.client", "BucketInfo": "ossutil.client.client",
+    "ObjectSummary": "ossutil.client.client", "ObjectPage": "ossutil.client.client",
     "OssError": "ossutil.wire.errors", "ClientError": "ossutil.client.errors",
     "ConfigError": "ossutil.client.errors", "UnexpectedStatusError": "ossutil.client.errors",
     "Transport": "ossutil.client.transport", "HttpClientTransport": "ossutil.client.transport",

@@ -104,6 +104,30 @@ class BucketSummary(Record):
     intranet_endpoint: str
 
 
+class ObjectSummary(Record):
+    """One ``<Contents>`` of ListObjects; ``etag`` without quotes, dates as OSS's text."""
+
+    __slots__ = ("key", "last_modified", "size", "etag", "storage_class", "type")
+    _defaults = {"last_modified": "", "size": 0, "etag": "", "storage_class": "", "type": ""}
+    key: str
+    last_modified: str
+    size: int
+    etag: str
+    storage_class: str
+    type: str
+
+
+class ObjectPage(Record):
+    """One page of ListObjects: objects, common prefixes, and where the next page starts
+    (``next_marker`` is "" on the last page)."""
+
+    __slots__ = ("objects", "prefixes", "next_marker")
+    _defaults = {"prefixes": (), "next_marker": ""}
+    objects: tuple[ObjectSummary, ...]
+    prefixes: tuple[str, ...]
+    next_marker: str
+
+
 class BucketInfo(Record):
     """GetBucketInfo's ``<Bucket>``."""
 
@@ -307,6 +331,36 @@ class OssClient:
         if max_keys is not None:
             query.append(("max-keys", str(max_keys)))
         return self._send("GET", "", query)
+
+    def list_objects_page(self, bucket: str, prefix: str = "", marker: str = "",
+                          delimiter: str = "", max_keys: int = 1000) -> ObjectPage:
+        """One page of ListObjects (V1), asked with ``encoding-type=url`` as ossutil does, so
+        any key survives the XML; names come back decoded."""
+        from urllib.parse import unquote
+
+        from ossutil.wire import xml
+
+        query: list[tuple[str, str | None]] = [
+            ("delimiter", delimiter or None), ("encoding-type", "url"),
+            ("marker", marker or None), ("max-keys", str(max_keys)), ("prefix", prefix or None)]
+        root = xml.parse(self._send("GET", bucket, query).body)
+        encoded = (xml.text(root, "EncodingType") or "") == "url"
+
+        def name(value: str | None) -> str:
+            return unquote(value or "") if encoded else (value or "")
+
+        objects = tuple(ObjectSummary(
+            key=name(xml.text(entry, "Key")),
+            last_modified=xml.text(entry, "LastModified") or "",
+            size=int(xml.text(entry, "Size") or 0),
+            etag=(xml.text(entry, "ETag") or "").strip('"'),
+            storage_class=xml.text(entry, "StorageClass") or "",
+            type=xml.text(entry, "Type") or "") for entry in xml.children(root, "Contents"))
+        prefixes = tuple(name(xml.text(entry, "Prefix"))
+                         for entry in xml.children(root, "CommonPrefixes"))
+        truncated = (xml.text(root, "IsTruncated") or "").lower() == "true"
+        next_marker = name(xml.text(root, "NextMarker")) if truncated else ""
+        return ObjectPage(objects=objects, prefixes=prefixes, next_marker=next_marker)
 
     def get_bucket_info(self, bucket: str) -> BucketInfo:
         """GetBucketInfo."""

@@ -1,0 +1,119 @@
+"""``ossutil ls oss://bucket[/prefix]``: objects as ossutil 1.7.19 lists them, against the real
+server; the same command lines through the Go binary give the same stdout and exit status
+(slow, skipped without the binary)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+from tests.cli.clitools import Outcome, run_ours, run_process
+from tests.support.server import RunningServer
+
+from ossutil.client import OssClient
+
+KEYS = ("a/b.txt", "a/c d.txt", "a/sub/x", "k", "z")
+TIME = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4} \w+"
+HEADER = ("LastModifiedTime                   Size(B)  StorageClass   ETAG"
+          "                                  ObjectName\n")
+
+
+def common(server: RunningServer, work: Path) -> list[str]:
+    return ["-e", server.endpoint, "-i", server.access_key_id, "-k", server.access_key_secret,
+            "-c", str(work / "none.cfg")]
+
+
+def masked(outcome: Outcome) -> str:
+    text = re.sub(r"\n\d+\.\d{6}\(s\) elapsed\n", "\nT elapsed\n", outcome.text)
+    text = re.sub(r"RequestId=[0-9A-F]{24}", "RequestId=R", text)
+    return re.sub(TIME, "<time>", text) + f"exit {outcome.code}"
+
+
+@pytest.fixture
+def filled(client: OssClient, bucket: str, tmp_path: Path) -> str:
+    for key in KEYS:
+        (tmp_path / "body").write_bytes(key.encode())
+        client.put_object(bucket, key, tmp_path / "body")
+    return bucket
+
+
+def line(bucket: str, key: str) -> str:
+    etag = hashlib.md5(key.encode()).hexdigest().upper()
+    return f"<time> {len(key):>12}      Standard   {etag}      oss://{bucket}/{key}\n"
+
+
+def test_long_format(server: RunningServer, filled: str, tmp_path: Path) -> None:
+    outcome = run_ours(["ls", f"oss://{filled}", *common(server, tmp_path)], cwd=tmp_path)
+    assert masked(outcome) == (HEADER + "".join(line(filled, k) for k in KEYS)
+                               + "Object Number is: 5\n\nT elapsed\nexit 0")
+    outcome = run_ours(["ls", f"oss://{filled}/a", *common(server, tmp_path),
+                        "--limited-num", "2"], cwd=tmp_path)
+    assert masked(outcome) == (HEADER + line(filled, "a/b.txt") + line(filled, "a/c d.txt")
+                               + "Object Number is: 2\n\nT elapsed\nexit 0")
+
+
+def test_short_and_directory_formats(server: RunningServer, filled: str,
+                                     tmp_path: Path) -> None:
+    def ls(*argv: str) -> str:
+        return masked(run_ours(["ls", *argv, *common(server, tmp_path)], cwd=tmp_path))
+
+    assert ls(f"oss://{filled}/a/", "-s") == (
+        f"oss://{filled}/a/b.txt\noss://{filled}/a/c d.txt\noss://{filled}/a/sub/x\n"
+        "Object Number is: 3\n\nT elapsed\nexit 0")
+    assert ls(f"oss://{filled}", "-d") == (
+        f"oss://{filled}/k\noss://{filled}/z\noss://{filled}/a/\n"
+        "Object and Directory Number is: 3\n\nT elapsed\nexit 0")
+    assert ls(f"oss://{filled}/nothing") == "Object Number is: 0\n\nT elapsed\nexit 0"
+    assert ls(f"oss://{filled}", "--marker", "a/sub/x", "-s") == (
+        f"oss://{filled}/k\noss://{filled}/z\nObject Number is: 2\n\nT elapsed\nexit 0")
+
+
+def test_errors(server: RunningServer, bucket_name: str, filled: str, tmp_path: Path) -> None:
+    def ls(*argv: str) -> str:
+        return masked(run_ours(["ls", *argv, *common(server, tmp_path)], cwd=tmp_path))
+
+    assert ls(f"oss://{bucket_name}-none/p") == (
+        "Error: oss: service returned error: StatusCode=404, ErrorCode=NoSuchBucket, "
+        'ErrorMessage="The specified bucket does not exist.", RequestId=R, Ec=0015-00000101, '
+        f"Bucket={bucket_name}-none, Object=p\nexit 1")
+    assert ls(f"oss://{filled}", "-m") == (
+        "Error: -m (multipart uploads) is not supported by this ossutil's ls\nexit 1")
+    assert ls("oss://AB") == ("Error: bucket name AB len is between [3-63],now is 2\nexit 1")
+
+
+ARGVS = [["{b}"], ["{b}/a"], ["{b}/a/", "-s"], ["{b}", "-d"], ["{b}/a/", "-d"],
+         ["{b}/nothing"], ["{b}/nothing", "-d"], ["{b}", "--limited-num", "2"],
+         ["{b}", "-d", "--limited-num", "1"], ["{b}", "--limited-num", "0"],
+         ["{b}", "--marker", "a/sub/x"], ["{b}-none"], ["oss://AB"]]
+
+
+@pytest.mark.slow
+def test_same_as_go(server: RunningServer, filled: str, tmp_path: Path,
+                    go_binary: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C", "HOME": str(tmp_path)}
+    for argv in ARGVS:
+        words = [w.format(b=f"oss://{filled}") for w in argv]
+        ours = run_ours(["ls", *words, *common(server, tmp_path)], cwd=tmp_path)
+        go = run_process([go_binary, "ls", *words, *common(server, tmp_path)], cwd=tmp_path,
+                         env=env)
+        assert masked(ours) == masked(go), words
+
+
+@pytest.mark.slow
+def test_pages_past_1000_objects_as_go_does(server: RunningServer, client: OssClient,
+                                           bucket: str, tmp_path: Path,
+                                           go_binary: Path) -> None:
+    (tmp_path / "body").write_bytes(b"x")
+    for i in range(1003):
+        client.put_object(bucket, f"p/{i:05d}", tmp_path / "body")
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C", "HOME": str(tmp_path)}
+    for argv in (["-s"], ["--limited-num", "1001"], ["-d"]):
+        ours = run_ours(["ls", f"oss://{bucket}/p/", *argv, *common(server, tmp_path)],
+                        cwd=tmp_path)
+        go = run_process([go_binary, "ls", f"oss://{bucket}/p/", *argv,
+                          *common(server, tmp_path)], cwd=tmp_path, env=env)
+        assert masked(ours) == masked(go), argv
+    assert "Object Number is: 1003\n" in run_ours(
+        ["ls", f"oss://{bucket}", "-s", *common(server, tmp_path)], cwd=tmp_path).text
