@@ -264,6 +264,23 @@ LS_EN = SpecText(
 """,
 )
 
+STAT_EN = SpecText(
+    synopsis="Display meta information of a bucket or an object",
+    syntax="""
+    ossutil stat oss://bucket[/object] [-c file]
+""",
+    detail="""
+    For a bucket, shows what GetBucketInfo reports: name, region, creation time, endpoints,
+    ACL, owner, storage class and the bucket's features. For an object, shows its ACL and owner
+    (GetObjectAcl) and every header HeadObject returns (size, type, ETag, last-modified time,
+    user metadata x-oss-meta-*, ...), sorted by name.
+""",
+    sample="""
+    1) ossutil stat oss://examplebucket
+    2) ossutil stat oss://examplebucket/photos/cat.jpg
+""",
+)
+
 CONFIG_EN = SpecText(
     synopsis="Write the config file with your endpoint and credentials",
     syntax="""
@@ -364,6 +381,7 @@ SPECS: dict[str, dict[str, SpecText]] = {
     "mb": {"EN": MB_EN},
     "ls": {"EN": LS_EN},
     "cp": {"EN": CP_EN},
+    "stat": {"EN": STAT_EN},
     "config": {"EN": CONFIG_EN},
     "help": {"EN": HELP_EN},
 }
@@ -372,6 +390,7 @@ SYNOPSES_CH = {
     "mb": "创建bucket",
     "ls": "列举bucket或object",
     "cp": "上传文件或下载object",
+    "stat": "显示bucket或object的元信息",
     "bucket-cname": BUCKET_CNAME_CH.synopsis,
     "help": "查看命令帮助",
     "config": "写入保存endpoint与访问凭证的配置文件",

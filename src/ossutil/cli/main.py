@@ -47,6 +47,8 @@ COMMANDS: dict[str, CommandEntry] = {
                        "List buckets or objects"),
     "cp": CommandEntry("ossutil.cli.cp", "Commands", "src_url dest_url [options]",
                        "Upload a file or download an object"),
+    "stat": CommandEntry("ossutil.cli.stat", "Commands", "cloud_url [options]",
+                         "Display meta information of a bucket or an object"),
     "bucket-cname": CommandEntry("ossutil.cli.bucket_cname", "Commands",
                                  "bucket_url [options]",
                                  "Bind custom domains to a bucket and manage their tokens and "

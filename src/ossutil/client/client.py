@@ -132,7 +132,9 @@ class BucketInfo(Record):
     """GetBucketInfo's ``<Bucket>``."""
 
     __slots__ = ("name", "location", "creation_date", "storage_class", "acl", "owner_id",
-                 "owner_display_name", "extranet_endpoint", "intranet_endpoint")
+                 "owner_display_name", "extranet_endpoint", "intranet_endpoint",
+                 "redundancy_type", "transfer_acceleration", "cross_region_replication",
+                 "access_monitor", "sse_algorithm", "kms_master_key_id", "kms_data_encryption")
     _defaults = dict.fromkeys(__slots__[1:], "")
     name: str
     location: str
@@ -143,6 +145,21 @@ class BucketInfo(Record):
     owner_display_name: str
     extranet_endpoint: str
     intranet_endpoint: str
+    redundancy_type: str
+    transfer_acceleration: str
+    cross_region_replication: str
+    access_monitor: str
+    sse_algorithm: str
+    kms_master_key_id: str
+    kms_data_encryption: str
+
+
+class ObjectAcl(Record):
+    """GetObjectAcl: the grant (``default`` = the bucket's) and the owner's id."""
+
+    __slots__ = ("acl", "owner_id")
+    acl: str
+    owner_id: str
 
 
 def default_user_agent(extra: str | None = None) -> str:
@@ -374,6 +391,7 @@ class OssClient:
             raise OssError.from_code("MalformedXML")
         owner = xml.child(entry, "Owner")
         acl = xml.child(entry, "AccessControlList")
+        sse = xml.child(entry, "ServerSideEncryptionRule")
         return BucketInfo(
             name=xml.text(entry, "Name") or "",
             location=xml.text(entry, "Location") or "",
@@ -384,7 +402,27 @@ class OssClient:
             owner_display_name=(xml.text(owner, "DisplayName") or "") if owner is not None
             else "",
             extranet_endpoint=xml.text(entry, "ExtranetEndpoint") or "",
-            intranet_endpoint=xml.text(entry, "IntranetEndpoint") or "")
+            intranet_endpoint=xml.text(entry, "IntranetEndpoint") or "",
+            redundancy_type=xml.text(entry, "DataRedundancyType") or "",
+            transfer_acceleration=xml.text(entry, "TransferAcceleration") or "",
+            cross_region_replication=xml.text(entry, "CrossRegionReplication") or "",
+            access_monitor=xml.text(entry, "AccessMonitor") or "",
+            sse_algorithm=(xml.text(sse, "SSEAlgorithm") or "") if sse is not None else "",
+            kms_master_key_id=(xml.text(sse, "KMSMasterKeyID") or "") if sse is not None
+            else "",
+            kms_data_encryption=(xml.text(sse, "KMSDataEncryption") or "") if sse is not None
+            else "")
+
+    def get_object_acl(self, bucket: str, key: str) -> ObjectAcl:
+        """GetObjectAcl (``GET /key?acl``)."""
+        from ossutil.wire import xml
+
+        root = xml.parse(self._send("GET", bucket, [("acl", None)], key=key).body)
+        owner = xml.child(root, "Owner")
+        grants = xml.child(root, "AccessControlList")
+        return ObjectAcl(
+            acl=(xml.text(grants, "Grant") or "") if grants is not None else "",
+            owner_id=(xml.text(owner, "ID") or "") if owner is not None else "")
 
     # --- plumbing: build -> sign -> send ---------------------------------------------------
 
