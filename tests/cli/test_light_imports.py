@@ -24,7 +24,8 @@ NOT_FOR_HELP = ("http.client", "ssl", "socket", "hashlib", "ossutil.client.clien
                 "ossutil.client.http11", "ossutil.wire.signing", "email", "urllib.parse")
 # The transport is our own HTTP/1.1 client on ``socket``: ``http.client`` alone cost more than
 # the rest of a call (it loads ``email``), and ``ssl`` is only for https endpoints.
-NOT_FOR_PLAIN_HTTP = ("http.client", "email", "ssl", "_ssl", "urllib.parse", "base64")
+NOT_FOR_PLAIN_HTTP = ("http.client", "email", "ssl", "_ssl", "urllib.parse", "base64",
+                      "hashlib", "_hashlib", "hmac")
 
 PROBE = """
 import atexit, json, os, sys
