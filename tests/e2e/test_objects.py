@@ -471,7 +471,7 @@ def test_object_sub_resources(server: RunningServer, bucket: str) -> None:
     # sub-resources this server does not implement are refused, never read as a plain
     # GetObject/PutObject (which would answer with the bytes or overwrite the object)
     for method, query in [("PUT", "acl"), ("GET", "tagging"), ("PUT", "tagging"),
-                          ("POST", "uploads"), ("GET", "symlink"), ("POST", "append")]:
+                          ("GET", "uploads"), ("GET", "symlink"), ("POST", "append")]:
         reply = call(server, method, bucket, "doc.txt", query=[(query, "")])
         assert error_code(reply) == (501, "NotImplemented"), (method, query)
         assert f"The operation {method} ?{query} on an object is not implemented" in reply.text

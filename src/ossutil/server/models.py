@@ -118,3 +118,33 @@ class ObjectMeta:
     blob: str  # file name of the content inside the data dir's blob folder
     user_meta: tuple[tuple[str, str], ...] = ()
     headers: tuple[tuple[str, str], ...] = ()
+    object_type: str = "Normal"  # "Multipart" for an object CompleteMultipartUpload made
+
+
+@dataclass(frozen=True)
+class MultipartUpload:
+    """A multipart upload in progress: what InitiateMultipartUpload said about the object to be.
+
+    ``upload_id`` is 32 uppercase hex characters; the first 12 are the initiation time in
+    milliseconds, so ids of one key sort in initiation order.
+    """
+
+    upload_id: str
+    bucket: str
+    key: str
+    initiated: datetime
+    content_type: str
+    user_meta: tuple[tuple[str, str], ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class PartRecord:
+    """One uploaded part: its content is the blob ``blob``; ``etag`` is in wire form."""
+
+    upload_id: str
+    part_number: int
+    size: int
+    etag: str
+    last_modified: datetime
+    blob: str

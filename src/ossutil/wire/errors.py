@@ -115,6 +115,23 @@ CATALOG: dict[str, ErrorSpec] = {
     "TooManyBuckets": ErrorSpec(
         400, "You have attempted to create more buckets than allowed.", ""
     ),
+    # multipart upload: OSS's codes and statuses (its API reference, CompleteMultipartUpload
+    # and UploadPart); the message texts are chosen where OSS's own are not published
+    "NoSuchUpload": ErrorSpec(
+        404, "The specified upload does not exist. The upload ID may be invalid, or the upload "
+        "may have been aborted or completed.", ""
+    ),
+    "InvalidPart": ErrorSpec(
+        400, "One or more of the specified parts could not be found or the specified entity "
+        "tag might not have matched the part's entity tag.", ""
+    ),
+    "InvalidPartOrder": ErrorSpec(
+        400, "The list of parts was not in ascending order. Parts list must specified in "
+        "order by part number.", ""
+    ),
+    "EntityTooSmall": ErrorSpec(
+        400, "Your proposed upload smaller than the minimum allowed size.", ""
+    ),
     # authentication and authorization
     "AccessDenied": ErrorSpec(403, "You have no right to access this object.", "0003-00000201"),
     "InvalidAccessKeyId": ErrorSpec(

@@ -1,5 +1,6 @@
-"""The object contract through ObjectService, against both blob stores on real storage:
-SQLite + blob files, and PostgreSQL + blob chunks (skipped only when no PostgreSQL answers).
+"""The object contract through ObjectService (and multipart uploads through MultipartService),
+against both blob stores on real storage: SQLite + blob files, and PostgreSQL + blob chunks
+(skipped only when no PostgreSQL answers).
 
 ``open_objects()`` opens another store and blob store on the same data (another server process,
 in effect), so the race tests write through two of them at once.
@@ -25,6 +26,7 @@ from tests.support import postgres
 from ossutil.server.certs.keystore import SecretBox
 from ossutil.server.models import AccessKey, Account, Bucket, ObjectMeta
 from ossutil.server.objects.blobs import BlobStore, FileBlobStore
+from ossutil.server.objects.multipart import MultipartService, PartChoice
 from ossutil.server.objects.service import INLINE_LIMIT, ObjectService, Upload
 from ossutil.server.storage.base import Store, StoreRunner
 from ossutil.wire.errors import OssError
@@ -406,3 +408,146 @@ def test_prepare_removes_old_unreferenced_blobs_only(pg_backend: Backend) -> Non
             assert (await read_all(objects, "kept"))[1] == pattern(2 * MIB)
     run(test)
 
+
+
+# --- multipart uploads: the object built from the parts, the part blobs cleaned up ----------
+
+KIB = 1024
+
+
+@asynccontextmanager
+async def services_on(backend: Backend) -> AsyncIterator[tuple[MultipartService, ObjectService]]:
+    store, blobs = backend.open_pair()
+    runner = StoreRunner(store)
+    try:
+        await asyncio.to_thread(blobs.prepare)
+        yield (MultipartService(runner, blobs, clock=lambda: NOW),
+               ObjectService(runner, blobs, clock=lambda: NOW))
+    finally:
+        await asyncio.to_thread(blobs.close)
+        runner.close()
+
+
+def data_of(size: int, seed: int) -> bytes:
+    block = hashlib.sha256(bytes([seed])).digest()
+    return (block * (size // len(block) + 1))[:size]
+
+
+async def send_part(multipart: MultipartService, key: str, upload_id: str, number: int,
+                    data: bytes) -> str:
+    upload = await multipart.find(BUCKET, key, upload_id)
+    part = await multipart.upload_part(upload, number, Upload("x/y", len(data)), body_of(data))
+    return part.etag
+
+
+def test_complete_builds_the_object_and_removes_the_parts(backend: Backend) -> None:
+    async def test() -> None:
+        await setup_bucket(backend)
+        async with services_on(backend) as (multipart, objects):
+            upload = await multipart.initiate(BUCKET, "k", "video/mp4",
+                                              (("x-oss-meta-a", "1"),), ())
+            one, two = data_of(1536 * KIB, 1), data_of(100 * KIB, 2)  # one spans chunks
+            await send_part(multipart, "k", upload.upload_id, 1, b"replaced")
+            e1 = await send_part(multipart, "k", upload.upload_id, 1, one)
+            e2 = await send_part(multipart, "k", upload.upload_id, 2, two)
+            assert backend.count_blobs() == 2  # the replaced part's blob is gone
+            meta = await multipart.complete(BUCKET, "k", upload.upload_id,
+                                            [PartChoice(1, e1), PartChoice(2, e2)])
+            joined = hashlib.md5(hashlib.md5(one).digest() + hashlib.md5(two).digest())
+            assert meta.etag == f'"{joined.hexdigest().upper()}-2"'
+            stored, content = await read_all(objects, "k")
+            assert content == one + two
+            assert (stored.object_type, stored.content_type, stored.user_meta, stored.size) == (
+                "Multipart", "video/mp4", (("x-oss-meta-a", "1"),), len(one) + len(two))
+            assert backend.count_blobs() == 1  # only the object's
+            with pytest.raises(OssError) as caught:
+                await multipart.find(BUCKET, "k", upload.upload_id)
+            assert caught.value.code == "NoSuchUpload"
+    run(test)
+
+
+def test_abort_removes_the_part_blobs(backend: Backend) -> None:
+    async def test() -> None:
+        await setup_bucket(backend)
+        async with services_on(backend) as (multipart, _):
+            upload = await multipart.initiate(BUCKET, "k", "x/y", (), ())
+            for number in (1, 2, 3):
+                await send_part(multipart, "k", upload.upload_id, number, b"part")
+            assert backend.count_blobs() == 3
+            await multipart.abort(BUCKET, "k", upload.upload_id)
+            assert backend.count_blobs() == 0
+            with pytest.raises(OssError) as caught:
+                await multipart.abort(BUCKET, "k", upload.upload_id)
+            assert caught.value.code == "NoSuchUpload"
+    run(test)
+
+
+def test_abort_racing_a_completion_leaves_the_upload_or_the_object(backend: Backend) -> None:
+    async def test() -> None:
+        await setup_bucket(backend)
+        async with services_on(backend) as (multipart, objects):
+            upload = await multipart.initiate(BUCKET, "k", "x/y", (), ())
+            parts = [data_of(2 * MIB, n) for n in range(1, 4)]
+            etags = [await send_part(multipart, "k", upload.upload_id, n, data)
+                     for n, data in enumerate(parts, start=1)]
+            chosen = [PartChoice(n, e) for n, e in enumerate(etags, start=1)]
+            done, aborted = await asyncio.gather(
+                multipart.complete(BUCKET, "k", upload.upload_id, chosen),
+                multipart.abort(BUCKET, "k", upload.upload_id), return_exceptions=True)
+            if isinstance(done, OssError):  # the abort came first: no object, no blob
+                assert done.code == "NoSuchUpload" and aborted is None
+                with pytest.raises(OssError):
+                    await objects.head(BUCKET, "k")
+                assert backend.count_blobs() == 0
+            else:  # the completion came first: the whole object, the abort found nothing
+                assert isinstance(aborted, OssError) and aborted.code == "NoSuchUpload"
+                assert (await read_all(objects, "k"))[1] == b"".join(parts)
+                assert backend.count_blobs() == 1
+    run(test)
+
+
+def test_complete_streams_without_holding_the_object(backend: Backend) -> None:
+    async def test() -> None:
+        await setup_bucket(backend)
+        async with services_on(backend) as (multipart, objects):
+            upload = await multipart.initiate(BUCKET, "big", "x/y", (), ())
+            chosen = []
+            for number in range(1, 5):
+                data = data_of(6 * MIB, number)
+                chosen.append(PartChoice(number, await send_part(
+                    multipart, "big", upload.upload_id, number, data)))
+            tracemalloc.start()
+            try:
+                meta = await multipart.complete(BUCKET, "big", upload.upload_id, chosen)
+                peak = tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+            assert meta.size == 24 * MIB
+            assert peak < 8 * MIB, peak
+    run(test)
+
+
+def test_complete_checks_order_etags_and_sizes(backend: Backend) -> None:
+    async def test() -> None:
+        await setup_bucket(backend)
+        async with services_on(backend) as (multipart, _):
+            upload = await multipart.initiate(BUCKET, "k", "x/y", (), ())
+            small = await send_part(multipart, "k", upload.upload_id, 1, b"small")
+            last = await send_part(multipart, "k", upload.upload_id, 2, b"last")
+            cases = [([PartChoice(2, last), PartChoice(1, small)], "InvalidPartOrder"),
+                     ([PartChoice(1, last)], "InvalidPart"),
+                     ([PartChoice(3, last)], "InvalidPart"),
+                     ([PartChoice(1, small), PartChoice(2, last)], "EntityTooSmall")]
+            for chosen, code in cases:
+                with pytest.raises(OssError) as caught:
+                    await multipart.complete(BUCKET, "k", upload.upload_id, chosen)
+                assert caught.value.code == code
+            assert backend.count_blobs() == 2  # nothing built, nothing lost
+            with pytest.raises(OssError) as caught:  # every part: the small one is not last
+                await multipart.complete(BUCKET, "k", upload.upload_id, None)
+            assert caught.value.code == "EntityTooSmall"
+            meta = await multipart.complete(BUCKET, "k", upload.upload_id,
+                                            [PartChoice(2, last)])
+            assert (meta.size, meta.etag[-3:]) == (4, '-1"')
+            assert backend.count_blobs() == 1  # the unnamed part is discarded
+    run(test)

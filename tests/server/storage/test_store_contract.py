@@ -24,7 +24,9 @@ from ossutil.server.models import (
     Bucket,
     Certificate,
     CnameTokenRecord,
+    MultipartUpload,
     ObjectMeta,
+    PartRecord,
     User,
 )
 from ossutil.server.storage.base import (
@@ -32,6 +34,7 @@ from ossutil.server.storage.base import (
     DomainTaken,
     NoSuchUser,
     Store,
+    UploadMissing,
     UserExists,
 )
 
@@ -427,3 +430,133 @@ def test_racing_puts_return_each_replaced_blob_once(open_store: OpenStore) -> No
     assert final is not None
     # every blob but the surviving one was handed back exactly once
     assert sorted(results + [final.blob]) == [f"blob-{n}" for n in range(5)]
+
+
+# --- multipart uploads --------------------------------------------------------------------
+
+
+def upload(key: str, upload_id: str, bucket_name: str = "b1", **extra: Any) -> MultipartUpload:
+    return MultipartUpload(upload_id, bucket_name, key, T0, "video/mp4", **extra)
+
+
+def part(upload_id: str, number: int, blob: str, size: int = 3) -> PartRecord:
+    return PartRecord(upload_id, number, size, f'"ETAG{number}"', T0, blob)
+
+
+def test_uploads_and_parts_round_trip(store: Store) -> None:
+    bucket(store, "b1")
+    made = upload("dir/movie.mp4", "U1", user_meta=(("x-oss-meta-a", "1"),),
+                  headers=(("cache-control", "no-cache"),))
+    store.create_upload(made)
+    assert store.get_upload("b1", "dir/movie.mp4", "U1") == made
+    assert store.get_upload("b1", "other-key", "U1") is None  # an id is its key's only
+    assert store.get_upload("b2", "dir/movie.mp4", "U1") is None
+    for number in (3, 1, 2):
+        assert store.put_part(part("U1", number, f"p{number}")) is None
+    assert store.put_part(part("U1", 2, "p2-again", size=5)) == "p2"  # replaced
+    assert [(p.part_number, p.blob) for p in store.list_parts("U1", 0, 100)] == [
+        (1, "p1"), (2, "p2-again"), (3, "p3")]
+    assert store.list_parts("U1", 1, 1) == [part("U1", 2, "p2-again", size=5)]
+    assert store.list_parts("U1", 3, 100) == []
+    with pytest.raises(UploadMissing):
+        store.put_part(part("nope", 1, "x"))
+
+
+def test_create_upload_in_a_missing_bucket(store: Store) -> None:
+    with pytest.raises(BucketMissing):
+        store.create_upload(upload("k", "U1", bucket_name="nope"))
+
+
+def test_complete_upload_writes_the_object_and_ends_the_upload(store: Store) -> None:
+    bucket(store, "b1")
+    store.put_object(obj("k", "old-blob"))
+    store.create_upload(upload("k", "U1"))
+    store.put_part(part("U1", 1, "p1"))
+    store.put_part(part("U1", 2, "p2"))
+    meta = obj("k", "new-blob", object_type="Multipart")
+    assert store.complete_upload("b1", "k", "U1", meta) == ("old-blob", ["p1", "p2"])
+    assert store.get_object("b1", "k") == meta
+    assert store.get_upload("b1", "k", "U1") is None
+    assert store.list_parts("U1", 0, 100) == []
+    with pytest.raises(UploadMissing):
+        store.complete_upload("b1", "k", "U1", meta)
+    with pytest.raises(UploadMissing):
+        store.put_part(part("U1", 3, "late"))
+    assert store.get_object("b1", "k") == meta
+
+
+def test_complete_upload_of_another_key_is_refused(store: Store) -> None:
+    bucket(store, "b1")
+    store.create_upload(upload("k", "U1"))
+    with pytest.raises(UploadMissing):
+        store.complete_upload("b1", "other", "U1", obj("other", "blob"))
+    assert store.get_object("b1", "other") is None
+    assert store.get_upload("b1", "k", "U1") is not None
+
+
+def test_abort_upload_returns_the_part_blobs(store: Store) -> None:
+    bucket(store, "b1")
+    store.create_upload(upload("k", "U1"))
+    store.put_part(part("U1", 2, "p2"))
+    store.put_part(part("U1", 1, "p1"))
+    assert store.abort_upload("b1", "k", "U1") == ["p1", "p2"]
+    assert store.abort_upload("b1", "k", "U1") is None
+    assert store.list_parts("U1", 0, 100) == []
+    store.create_upload(upload("k", "U2"))
+    assert store.abort_upload("b1", "k", "U2") == []
+
+
+def test_list_uploads_in_key_then_id_order_after_markers(store: Store) -> None:
+    bucket(store, "b1")
+    bucket(store, "b2")
+    for key, upload_id in [("b/x", "U2"), ("a", "U5"), ("b/x", "U1"), ("é", "U3"),
+                           ("B", "U4")]:
+        store.create_upload(upload(key, upload_id))
+    store.create_upload(upload("a", "U9", bucket_name="b2"))
+
+    def listed(prefix: str = "", key: str = "", upload_id: str = "",
+               limit: int = 100) -> list[tuple[str, str]]:
+        return [(u.key, u.upload_id)
+                for u in store.list_uploads("b1", prefix, key, upload_id, limit)]
+
+    everything = [("B", "U4"), ("a", "U5"), ("b/x", "U1"), ("b/x", "U2"), ("é", "U3")]
+    assert listed() == everything
+    assert listed(limit=2) == everything[:2]
+    assert listed(key="b/x", upload_id="U1") == everything[3:]
+    assert listed(key="b/x", upload_id="\U0010ffff") == everything[4:]
+    assert listed(prefix="b/") == everything[2:4]
+    assert listed(prefix="zz") == []
+
+
+def test_delete_bucket_refuses_uploads_in_progress(store: Store) -> None:
+    bucket(store, "b1")
+    store.create_upload(upload("k", "U1"))
+    assert store.delete_bucket("b1") == "uploads"
+    store.abort_upload("b1", "k", "U1")
+    assert store.delete_bucket("b1") is None
+
+
+def test_racing_part_uploads_and_completion(open_store: OpenStore) -> None:
+    """Parts of one number racing each other and a completion: every blob is handed back to
+    exactly one caller, and the parts a completion removes are the ones it returns."""
+    stores = [open_store() for _ in range(5)]
+    first = stores[0]
+    bucket(first, "b1")
+    first.create_upload(upload("k", "U1"))
+    first.put_part(part("U1", 1, "p-0"))
+    calls: list[Any] = [partial(s.put_part, part("U1", 1, f"p-{n}"))
+                        for n, s in enumerate(stores[1:4], start=1)]
+    calls.append(partial(stores[4].complete_upload, "b1", "k", "U1",
+                         obj("k", "object-blob", object_type="Multipart")))
+    results = race(*calls)
+    handed_back: list[str] = []
+    stored = ["p-0"]
+    for n, result in enumerate(results[:3], start=1):
+        if isinstance(result, UploadMissing):
+            continue  # arrived after the completion: the caller deletes its own blob
+        assert not isinstance(result, Exception), result
+        handed_back.append(result)
+        stored.append(f"p-{n}")
+    replaced, part_blobs = results[3]
+    assert replaced is None and len(part_blobs) == 1
+    assert sorted(handed_back + part_blobs) == sorted(stored)

@@ -17,7 +17,9 @@ from ossutil.server.models import Bucket
 from ossutil.wire.errors import OssError
 
 _PUBLIC_READ_ACTIONS = frozenset({"oss:GetObject"})
-_PUBLIC_WRITE_ACTIONS = frozenset({"oss:GetObject", "oss:PutObject", "oss:DeleteObject"})
+# public-read-write lets anyone upload, multipart included: managing such an upload goes with it
+_PUBLIC_WRITE_ACTIONS = frozenset({"oss:GetObject", "oss:PutObject", "oss:DeleteObject",
+                                   "oss:AbortMultipartUpload", "oss:ListParts"})
 
 
 def _acl_grants(bucket: Bucket | None, action: str) -> bool:

@@ -70,6 +70,10 @@ class BucketService:
             raise OssError.from_code(
                 "BucketNotEmpty", "The bucket you tried to delete still has custom domains "
                 "bound; delete them with DeleteCname first.", BucketName=bucket.name)
+        if reason == "uploads":
+            raise OssError.from_code(
+                "BucketNotEmpty", "The bucket you tried to delete still has multipart uploads "
+                "in progress; complete or abort them first.", BucketName=bucket.name)
 
     async def list(self, owner_id: str) -> list[Bucket]:
         return await self._run(self._store.list_buckets, owner_id)

@@ -33,8 +33,10 @@ from ossutil.server.certs.keystore import SecretBox
 from ossutil.server.certs.tls import load_or_create_default_certificate
 from ossutil.server.gateway.domains import DomainTable
 from ossutil.server.gateway.tls import SniContexts
+from ossutil.server.http.handlers.multipart import MultipartHandlers
 from ossutil.server.http.handlers.object import ObjectHandlers
 from ossutil.server.models import Binding
+from ossutil.server.objects.multipart import MultipartService
 from ossutil.server.objects.service import ObjectService
 from ossutil.server.settings import Settings
 from ossutil.server.storage.base import Store, StoreRunner
@@ -88,7 +90,9 @@ class GatewayHooks:
         self._runner = services.runner
         await asyncio.to_thread(services.blobs.prepare)
         objects = ObjectService(services.runner, services.blobs, clock=services.clock)
-        self.object_handlers = ObjectHandlers(objects).table()
+        multipart = MultipartService(services.runner, services.blobs, clock=services.clock)
+        self.object_handlers = {**ObjectHandlers(objects).table(),
+                                **MultipartHandlers(multipart).table()}
         self._version, bindings = await services.runner(_snapshot, services.runner.store)
         self.table.load(bindings)
         if self._settings.https_port is not None:

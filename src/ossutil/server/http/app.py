@@ -197,7 +197,7 @@ class Pipeline:
             raise OssError.from_code("NoSuchBucket", BucketName=target.bucket)
         call = Call(services, request, target, query, operation, principal, bucket,
                     request_id=request_id)
-        if operation.level != "object":
+        if operation.level != "object" or operation.body:
             call.body = await _read_small_body(request, headers,
                                                services.settings.max_xml_body)
         return await self.handlers[operation.name](call)

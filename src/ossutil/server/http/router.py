@@ -101,6 +101,14 @@ HEAD_OBJECT = Operation("HeadObject", "oss:GetObject", "object")
 DELETE_OBJECT = _op("DeleteObject", "object")
 GET_OBJECT_META = Operation("GetObjectMeta", "oss:GetObject", "object")
 GET_OBJECT_ACL = _op("GetObjectAcl", "object")
+# Multipart upload: OSS authorizes initiate, upload part and complete as oss:PutObject, and has
+# actions of their own for abort and for listing parts and uploads.
+INITIATE_MULTIPART_UPLOAD = Operation("InitiateMultipartUpload", "oss:PutObject", "object")
+UPLOAD_PART = Operation("UploadPart", "oss:PutObject", "object")
+COMPLETE_MULTIPART_UPLOAD = Operation("CompleteMultipartUpload", "oss:PutObject", "object",
+                                      body=True)
+ABORT_MULTIPART_UPLOAD = _op("AbortMultipartUpload", "object")
+LIST_PARTS = _op("ListParts", "object")
 
 _CNAME_POST = {"token": CREATE_CNAME_TOKEN, "add": PUT_CNAME, "delete": DELETE_CNAME}
 # Sub-resources that select a bucket operation; anything else in the query is a plain parameter.
@@ -201,4 +209,26 @@ def _object_operation(method: str, present: AbstractSet[str]) -> Operation:
         return GET_OBJECT_META
     if present == {"acl"} and method == "GET":
         return GET_OBJECT_ACL
+    if present & {"uploads", "uploadId", "partNumber"}:
+        return _multipart_operation(method, present)
+    raise _not_implemented(method, present, "an object")
+
+
+_MULTIPART: dict[tuple[str, frozenset[str]], Operation] = {
+    ("POST", frozenset({"uploads"})): INITIATE_MULTIPART_UPLOAD,
+    ("PUT", frozenset({"uploadId", "partNumber"})): UPLOAD_PART,
+    ("POST", frozenset({"uploadId"})): COMPLETE_MULTIPART_UPLOAD,
+    ("DELETE", frozenset({"uploadId"})): ABORT_MULTIPART_UPLOAD,
+    ("GET", frozenset({"uploadId"})): LIST_PARTS,
+}
+
+
+def _multipart_operation(method: str, present: AbstractSet[str]) -> Operation:
+    operation = _MULTIPART.get((method, frozenset(present)))
+    if operation is not None:
+        return operation
+    if method == "PUT" and present in ({"uploadId"}, {"partNumber"}):
+        missing = "partNumber" if "uploadId" in present else "uploadId"
+        raise OssError.from_code("InvalidArgument", f"UploadPart needs both uploadId and "
+                                 f"partNumber; {missing} is missing.", ArgumentName=missing)
     raise _not_implemented(method, present, "an object")

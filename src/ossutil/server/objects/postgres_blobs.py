@@ -21,9 +21,10 @@ Range read of one byte reads one chunk), one at a time, and keeps reading the ve
 even when a newer PUT deletes that blob meanwhile (PostgreSQL's MVCC plays the part of POSIX's
 unlink-while-open). Closing never waits on the network (see ``_Connections.give_back``).
 
-Leftovers. A blob whose COMMIT succeeded but whose ``objects`` row never did (the process died
-in between, or a ``delete`` failed) is unreferenced; ``prepare`` deletes such blobs committed
-more than ``STALE_SECONDS`` ago (any upload still finishing is younger) at every start.
+Leftovers. A blob whose COMMIT succeeded but whose ``objects`` (or ``multipart_parts``) row
+never did (the process died in between, or a ``delete`` failed) is unreferenced; ``prepare``
+deletes such blobs committed more than ``STALE_SECONDS`` ago (any upload still finishing is
+younger) at every start.
 Deleted chunks' space is reclaimed by autovacuum.
 
 Connections. Each writer and each open large read holds one connection for its duration (a
@@ -355,11 +356,13 @@ class PostgresBlobStore:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def prepare(self) -> int:
-        """Delete blobs that no ``objects`` row names, committed over a day ago."""
+        """Delete blobs that no ``objects`` or ``multipart_parts`` row names, committed over a
+        day ago (a part of an upload still in progress is named by its part row)."""
         def sweep(conn: Connection) -> int:
             return conn.execute(
                 "DELETE FROM blobs b WHERE b.committed_at < now() - make_interval(secs => %s) "
-                "AND NOT EXISTS (SELECT 1 FROM objects o WHERE o.blob = b.id)",
+                "AND NOT EXISTS (SELECT 1 FROM objects o WHERE o.blob = b.id) "
+                "AND NOT EXISTS (SELECT 1 FROM multipart_parts p WHERE p.blob = b.id)",
                 (STALE_SECONDS,)).rowcount
         removed = self._once(sweep, snapshot=False, what="cleanup")
         if removed:

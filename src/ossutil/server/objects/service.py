@@ -107,25 +107,8 @@ class ObjectService:
     async def put(self, bucket: Bucket, key: str, upload: Upload,
                   read: Callable[[], Awaitable[bytes]]) -> ObjectMeta:
         """Store the body ``read`` yields (b"" = end) as ``key``; return the new metadata."""
-        check_upload(upload)
-        md5_wanted = _expected_md5(upload.content_md5)
-        sha_wanted = _expected_sha256(upload.content_sha256)
-        writer = await asyncio.to_thread(self._blobs.create, sha256=sha_wanted is not None)
+        writer, md5 = await receive_blob(self._blobs, upload, read)
         try:
-            await _receive(writer, read)
-            md5, sha256 = await asyncio.to_thread(writer.finish)
-            if upload.length is not None and writer.size != upload.length:
-                raise OssError.from_code(
-                    "InvalidArgument", f"The body has {writer.size} bytes; Content-Length "
-                    f"said {upload.length}.")
-            if md5_wanted is not None and md5 != md5_wanted:
-                raise OssError.from_code(
-                    "InvalidDigest", "The Content-MD5 you specified did not match what we "
-                    "received.", ec="0017-00000503")
-            if sha_wanted is not None and sha256 != sha_wanted:
-                raise OssError.from_code(
-                    "InvalidDigest", "The x-oss-content-sha256 you specified did not match "
-                    "what we received.")
             meta = ObjectMeta(bucket.name, key, writer.size, etag_of(md5), upload.content_type,
                               self._clock().replace(microsecond=0), "", upload.user_meta,
                               upload.headers)
@@ -216,6 +199,36 @@ class ObjectService:
     async def list(self, bucket: Bucket, query: listing.ListQuery) -> listing.ListPage:
         fetch = functools.partial(self._store.list_objects, bucket.name)
         return await self._run(listing.list_page, fetch, query)
+
+
+async def receive_blob(blobs: BlobStore, upload: Upload,
+                       read: Callable[[], Awaitable[bytes]]) -> tuple[BlobWriter, bytes]:
+    """Stream the body ``read`` yields (b"" = end) into a new blob and check it against
+    Content-Length, Content-MD5 and a hex x-oss-content-sha256. Returns the finished, not yet
+    committed writer and the body's MD5; on any failure the blob is discarded."""
+    check_upload(upload)
+    md5_wanted = _expected_md5(upload.content_md5)
+    sha_wanted = _expected_sha256(upload.content_sha256)
+    writer = await asyncio.to_thread(blobs.create, sha256=sha_wanted is not None)
+    try:
+        await _receive(writer, read)
+        md5, sha256 = await asyncio.to_thread(writer.finish)
+        if upload.length is not None and writer.size != upload.length:
+            raise OssError.from_code(
+                "InvalidArgument", f"The body has {writer.size} bytes; Content-Length "
+                f"said {upload.length}.")
+        if md5_wanted is not None and md5 != md5_wanted:
+            raise OssError.from_code(
+                "InvalidDigest", "The Content-MD5 you specified did not match what we "
+                "received.", ec="0017-00000503")
+        if sha_wanted is not None and sha256 != sha_wanted:
+            raise OssError.from_code(
+                "InvalidDigest", "The x-oss-content-sha256 you specified did not match "
+                "what we received.")
+    except BaseException:
+        await asyncio.shield(asyncio.to_thread(writer.discard))
+        raise
+    return writer, md5
 
 
 async def _receive(writer: BlobWriter, read: Callable[[], Awaitable[bytes]]) -> None:

@@ -23,7 +23,9 @@ from ossutil.server.models import (
     Bucket,
     Certificate,
     CnameTokenRecord,
+    MultipartUpload,
     ObjectMeta,
+    PartRecord,
     User,
 )
 
@@ -45,6 +47,10 @@ class DomainTaken(StoreError):
 
 class BucketMissing(StoreError):
     """An object row names a bucket that does not exist (deleted while the upload ran)."""
+
+
+class UploadMissing(StoreError):
+    """The multipart upload does not exist (never did, or was completed or aborted)."""
 
 
 class UserExists(StoreError):
@@ -108,6 +114,39 @@ class Store(Protocol):
                      limit: int) -> list[ObjectMeta]:
         """Up to ``limit`` objects whose key starts with ``prefix`` and sorts after ``after``,
         in UTF-8 byte order (= code point order)."""
+        ...
+
+    # multipart uploads (each part's content is a blob; the part rows name them)
+    def create_upload(self, upload: MultipartUpload) -> None:
+        """Record a new upload; BucketMissing when the bucket is gone."""
+        ...
+
+    def get_upload(self, bucket: str, key: str, upload_id: str) -> MultipartUpload | None: ...
+
+    def put_part(self, part: PartRecord) -> str | None:
+        """Insert or replace the part; return the blob it replaced (the caller deletes it).
+        UploadMissing when the upload was completed or aborted meanwhile."""
+        ...
+
+    def list_parts(self, upload_id: str, after: int, limit: int) -> list[PartRecord]:
+        """Up to ``limit`` parts numbered above ``after``, ascending."""
+        ...
+
+    def complete_upload(self, bucket: str, key: str, upload_id: str,
+                        meta: ObjectMeta) -> tuple[str | None, list[str]]:
+        """Write the object row and remove the upload with its parts, in one transaction.
+        Returns (blob of the object replaced, blobs of every part): the caller deletes them.
+        UploadMissing when the upload is gone (aborted or completed by another request)."""
+        ...
+
+    def abort_upload(self, bucket: str, key: str, upload_id: str) -> list[str] | None:
+        """Remove the upload and its parts; their blobs (to delete), None if no such upload."""
+        ...
+
+    def list_uploads(self, bucket: str, prefix: str, key_marker: str, upload_id_marker: str,
+                     limit: int) -> list[MultipartUpload]:
+        """Uploads whose key starts with ``prefix`` and whose (key, upload id) sorts after
+        (``key_marker``, ``upload_id_marker``), in that order (keys in UTF-8 byte order)."""
         ...
 
 

@@ -13,7 +13,8 @@ same exceptions), so the domain cannot tell them apart. What differs is how that
       bucket:<name>            create_bucket, delete_bucket, issue_token
       bindings                 apply_binding, delete_binding (so binding ``seq`` and change
                                numbers grow in commit order: ``changes_since`` never skips one)
-      object:<bucket>/<key>    put_object, delete_object
+      object:<bucket>/<key>    put_object, delete_object, complete_upload
+      upload:<id>              put_part, complete_upload, abort_upload (before the object's)
 
   The one-domain-one-bucket rule stays a database constraint (``bindings.domain`` primary key,
   ``INSERT ... ON CONFLICT DO NOTHING``): whoever inserts second gets ``DomainTaken``.
@@ -60,7 +61,9 @@ from ossutil.server.models import (
     Bucket,
     Certificate,
     CnameTokenRecord,
+    MultipartUpload,
     ObjectMeta,
+    PartRecord,
     User,
 )
 from ossutil.server.storage.base import (
@@ -68,9 +71,10 @@ from ossutil.server.storage.base import (
     DomainTaken,
     NoSuchUser,
     StoreError,
+    UploadMissing,
     UserExists,
 )
-from ossutil.server.storage.sqlite import _successor
+from ossutil.server.storage.sqlite import _successor, headers_json, object_json, stored_headers
 
 if TYPE_CHECKING:
     from ossutil.server.certs.keystore import SecretBox
@@ -128,6 +132,17 @@ CREATE TABLE IF NOT EXISTS blobs (
 CREATE TABLE IF NOT EXISTS blob_chunks (
     blob_id TEXT NOT NULL REFERENCES blobs(id) ON DELETE CASCADE, seq INTEGER NOT NULL,
     data BYTEA NOT NULL, PRIMARY KEY (blob_id, seq));
+CREATE TABLE IF NOT EXISTS multipart_uploads (
+    upload_id TEXT COLLATE "C" PRIMARY KEY,
+    bucket TEXT COLLATE "C" NOT NULL REFERENCES buckets(name), key TEXT COLLATE "C" NOT NULL,
+    initiated TIMESTAMPTZ NOT NULL, content_type TEXT NOT NULL,
+    user_meta TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS multipart_uploads_by_key ON multipart_uploads (bucket, key, upload_id);
+CREATE TABLE IF NOT EXISTS multipart_parts (
+    upload_id TEXT COLLATE "C" NOT NULL
+        REFERENCES multipart_uploads(upload_id) ON DELETE CASCADE,
+    part_number INTEGER NOT NULL, size BIGINT NOT NULL, etag TEXT NOT NULL,
+    last_modified TIMESTAMPTZ NOT NULL, blob TEXT NOT NULL, PRIMARY KEY (upload_id, part_number));
 DO $$ BEGIN
     -- chunks are stored as sent: no compression attempt on (mostly compressed) object data.
     -- Only when not yet so: SET STORAGE would wait for every open reader of the table.
@@ -453,7 +468,8 @@ class PostgresStore:
         self._transaction(work)
 
     def delete_bucket(self, name: str) -> str | None:
-        """Delete an empty bucket; returns "objects" or "bindings" when it is not empty."""
+        """Delete an empty bucket; returns "objects", "bindings" or "uploads" (multipart
+        uploads in progress) when it is not empty."""
         def work(cur: Cursor) -> str | None:
             self._lock(cur, f"bucket:{name}")
             # FOR UPDATE waits for uncommitted object/binding rows that reference the bucket
@@ -466,6 +482,9 @@ class PostgresStore:
             if cur.execute("SELECT 1 FROM bindings WHERE bucket = %s LIMIT 1",
                            (name,)).fetchone():
                 return "bindings"
+            if cur.execute("SELECT 1 FROM multipart_uploads WHERE bucket = %s LIMIT 1",
+                           (name,)).fetchone():
+                return "uploads"
             cur.execute("DELETE FROM cname_tokens WHERE bucket = %s", (name,))
             cur.execute("DELETE FROM buckets WHERE name = %s", (name,))
             self._bump(cur, "bucket_version")
@@ -637,7 +656,8 @@ class PostgresStore:
         return ObjectMeta(row["bucket"], row["key"], row["size"], row["etag"],
                           row["content_type"], _utc(row["last_modified"]), row["blob"],
                           tuple((k, v) for k, v in stored.get("meta", ())),
-                          tuple((k, v) for k, v in stored.get("headers", ())))
+                          tuple((k, v) for k, v in stored.get("headers", ())),
+                          stored.get("type", "Normal"))
 
     def put_object(self, meta: ObjectMeta) -> str | None:
         """Insert or replace; returns the blob name the new version replaced (to delete).
@@ -645,29 +665,26 @@ class PostgresStore:
         Concurrent puts of one key serialise on that key's advisory lock: the last commit wins
         and each replaced blob name is returned to exactly one caller.
         """
-        stored = json.dumps({"meta": [list(p) for p in meta.user_meta],
-                             "headers": [list(p) for p in meta.headers]},
-                            separators=(",", ":"))
+        return self._transaction(lambda cur: self._put_object(cur, meta))
 
-        def work(cur: Cursor) -> str | None:
-            self._lock(cur, f"object:{meta.bucket}/{meta.key}")
-            row = cur.execute("SELECT blob FROM objects WHERE bucket = %s AND key = %s",
-                              (meta.bucket, meta.key)).fetchone()
-            try:
-                # SQLite: INSERT OR REPLACE
-                cur.execute(
-                    "INSERT INTO objects (bucket, key, size, etag, content_type, last_modified, "
-                    "blob, user_meta) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
-                    "ON CONFLICT (bucket, key) DO UPDATE SET size = EXCLUDED.size, "
-                    "etag = EXCLUDED.etag, content_type = EXCLUDED.content_type, "
-                    "last_modified = EXCLUDED.last_modified, blob = EXCLUDED.blob, "
-                    "user_meta = EXCLUDED.user_meta",
-                    (meta.bucket, meta.key, meta.size, meta.etag, meta.content_type,
-                     meta.last_modified, meta.blob, stored))
-            except errors.ForeignKeyViolation:  # the buckets foreign key
-                raise BucketMissing(meta.bucket) from None
-            return str(row["blob"]) if row else None
-        return self._transaction(work)
+    def _put_object(self, cur: Cursor, meta: ObjectMeta) -> str | None:
+        self._lock(cur, f"object:{meta.bucket}/{meta.key}")
+        row = cur.execute("SELECT blob FROM objects WHERE bucket = %s AND key = %s",
+                          (meta.bucket, meta.key)).fetchone()
+        try:
+            # SQLite: INSERT OR REPLACE
+            cur.execute(
+                "INSERT INTO objects (bucket, key, size, etag, content_type, last_modified, "
+                "blob, user_meta) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (bucket, key) DO UPDATE SET size = EXCLUDED.size, "
+                "etag = EXCLUDED.etag, content_type = EXCLUDED.content_type, "
+                "last_modified = EXCLUDED.last_modified, blob = EXCLUDED.blob, "
+                "user_meta = EXCLUDED.user_meta",
+                (meta.bucket, meta.key, meta.size, meta.etag, meta.content_type,
+                 meta.last_modified, meta.blob, object_json(meta)))
+        except errors.ForeignKeyViolation:  # the buckets foreign key
+            raise BucketMissing(meta.bucket) from None
+        return str(row["blob"]) if row else None
 
     def get_object(self, bucket: str, key: str) -> ObjectMeta | None:
         row = self._one("SELECT * FROM objects WHERE bucket = %s AND key = %s", bucket, key)
@@ -699,6 +716,103 @@ class PostgresStore:
                 args.append(upper)
         rows = self._all(sql + " ORDER BY key LIMIT %s", *args, limit)
         return [self._object(r) for r in rows]
+
+    # --- multipart uploads ----------------------------------------------------------------
+    # Writers of one upload (put_part, complete_upload, abort_upload) serialise on the
+    # advisory lock ``upload:<id>``; complete_upload then takes the object's lock as put_object
+    # does (always in that order, so no two transactions wait on each other in a cycle).
+
+    @staticmethod
+    def _upload(row: DictRow) -> MultipartUpload:
+        meta, headers = stored_headers(row["user_meta"])
+        return MultipartUpload(row["upload_id"], row["bucket"], row["key"],
+                               _utc(row["initiated"]), row["content_type"], meta, headers)
+
+    @staticmethod
+    def _part(row: DictRow) -> PartRecord:
+        return PartRecord(row["upload_id"], row["part_number"], row["size"], row["etag"],
+                          _utc(row["last_modified"]), row["blob"])
+
+    def create_upload(self, upload: MultipartUpload) -> None:
+        def work(cur: Cursor) -> None:
+            try:
+                cur.execute("INSERT INTO multipart_uploads (upload_id, bucket, key, initiated, "
+                            "content_type, user_meta) VALUES (%s, %s, %s, %s, %s, %s)",
+                            (upload.upload_id, upload.bucket, upload.key, upload.initiated,
+                             upload.content_type,
+                             headers_json(upload.user_meta, upload.headers)))
+            except errors.ForeignKeyViolation:  # the buckets foreign key
+                raise BucketMissing(upload.bucket) from None
+        self._transaction(work)
+
+    def get_upload(self, bucket: str, key: str, upload_id: str) -> MultipartUpload | None:
+        row = self._one("SELECT * FROM multipart_uploads WHERE upload_id = %s AND bucket = %s "
+                        "AND key = %s", upload_id, bucket, key)
+        return self._upload(row) if row else None
+
+    def put_part(self, part: PartRecord) -> str | None:
+        def work(cur: Cursor) -> str | None:
+            self._lock(cur, f"upload:{part.upload_id}")
+            if not cur.execute("SELECT 1 FROM multipart_uploads WHERE upload_id = %s",
+                               (part.upload_id,)).fetchone():
+                raise UploadMissing(part.upload_id)
+            row = cur.execute("SELECT blob FROM multipart_parts WHERE upload_id = %s AND "
+                              "part_number = %s", (part.upload_id, part.part_number)).fetchone()
+            # SQLite: INSERT OR REPLACE
+            cur.execute("INSERT INTO multipart_parts (upload_id, part_number, size, etag, "
+                        "last_modified, blob) VALUES (%s, %s, %s, %s, %s, %s) "
+                        "ON CONFLICT (upload_id, part_number) DO UPDATE SET "
+                        "size = EXCLUDED.size, etag = EXCLUDED.etag, "
+                        "last_modified = EXCLUDED.last_modified, blob = EXCLUDED.blob",
+                        (part.upload_id, part.part_number, part.size, part.etag,
+                         part.last_modified, part.blob))
+            return str(row["blob"]) if row else None
+        return self._transaction(work)
+
+    def list_parts(self, upload_id: str, after: int, limit: int) -> list[PartRecord]:
+        rows = self._all("SELECT * FROM multipart_parts WHERE upload_id = %s AND "
+                         "part_number > %s ORDER BY part_number LIMIT %s",
+                         upload_id, after, limit)
+        return [self._part(r) for r in rows]
+
+    def _remove_upload(self, cur: Cursor, bucket: str, key: str,
+                       upload_id: str) -> list[str] | None:
+        self._lock(cur, f"upload:{upload_id}")
+        if not cur.execute("SELECT 1 FROM multipart_uploads WHERE upload_id = %s AND "
+                           "bucket = %s AND key = %s", (upload_id, bucket, key)).fetchone():
+            return None
+        blobs = [str(r["blob"]) for r in cur.execute(
+            "SELECT blob FROM multipart_parts WHERE upload_id = %s ORDER BY part_number",
+            (upload_id,)).fetchall()]
+        cur.execute("DELETE FROM multipart_uploads WHERE upload_id = %s", (upload_id,))
+        return blobs  # the parts went with it (ON DELETE CASCADE)
+
+    def complete_upload(self, bucket: str, key: str, upload_id: str,
+                        meta: ObjectMeta) -> tuple[str | None, list[str]]:
+        def work(cur: Cursor) -> tuple[str | None, list[str]]:
+            parts = self._remove_upload(cur, bucket, key, upload_id)
+            if parts is None:
+                raise UploadMissing(upload_id)
+            return self._put_object(cur, meta), parts
+        return self._transaction(work)
+
+    def abort_upload(self, bucket: str, key: str, upload_id: str) -> list[str] | None:
+        return self._transaction(lambda cur: self._remove_upload(cur, bucket, key, upload_id))
+
+    def list_uploads(self, bucket: str, prefix: str, key_marker: str, upload_id_marker: str,
+                     limit: int) -> list[MultipartUpload]:
+        sql = ("SELECT * FROM multipart_uploads WHERE bucket = %s AND "
+               "(key > %s OR (key = %s AND upload_id > %s))")
+        args: list[Any] = [bucket, key_marker, key_marker, upload_id_marker]
+        if prefix:
+            sql += " AND key >= %s"
+            args.append(prefix)
+            upper = _successor(prefix)
+            if upper is not None:
+                sql += " AND key < %s"
+                args.append(upper)
+        rows = self._all(sql + " ORDER BY key, upload_id LIMIT %s", *args, limit)
+        return [self._upload(r) for r in rows]
 
 
 def _retryable(exc: psycopg.OperationalError) -> bool:

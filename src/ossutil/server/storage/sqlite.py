@@ -25,10 +25,18 @@ from ossutil.server.models import (
     Bucket,
     Certificate,
     CnameTokenRecord,
+    MultipartUpload,
     ObjectMeta,
+    PartRecord,
     User,
 )
-from ossutil.server.storage.base import BucketMissing, DomainTaken, NoSuchUser, UserExists
+from ossutil.server.storage.base import (
+    BucketMissing,
+    DomainTaken,
+    NoSuchUser,
+    UploadMissing,
+    UserExists,
+)
 
 if TYPE_CHECKING:
     from ossutil.server.certs.keystore import SecretBox
@@ -68,6 +76,15 @@ CREATE TABLE IF NOT EXISTS objects (
     etag TEXT NOT NULL, content_type TEXT NOT NULL, last_modified TEXT NOT NULL,
     blob TEXT NOT NULL, user_meta TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (bucket, key));
+CREATE TABLE IF NOT EXISTS multipart_uploads (
+    upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL REFERENCES buckets(name),
+    key TEXT NOT NULL, initiated TEXT NOT NULL, content_type TEXT NOT NULL,
+    user_meta TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS multipart_uploads_by_key ON multipart_uploads (bucket, key, upload_id);
+CREATE TABLE IF NOT EXISTS multipart_parts (
+    upload_id TEXT NOT NULL REFERENCES multipart_uploads(upload_id) ON DELETE CASCADE,
+    part_number INTEGER NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
+    last_modified TEXT NOT NULL, blob TEXT NOT NULL, PRIMARY KEY (upload_id, part_number));
 INSERT OR IGNORE INTO meta (key, value) VALUES ('auth_version', '0');
 INSERT OR IGNORE INTO meta (key, value) VALUES ('bucket_version', '0');
 INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
@@ -240,12 +257,16 @@ class SqliteStore:
             self._bump_buckets(db)
 
     def delete_bucket(self, name: str) -> str | None:
-        """Delete an empty bucket; returns "objects" or "bindings" when it is not empty."""
+        """Delete an empty bucket; returns "objects", "bindings" or "uploads" (multipart
+        uploads in progress) when it is not empty."""
         with self._tx() as db:
             if db.execute("SELECT 1 FROM objects WHERE bucket = ? LIMIT 1", (name,)).fetchone():
                 return "objects"
             if db.execute("SELECT 1 FROM bindings WHERE bucket = ? LIMIT 1", (name,)).fetchone():
                 return "bindings"
+            if db.execute("SELECT 1 FROM multipart_uploads WHERE bucket = ? LIMIT 1",
+                          (name,)).fetchone():
+                return "uploads"
             db.execute("DELETE FROM cname_tokens WHERE bucket = ?", (name,))
             db.execute("DELETE FROM buckets WHERE name = ?", (name,))
             self._bump_buckets(db)
@@ -394,7 +415,8 @@ class SqliteStore:
         return ObjectMeta(row["bucket"], row["key"], row["size"], row["etag"],
                           row["content_type"], _req_dt(row["last_modified"]), row["blob"],
                           tuple((k, v) for k, v in stored.get("meta", ())),
-                          tuple((k, v) for k, v in stored.get("headers", ())))
+                          tuple((k, v) for k, v in stored.get("headers", ())),
+                          stored.get("type", "Normal"))
 
     def put_object(self, meta: ObjectMeta) -> str | None:
         """Insert or replace; returns the blob name the new version replaced (to delete).
@@ -402,19 +424,20 @@ class SqliteStore:
         Concurrent puts of one key serialise on the write lock (BEGIN IMMEDIATE): the last
         commit wins and each replaced blob name is returned to exactly one caller.
         """
-        stored = json.dumps({"meta": [list(p) for p in meta.user_meta],
-                             "headers": [list(p) for p in meta.headers]},
-                            separators=(",", ":"))
         with self._tx() as db:
-            row = db.execute("SELECT blob FROM objects WHERE bucket = ? AND key = ?",
-                             (meta.bucket, meta.key)).fetchone()
-            try:
-                db.execute("INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                           (meta.bucket, meta.key, meta.size, meta.etag, meta.content_type,
-                            _ts(meta.last_modified), meta.blob, stored))
-            except sqlite3.IntegrityError:  # the buckets foreign key
-                raise BucketMissing(meta.bucket) from None
-            return str(row[0]) if row else None
+            return self._put_object(db, meta)
+
+    @staticmethod
+    def _put_object(db: sqlite3.Connection, meta: ObjectMeta) -> str | None:
+        row = db.execute("SELECT blob FROM objects WHERE bucket = ? AND key = ?",
+                         (meta.bucket, meta.key)).fetchone()
+        try:
+            db.execute("INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       (meta.bucket, meta.key, meta.size, meta.etag, meta.content_type,
+                        _ts(meta.last_modified), meta.blob, object_json(meta)))
+        except sqlite3.IntegrityError:  # the buckets foreign key
+            raise BucketMissing(meta.bucket) from None
+        return str(row[0]) if row else None
 
     def get_object(self, bucket: str, key: str) -> ObjectMeta | None:
         row = self._one("SELECT * FROM objects WHERE bucket = ? AND key = ?", bucket, key)
@@ -448,6 +471,114 @@ class SqliteStore:
                 args.append(upper)
         rows = self._db.execute(sql + " ORDER BY key LIMIT ?", (*args, limit)).fetchall()
         return [self._object(r) for r in rows]
+
+    # --- multipart uploads ----------------------------------------------------------------
+    # ``multipart_uploads.user_meta`` holds the same JSON as ``objects.user_meta``.
+
+    @staticmethod
+    def _upload(row: sqlite3.Row) -> MultipartUpload:
+        meta, headers = stored_headers(row["user_meta"])
+        return MultipartUpload(row["upload_id"], row["bucket"], row["key"],
+                               _req_dt(row["initiated"]), row["content_type"], meta, headers)
+
+    @staticmethod
+    def _part(row: sqlite3.Row) -> PartRecord:
+        return PartRecord(row["upload_id"], row["part_number"], row["size"], row["etag"],
+                          _req_dt(row["last_modified"]), row["blob"])
+
+    def create_upload(self, upload: MultipartUpload) -> None:
+        with self._tx() as db:
+            try:
+                db.execute("INSERT INTO multipart_uploads VALUES (?, ?, ?, ?, ?, ?)",
+                           (upload.upload_id, upload.bucket, upload.key,
+                            _ts(upload.initiated), upload.content_type,
+                            headers_json(upload.user_meta, upload.headers)))
+            except sqlite3.IntegrityError:  # the buckets foreign key
+                raise BucketMissing(upload.bucket) from None
+
+    def get_upload(self, bucket: str, key: str, upload_id: str) -> MultipartUpload | None:
+        row = self._one("SELECT * FROM multipart_uploads WHERE upload_id = ? AND bucket = ? "
+                        "AND key = ?", upload_id, bucket, key)
+        return self._upload(row) if row else None
+
+    def put_part(self, part: PartRecord) -> str | None:
+        with self._tx() as db:
+            if not db.execute("SELECT 1 FROM multipart_uploads WHERE upload_id = ?",
+                              (part.upload_id,)).fetchone():
+                raise UploadMissing(part.upload_id)
+            row = db.execute("SELECT blob FROM multipart_parts WHERE upload_id = ? AND "
+                             "part_number = ?", (part.upload_id, part.part_number)).fetchone()
+            db.execute("INSERT OR REPLACE INTO multipart_parts VALUES (?, ?, ?, ?, ?, ?)",
+                       (part.upload_id, part.part_number, part.size, part.etag,
+                        _ts(part.last_modified), part.blob))
+            return str(row[0]) if row else None
+
+    def list_parts(self, upload_id: str, after: int, limit: int) -> list[PartRecord]:
+        rows = self._db.execute("SELECT * FROM multipart_parts WHERE upload_id = ? AND "
+                                "part_number > ? ORDER BY part_number LIMIT ?",
+                                (upload_id, after, limit)).fetchall()
+        return [self._part(r) for r in rows]
+
+    @staticmethod
+    def _remove_upload(db: sqlite3.Connection, bucket: str, key: str,
+                       upload_id: str) -> list[str] | None:
+        if not db.execute("SELECT 1 FROM multipart_uploads WHERE upload_id = ? AND bucket = ? "
+                          "AND key = ?", (upload_id, bucket, key)).fetchone():
+            return None
+        blobs = [str(r[0]) for r in db.execute(
+            "SELECT blob FROM multipart_parts WHERE upload_id = ? ORDER BY part_number",
+            (upload_id,)).fetchall()]
+        db.execute("DELETE FROM multipart_uploads WHERE upload_id = ?", (upload_id,))
+        return blobs  # the parts went with it (ON DELETE CASCADE)
+
+    def complete_upload(self, bucket: str, key: str, upload_id: str,
+                        meta: ObjectMeta) -> tuple[str | None, list[str]]:
+        with self._tx() as db:
+            parts = self._remove_upload(db, bucket, key, upload_id)
+            if parts is None:
+                raise UploadMissing(upload_id)
+            return self._put_object(db, meta), parts
+
+    def abort_upload(self, bucket: str, key: str, upload_id: str) -> list[str] | None:
+        with self._tx() as db:
+            return self._remove_upload(db, bucket, key, upload_id)
+
+    def list_uploads(self, bucket: str, prefix: str, key_marker: str, upload_id_marker: str,
+                     limit: int) -> list[MultipartUpload]:
+        sql = ("SELECT * FROM multipart_uploads WHERE bucket = ? AND "
+               "(key > ? OR (key = ? AND upload_id > ?))")
+        args: list[Any] = [bucket, key_marker, key_marker, upload_id_marker]
+        if prefix:
+            sql += " AND key >= ?"
+            args.append(prefix)
+            upper = _successor(prefix)
+            if upper is not None:
+                sql += " AND key < ?"
+                args.append(upper)
+        rows = self._db.execute(sql + " ORDER BY key, upload_id LIMIT ?",
+                                (*args, limit)).fetchall()
+        return [self._upload(r) for r in rows]
+
+
+def headers_json(user_meta: tuple[tuple[str, str], ...], headers: tuple[tuple[str, str], ...],
+                 object_type: str = "Normal") -> str:
+    """The ``user_meta`` column's JSON (both stores write the same text)."""
+    stored: dict[str, Any] = {"meta": [list(p) for p in user_meta],
+                              "headers": [list(p) for p in headers]}
+    if object_type != "Normal":  # absent for Normal: rows written before stay byte-identical
+        stored["type"] = object_type
+    return json.dumps(stored, separators=(",", ":"))
+
+
+def object_json(meta: ObjectMeta) -> str:
+    return headers_json(meta.user_meta, meta.headers, meta.object_type)
+
+
+def stored_headers(text: str) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """(x-oss-meta-* pairs, content header pairs) from the ``user_meta`` column's JSON."""
+    stored = json.loads(text) if text else {}
+    return (tuple((k, v) for k, v in stored.get("meta", ())),
+            tuple((k, v) for k, v in stored.get("headers", ())))
 
 
 def _successor(prefix: str) -> str | None:

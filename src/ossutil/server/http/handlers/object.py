@@ -20,6 +20,7 @@ import base64
 import mimetypes
 import os
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import quote
 
@@ -122,9 +123,9 @@ def _object_headers(meta: ObjectMeta, *, whole: bool) -> CIMultiDict[str]:
     headers["ETag"] = meta.etag
     headers["Last-Modified"] = dates.rfc1123(meta.last_modified)
     headers["Accept-Ranges"] = "bytes"
-    headers["x-oss-object-type"] = "Normal"
+    headers["x-oss-object-type"] = meta.object_type
     headers["x-oss-storage-class"] = "Standard"
-    if whole:
+    if whole and meta.object_type == "Normal":  # a multipart ETag is no MD5 of the content
         headers["Content-MD5"] = base64.b64encode(bytes.fromhex(meta.etag.strip('"'))).decode()
     for name, value in meta.headers:
         headers[name.title()] = value
@@ -143,30 +144,43 @@ def _not_modified(meta: ObjectMeta) -> web.Response:
                                              "Last-Modified": dates.rfc1123(meta.last_modified)})
 
 
-def _upload(call: Call) -> Upload:
-    request = call.request
-    headers = request.headers
+def object_metadata(call: Call) -> Upload:
+    """What a PutObject or InitiateMultipartUpload request says about the object to be: its
+    Content-Type (else guessed from the key), x-oss-meta-* and the stored content headers.
+    Refuses what this server cannot honour. ``length`` is 0: the caller sets the body's."""
+    headers = call.request.headers
     for name, message in _UNSUPPORTED.items():
         if name in headers:
             raise OssError.from_code("NotImplemented", message, Header=name)
     if headers.get("x-oss-object-acl", "default") != "default":
         raise OssError.from_code("NotImplemented", "Object ACLs are not supported; use the "
                                  "bucket ACL.", Header="x-oss-object-acl")
-    chunked = "chunked" in headers.get("Transfer-Encoding", "").lower()
-    if request.content_length is None and not chunked:
-        raise OssError.from_code("MissingContentLength")
     key = call.target.key
     content_type = (headers.get("Content-Type") or mimetypes.guess_type(key)[0]
                     or "application/octet-stream")
     lower = [(name.lower(), value) for name, value in headers.items()]
     return Upload(
         content_type=content_type,
-        length=request.content_length,
-        content_md5=headers.get("Content-MD5"),
-        content_sha256=headers.get("x-oss-content-sha256"),
+        length=0,
         user_meta=tuple((n, v) for n, v in lower if n.startswith(_META_PREFIX)),
         headers=tuple((n, v) for n, v in lower if n in STORED_HEADERS),
     )
+
+
+def body_upload(call: Call, described: Upload) -> Upload:
+    """``described`` with the request body's length and digests (PutObject, UploadPart)."""
+    request = call.request
+    headers = request.headers
+    chunked = "chunked" in headers.get("Transfer-Encoding", "").lower()
+    if request.content_length is None and not chunked:
+        raise OssError.from_code("MissingContentLength")
+    return replace(described, length=request.content_length,
+                   content_md5=headers.get("Content-MD5"),
+                   content_sha256=headers.get("x-oss-content-sha256"))
+
+
+def _upload(call: Call) -> Upload:
+    return body_upload(call, object_metadata(call))
 
 
 def _copy_source(value: str) -> tuple[str, str]:
@@ -231,7 +245,7 @@ def _reader(content: bytes | BinaryIO) -> Callable[[], Awaitable[bytes]]:
     return read_file
 
 
-async def _send_continue(request: web.BaseRequest) -> None:
+async def send_continue(request: web.BaseRequest) -> None:
     """Answer ``Expect: 100-continue`` once the request is known to be acceptable."""
     if request.version >= (1, 1) and \
             request.headers.get("Expect", "").lower() == "100-continue":
@@ -247,10 +261,10 @@ def _owner(bucket: Bucket) -> wxml.Node:
 
 def _contents(meta: ObjectMeta, encode: bool, owner: wxml.Node | None) -> wxml.Node:
     fields: list[wxml.Node] = [
-        ("Key", _enc(meta.key, encode)),
+        ("Key", url_encoded(meta.key, encode)),
         ("LastModified", dates.iso8601_ms(meta.last_modified)),
         ("ETag", meta.etag),
-        ("Type", "Normal"),
+        ("Type", meta.object_type),
         ("Size", str(meta.size)),
         ("StorageClass", "Standard"),
     ]
@@ -259,11 +273,11 @@ def _contents(meta: ObjectMeta, encode: bool, owner: wxml.Node | None) -> wxml.N
     return ("Contents", fields)
 
 
-def _enc(value: str, encode: bool) -> str:
+def url_encoded(value: str, encode: bool) -> str:
     return quote(value, safe="") if encode else value
 
 
-def _emit(root: wxml.Node) -> web.Response:
+def emit_xml(root: wxml.Node) -> web.Response:
     try:
         return xml_response(wxml.emit(root))
     except ValueError:
@@ -302,7 +316,6 @@ class ObjectHandlers:
             "DeleteObject": self.delete_object,
             "ListObjects": self.list_objects,
             "ListObjectsV2": self.list_objects_v2,
-            "ListMultipartUploads": self.list_multipart_uploads,
             "DeleteMultipleObjects": self.delete_multiple_objects,
         }
 
@@ -313,7 +326,7 @@ class ObjectHandlers:
             return await self.copy_object(call, bucket)
         upload = _upload(call)
         check_upload(upload)
-        await _send_continue(call.request)
+        await send_continue(call.request)
         meta = await self.objects.put(bucket, call.target.key, upload,
                                       call.request.content.readany)
         md5 = base64.b64encode(bytes.fromhex(meta.etag.strip('"'))).decode()
@@ -399,39 +412,6 @@ class ObjectHandlers:
         response.content_length = meta.size
         return response
 
-    async def list_multipart_uploads(self, call: Call) -> web.StreamResponse:
-        """This server has no multipart upload (InitiateMultipartUpload answers 501), so no
-        upload is ever in progress: an empty, well-formed listing (``ossutil du`` asks)."""
-        bucket = call.require_bucket()
-        query = call.query
-        encoding = query.get("encoding-type", "")
-        if encoding not in ("", "url"):
-            raise OssError.from_code("InvalidArgument", "encoding-type must be url.",
-                                     ArgumentName="encoding-type", ArgumentValue=encoding)
-        max_uploads = query.get("max-uploads") or "1000"
-        if not (max_uploads.isascii() and max_uploads.isdigit()
-                and 1 <= int(max_uploads) <= 1000):
-            raise OssError.from_code("InvalidArgument",
-                                     "max-uploads must be an integer from 1 to 1000.",
-                                     ArgumentName="max-uploads", ArgumentValue=max_uploads)
-        encode = encoding == "url"
-        parts: list[wxml.Node] = [("Bucket", bucket.name)]
-        if encode:
-            parts.append(("EncodingType", "url"))
-        key_marker = listing.check_prefix("key-marker", query.get("key-marker", ""))
-        parts += [
-            ("KeyMarker", _enc(key_marker, encode)),
-            ("UploadIdMarker", query.get("upload-id-marker", "")),
-            ("NextKeyMarker", ""),
-            ("NextUploadIdMarker", ""),
-            ("Delimiter", _enc(listing.check_prefix("delimiter", query.get("delimiter", "")),
-                               encode)),
-            ("Prefix", _enc(listing.check_prefix("prefix", query.get("prefix", "")), encode)),
-            ("MaxUploads", str(int(max_uploads))),
-            ("IsTruncated", "false"),
-        ]
-        return _emit(("ListMultipartUploadsResult", parts))
-
     async def get_object_meta(self, call: Call) -> web.StreamResponse:
         """``HEAD ?objectMeta``: OSS's light HeadObject (ETag, size, Last-Modified only)."""
         meta = await self.objects.head(call.require_bucket(), call.target.key)
@@ -474,8 +454,8 @@ class ObjectHandlers:
             await self.objects.delete(bucket, key)
         parts: list[wxml.Node] = [("EncodingType", "url")] if encoding else []
         if not quiet:
-            parts += [("Deleted", [("Key", _enc(key, bool(encoding)))]) for key in keys]
-        return _emit(("DeleteResult", parts))
+            parts += [("Deleted", [("Key", url_encoded(key, bool(encoding)))]) for key in keys]
+        return emit_xml(("DeleteResult", parts))
 
     async def list_objects(self, call: Call) -> web.StreamResponse:
         bucket = call.require_bucket()
@@ -484,20 +464,20 @@ class ObjectHandlers:
         page = await self.objects.list(bucket, query)
         parts: list[wxml.Node] = [
             ("Name", bucket.name),
-            ("Prefix", _enc(query.prefix, encode)),
-            ("Marker", _enc(marker, encode)),
+            ("Prefix", url_encoded(query.prefix, encode)),
+            ("Marker", url_encoded(marker, encode)),
             ("MaxKeys", str(query.max_keys)),
-            ("Delimiter", _enc(query.delimiter, encode)),
+            ("Delimiter", url_encoded(query.delimiter, encode)),
         ]
         if encode:
             parts.append(("EncodingType", "url"))
         parts.append(("IsTruncated", "true" if page.truncated else "false"))
         if page.truncated:
-            parts.append(("NextMarker", _enc(page.last, encode)))
+            parts.append(("NextMarker", url_encoded(page.last, encode)))
         owner = _owner(bucket)
         parts += [_contents(meta, encode, owner) for meta in page.objects]
-        parts += [("CommonPrefixes", [("Prefix", _enc(p, encode))]) for p in page.prefixes]
-        return _emit(("ListBucketResult", parts))
+        parts += [("CommonPrefixes", [("Prefix", url_encoded(p, encode))]) for p in page.prefixes]
+        return emit_xml(("ListBucketResult", parts))
 
     async def list_objects_v2(self, call: Call) -> web.StreamResponse:
         bucket = call.require_bucket()
@@ -506,12 +486,14 @@ class ObjectHandlers:
         after = listing.decode_token(token) if token else start_after
         query, encode = _listing_query(call, after)
         page = await self.objects.list(bucket, query)
-        parts: list[wxml.Node] = [("Name", bucket.name), ("Prefix", _enc(query.prefix, encode))]
+        parts: list[wxml.Node] = [("Name", bucket.name),
+                                  ("Prefix", url_encoded(query.prefix, encode))]
         if start_after:
-            parts.append(("StartAfter", _enc(start_after, encode)))
+            parts.append(("StartAfter", url_encoded(start_after, encode)))
         if token:
             parts.append(("ContinuationToken", token))
-        parts += [("MaxKeys", str(query.max_keys)), ("Delimiter", _enc(query.delimiter, encode))]
+        parts += [("MaxKeys", str(query.max_keys)),
+                  ("Delimiter", url_encoded(query.delimiter, encode))]
         if encode:
             parts.append(("EncodingType", "url"))
         parts.append(("IsTruncated", "true" if page.truncated else "false"))
@@ -519,6 +501,6 @@ class ObjectHandlers:
             parts.append(("NextContinuationToken", listing.encode_token(page.last)))
         owner = _owner(bucket) if call.query.get("fetch-owner") == "true" else None
         parts += [_contents(meta, encode, owner) for meta in page.objects]
-        parts += [("CommonPrefixes", [("Prefix", _enc(p, encode))]) for p in page.prefixes]
+        parts += [("CommonPrefixes", [("Prefix", url_encoded(p, encode))]) for p in page.prefixes]
         parts.append(("KeyCount", str(len(page.objects) + len(page.prefixes))))
-        return _emit(("ListBucketResult", parts))
+        return emit_xml(("ListBucketResult", parts))

@@ -1,0 +1,239 @@
+"""Multipart upload handlers: InitiateMultipartUpload, UploadPart, CompleteMultipartUpload,
+AbortMultipartUpload, ListParts, ListMultipartUploads.
+
+Decode query, headers and the CompleteMultipartUpload body, call ``MultipartService``, encode
+OSS's XML. ``encoding-type=url`` URL-encodes the keys (and prefixes, markers, delimiter) in the
+reply, as for object listings. Element order follows OSS's API reference; where it shows no
+EncodingType, that element comes right after the first one (Bucket), as ListMultipartUploads
+always placed it here.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from aiohttp import web
+
+from ossutil.server.http.handlers.object import (
+    body_upload,
+    emit_xml,
+    object_metadata,
+    send_continue,
+    url_encoded,
+)
+from ossutil.server.models import Bucket
+from ossutil.server.naming import validate_object_key
+from ossutil.server.objects import listing
+from ossutil.server.objects.multipart import (
+    MAX_LISTED,
+    MAX_PART_NUMBER,
+    MultipartService,
+    PartChoice,
+    UploadsQuery,
+    parse_part_number,
+)
+from ossutil.server.objects.service import check_upload
+from ossutil.wire import dates
+from ossutil.wire import xml as wxml
+from ossutil.wire.errors import OssError
+
+if TYPE_CHECKING:
+    from ossutil.server.http.app import Call, Handler
+
+_COMPLETE_ALL = "x-oss-complete-all"
+
+
+def _encoding(call: Call) -> bool:
+    encoding = call.query.get("encoding-type", "")
+    if encoding not in ("", "url"):
+        raise OssError.from_code("InvalidArgument", "encoding-type must be url.",
+                                 ArgumentName="encoding-type", ArgumentValue=encoding)
+    return encoding == "url"
+
+
+def _count(call: Call, name: str, low: int, high: int, default: int) -> int:
+    text = call.query.get(name) or str(default)
+    if not (text.isascii() and text.isdigit() and low <= int(text) <= high):
+        raise OssError.from_code("InvalidArgument",
+                                 f"{name} must be an integer from {low} to {high}.",
+                                 ArgumentName=name, ArgumentValue=text)
+    return int(text)
+
+
+def _upload_id(call: Call) -> str:
+    upload_id = call.query.get("uploadId", "")
+    if not upload_id:
+        raise OssError.from_code("NoSuchUpload", UploadId=upload_id)
+    return upload_id
+
+
+def _complete_request(body: bytes) -> list[PartChoice]:
+    """``<CompleteMultipartUpload><Part><PartNumber/><ETag/></Part>...``."""
+    root = wxml.parse(body)
+    if wxml.local_name(root.tag) != "CompleteMultipartUpload":
+        raise OssError.from_code("MalformedXML")
+    choices = []
+    for item in wxml.children(root, "Part"):
+        number = (wxml.text(item, "PartNumber") or "").strip()
+        etag = wxml.text(item, "ETag")
+        if not etag:
+            raise OssError.from_code("MalformedXML", "Every Part needs a PartNumber and an "
+                                     "ETag.")
+        if not (number.isascii() and number.isdigit()
+                and 1 <= int(number) <= MAX_PART_NUMBER):
+            raise OssError.from_code("InvalidPart", f"Part number must be an integer between "
+                                     f"1 and {MAX_PART_NUMBER}, inclusive.", PartNumber=number)
+        choices.append(PartChoice(int(number), etag))
+    if not choices:
+        raise OssError.from_code("MalformedXML", "CompleteMultipartUpload names no Part.")
+    if len(choices) > MAX_PART_NUMBER:
+        raise OssError.from_code("InvalidPart", f"At most {MAX_PART_NUMBER} parts.")
+    return choices
+
+
+def _location(call: Call, bucket: Bucket) -> str:
+    """The object's URL on the host the request came to (virtual-hosted or path style)."""
+    host = call.request.headers.get("Host", "")
+    scheme = "https" if call.request.secure else "http"
+    path = quote(call.target.key, safe="/")
+    if host.split(":", 1)[0].lower().startswith(f"{bucket.name}."):
+        return f"{scheme}://{host}/{path}"
+    return f"{scheme}://{host}/{bucket.name}/{path}"
+
+
+class MultipartHandlers:
+    """The multipart operations, bound to one ``MultipartService``."""
+
+    def __init__(self, multipart: MultipartService) -> None:
+        self.multipart = multipart
+
+    def table(self) -> dict[str, Handler]:
+        return {
+            "InitiateMultipartUpload": self.initiate,
+            "UploadPart": self.upload_part,
+            "CompleteMultipartUpload": self.complete,
+            "AbortMultipartUpload": self.abort,
+            "ListParts": self.list_parts,
+            "ListMultipartUploads": self.list_uploads,
+        }
+
+    async def initiate(self, call: Call) -> web.StreamResponse:
+        bucket = call.require_bucket()
+        key = call.target.key
+        validate_object_key(key)
+        encode = _encoding(call)
+        described = object_metadata(call)
+        check_upload(described)  # the x-oss-meta-* size limit
+        upload = await self.multipart.initiate(bucket, key, described.content_type,
+                                               described.user_meta, described.headers)
+        parts: list[wxml.Node] = [("Bucket", bucket.name), ("Key", url_encoded(key, encode)),
+                                  ("UploadId", upload.upload_id)]
+        if encode:
+            parts.append(("EncodingType", "url"))
+        return emit_xml(("InitiateMultipartUploadResult", parts))
+
+    async def upload_part(self, call: Call) -> web.StreamResponse:
+        bucket = call.require_bucket()
+        validate_object_key(call.target.key)
+        if "x-oss-copy-source" in call.request.headers:
+            raise OssError.from_code("NotImplemented", "UploadPartCopy is not supported.",
+                                     Header="x-oss-copy-source")
+        number = parse_part_number(call.query.get("partNumber"))
+        upload_id = _upload_id(call)
+        body = body_upload(call, object_metadata(call))
+        check_upload(body)
+        upload = await self.multipart.find(bucket, call.target.key, upload_id)
+        await send_continue(call.request)  # the upload exists: let the body come
+        part = await self.multipart.upload_part(upload, number, body,
+                                                call.request.content.readany)
+        md5 = base64.b64encode(bytes.fromhex(part.etag.strip('"'))).decode()
+        return web.Response(headers={"ETag": part.etag, "Content-MD5": md5})
+
+    async def complete(self, call: Call) -> web.StreamResponse:
+        bucket = call.require_bucket()
+        encode = _encoding(call)
+        upload_id = _upload_id(call)
+        complete_all = call.request.headers.get(_COMPLETE_ALL)
+        if complete_all is not None:
+            if complete_all.lower() != "yes":
+                raise OssError.from_code("InvalidArgument", f"{_COMPLETE_ALL} must be yes.",
+                                         ArgumentName=_COMPLETE_ALL, ArgumentValue=complete_all)
+            if call.body.strip():
+                raise OssError.from_code("InvalidArgument", f"With {_COMPLETE_ALL}: yes the "
+                                         "request must have no body.",
+                                         ArgumentName=_COMPLETE_ALL)
+            chosen = None
+        else:
+            chosen = _complete_request(call.body)
+        meta = await self.multipart.complete(bucket, call.target.key, upload_id, chosen)
+        parts: list[wxml.Node] = [("EncodingType", "url")] if encode else []
+        parts += [("Location", _location(call, bucket)), ("Bucket", bucket.name),
+                  ("Key", url_encoded(meta.key, encode)), ("ETag", meta.etag)]
+        response = emit_xml(("CompleteMultipartUploadResult", parts))
+        response.headers["ETag"] = meta.etag  # oss2 reads the header, oss-v2 the body
+        return response
+
+    async def abort(self, call: Call) -> web.StreamResponse:
+        await self.multipart.abort(call.require_bucket(), call.target.key, _upload_id(call))
+        return web.Response(status=204)
+
+    async def list_parts(self, call: Call) -> web.StreamResponse:
+        bucket = call.require_bucket()
+        encode = _encoding(call)
+        upload_id = _upload_id(call)
+        limit = _count(call, "max-parts", 1, MAX_LISTED, MAX_LISTED)
+        marker = _count(call, "part-number-marker", 0, MAX_PART_NUMBER, 0)
+        upload, page = await self.multipart.list_parts(bucket, call.target.key, upload_id,
+                                                       marker, limit)
+        parts: list[wxml.Node] = [("Bucket", bucket.name)]
+        if encode:
+            parts.append(("EncodingType", "url"))
+        last = page.parts[-1].part_number if page.parts else marker
+        parts += [
+            ("Key", url_encoded(upload.key, encode)),
+            ("UploadId", upload.upload_id),
+            ("StorageClass", "Standard"),
+            ("PartNumberMarker", str(marker)),
+            ("NextPartNumberMarker", str(last)),
+            ("MaxParts", str(limit)),
+            ("IsTruncated", "true" if page.truncated else "false"),
+        ]
+        parts += [("Part", [("PartNumber", str(part.part_number)),
+                            ("LastModified", dates.iso8601_ms(part.last_modified)),
+                            ("ETag", part.etag), ("Size", str(part.size))])
+                  for part in page.parts]
+        return emit_xml(("ListPartsResult", parts))
+
+    async def list_uploads(self, call: Call) -> web.StreamResponse:
+        bucket = call.require_bucket()
+        encode = _encoding(call)
+        query = call.query
+        uploads_query = UploadsQuery(
+            prefix=listing.check_prefix("prefix", query.get("prefix", "")),
+            delimiter=listing.check_prefix("delimiter", query.get("delimiter", "")),
+            key_marker=listing.check_prefix("key-marker", query.get("key-marker", "")),
+            upload_id_marker=query.get("upload-id-marker", ""),
+            max_uploads=_count(call, "max-uploads", 1, MAX_LISTED, MAX_LISTED))
+        page = await self.multipart.list_uploads(bucket, uploads_query)
+        parts: list[wxml.Node] = [("Bucket", bucket.name)]
+        if encode:
+            parts.append(("EncodingType", "url"))
+        parts += [
+            ("KeyMarker", url_encoded(uploads_query.key_marker, encode)),
+            ("UploadIdMarker", uploads_query.upload_id_marker),
+            ("NextKeyMarker", url_encoded(page.next_key_marker, encode)),
+            ("NextUploadIdMarker", page.next_upload_id_marker),
+            ("Delimiter", url_encoded(uploads_query.delimiter, encode)),
+            ("Prefix", url_encoded(uploads_query.prefix, encode)),
+            ("MaxUploads", str(uploads_query.max_uploads)),
+            ("IsTruncated", "true" if page.truncated else "false"),
+        ]
+        parts += [("Upload", [("Key", url_encoded(upload.key, encode)),
+                              ("UploadId", upload.upload_id),
+                              ("Initiated", dates.iso8601_ms(upload.initiated))])
+                  for upload in page.uploads]
+        parts += [("CommonPrefixes", [("Prefix", url_encoded(p, encode))])
+                  for p in page.prefixes]
+        return emit_xml(("ListMultipartUploadsResult", parts))
