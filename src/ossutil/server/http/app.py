@@ -99,12 +99,14 @@ def new_request_id() -> str:
 
 
 def parse_query(raw: str) -> list[tuple[str, str]]:
-    """Decode ``a=b&c&d=`` into pairs; ``+`` stays ``+`` (OSS clients escape spaces as %20)."""
+    """Decode ``a=b&c&d=`` into pairs, ``+`` as a space: oss2 form-encodes query values
+    (``prefix=a+b``), the Go SDK and oss-v2 send ``%20``; every SDK sends a literal plus as
+    ``%2B``. (V4 signs the decoded values, so ``+`` read as ``+`` fails oss2's signatures.)"""
     pairs = []
     for part in raw.split("&"):
         if not part:
             continue
-        name, _, value = part.partition("=")
+        name, _, value = part.replace("+", " ").partition("=")
         pairs.append((unquote(name), unquote(value)))
     return pairs
 
