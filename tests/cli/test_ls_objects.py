@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from tests.cli.clitools import Outcome, run_ours, run_process
+from tests.support.raw import signed
 from tests.support.server import RunningServer
 
 from ossutil.client import OssClient
@@ -78,20 +79,59 @@ def test_errors(server: RunningServer, bucket_name: str, filled: str, tmp_path: 
         "Error: oss: service returned error: StatusCode=404, ErrorCode=NoSuchBucket, "
         'ErrorMessage="The specified bucket does not exist.", RequestId=R, Ec=0015-00000101, '
         f"Bucket={bucket_name}-none, Object=p\nexit 1")
-    assert ls(f"oss://{filled}", "-m") == (
-        "Error: -m (multipart uploads) is not supported by this ossutil's ls\nexit 1")
+    assert ls(f"oss://{filled}", "--include", "*.txt") == (
+        "Error: --include is not supported by this ossutil's ls\nexit 1")
     assert ls("oss://AB") == ("Error: bucket name AB len is between [3-63],now is 2\nexit 1")
+
+
+def start_uploads(server: RunningServer, bucket: str, *keys: str) -> list[str]:
+    """InitiateMultipartUpload for each key (raw signed requests); the upload ids."""
+    ids = []
+    for key in keys:
+        reply = signed(server.endpoint, server.access_key_id, server.access_key_secret, "POST",
+                       bucket, key=key, query=[("uploads", "")])
+        found = re.search(r"<UploadId>([0-9A-F]+)</UploadId>", reply.text)
+        assert reply.status == 200 and found, reply.text
+        ids.append(found[1])
+    return ids
+
+
+def test_multipart_uploads(server: RunningServer, filled: str, tmp_path: Path) -> None:
+    one, two, other = start_uploads(server, filled, "mp/one", "mp/two", "other")
+
+    def ls(*argv: str) -> str:
+        return masked(run_ours(["ls", *argv, *common(server, tmp_path)], cwd=tmp_path))
+
+    assert ls(f"oss://{filled}/mp", "-m") == (
+        "InitiatedTime                     UploadID                            ObjectName\n"
+        f"<time>     {one}    oss://{filled}/mp/one\n"
+        f"<time>     {two}    oss://{filled}/mp/two\n"
+        "UploadID Number is: 2\n\nT elapsed\nexit 0")
+    assert ls(f"oss://{filled}", "-a", "-s", "--limited-num", "6") == (
+        "".join(f"oss://{filled}/{key}\n" for key in KEYS)
+        + "Object Number is: 5\n"
+        + "UploadID                            ObjectName\n"
+        + f"{one}    oss://{filled}/mp/one\n"
+        + "UploadID Number is: 1\n\nT elapsed\nexit 0")
+    assert ls(f"oss://{filled}", "-m", "-d") == (
+        "UploadID                            ObjectName\n"
+        f"{other}    oss://{filled}/other\n"
+        "UploadID Number is: 1\n\nT elapsed\nexit 0")
 
 
 ARGVS = [["{b}"], ["{b}/a"], ["{b}/a/", "-s"], ["{b}", "-d"], ["{b}/a/", "-d"],
          ["{b}/nothing"], ["{b}/nothing", "-d"], ["{b}", "--limited-num", "2"],
          ["{b}", "-d", "--limited-num", "1"], ["{b}", "--limited-num", "0"],
-         ["{b}", "--marker", "a/sub/x"], ["{b}-none"], ["oss://AB"]]
+         ["{b}", "--marker", "a/sub/x"], ["{b}-none"], ["oss://AB"],
+         ["{b}", "-m"], ["{b}/mp", "-a"], ["{b}", "-m", "-s"], ["{b}/mp", "-m", "-d"],
+         ["{b}", "-a", "--limited-num", "6"], ["{b}", "-a", "-d"],
+         ["{b}", "-m", "--marker", "mp/one"], ["{b}/zz", "-a"]]
 
 
 @pytest.mark.slow
 def test_same_as_go(server: RunningServer, filled: str, tmp_path: Path,
                     go_binary: Path) -> None:
+    start_uploads(server, filled, "mp/one", "mp/two", "mp/one", "other")
     env = {"PATH": "/usr/bin:/bin", "LANG": "C", "HOME": str(tmp_path)}
     for argv in ARGVS:
         words = [w.format(b=f"oss://{filled}") for w in argv]

@@ -244,7 +244,8 @@ LS_EN = SpecText(
     synopsis="List buckets or objects",
     syntax="""
     ossutil ls [oss://] [-s] [--limited-num n] [--marker name] [-c file]
-    ossutil ls oss://bucket[/prefix] [-s] [-d] [--limited-num n] [--marker key] [-c file]
+    ossutil ls oss://bucket[/prefix] [-s] [-d] [-m|-a] [--limited-num n] [--marker key]
+               [--upload-id-marker id] [-c file]
 """,
     detail="""
     Without a bucket, lists the buckets your credentials own, with creation time, location and
@@ -253,8 +254,10 @@ LS_EN = SpecText(
     With oss://bucket[/prefix], lists the objects whose names start with prefix: last-modified
     time, size, storage class, ETag and URL, then their number. -s prints the URLs only. -d
     lists one level: the objects directly under prefix, then each "directory" (the common
-    prefixes up to the next /). --limited-num stops after n entries; --marker starts after the
-    given key. Listing multipart uploads (-m, -a), --include and --exclude are not supported.
+    prefixes up to the next /). -m lists the multipart uploads in progress instead (time they
+    started, upload id, object), -a lists objects and then uploads. --limited-num stops after
+    n entries in all; --marker starts after the given key (and --upload-id-marker after that
+    upload of it). --include and --exclude are not supported.
 """,
     sample="""
     1) ossutil ls

@@ -11,7 +11,9 @@ three spaces, the ETag left-aligned in 38, the URL)::
 
 ``-s`` prints only ``oss://b/key``; ``-d`` lists one level (delimiter ``/``): objects, then
 ``oss://b/dir/`` per common prefix, counted as ``Object and Directory Number is: N``. The
-header appears only when there is an object to show. Multipart listings (``-m``, ``-a``),
+header appears only when there is an object to show. ``-m`` lists multipart uploads in
+progress instead (``InitiatedTime`` / ``UploadID`` / ``ObjectName``; ``-s`` and ``-d`` drop the
+time), ``-a`` both, objects first; ``--limited-num`` counts both together.
 ``--include/--exclude`` and versions are refused rather than ignored.
 """
 
@@ -37,10 +39,9 @@ SPEC = CommandSpec("ls", min_args=0, max_args=1, valid_options=COMMON_OPTIONS + 
     "retryTimes", "payer"))
 
 _NOT_FOR_OBJECTS = {
-    "multipart": "-m (multipart uploads)", "allType": "-a (objects and multipart uploads)",
     "include": "--include", "exclude": "--exclude", "allVersions": "--all-versions",
-    "versionIdMarker": "--version-id-marker", "uploadIDMarker": "--upload-id-marker",
-    "encodingType": "--encoding-type", "payer": "--payer"}
+    "versionIdMarker": "--version-id-marker", "encodingType": "--encoding-type",
+    "payer": "--payer"}
 _PAGE = 1000
 
 
@@ -64,54 +65,121 @@ def run(ctx: Context) -> None:
 
 def _list_objects(ctx: Context, settings: Settings, bucket: str, prefix: str,
                   limit: int) -> None:
+    """Objects (default), multipart uploads (``-m``) or both (``-a``), sharing one
+    ``--limited-num`` budget, objects first."""
     from ossutil.cli.command import check_bucket_name
-    from ossutil.cli.render import go_time
-    from ossutil.wire.errors import OssError
 
     for name, spelled in _NOT_FOR_OBJECTS.items():
-        option_given = settings.flag(name) if name in ("multipart", "allType", "allVersions") \
-            else bool(settings.get(name))
+        option_given = settings.flag(name) if name == "allVersions" else bool(settings.get(name))
         if option_given:
             raise CliError(f"{spelled} is not supported by this ossutil's ls")
     check_bucket_name(bucket)
-    short = settings.flag("shortFormat")
-    directories = settings.flag("directory")
-    client = client_for(settings, bucket, ctx)
-    out = ctx.out
-    shown = 0
-    header = False
-    marker = settings.get("marker")
-    while limit < 0 or shown < limit:
-        try:
-            page = client.list_objects_page(bucket, prefix=prefix, marker=marker,
-                                            delimiter="/" if directories else "",
-                                            max_keys=_PAGE)
-        except OssError as error:
-            from ossutil.cli import render
+    uploads = settings.flag("multipart") or settings.flag("allType")
+    objects = not settings.flag("multipart") or settings.flag("allType")
+    listing = _Listing(ctx, settings, bucket, prefix, limit)
+    if objects:
+        listing.objects()
+    if uploads:
+        listing.uploads()
 
-            raise CliError(f"{render.service_error_text(error)}, Bucket={bucket}, "
-                           f"Object={prefix}") from error
-        for item in page.objects:
-            if 0 <= limit <= shown:
+
+class _Listing:
+    def __init__(self, ctx: Context, settings: Settings, bucket: str, prefix: str,
+                 limit: int) -> None:
+        self.out = ctx.out
+        self.bucket, self.prefix, self.limit = bucket, prefix, limit
+        self.short = settings.flag("shortFormat")
+        self.directories = settings.flag("directory")
+        self.marker = settings.get("marker")
+        self.upload_id_marker = settings.get("uploadIDMarker")
+        self.client = client_for(settings, bucket, ctx)
+        self.shown = 0  # objects, directories and uploads: one --limited-num budget
+
+    def full(self) -> bool:
+        return 0 <= self.limit <= self.shown
+
+    def _service_error(self, error: Exception) -> CliError:
+        from ossutil.cli import render
+        from ossutil.wire.errors import OssError
+
+        assert isinstance(error, OssError)
+        return CliError(f"{render.service_error_text(error)}, Bucket={self.bucket}, "
+                        f"Object={self.prefix}")
+
+    def objects(self) -> None:
+        from ossutil.cli.render import go_time
+        from ossutil.wire.errors import OssError
+
+        out, short = self.out, self.short or self.directories
+        counted = 0
+        header = False
+        marker = self.marker
+        while not self.full():
+            try:
+                page = self.client.list_objects_page(
+                    self.bucket, prefix=self.prefix, marker=marker,
+                    delimiter="/" if self.directories else "", max_keys=_PAGE)
+            except OssError as error:
+                raise self._service_error(error) from error
+            names = [(item, f"oss://{self.bucket}/{item.key}") for item in page.objects]
+            for item, url in names:
+                if self.full():
+                    break
+                if short:
+                    out.write(url + "\n")
+                else:
+                    if not header:
+                        out.write(f"{'LastModifiedTime':<30}{'Size(B)':>12}"
+                                  f"{'StorageClass':>14}   {'ETAG':<38}ObjectName\n")
+                        header = True
+                    out.write(f"{go_time(item.last_modified):<30}{item.size:>12}"
+                              f"{item.storage_class:>14}   {item.etag:<38}{url}\n")
+                self.shown += 1
+                counted += 1
+            for directory in page.prefixes:
+                if self.full():
+                    break
+                out.write(f"oss://{self.bucket}/{directory}\n")
+                self.shown += 1
+                counted += 1
+            if not page.next_marker:
                 break
-            url = f"oss://{bucket}/{item.key}"
-            if short or directories:
-                out.write(url + "\n")
-            else:
+            marker = page.next_marker
+        noun = "Object and Directory" if self.directories else "Object"
+        out.write(f"{noun} Number is: {counted}\n")
+
+    def uploads(self) -> None:
+        from ossutil.cli.render import go_time
+        from ossutil.wire.errors import OssError
+
+        out, short = self.out, self.short or self.directories
+        counted = 0
+        header = False
+        key_marker, upload_id_marker = self.marker, self.upload_id_marker
+        while not self.full():
+            try:
+                page = self.client.list_multipart_uploads_page(
+                    self.bucket, prefix=self.prefix, key_marker=key_marker,
+                    upload_id_marker=upload_id_marker,
+                    delimiter="/" if self.directories else "", max_uploads=_PAGE)
+            except OssError as error:
+                raise self._service_error(error) from error
+            for upload in page.uploads:
+                if self.full():
+                    break
+                url = f"oss://{self.bucket}/{upload.key}"
                 if not header:
-                    out.write(f"{'LastModifiedTime':<30}{'Size(B)':>12}{'StorageClass':>14}   "
-                              f"{'ETAG':<38}ObjectName\n")
+                    out.write(f"{'UploadID':<32}    ObjectName\n" if short else
+                              f"{'InitiatedTime':<30}    {'UploadID':<32}    ObjectName\n")
                     header = True
-                out.write(f"{go_time(item.last_modified):<30}{item.size:>12}"
-                          f"{item.storage_class:>14}   {item.etag:<38}{url}\n")
-            shown += 1
-        for directory in page.prefixes:
-            if 0 <= limit <= shown:
+                if short:
+                    out.write(f"{upload.upload_id:<32}    {url}\n")
+                else:
+                    out.write(f"{go_time(upload.initiated):<30}    {upload.upload_id:<32}    "
+                              f"{url}\n")
+                self.shown += 1
+                counted += 1
+            if not page.next_key_marker and not page.next_upload_id_marker:
                 break
-            out.write(f"oss://{bucket}/{directory}\n")
-            shown += 1
-        if not page.next_marker:
-            break
-        marker = page.next_marker
-    noun = "Object and Directory" if directories else "Object"
-    out.write(f"{noun} Number is: {shown}\n")
+            key_marker, upload_id_marker = page.next_key_marker, page.next_upload_id_marker
+        out.write(f"UploadID Number is: {counted}\n")

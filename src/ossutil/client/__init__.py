@@ -35,6 +35,8 @@ if TYPE_CHECKING:
         ObjectPage,
         ObjectSummary,
         OssClient,
+        UploadPage,
+        UploadSummary,
     )
     from ossutil.client.errors import ClientError, ConfigError, UnexpectedStatusError
     from ossutil.client.transport import (
@@ -48,7 +50,7 @@ if TYPE_CHECKING:
     from ossutil.wire.errors import OssError
 
 __all__ = ["OssClient", "Credentials", "BucketSummary", "BucketInfo", "ObjectSummary",
-           "ObjectPage", "OssError", "ClientError",
+           "ObjectPage", "UploadSummary", "UploadPage", "OssError", "ClientError",
            "ConfigError", "UnexpectedStatusError", "Transport", "HttpClientTransport",
            "Request", "Response", "TransportError", "ProxyConfig"]
 
@@ -56,6 +58,7 @@ _WHERE = {
     "OssClient": "ossutil.client.client", "Credentials": "ossutil.client.client",
     "BucketSummary": "ossutil.client.client", "BucketInfo": "ossutil.client.client",
     "ObjectSummary": "ossutil.client.client", "ObjectPage": "ossutil.client.client",
+    "UploadSummary": "ossutil.client.client", "UploadPage": "ossutil.client.client",
     "OssError": "ossutil.wire.errors", "ClientError": "ossutil.client.errors",
     "ConfigError": "ossutil.client.errors", "UnexpectedStatusError": "ossutil.client.errors",
     "Transport": "ossutil.client.transport", "HttpClientTransport": "ossutil.client.transport",

@@ -128,6 +128,26 @@ class ObjectPage(Record):
     next_marker: str
 
 
+class UploadSummary(Record):
+    """One ``<Upload>`` of ListMultipartUploads: a multipart upload in progress."""
+
+    __slots__ = ("key", "upload_id", "initiated")
+    key: str
+    upload_id: str
+    initiated: str
+
+
+class UploadPage(Record):
+    """One page of ListMultipartUploads; the next-markers are "" on the last page."""
+
+    __slots__ = ("uploads", "prefixes", "next_key_marker", "next_upload_id_marker")
+    _defaults = {"prefixes": (), "next_key_marker": "", "next_upload_id_marker": ""}
+    uploads: tuple[UploadSummary, ...]
+    prefixes: tuple[str, ...]
+    next_key_marker: str
+    next_upload_id_marker: str
+
+
 class BucketInfo(Record):
     """GetBucketInfo's ``<Bucket>``."""
 
@@ -378,6 +398,37 @@ class OssClient:
         truncated = (xml.text(root, "IsTruncated") or "").lower() == "true"
         next_marker = name(xml.text(root, "NextMarker")) if truncated else ""
         return ObjectPage(objects=objects, prefixes=prefixes, next_marker=next_marker)
+
+    def list_multipart_uploads_page(self, bucket: str, prefix: str = "", key_marker: str = "",
+                                    upload_id_marker: str = "", delimiter: str = "",
+                                    max_uploads: int = 1000) -> UploadPage:
+        """One page of ListMultipartUploads (``GET /?uploads``), names decoded."""
+        from urllib.parse import unquote
+
+        from ossutil.wire import xml
+
+        query: list[tuple[str, str | None]] = [
+            ("delimiter", delimiter or None), ("encoding-type", "url"),
+            ("key-marker", key_marker or None), ("max-uploads", str(max_uploads)),
+            ("prefix", prefix or None), ("upload-id-marker", upload_id_marker or None),
+            ("uploads", None)]
+        root = xml.parse(self._send("GET", bucket, query).body)
+        encoded = (xml.text(root, "EncodingType") or "") == "url"
+
+        def name(value: str | None) -> str:
+            return unquote(value or "") if encoded else (value or "")
+
+        uploads = tuple(UploadSummary(key=name(xml.text(entry, "Key")),
+                                      upload_id=xml.text(entry, "UploadId") or "",
+                                      initiated=xml.text(entry, "Initiated") or "")
+                        for entry in xml.children(root, "Upload"))
+        prefixes = tuple(name(xml.text(entry, "Prefix"))
+                         for entry in xml.children(root, "CommonPrefixes"))
+        if (xml.text(root, "IsTruncated") or "").lower() != "true":
+            return UploadPage(uploads=uploads, prefixes=prefixes)
+        return UploadPage(uploads=uploads, prefixes=prefixes,
+                          next_key_marker=name(xml.text(root, "NextKeyMarker")),
+                          next_upload_id_marker=xml.text(root, "NextUploadIdMarker") or "")
 
     def get_bucket_info(self, bucket: str) -> BucketInfo:
         """GetBucketInfo."""
