@@ -106,3 +106,21 @@ def golden_text(command: str, outcome: Outcome, replacements: Sequence[tuple[str
             f"stdout:\n{_encode(mask(outcome.text, replacements))}\n"
             f"stderr:\n{_encode(mask(outcome.stderr.decode('utf-8', 'replace'), replacements))}"
             "\n")
+
+
+def server_options(server: object, work: Path) -> list[str]:
+    """``-e -i -k -c`` for a real server (``RunningServer``), with a config file that does not
+    exist, as the Go binary's README advises for a fair comparison."""
+    return ["-e", server.endpoint, "-i", server.access_key_id,  # type: ignore[attr-defined]
+            "-k", server.access_key_secret, "-c", str(work / "none.cfg")]  # type: ignore[attr-defined]
+
+
+def shown(outcome: Outcome, *, owner: bool = False) -> str:
+    """stdout with elapsed time, request ids, Go-style times (and owner ids) masked, then the
+    exit status: what a listing test compares, ours against an expectation or Go's."""
+    text = re.sub(r"\n\d+\.\d{6}\(s\) elapsed\n", "\nT elapsed\n", outcome.text)
+    text = re.sub(r"RequestId=[0-9A-F]{24}", "RequestId=R", text)
+    if owner:
+        text = re.sub(r": \d{10,}\n", ": <owner>\n", text)
+    text = re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4} \w+", "<time>", text)
+    return text + f"exit {outcome.code}"

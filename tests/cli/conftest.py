@@ -10,10 +10,7 @@ real server never sends. ``OSSUTIL_TEST_SERVER=fake`` runs every case against th
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -21,7 +18,7 @@ import pytest
 from tests.cli.clitools import Outcome, golden_text
 from tests.cli.fake_oss import FakeOss
 from tests.support.dns_server import DnsServer
-from tests.support.server import RunningServer, start_server
+from tests.support.server import RunningServer, create_user, start_server
 
 from ossutil.client import Credentials, OssClient
 
@@ -78,14 +75,8 @@ class RealOss:
 
 
 def _denied_user(server: RunningServer, tmp: Path) -> tuple[str, str]:
-    policy = tmp / "deny-all.json"
-    policy.write_text(json.dumps({"Version": "1", "Statement": [
-        {"Effect": "Deny", "Action": ["oss:*"], "Resource": ["acs:oss:*:*:*"]}]}))
-    result = subprocess.run(
-        [sys.executable, "-m", "ossutil.server.main", "user", "create", "cli-denied",
-         "--data-dir", str(server.data_dir), "--policy-file", str(policy)],
-        capture_output=True, text=True, timeout=30, check=True)
-    created = json.loads(result.stdout)
+    created = create_user(server, "cli-denied", {"Version": "1", "Statement": [
+        {"Effect": "Deny", "Action": ["oss:*"], "Resource": ["acs:oss:*:*:*"]}]}, tmp)
     return created["access_key_id"], created["access_key_secret"]
 
 

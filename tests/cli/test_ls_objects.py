@@ -9,27 +9,15 @@ import re
 from pathlib import Path
 
 import pytest
-from tests.cli.clitools import Outcome, run_ours, run_process
+from tests.cli.clitools import run_ours, run_process, server_options, shown
 from tests.support.raw import signed
 from tests.support.server import RunningServer
 
 from ossutil.client import OssClient
 
 KEYS = ("a/b.txt", "a/c d.txt", "a/sub/x", "k", "z")
-TIME = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4} \w+"
 HEADER = ("LastModifiedTime                   Size(B)  StorageClass   ETAG"
           "                                  ObjectName\n")
-
-
-def common(server: RunningServer, work: Path) -> list[str]:
-    return ["-e", server.endpoint, "-i", server.access_key_id, "-k", server.access_key_secret,
-            "-c", str(work / "none.cfg")]
-
-
-def masked(outcome: Outcome) -> str:
-    text = re.sub(r"\n\d+\.\d{6}\(s\) elapsed\n", "\nT elapsed\n", outcome.text)
-    text = re.sub(r"RequestId=[0-9A-F]{24}", "RequestId=R", text)
-    return re.sub(TIME, "<time>", text) + f"exit {outcome.code}"
 
 
 @pytest.fixture
@@ -46,19 +34,19 @@ def line(bucket: str, key: str) -> str:
 
 
 def test_long_format(server: RunningServer, filled: str, tmp_path: Path) -> None:
-    outcome = run_ours(["ls", f"oss://{filled}", *common(server, tmp_path)], cwd=tmp_path)
-    assert masked(outcome) == (HEADER + "".join(line(filled, k) for k in KEYS)
+    outcome = run_ours(["ls", f"oss://{filled}", *server_options(server, tmp_path)], cwd=tmp_path)
+    assert shown(outcome) == (HEADER + "".join(line(filled, k) for k in KEYS)
                                + "Object Number is: 5\n\nT elapsed\nexit 0")
-    outcome = run_ours(["ls", f"oss://{filled}/a", *common(server, tmp_path),
+    outcome = run_ours(["ls", f"oss://{filled}/a", *server_options(server, tmp_path),
                         "--limited-num", "2"], cwd=tmp_path)
-    assert masked(outcome) == (HEADER + line(filled, "a/b.txt") + line(filled, "a/c d.txt")
+    assert shown(outcome) == (HEADER + line(filled, "a/b.txt") + line(filled, "a/c d.txt")
                                + "Object Number is: 2\n\nT elapsed\nexit 0")
 
 
 def test_short_and_directory_formats(server: RunningServer, filled: str,
                                      tmp_path: Path) -> None:
     def ls(*argv: str) -> str:
-        return masked(run_ours(["ls", *argv, *common(server, tmp_path)], cwd=tmp_path))
+        return shown(run_ours(["ls", *argv, *server_options(server, tmp_path)], cwd=tmp_path))
 
     assert ls(f"oss://{filled}/a/", "-s") == (
         f"oss://{filled}/a/b.txt\noss://{filled}/a/c d.txt\noss://{filled}/a/sub/x\n"
@@ -73,7 +61,7 @@ def test_short_and_directory_formats(server: RunningServer, filled: str,
 
 def test_errors(server: RunningServer, bucket_name: str, filled: str, tmp_path: Path) -> None:
     def ls(*argv: str) -> str:
-        return masked(run_ours(["ls", *argv, *common(server, tmp_path)], cwd=tmp_path))
+        return shown(run_ours(["ls", *argv, *server_options(server, tmp_path)], cwd=tmp_path))
 
     assert ls(f"oss://{bucket_name}-none/p") == (
         "Error: oss: service returned error: StatusCode=404, ErrorCode=NoSuchBucket, "
@@ -100,7 +88,7 @@ def test_multipart_uploads(server: RunningServer, filled: str, tmp_path: Path) -
     one, two, other = start_uploads(server, filled, "mp/one", "mp/two", "other")
 
     def ls(*argv: str) -> str:
-        return masked(run_ours(["ls", *argv, *common(server, tmp_path)], cwd=tmp_path))
+        return shown(run_ours(["ls", *argv, *server_options(server, tmp_path)], cwd=tmp_path))
 
     assert ls(f"oss://{filled}/mp", "-m") == (
         "InitiatedTime                     UploadID                            ObjectName\n"
@@ -135,10 +123,10 @@ def test_same_as_go(server: RunningServer, filled: str, tmp_path: Path,
     env = {"PATH": "/usr/bin:/bin", "LANG": "C", "HOME": str(tmp_path)}
     for argv in ARGVS:
         words = [w.format(b=f"oss://{filled}") for w in argv]
-        ours = run_ours(["ls", *words, *common(server, tmp_path)], cwd=tmp_path)
-        go = run_process([go_binary, "ls", *words, *common(server, tmp_path)], cwd=tmp_path,
+        ours = run_ours(["ls", *words, *server_options(server, tmp_path)], cwd=tmp_path)
+        go = run_process([go_binary, "ls", *words, *server_options(server, tmp_path)], cwd=tmp_path,
                          env=env)
-        assert masked(ours) == masked(go), words
+        assert shown(ours) == shown(go), words
 
 
 @pytest.mark.slow
@@ -150,10 +138,10 @@ def test_pages_past_1000_objects_as_go_does(server: RunningServer, client: OssCl
         client.put_object(bucket, f"p/{i:05d}", tmp_path / "body")
     env = {"PATH": "/usr/bin:/bin", "LANG": "C", "HOME": str(tmp_path)}
     for argv in (["-s"], ["--limited-num", "1001"], ["-d"]):
-        ours = run_ours(["ls", f"oss://{bucket}/p/", *argv, *common(server, tmp_path)],
+        ours = run_ours(["ls", f"oss://{bucket}/p/", *argv, *server_options(server, tmp_path)],
                         cwd=tmp_path)
         go = run_process([go_binary, "ls", f"oss://{bucket}/p/", *argv,
-                          *common(server, tmp_path)], cwd=tmp_path, env=env)
-        assert masked(ours) == masked(go), argv
+                          *server_options(server, tmp_path)], cwd=tmp_path, env=env)
+        assert shown(ours) == shown(go), argv
     assert "Object Number is: 1003\n" in run_ours(
-        ["ls", f"oss://{bucket}", "-s", *common(server, tmp_path)], cwd=tmp_path).text
+        ["ls", f"oss://{bucket}", "-s", *server_options(server, tmp_path)], cwd=tmp_path).text

@@ -4,30 +4,15 @@ exit status (slow, skipped without the binary). Every command has its help page.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
-from tests.cli.clitools import Outcome, run_ours, run_process
+from tests.cli.clitools import run_ours, run_process, server_options, shown
 from tests.support.server import RunningServer
 
 from ossutil.cli.main import COMMANDS
 from ossutil.cli.stat import canonical_header
 from ossutil.client import OssClient
-
-TIME = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4} \w+"
-
-
-def common(server: RunningServer, work: Path) -> list[str]:
-    return ["-e", server.endpoint, "-i", server.access_key_id, "-k", server.access_key_secret,
-            "-c", str(work / "none.cfg")]
-
-
-def masked(outcome: Outcome) -> str:
-    text = re.sub(r"\n\d+\.\d{6}\(s\) elapsed\n", "\nT elapsed\n", outcome.text)
-    text = re.sub(r"RequestId=[0-9A-F]{24}", "RequestId=R", text)
-    text = re.sub(r": \d{10,}\n", ": <owner>\n", text)
-    return re.sub(TIME, "<time>", text) + f"exit {outcome.code}"
 
 
 @pytest.fixture
@@ -38,8 +23,8 @@ def obj(client: OssClient, bucket: str, tmp_path: Path) -> str:
 
 
 def test_bucket(server: RunningServer, obj: str, tmp_path: Path) -> None:
-    outcome = run_ours(["stat", f"oss://{obj}", *common(server, tmp_path)], cwd=tmp_path)
-    assert masked(outcome) == (
+    outcome = run_ours(["stat", f"oss://{obj}", *server_options(server, tmp_path)], cwd=tmp_path)
+    assert shown(outcome, owner=True) == (
         f"Name                  : {obj}\n"
         "Location              : oss-cn-hangzhou\n"
         "CreationDate          : <time>\n"
@@ -56,8 +41,8 @@ def test_bucket(server: RunningServer, obj: str, tmp_path: Path) -> None:
 
 
 def test_object(server: RunningServer, obj: str, tmp_path: Path) -> None:
-    outcome = run_ours(["stat", f"oss://{obj}/m", *common(server, tmp_path)], cwd=tmp_path)
-    assert masked(outcome) == (
+    outcome = run_ours(["stat", f"oss://{obj}/m", *server_options(server, tmp_path)], cwd=tmp_path)
+    assert shown(outcome, owner=True) == (
         "ACL                  : default\n"
         "Accept-Ranges        : bytes\n"
         "Content-Length       : 5\n"
@@ -73,7 +58,8 @@ def test_object(server: RunningServer, obj: str, tmp_path: Path) -> None:
 
 def test_errors(server: RunningServer, obj: str, tmp_path: Path) -> None:
     def stat(*argv: str) -> str:
-        return masked(run_ours(["stat", *argv, *common(server, tmp_path)], cwd=tmp_path))
+        return shown(run_ours(["stat", *argv, *server_options(server, tmp_path)], cwd=tmp_path),
+                     owner=True)
 
     assert stat(f"oss://{obj}/nokey") == (
         "Error: oss: service returned error: StatusCode=404, ErrorCode=NoSuchKey, "
@@ -109,7 +95,7 @@ def test_same_as_go(server: RunningServer, client: OssClient, obj: str, tmp_path
                   [f"oss://{obj}/nokey"], [f"oss://{obj}-none"], [f"oss://{obj}-none/k"],
                   ["bkt"], ["oss://"], ["oss:///k"], ["oss://AB/k"],
                   [f"oss://{obj}/m", "--method", "get"], []):
-        ours = run_ours(["stat", *words, *common(server, tmp_path)], cwd=tmp_path)
-        go = run_process([go_binary, "stat", *words, *common(server, tmp_path)], cwd=tmp_path,
-                         env=env)
-        assert masked(ours) == masked(go), words
+        ours = run_ours(["stat", *words, *server_options(server, tmp_path)], cwd=tmp_path)
+        go = run_process([go_binary, "stat", *words, *server_options(server, tmp_path)],
+                         cwd=tmp_path, env=env)
+        assert shown(ours, owner=True) == shown(go, owner=True), words

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import os
 import re
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +18,7 @@ from typing import Any
 
 import pytest
 from tests.support.raw import Reply, signed
-from tests.support.server import RunningServer
+from tests.support.server import RunningServer, create_user
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -372,13 +370,7 @@ def test_ram_actions_of_multipart_operations(server: RunningServer, bucket: str,
     policy = {"Version": "1", "Statement": [
         {"Effect": "Allow", "Action": ["oss:PutObject"],
          "Resource": f"acs:oss:*:*:{bucket}/up/*"}]}
-    policy_file = tmp_path / "policy.json"
-    policy_file.write_text(json.dumps(policy))
-    created = subprocess.run(
-        [sys.executable, "-m", "ossutil.server.main", "user", "create", f"uploader-{bucket}",
-         "--policy-file", str(policy_file), "--data-dir", str(server.data_dir)],
-        capture_output=True, text=True, timeout=30, check=True)
-    user = json.loads(created.stdout)
+    user = create_user(server, f"uploader-{bucket}", policy, tmp_path)
 
     def as_user(method: str, key: str, query: list[tuple[str, str]], body: bytes = b"",
                 version: str = "v1") -> Reply:

@@ -10,12 +10,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import http.client
-import json
 import os
 import re
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,7 +23,7 @@ from typing import Any
 
 import pytest
 from tests.support.raw import Reply, send, signed
-from tests.support.server import RunningServer
+from tests.support.server import RunningServer, create_user
 
 from ossutil.wire import dates, signing
 
@@ -693,13 +690,7 @@ def test_ram_user_gets_exactly_the_object_actions_its_policy_allows(
         {"Effect": "Allow", "Action": ["oss:GetObject"],
          "Resource": f"acs:oss:*:*:{bucket}/public/*"},
         {"Effect": "Allow", "Action": "oss:ListObjects", "Resource": f"acs:oss:*:*:{bucket}"}]}
-    policy_file = tmp_path / "policy.json"
-    policy_file.write_text(json.dumps(policy))
-    created = subprocess.run(
-        [sys.executable, "-m", "ossutil.server.main", "user", "create", f"reader-{bucket}",
-         "--policy-file", str(policy_file), "--data-dir", str(server.data_dir)],
-        capture_output=True, text=True, timeout=30, check=True)
-    user = json.loads(created.stdout)
+    user = create_user(server, f"reader-{bucket}", policy, tmp_path)
     call(server, "PUT", bucket, "public/a", body=b"a")
     call(server, "PUT", bucket, "private/b", body=b"b")
 
@@ -800,13 +791,7 @@ def test_copy_object_needs_get_on_the_source(server: RunningServer, bucket: str,
          "Resource": f"acs:oss:*:*:{bucket}/dst/*"},
         {"Effect": "Allow", "Action": ["oss:GetObject"],
          "Resource": f"acs:oss:*:*:{bucket}/open/*"}]}
-    policy_file = tmp_path / "policy.json"
-    policy_file.write_text(json.dumps(policy))
-    created = subprocess.run(
-        [sys.executable, "-m", "ossutil.server.main", "user", "create", f"copier-{bucket}",
-         "--policy-file", str(policy_file), "--data-dir", str(server.data_dir)],
-        capture_output=True, text=True, timeout=30, check=True)
-    user = json.loads(created.stdout)
+    user = create_user(server, f"copier-{bucket}", policy, tmp_path)
     call(server, "PUT", bucket, "open/a", body=b"a")
     call(server, "PUT", bucket, "closed/b", body=b"b")
 
@@ -897,13 +882,7 @@ def test_delete_multiple_objects_checks_every_key_first(server: RunningServer, b
     policy = {"Version": "1", "Statement": [
         {"Effect": "Allow", "Action": ["oss:DeleteObject"],
          "Resource": f"acs:oss:*:*:{bucket}/tmp/*"}]}
-    policy_file = tmp_path / "policy.json"
-    policy_file.write_text(json.dumps(policy))
-    created = subprocess.run(
-        [sys.executable, "-m", "ossutil.server.main", "user", "create", f"deleter-{bucket}",
-         "--policy-file", str(policy_file), "--data-dir", str(server.data_dir)],
-        capture_output=True, text=True, timeout=30, check=True)
-    user = json.loads(created.stdout)
+    user = create_user(server, f"deleter-{bucket}", policy, tmp_path)
     for key in ("tmp/1", "tmp/2", "data/3"):
         call(server, "PUT", bucket, key, body=b"x")
 

@@ -95,3 +95,20 @@ def start_server(data_dir: Path, extra: Sequence[str] = (), *, https: bool = Fal
             urls[match.group(1)] = f"{match.group(1)}://{match.group(2)}:{match.group(3)}"
     return RunningServer(process, data_dir, urls["http"], urls.get("https", ""),
                          output=output, errors=errors)
+
+
+def create_user(server: RunningServer, name: str, policy: dict[str, object] | None,
+                tmp: Path) -> dict[str, str]:
+    """``ossutil-server user create`` run as an operator would, against the server's data dir;
+    the JSON it prints (``user``, ``access_key_id``, ``access_key_secret``). A running server
+    picks the user up within a second."""
+    import json
+
+    command = [sys.executable, "-m", "ossutil.server.main", "user", "create", name,
+               "--data-dir", str(server.data_dir)]
+    if policy is not None:
+        policy_file = tmp / f"{name}-policy.json"
+        policy_file.write_text(json.dumps(policy))
+        command += ["--policy-file", str(policy_file)]
+    created = subprocess.run(command, capture_output=True, text=True, timeout=30, check=True)
+    return dict(json.loads(created.stdout))
