@@ -10,9 +10,11 @@ Choices (where OSS is silent or we differ):
 - A Host that is not ours (endpoint, ``<bucket>.<endpoint>``, ``localhost``, an IP) is looked up
   exactly (lower-cased, port and trailing dot dropped) among enabled bindings. Unbound: 404
   ``NoSuchCnameInRecord`` with ``<Cname>`` naming the host; a bucket is never guessed from it.
-- On a bound domain: GetObject, HeadObject, PutObject, DeleteObject, ListObjects(V2) (``GET /``
-  lists, subject to the same authorization as on the endpoint: anonymous listing is refused
-  even on public-read). Bucket administration (``?acl``, ``?cname``, ...) answers 405
+- On a bound domain: every object operation (Get with Range, Head, Put, Delete, Copy, object
+  ACL and meta, multipart upload), ListObjects(V2) (``GET /``), ListMultipartUploads and
+  DeleteMultipleObjects, subject to the same authorization as on the endpoint (anonymous
+  listing is refused even on public-read): an SDK given the domain as its CNAME endpoint sends
+  its whole object API there. Bucket administration (``?acl``, ``?cname``, ...) answers 405
   ``MethodNotAllowed``: it belongs on the endpoint. No index documents (no static website).
 - Signed requests through a domain are verified over ``/<bound bucket>/<key>``, as the SDKs
   sign for a CNAME endpoint; anonymous ones get what the bucket ACL grants.

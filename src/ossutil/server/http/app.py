@@ -56,8 +56,11 @@ HANDLERS: dict[str, Handler] = {
 
 # What a custom domain serves: its bucket's objects and listings. Bucket administration (ACL,
 # CNAME, deletion) stays on the endpoint, where the bucket is named explicitly.
-CUSTOM_DOMAIN_OPERATIONS = frozenset({"GetObject", "HeadObject", "PutObject", "DeleteObject",
-                                      "ListObjects", "ListObjectsV2"})
+# What a bound domain serves besides every object-level operation (an SDK given the domain as a
+# CNAME endpoint sends its whole object API there: multipart, copy, batch delete ...); bucket
+# administration (ACL, CNAME, info, create/delete) stays on the endpoint.
+CUSTOM_DOMAIN_BUCKET_OPERATIONS = frozenset({"ListObjects", "ListObjectsV2",
+                                             "ListMultipartUploads", "DeleteMultipleObjects"})
 
 # Query parameters whose values must not reach a log line.
 _SECRET_PARAMS = frozenset({"Signature", "x-oss-signature", "security-token",
@@ -183,7 +186,8 @@ class Pipeline:
             bucket_name = await self.gateway(target.custom_domain)
             target = router.Target(bucket_name, target.key, target.custom_domain)
         operation = router.route(request.method, target, query)
-        if target.custom_domain and operation.name not in CUSTOM_DOMAIN_OPERATIONS:
+        if target.custom_domain and operation.level != "object" and \
+                operation.name not in CUSTOM_DOMAIN_BUCKET_OPERATIONS:
             raise OssError.from_code(
                 "MethodNotAllowed", f"{operation.name} is not served on a custom domain; use "
                 "the bucket's endpoint.")
