@@ -225,3 +225,35 @@ def test_racing_binds_from_two_buckets_leave_one_owner(unverified_server: Runnin
         assert results == ["CnameAlreadyExists", "CnameAlreadyExists", "ok"], (name, results)
         owners = [c for c in clients if any(e.domain == name for e in c.list_cname()[2])]
         assert len(owners) == 1
+
+
+def test_start_up_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
+    """What an operator gets wrong at start is said in one line on stderr, exit status 2,
+    never a traceback."""
+    import socket
+
+    (tmp_path / "garbage.pem").write_text("not a certificate\n")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        cases = [
+            (["--port", str(port)], "address already in use"),
+            (["--dns-server", "not-an-ip"], "ossutil-server: --dns-server: "),
+            (["--data-dir", "/proc/no-such-dir/data"], "No such file or directory"),
+            (["--tls-cert", str(tmp_path / "garbage.pem")],
+             "--tls-cert and --tls-key go together"),
+            (["--tls-cert", "a", "--tls-key", "b"], "--tls-cert/--tls-key need --https-port"),
+            (["--https-port", "0", "--tls-cert", str(tmp_path / "garbage.pem"), "--tls-key",
+              str(tmp_path / "garbage.pem")], "not a PEM certificate chain and its unencrypted"),
+            (["--store", "postgres", "--database-url", "postgresql://u@127.0.0.1:1/x"],
+             "cannot connect to PostgreSQL"),
+        ]
+        for extra, message in cases:
+            argv = ["serve", "--data-dir", str(tmp_path / "data"), "--port", "0", *extra]
+            done = subprocess.run([sys.executable, "-m", "ossutil.server.main", *argv],
+                                  capture_output=True, text=True, timeout=30)
+            assert done.returncode == 2, (extra, done.stderr)
+            assert message in done.stderr, (extra, done.stderr)
+            assert "Traceback" not in done.stderr, (extra, done.stderr)
+            assert done.stderr.count("\n") == 1, (extra, done.stderr)

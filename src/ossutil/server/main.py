@@ -82,13 +82,18 @@ def _store_options(parser: argparse.ArgumentParser) -> None:
 
 def _settings(args: argparse.Namespace) -> Settings:
     from ossutil.server.dns.lookup import parse_nameserver
+    from ossutil.server.settings import StartupError
 
     dns_servers = []
     for text in args.dns_server:
         try:
             dns_servers.append(parse_nameserver(text))
         except ValueError as exc:
-            raise SystemExit(f"ossutil-server: --dns-server: {exc}") from None
+            raise StartupError(f"--dns-server: {exc}") from None
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise StartupError("--tls-cert and --tls-key go together")
+    if args.tls_cert is not None and args.https_port is None:
+        raise StartupError("--tls-cert/--tls-key need --https-port")
     return Settings(
         data_dir=args.data_dir, host=args.host, port=args.port, region=args.region,
         endpoint_domain=args.endpoint_domain, dns_servers=dns_servers,
@@ -98,6 +103,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from ossutil.server.settings import StartupError
     from ossutil.server.storage.base import StoreError
 
     args = _parser().parse_args(argv)
@@ -111,6 +117,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _user_command(args)
     except StoreError as exc:  # the store cannot be opened or went away: say so, no traceback
         print(f"ossutil-server: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, StartupError) as exc:  # a port in use, a data dir that cannot be made,
+        print(f"ossutil-server: {exc}", file=sys.stderr)  # an unusable certificate ...
         return 2
 
 

@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+class StartupError(Exception):
+    """A setting the server cannot start with; ``ossutil-server`` prints it in one line."""
+
+
 @dataclass
 class Settings:
     data_dir: Path = Path("./ossutil-data")

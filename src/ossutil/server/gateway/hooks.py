@@ -38,7 +38,7 @@ from ossutil.server.http.handlers.object import ObjectHandlers
 from ossutil.server.models import Binding
 from ossutil.server.objects.multipart import MultipartService
 from ossutil.server.objects.service import ObjectService
-from ossutil.server.settings import Settings
+from ossutil.server.settings import Settings, StartupError
 from ossutil.server.storage.base import Store, StoreRunner
 from ossutil.wire.errors import OssError
 
@@ -65,9 +65,16 @@ def _changes(store: Store, version: int) -> tuple[int, list[tuple[str, Binding |
 def default_certificate(settings: Settings, box: SecretBox) -> tuple[str, bytes]:
     """``--tls-cert``/``--tls-key`` when given, else the generated one in the data dir."""
     if (settings.tls_cert is None) != (settings.tls_key is None):
-        raise ValueError("--tls-cert and --tls-key must be given together")
+        raise StartupError("--tls-cert and --tls-key must be given together")
     if settings.tls_cert is not None and settings.tls_key is not None:
-        return Path(settings.tls_cert).read_text(), Path(settings.tls_key).read_bytes()
+        try:  # the operator's own files: refuse unusable ones at start, in words
+            ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(settings.tls_cert,
+                                                                    settings.tls_key)
+            return Path(settings.tls_cert).read_text(), Path(settings.tls_key).read_bytes()
+        except (ssl.SSLError, UnicodeDecodeError) as exc:
+            raise StartupError(f"--tls-cert {settings.tls_cert} / --tls-key "
+                               f"{settings.tls_key}: not a PEM certificate chain and its "
+                               f"unencrypted private key ({exc})") from None
     return load_or_create_default_certificate(settings.data_dir, box)
 
 
