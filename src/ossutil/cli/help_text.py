@@ -284,6 +284,28 @@ STAT_EN = SpecText(
 """,
 )
 
+RM_EN = SpecText(
+    synopsis="Remove an object, the objects under a prefix, or a bucket",
+    syntax="""
+    ossutil rm oss://bucket/object [-c file]
+    ossutil rm oss://bucket[/prefix] -r [-f] [-c file]
+    ossutil rm oss://bucket -b [-f] [-c file]
+    ossutil rm oss://bucket -r -b [-f] [-c file]
+""",
+    detail="""
+    Without options, removes one object (removing an object that does not exist is not an
+    error: it reports 0 objects). With -r, removes every object whose name starts with the
+    prefix (the whole bucket for oss://bucket), after asking unless -f is given. With -b,
+    removes the bucket itself, which must be empty, after asking unless -f; -r -b empties it
+    first. Multipart uploads (-a, -m), --include and --exclude are not supported.
+""",
+    sample="""
+    1) ossutil rm oss://examplebucket/hello.txt
+    2) ossutil rm oss://examplebucket/logs/ -r -f
+    3) ossutil rm oss://examplebucket -r -b -f
+""",
+)
+
 CONFIG_EN = SpecText(
     synopsis="Write the config file with your endpoint and credentials",
     syntax="""
@@ -385,6 +407,7 @@ SPECS: dict[str, dict[str, SpecText]] = {
     "ls": {"EN": LS_EN},
     "cp": {"EN": CP_EN},
     "stat": {"EN": STAT_EN},
+    "rm": {"EN": RM_EN},
     "config": {"EN": CONFIG_EN},
     "help": {"EN": HELP_EN},
 }
@@ -394,6 +417,7 @@ SYNOPSES_CH = {
     "ls": "列举bucket或object",
     "cp": "上传文件或下载object",
     "stat": "显示bucket或object的元信息",
+    "rm": "删除object、前缀下的object或bucket",
     "bucket-cname": BUCKET_CNAME_CH.synopsis,
     "help": "查看命令帮助",
     "config": "写入保存endpoint与访问凭证的配置文件",

@@ -49,6 +49,8 @@ COMMANDS: dict[str, CommandEntry] = {
                        "Upload a file or download an object"),
     "stat": CommandEntry("ossutil.cli.stat", "Commands", "cloud_url [options]",
                          "Display meta information of a bucket or an object"),
+    "rm": CommandEntry("ossutil.cli.rm", "Commands", "cloud_url [options]",
+                       "Remove an object, the objects under a prefix, or a bucket"),
     "bucket-cname": CommandEntry("ossutil.cli.bucket_cname", "Commands",
                                  "bucket_url [options]",
                                  "Bind custom domains to a bucket and manage their tokens and "

@@ -681,6 +681,20 @@ class OssClient:
             raise
         return ObjectInfo.from_response(response, size=sink.count)
 
+    def delete_object(self, bucket: str, key: str) -> None:
+        """DeleteObject (204 whether or not the object existed)."""
+        self._send("DELETE", bucket, [], key=key)
+
+    def delete_objects(self, bucket: str, keys: Sequence[str]) -> None:
+        """DeleteMultipleObjects, quiet, for up to 1,000 keys (Content-MD5 as OSS requires)."""
+        from ossutil.wire import xml
+        from ossutil.wire.signing import content_md5
+
+        body = xml.emit_compact(("Delete", [("Quiet", "true")] + [
+            ("Object", [("Key", key)]) for key in keys]))
+        self._send("POST", bucket, [("delete", None)], body,
+                   [("Content-MD5", content_md5(body))], expect_exactly=200)
+
     def head_object(self, bucket: str, key: str) -> ObjectInfo:
         """HeadObject: size, ETag, type and time of an object (404 ``NoSuchKey`` if absent)."""
         return ObjectInfo.from_response(self._send("HEAD", bucket, [], key=key))
