@@ -203,14 +203,23 @@ def test_long_transfers_print_ossutils_progress_line(server: RunningServer, buck
     monkeypatch.setattr(cp_module, "TICK", 0.0)  # every chunk, instead of every 5 s
     (tmp_path / "f.bin").write_bytes(b"x" * MiB)
     text = cp(server, "f.bin", f"oss://{bucket}/f.bin", cwd=tmp_path).text
-    lines = text.split("\r")[1:]
+    segments = text.split("\r")[1:]
+    progress = [line for line in segments if line.startswith("Total num")]
     assert re.fullmatch(r"Total num: 1, size: 1,048,576\. Dealed num: 0, OK size: 262,144, "
-                        r"Progress: 25\.000%, Speed: \d+\.\d\dKB/s", lines[0])
-    assert "Progress: 100.000%" in lines[3]
-    # the shorter final line first blanks the longer progress line (ossutil's getClearStr)
-    assert lines[4] == " " * max(len(line) for line in lines[:4])
-    assert lines[5].startswith("Succeed: Total num: 1, size: 1,048,576. OK num: 1(upload 1 "
-                               "files).\n")
+                        r"Progress: 25\.000%, Speed: \d+\.\d\dKB/s", progress[0])
+    assert [re.findall(r"Progress: (\d+)\.000%", line) for line in progress] == [
+        ["25"], ["50"], ["75"], ["100"]]
+    # a line shorter than the longest so far first blanks it (ossutil's getClearStr); the
+    # speed's digit count varies, so blanks may come between progress lines too
+    widest = 0
+    for line in segments:
+        if line.strip():
+            widest = max(widest, len(line.split("\n")[0]))
+        else:
+            assert line == " " * widest
+    assert segments[-2] == " " * max(len(line) for line in progress)
+    assert segments[-1].startswith("Succeed: Total num: 1, size: 1,048,576. OK num: 1(upload "
+                                   "1 files).\n")
 
 
 def test_client_get_object_keeps_the_target_when_the_download_fails(client: OssClient, bucket: str,
