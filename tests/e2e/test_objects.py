@@ -927,3 +927,59 @@ def test_prefix_with_space_and_plus_through_sdk(server: RunningServer, bucket: s
     assert sdk.list_v1(prefix="a b/")[0] == ["a b/1"]
     assert sdk.list_v2(prefix="a+b/")[0] == ["a+b/2"]
     assert sdk.list_v1(prefix="a", delimiter=" ")[1] == ["a "]
+
+
+# --- x-oss-forbid-overwrite --------------------------------------------------------------------
+
+FORBID = {"x-oss-forbid-overwrite": "true"}
+
+
+def test_forbid_overwrite_on_put_copy_and_multipart(server: RunningServer, bucket: str) -> None:
+    assert call(server, "PUT", bucket, "k", body=b"first", headers=FORBID).status == 200
+    reply = call(server, "PUT", bucket, "k", body=b"second", headers=FORBID)
+    assert error_code(reply) == (409, "FileAlreadyExists")
+    assert "<Message>The object you specified already exists and can not be overwritten." \
+           "</Message>" in reply.text
+    assert call(server, "GET", bucket, "k").body == b"first"  # untouched
+    assert call(server, "PUT", bucket, "k", body=b"third",
+                headers={"x-oss-forbid-overwrite": "false"}).status == 200
+    assert call(server, "PUT", bucket, "k2", body=b"other").status == 200
+
+    copy = dict(FORBID, **{"x-oss-copy-source": f"/{bucket}/k"})
+    assert error_code(call(server, "PUT", bucket, "k2", headers=copy)) == (
+        409, "FileAlreadyExists")
+    assert call(server, "PUT", bucket, "k3", headers=copy).status == 200
+    assert call(server, "GET", bucket, "k3").body == b"third"
+
+    assert error_code(call(server, "POST", bucket, "k", query=[("uploads", "")],
+                           headers=FORBID)) == (409, "FileAlreadyExists")
+    started = call(server, "POST", bucket, "late", query=[("uploads", "")], headers=FORBID)
+    upload_id = re.search(r"<UploadId>([^<]+)</UploadId>", started.text)
+    assert started.status == 200 and upload_id is not None
+    part = call(server, "PUT", bucket, "late",
+                query=[("partNumber", "1"), ("uploadId", upload_id[1])], body=b"part")
+    assert part.status == 200
+    # the key got an object meanwhile: completing with the header is refused, upload kept
+    assert call(server, "PUT", bucket, "late", body=b"meanwhile").status == 200
+    body = (f"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"
+            f"{part.headers['etag']}</ETag></Part></CompleteMultipartUpload>").encode()
+    query = [("uploadId", upload_id[1])]
+    assert error_code(call(server, "POST", bucket, "late", query=query, body=body,
+                           headers=FORBID)) == (409, "FileAlreadyExists")
+    assert call(server, "GET", bucket, "late", query=query).status == 200  # ListParts: kept
+    assert call(server, "POST", bucket, "late", query=query, body=body).status == 200
+    assert call(server, "GET", bucket, "late").body == b"part"
+
+
+def test_forbid_overwrite_is_decided_at_commit(server: RunningServer, bucket: str) -> None:
+    """Racing PUTs with the header: exactly one wins, the others get 409 (store-level check)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        replies = list(pool.map(
+            lambda i: call(server, "PUT", bucket, "race", body=b"%d" % i * 50000,
+                           headers=FORBID), range(8)))
+    statuses = sorted(reply.status for reply in replies)
+    assert statuses == [200] + [409] * 7, statuses
+    winner = next(i for i, reply in enumerate(replies) if reply.status == 200)
+    assert call(server, "GET", bucket, "race").body == b"%d" % winner * 50000

@@ -129,6 +129,9 @@ CATALOG: dict[str, ErrorSpec] = {
         400, "The list of parts was not in ascending order. Parts list must specified in "
         "order by part number.", ""
     ),
+    "FileAlreadyExists": ErrorSpec(
+        409, "The object you specified already exists and can not be overwritten.", ""
+    ),
     "EntityTooSmall": ErrorSpec(
         400, "Your proposed upload smaller than the minimum allowed size.", ""
     ),

@@ -33,6 +33,7 @@ from ossutil.server.storage.base import (
     BucketMissing,
     DomainTaken,
     NoSuchUser,
+    ObjectExists,
     Store,
     UploadMissing,
     UserExists,
@@ -393,6 +394,20 @@ def test_put_object_replaces_and_returns_the_old_blob(store: Store) -> None:
     assert store.delete_object("b1", "dir/a.txt") == "blob-2"
     assert store.delete_object("b1", "dir/a.txt") is None
     assert store.get_object("b1", "dir/a.txt") is None
+
+
+def test_put_object_if_absent_refuses_an_existing_key(store: Store) -> None:
+    bucket(store, "b1")
+    assert store.put_object(obj("k", "blob-1"), if_absent=True) is None
+    with pytest.raises(ObjectExists):
+        store.put_object(obj("k", "blob-2"), if_absent=True)
+    assert store.get_object("b1", "k") == obj("k", "blob-1")
+    store.create_upload(upload("k", "U1"))
+    store.put_part(part("U1", 1, "p1"))
+    with pytest.raises(ObjectExists):  # the whole completion rolls back: upload kept
+        store.complete_upload("b1", "k", "U1", obj("k", "new-blob"), if_absent=True)
+    assert store.get_upload("b1", "k", "U1") is not None
+    assert store.get_object("b1", "k") == obj("k", "blob-1")
 
 
 def test_put_object_into_a_missing_bucket(store: Store) -> None:

@@ -28,6 +28,7 @@ leaves a consistent state and no orphaned blob).
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import os
@@ -40,8 +41,14 @@ from typing import BinaryIO
 from ossutil.server.models import Bucket, MultipartUpload, ObjectMeta, PartRecord
 from ossutil.server.objects.blobs import BlobStore, BlobWriter
 from ossutil.server.objects.listing import common_prefix
-from ossutil.server.objects.service import WRITE_CHUNK, Upload, etag_of, receive_blob
-from ossutil.server.storage.base import BucketMissing, StoreRunner, UploadMissing
+from ossutil.server.objects.service import (
+    WRITE_CHUNK,
+    Upload,
+    etag_of,
+    file_exists_error,
+    receive_blob,
+)
+from ossutil.server.storage.base import BucketMissing, ObjectExists, StoreRunner, UploadMissing
 from ossutil.wire.errors import OssError
 
 log = logging.getLogger("ossutil.server.objects")
@@ -175,10 +182,19 @@ class MultipartService:
 
     # --- completion and abort -------------------------------------------------------------
 
+    async def refuse_existing(self, bucket: Bucket, key: str) -> None:
+        """FileAlreadyExists when ``key`` names an object (x-oss-forbid-overwrite)."""
+        if await self._run(self._store.get_object, bucket.name, key) is not None:
+            raise file_exists_error(key)
+
     async def complete(self, bucket: Bucket, key: str, upload_id: str,
-                       chosen: list[PartChoice] | None) -> ObjectMeta:
-        """Build the object from the parts ``chosen`` (None: every uploaded part)."""
+                       chosen: list[PartChoice] | None, *,
+                       forbid_overwrite: bool = False) -> ObjectMeta:
+        """Build the object from the parts ``chosen`` (None: every uploaded part). With
+        ``forbid_overwrite`` an existing object is refused (409) and the upload is kept."""
         upload = await self.find(bucket, key, upload_id)
+        if forbid_overwrite:
+            await self.refuse_existing(bucket, key)
         try:
             uploaded = await self._run(self._store.list_parts, upload_id, 0, MAX_PART_NUMBER)
             parts = _select(uploaded, chosen)
@@ -188,7 +204,7 @@ class MultipartService:
                         "EntityTooSmall", PartNumber=str(part.part_number),
                         PartSize=str(part.size), MinSizeAllowed=str(MIN_PART_SIZE))
             etag = multipart_etag([_md5_of(part.etag) for part in parts])
-            return await asyncio.shield(self._assemble(upload, parts, etag))
+            return await asyncio.shield(self._assemble(upload, parts, etag, forbid_overwrite))
         except OssError as exc:
             # a part row or blob gone missing because the upload was aborted meanwhile
             if exc.code == "InvalidPart" and await self._run(
@@ -197,7 +213,7 @@ class MultipartService:
             raise
 
     async def _assemble(self, upload: MultipartUpload, parts: list[PartRecord],
-                        etag: str) -> ObjectMeta:
+                        etag: str, forbid_overwrite: bool = False) -> ObjectMeta:
         writer = await asyncio.to_thread(self._blobs.create)
         try:
             for part in parts:
@@ -210,10 +226,13 @@ class MultipartService:
         meta = ObjectMeta(upload.bucket, upload.key, writer.size, etag, upload.content_type,
                           self._now(), name, upload.user_meta, upload.headers, "Multipart")
         try:
-            replaced, part_blobs = await self._run(self._store.complete_upload, upload.bucket,
-                                                   upload.key, upload.upload_id, meta)
+            replaced, part_blobs = await self._run(functools.partial(
+                self._store.complete_upload, upload.bucket, upload.key, upload.upload_id, meta,
+                if_absent=forbid_overwrite))
         except BaseException as exc:
             await asyncio.to_thread(self._blobs.delete, name)
+            if isinstance(exc, ObjectExists):  # written by another request meanwhile
+                raise file_exists_error(upload.key) from None
             if isinstance(exc, UploadMissing):  # aborted or completed by another request
                 raise OssError.from_code("NoSuchUpload", UploadId=upload.upload_id) from None
             if isinstance(exc, BucketMissing):

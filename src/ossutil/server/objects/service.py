@@ -33,7 +33,7 @@ from typing import BinaryIO
 from ossutil.server.models import Bucket, ObjectMeta
 from ossutil.server.objects import listing
 from ossutil.server.objects.blobs import BlobStore, BlobWriter
-from ossutil.server.storage.base import BucketMissing, StoreRunner
+from ossutil.server.storage.base import BucketMissing, ObjectExists, StoreRunner
 from ossutil.wire.errors import OssError
 
 log = logging.getLogger("ossutil.server.objects")
@@ -58,6 +58,12 @@ class Upload:
     content_sha256: str | None = None  # hex digest to verify; None or UNSIGNED-PAYLOAD: none
     user_meta: tuple[tuple[str, str], ...] = ()
     headers: tuple[tuple[str, str], ...] = ()
+    forbid_overwrite: bool = False  # x-oss-forbid-overwrite: true
+
+
+def file_exists_error(key: str) -> OssError:
+    """409 FileAlreadyExists: x-oss-forbid-overwrite and the key names an object already."""
+    return OssError.from_code("FileAlreadyExists", Key=key)
 
 
 def etag_of(md5: bytes) -> str:
@@ -106,7 +112,12 @@ class ObjectService:
 
     async def put(self, bucket: Bucket, key: str, upload: Upload,
                   read: Callable[[], Awaitable[bytes]]) -> ObjectMeta:
-        """Store the body ``read`` yields (b"" = end) as ``key``; return the new metadata."""
+        """Store the body ``read`` yields (b"" = end) as ``key``; return the new metadata.
+        With ``upload.forbid_overwrite`` an existing key is refused before the body is read
+        and again, atomically, when the new version commits."""
+        if upload.forbid_overwrite and await self._run(self._store.get_object, bucket.name,
+                                                       key) is not None:
+            raise file_exists_error(key)
         writer, md5 = await receive_blob(self._blobs, upload, read)
         try:
             meta = ObjectMeta(bucket.name, key, writer.size, etag_of(md5), upload.content_type,
@@ -115,17 +126,21 @@ class ObjectService:
         except BaseException:
             await asyncio.shield(asyncio.to_thread(writer.discard))
             raise
-        return await asyncio.shield(self._commit(writer, meta))
+        return await asyncio.shield(self._commit(writer, meta, upload.forbid_overwrite))
 
-    async def _commit(self, writer: BlobWriter, meta: ObjectMeta) -> ObjectMeta:
+    async def _commit(self, writer: BlobWriter, meta: ObjectMeta,
+                      if_absent: bool = False) -> ObjectMeta:
         name = await asyncio.to_thread(self._blobs.commit, writer)
         meta = replace(meta, blob=name)
         try:
-            replaced = await self._run(self._store.put_object, meta)
+            replaced = await self._run(functools.partial(self._store.put_object, meta,
+                                               if_absent=if_absent))
         except BaseException as exc:
             await asyncio.to_thread(self._blobs.delete, name)
             if isinstance(exc, BucketMissing):  # the bucket was deleted while the body arrived
                 raise OssError.from_code("NoSuchBucket", BucketName=meta.bucket) from None
+            if isinstance(exc, ObjectExists):  # written by another request meanwhile
+                raise file_exists_error(meta.key) from None
             raise
         if replaced:
             await asyncio.to_thread(self._blobs.delete, replaced)

@@ -49,6 +49,10 @@ class BucketMissing(StoreError):
     """An object row names a bucket that does not exist (deleted while the upload ran)."""
 
 
+class ObjectExists(StoreError):
+    """``if_absent`` was asked and the key already names an object (x-oss-forbid-overwrite)."""
+
+
 class UploadMissing(StoreError):
     """The multipart upload does not exist (never did, or was completed or aborted)."""
 
@@ -100,8 +104,9 @@ class Store(Protocol):
     def changes_since(self, version: int) -> tuple[int, list[str]]: ...
 
     # objects (content lives in blob files; these rows name them)
-    def put_object(self, meta: ObjectMeta) -> str | None:
-        """Insert or replace the row; return the blob name it replaced (the caller deletes it)."""
+    def put_object(self, meta: ObjectMeta, *, if_absent: bool = False) -> str | None:
+        """Insert or replace the row; return the blob name it replaced (the caller deletes it).
+        ``if_absent``: ObjectExists instead of replacing, decided in the same transaction."""
         ...
 
     def get_object(self, bucket: str, key: str) -> ObjectMeta | None: ...
@@ -132,8 +137,8 @@ class Store(Protocol):
         """Up to ``limit`` parts numbered above ``after``, ascending."""
         ...
 
-    def complete_upload(self, bucket: str, key: str, upload_id: str,
-                        meta: ObjectMeta) -> tuple[str | None, list[str]]:
+    def complete_upload(self, bucket: str, key: str, upload_id: str, meta: ObjectMeta, *,
+                        if_absent: bool = False) -> tuple[str | None, list[str]]:
         """Write the object row and remove the upload with its parts, in one transaction.
         Returns (blob of the object replaced, blobs of every part): the caller deletes them.
         UploadMissing when the upload is gone (aborted or completed by another request)."""

@@ -70,6 +70,7 @@ from ossutil.server.storage.base import (
     BucketMissing,
     DomainTaken,
     NoSuchUser,
+    ObjectExists,
     StoreError,
     UploadMissing,
     UserExists,
@@ -659,18 +660,20 @@ class PostgresStore:
                           tuple((k, v) for k, v in stored.get("headers", ())),
                           stored.get("type", "Normal"))
 
-    def put_object(self, meta: ObjectMeta) -> str | None:
+    def put_object(self, meta: ObjectMeta, *, if_absent: bool = False) -> str | None:
         """Insert or replace; returns the blob name the new version replaced (to delete).
 
         Concurrent puts of one key serialise on that key's advisory lock: the last commit wins
         and each replaced blob name is returned to exactly one caller.
         """
-        return self._transaction(lambda cur: self._put_object(cur, meta))
+        return self._transaction(lambda cur: self._put_object(cur, meta, if_absent))
 
-    def _put_object(self, cur: Cursor, meta: ObjectMeta) -> str | None:
+    def _put_object(self, cur: Cursor, meta: ObjectMeta, if_absent: bool = False) -> str | None:
         self._lock(cur, f"object:{meta.bucket}/{meta.key}")
         row = cur.execute("SELECT blob FROM objects WHERE bucket = %s AND key = %s",
                           (meta.bucket, meta.key)).fetchone()
+        if if_absent and row:
+            raise ObjectExists(meta.key)
         try:
             # SQLite: INSERT OR REPLACE
             cur.execute(
@@ -787,13 +790,13 @@ class PostgresStore:
         cur.execute("DELETE FROM multipart_uploads WHERE upload_id = %s", (upload_id,))
         return blobs  # the parts went with it (ON DELETE CASCADE)
 
-    def complete_upload(self, bucket: str, key: str, upload_id: str,
-                        meta: ObjectMeta) -> tuple[str | None, list[str]]:
+    def complete_upload(self, bucket: str, key: str, upload_id: str, meta: ObjectMeta, *,
+                        if_absent: bool = False) -> tuple[str | None, list[str]]:
         def work(cur: Cursor) -> tuple[str | None, list[str]]:
             parts = self._remove_upload(cur, bucket, key, upload_id)
             if parts is None:
                 raise UploadMissing(upload_id)
-            return self._put_object(cur, meta), parts
+            return self._put_object(cur, meta, if_absent), parts
         return self._transaction(work)
 
     def abort_upload(self, bucket: str, key: str, upload_id: str) -> list[str] | None:

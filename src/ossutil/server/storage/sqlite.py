@@ -34,6 +34,7 @@ from ossutil.server.storage.base import (
     BucketMissing,
     DomainTaken,
     NoSuchUser,
+    ObjectExists,
     UploadMissing,
     UserExists,
 )
@@ -418,19 +419,22 @@ class SqliteStore:
                           tuple((k, v) for k, v in stored.get("headers", ())),
                           stored.get("type", "Normal"))
 
-    def put_object(self, meta: ObjectMeta) -> str | None:
+    def put_object(self, meta: ObjectMeta, *, if_absent: bool = False) -> str | None:
         """Insert or replace; returns the blob name the new version replaced (to delete).
 
         Concurrent puts of one key serialise on the write lock (BEGIN IMMEDIATE): the last
         commit wins and each replaced blob name is returned to exactly one caller.
         """
         with self._tx() as db:
-            return self._put_object(db, meta)
+            return self._put_object(db, meta, if_absent)
 
     @staticmethod
-    def _put_object(db: sqlite3.Connection, meta: ObjectMeta) -> str | None:
+    def _put_object(db: sqlite3.Connection, meta: ObjectMeta,
+                    if_absent: bool = False) -> str | None:
         row = db.execute("SELECT blob FROM objects WHERE bucket = ? AND key = ?",
                          (meta.bucket, meta.key)).fetchone()
+        if if_absent and row:
+            raise ObjectExists(meta.key)
         try:
             db.execute("INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                        (meta.bucket, meta.key, meta.size, meta.etag, meta.content_type,
@@ -531,13 +535,13 @@ class SqliteStore:
         db.execute("DELETE FROM multipart_uploads WHERE upload_id = ?", (upload_id,))
         return blobs  # the parts went with it (ON DELETE CASCADE)
 
-    def complete_upload(self, bucket: str, key: str, upload_id: str,
-                        meta: ObjectMeta) -> tuple[str | None, list[str]]:
+    def complete_upload(self, bucket: str, key: str, upload_id: str, meta: ObjectMeta, *,
+                        if_absent: bool = False) -> tuple[str | None, list[str]]:
         with self._tx() as db:
             parts = self._remove_upload(db, bucket, key, upload_id)
             if parts is None:
                 raise UploadMissing(upload_id)
-            return self._put_object(db, meta), parts
+            return self._put_object(db, meta, if_absent), parts
 
     def abort_upload(self, bucket: str, key: str, upload_id: str) -> list[str] | None:
         with self._tx() as db:

@@ -19,6 +19,7 @@ from aiohttp import web
 from ossutil.server.http.handlers.object import (
     body_upload,
     emit_xml,
+    forbid_overwrite,
     object_metadata,
     send_continue,
     url_encoded,
@@ -126,6 +127,8 @@ class MultipartHandlers:
         encode = _encoding(call)
         described = object_metadata(call)
         check_upload(described)  # the x-oss-meta-* size limit
+        if described.forbid_overwrite:
+            await self.multipart.refuse_existing(bucket, key)
         upload = await self.multipart.initiate(bucket, key, described.content_type,
                                                described.user_meta, described.headers)
         parts: list[wxml.Node] = [("Bucket", bucket.name), ("Key", url_encoded(key, encode)),
@@ -167,7 +170,8 @@ class MultipartHandlers:
             chosen = None
         else:
             chosen = _complete_request(call.body)
-        meta = await self.multipart.complete(bucket, call.target.key, upload_id, chosen)
+        meta = await self.multipart.complete(bucket, call.target.key, upload_id, chosen,
+                                             forbid_overwrite=forbid_overwrite(call))
         parts: list[wxml.Node] = [("EncodingType", "url")] if encode else []
         parts += [("Location", _location(call, bucket)), ("Bucket", bucket.name),
                   ("Key", url_encoded(meta.key, encode)), ("ETag", meta.etag)]

@@ -164,7 +164,13 @@ def object_metadata(call: Call) -> Upload:
         length=0,
         user_meta=tuple((n, v) for n, v in lower if n.startswith(_META_PREFIX)),
         headers=tuple((n, v) for n, v in lower if n in STORED_HEADERS),
+        forbid_overwrite=forbid_overwrite(call),
     )
+
+
+def forbid_overwrite(call: Call) -> bool:
+    """``x-oss-forbid-overwrite: true`` (any case); absent or anything else: overwrite."""
+    return call.request.headers.get("x-oss-forbid-overwrite", "").strip().lower() == "true"
 
 
 def body_upload(call: Call, described: Upload) -> Upload:
@@ -363,10 +369,12 @@ class ObjectHandlers:
             if directive == "REPLACE":
                 replaced = _upload(call)
                 upload = Upload(content_type=replaced.content_type, length=meta.size,
-                                user_meta=replaced.user_meta, headers=replaced.headers)
+                                user_meta=replaced.user_meta, headers=replaced.headers,
+                                forbid_overwrite=replaced.forbid_overwrite)
             else:
                 upload = Upload(content_type=meta.content_type, length=meta.size,
-                                user_meta=meta.user_meta, headers=meta.headers)
+                                user_meta=meta.user_meta, headers=meta.headers,
+                                forbid_overwrite=forbid_overwrite(call))
         except BaseException:
             _close(content)
             raise
