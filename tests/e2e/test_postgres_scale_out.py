@@ -189,3 +189,41 @@ def test_an_object_put_through_a_is_read_through_b_and_deleted_through_b(
     # object content lives in the database, not in either data dir
     for server in (a, b):
         assert not [p for p in (server.data_dir / "blobs").glob("??/*") if p.is_file()]
+
+
+def test_processes_share_one_default_certificate(tmp_path: Path, database_url: str) -> None:
+    """Without --tls-cert, the generated default certificate lives in the database (key sealed
+    by the shared master key): every process presents the same one, started at once or later."""
+    import ssl
+
+    extra = ["--no-dns-verify", "--store", "postgres", "--database-url", database_url]
+    env = {"OSS_SERVER_MASTER_KEY": MASTER_KEY}
+    with ThreadPoolExecutor(2) as pool:
+        futures = [pool.submit(start_server, tmp_path / name, extra, env=env, https=True)
+                   for name in ("a", "b")]
+    started = [f.result() for f in futures if f.exception() is None]
+    try:
+        for future in futures:
+            future.result()
+        late = start_server(tmp_path / "c", extra, env=env, https=True)
+        started.append(late)
+
+        def served(server: RunningServer) -> bytes:
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            import socket
+
+            with socket.create_connection(("127.0.0.1", server.https_port), timeout=10) as raw, \
+                    context.wrap_socket(raw, server_hostname="unbound.example.com") as tls:
+                der = tls.getpeercert(binary_form=True)
+            assert der is not None
+            return der
+
+        certificates = {served(server) for server in started}
+        assert len(certificates) == 1
+        for name in ("a", "b", "c"):  # nothing of it in the data dirs
+            assert not (tmp_path / name / "tls-default.key").exists()
+    finally:
+        for server in started:
+            server.stop()

@@ -396,6 +396,14 @@ def test_put_object_replaces_and_returns_the_old_blob(store: Store) -> None:
     assert store.get_object("b1", "dir/a.txt") is None
 
 
+def test_server_values_first_writer_wins(store: Store) -> None:
+    assert store.get_server_value("tls-default") is None
+    assert store.put_server_value_if_absent("tls-default", b"first") == b"first"
+    assert store.put_server_value_if_absent("tls-default", b"second") == b"first"
+    assert store.get_server_value("tls-default") == b"first"
+    assert store.get_server_value("other") is None
+
+
 def test_put_object_if_absent_refuses_an_existing_key(store: Store) -> None:
     bucket(store, "b1")
     assert store.put_object(obj("k", "blob-1"), if_absent=True) is None

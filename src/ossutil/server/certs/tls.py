@@ -130,6 +130,34 @@ def load_or_create_default_certificate(data_dir: Path, box: SecretBox) -> tuple[
     return cert_pem, key_pem
 
 
+SHARED_DEFAULT_NAME = "tls-default"
+
+
+def new_shared_default_record(box: SecretBox) -> bytes:
+    """A freshly generated default pair as the store keeps it: JSON with the certificate PEM
+    and the private key sealed by the master key (never in the clear)."""
+    import base64
+    import json
+
+    cert_pem, key_pem = generate_self_signed(_DEFAULT_NAMES)
+    sealed = box.encrypt(key_pem, context=_DEFAULT_KEY_CONTEXT)
+    return json.dumps({"certificate": cert_pem,
+                       "sealed_key": base64.b64encode(sealed).decode("ascii")}).encode()
+
+
+def open_shared_default_record(record: bytes, box: SecretBox) -> tuple[str, bytes]:
+    """``(cert PEM, key PEM)`` of a record from ``new_shared_default_record``."""
+    import base64
+    import json
+
+    stored = json.loads(record)
+    cert_pem = str(stored["certificate"])
+    key_pem = box.decrypt(base64.b64decode(stored["sealed_key"]), context=_DEFAULT_KEY_CONTEXT)
+    if not _pair_matches(cert_pem, key_pem):
+        raise RuntimeError("the stored default certificate and key do not belong together")
+    return cert_pem, key_pem
+
+
 @contextmanager
 def _memory_file(name: str, data: bytes) -> Iterator[str]:
     """An anonymous in-memory file holding ``data``, as a path OpenSSL can open."""

@@ -30,7 +30,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ossutil.server.certs.keystore import SecretBox
-from ossutil.server.certs.tls import load_or_create_default_certificate
+from ossutil.server.certs.tls import (
+    SHARED_DEFAULT_NAME,
+    load_or_create_default_certificate,
+    new_shared_default_record,
+    open_shared_default_record,
+)
 from ossutil.server.gateway.domains import DomainTable
 from ossutil.server.gateway.tls import SniContexts
 from ossutil.server.http.handlers.multipart import MultipartHandlers
@@ -78,6 +83,19 @@ def default_certificate(settings: Settings, box: SecretBox) -> tuple[str, bytes]
     return load_or_create_default_certificate(settings.data_dir, box)
 
 
+async def shared_default_certificate(services: Services) -> tuple[str, bytes]:
+    """The generated default pair for processes sharing one store (PostgreSQL): kept in the
+    store, key sealed, so every process presents the same certificate; the first process to
+    start generates it and the database decides who was first."""
+    store = services.runner.store
+    record = await services.runner(store.get_server_value, SHARED_DEFAULT_NAME)
+    if record is None:
+        candidate = await asyncio.to_thread(new_shared_default_record, services.box)
+        record = await services.runner(store.put_server_value_if_absent, SHARED_DEFAULT_NAME,
+                                       candidate)
+    return await asyncio.to_thread(open_shared_default_record, record, services.box)
+
+
 class GatewayHooks:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
@@ -103,8 +121,11 @@ class GatewayHooks:
         self._version, bindings = await services.runner(_snapshot, services.runner.store)
         self.table.load(bindings)
         if self._settings.https_port is not None:
-            chain, key = await asyncio.to_thread(default_certificate, self._settings,
-                                                 services.box)
+            if self._settings.tls_cert is None and self._settings.store == "postgres":
+                chain, key = await shared_default_certificate(services)
+            else:
+                chain, key = await asyncio.to_thread(default_certificate, self._settings,
+                                                     services.box)
             self.sni = await asyncio.to_thread(SniContexts, chain, key, self.table,
                                                services.box)
         self._poller = asyncio.create_task(self._poll())

@@ -103,6 +103,13 @@ class Store(Protocol):
     def get_certificate(self, cert_id: str) -> Certificate | None: ...
     def changes_since(self, version: int) -> tuple[int, list[str]]: ...
 
+    # values every server process sharing the store must agree on (the default certificate)
+    def get_server_value(self, name: str) -> bytes | None: ...
+
+    def put_server_value_if_absent(self, name: str, value: bytes) -> bytes:
+        """Store ``value`` unless ``name`` has one; return the stored one (first writer wins)."""
+        ...
+
     # objects (content lives in blob files; these rows name them)
     def put_object(self, meta: ObjectMeta, *, if_absent: bool = False) -> str | None:
         """Insert or replace the row; return the blob name it replaced (the caller deletes it).

@@ -152,6 +152,7 @@ DO $$ BEGIN
         ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
     END IF;
 END $$;
+CREATE TABLE IF NOT EXISTS server_values (name TEXT PRIMARY KEY, value BYTEA NOT NULL);
 INSERT INTO meta (key, value) VALUES ('auth_version', 0), ('bucket_version', 0),
     ('schema_version', 1) ON CONFLICT (key) DO NOTHING;
 """
@@ -659,6 +660,20 @@ class PostgresStore:
                           tuple((k, v) for k, v in stored.get("meta", ())),
                           tuple((k, v) for k, v in stored.get("headers", ())),
                           stored.get("type", "Normal"))
+
+    def get_server_value(self, name: str) -> bytes | None:
+        row = self._one("SELECT value FROM server_values WHERE name = %s", name)
+        return bytes(row["value"]) if row else None
+
+    def put_server_value_if_absent(self, name: str, value: bytes) -> bytes:
+        def work(cur: Cursor) -> bytes:
+            cur.execute("INSERT INTO server_values (name, value) VALUES (%s, %s) "
+                        "ON CONFLICT (name) DO NOTHING", (name, value))
+            row = cur.execute("SELECT value FROM server_values WHERE name = %s",
+                              (name,)).fetchone()
+            assert row is not None  # inserted above, or already there
+            return bytes(row["value"])
+        return self._transaction(work)
 
     def put_object(self, meta: ObjectMeta, *, if_absent: bool = False) -> str | None:
         """Insert or replace; returns the blob name the new version replaced (to delete).

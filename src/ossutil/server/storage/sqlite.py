@@ -86,6 +86,7 @@ CREATE TABLE IF NOT EXISTS multipart_parts (
     upload_id TEXT NOT NULL REFERENCES multipart_uploads(upload_id) ON DELETE CASCADE,
     part_number INTEGER NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
     last_modified TEXT NOT NULL, blob TEXT NOT NULL, PRIMARY KEY (upload_id, part_number));
+CREATE TABLE IF NOT EXISTS server_values (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('auth_version', '0');
 INSERT OR IGNORE INTO meta (key, value) VALUES ('bucket_version', '0');
 INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
@@ -418,6 +419,19 @@ class SqliteStore:
                           tuple((k, v) for k, v in stored.get("meta", ())),
                           tuple((k, v) for k, v in stored.get("headers", ())),
                           stored.get("type", "Normal"))
+
+    def get_server_value(self, name: str) -> bytes | None:
+        row = self._one("SELECT value FROM server_values WHERE name = ?", name)
+        return bytes(row[0]) if row else None
+
+    def put_server_value_if_absent(self, name: str, value: bytes) -> bytes:
+        with self._tx() as db:
+            db.execute("INSERT OR IGNORE INTO server_values (name, value) VALUES (?, ?)",
+                       (name, value))
+            row = db.execute("SELECT value FROM server_values WHERE name = ?",
+                             (name,)).fetchone()
+        assert row is not None  # inserted above, or already there
+        return bytes(row[0])
 
     def put_object(self, meta: ObjectMeta, *, if_absent: bool = False) -> str | None:
         """Insert or replace; returns the blob name the new version replaced (to delete).
