@@ -159,8 +159,8 @@ def test_no_such_bucket(server: RunningServer, bucket_name: str, work: Path) -> 
      'arguments, please try "help cp" for more information'),
     (["hello.txt", "oss://BUCKET/x", "-r"],
      "--recursive is not supported by this ossutil's cp (one file or one object per command)"),
-    (["oss://BUCKET/a", "oss://BUCKET/b"], "copying objects (oss:// to oss://) is not supported "
-     "by this ossutil; download and upload instead"),
+    (["oss://BUCKET/a", "oss://BUCKET/b", "-r"],
+     "--recursive is not supported by this ossutil's cp (one file or one object per command)"),
 ])
 def test_refusals(server: RunningServer, bucket: str, work: Path, argv: list[str],
                   message: str) -> None:
@@ -281,3 +281,69 @@ def test_go_ossutil_moves_and_stats_objects_on_our_server(server: RunningServer,
     for key in ("k", "k2"):
         with pytest.raises(OssError):
             client.head_object(bucket, key)
+
+
+# --- oss:// to oss:// (CopyObject) -------------------------------------------------------------
+
+def test_copy_between_buckets(server: RunningServer, client: OssClient, bucket: str,
+                              bucket_name: str, work: Path) -> None:
+    other = bucket_name + "-copy"
+    client.create_bucket(other)
+    assert cp(server, "hello.txt", f"oss://{bucket}/dir/hello.txt", cwd=work).code == 0
+    copied = done("copy 1 objects", 12)
+    assert report(cp(server, f"oss://{bucket}/dir/hello.txt", f"oss://{other}/x/",
+                     cwd=work)) == copied
+    assert report(cp(server, f"oss://{bucket}/dir/hello.txt", f"oss://{other}", cwd=work)) == \
+        copied
+    assert client.head_object(other, "x/hello.txt").size == 12
+    assert client.head_object(other, "hello.txt").size == 12
+    assert report(cp(server, f"oss://{bucket}/dir/hello.txt", f"oss://{other}/hello.txt",
+                     cwd=work, stdin=b"n\n")) == (
+        f'\rcp: overwrite "oss://{other}/hello.txt"(y or N)? '
+        + done("skip 1 objects", 12, ", Skip size: 12"))
+    assert report(cp(server, f"oss://{bucket}/dir/hello.txt", f"oss://{other}/hello.txt", "-f",
+                     cwd=work)) == copied
+    assert report(cp(server, f"oss://{bucket}/nokey", f"oss://{other}/k", cwd=work)) == (
+        "\rFinishWithError: Scanned 1 objects. Error num: 1. OK num: 0, Transfer size: 0.\n"
+        "Error: oss: service returned error: StatusCode=404, ErrorCode=NoSuchKey, "
+        'ErrorMessage="The specified key does not exist.", RequestId=R, Ec=0026-00000001, '
+        f"Bucket={bucket}, Object=nokey\nexit 1")
+    assert report(cp(server, f"oss://{bucket}/dir/", f"oss://{other}/k", cwd=work)) == (
+        "Error: cp: dir/ is a directory (not copied), please use --recursive option\nexit 1")
+
+
+@pytest.mark.slow
+def test_copy_same_as_go(server: RunningServer, client: OssClient, bucket: str,
+                         bucket_name: str, work: Path, go_binary: Path) -> None:
+    other = bucket_name + "-gocopy"
+    client.create_bucket(other)
+    assert cp(server, "hello.txt", f"oss://{bucket}/site/css/s.css", cwd=work).code == 0
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C", "HOME": str(work)}
+    common = ["-e", server.endpoint, "-i", server.access_key_id, "-k",
+              server.access_key_secret, "-c", str(work / "none.cfg")]
+    source = f"oss://{bucket}/site/css/s.css"
+    cases: list[tuple[list[str], bytes, bool]] = [
+        ([source, f"oss://{other}/x/"], b"", False), ([source, f"oss://{other}"], b"", False),
+        ([source, f"oss://{other}/named"], b"", False),
+        ([source, f"oss://{other}/named"], b"n\n", True),
+        ([source, f"oss://{other}/named"], b"y\n", True),
+        ([source, f"oss://{other}/named", "-f"], b"", True),
+        ([f"oss://{bucket}/nokey", f"oss://{other}/k"], b"", False),
+        ([f"oss://{bucket_name}-none/k", f"oss://{other}/k"], b"", False),
+        ([source, f"oss://{bucket_name}-none/k"], b"", False),
+        ([f"oss://{bucket}/site/css/", f"oss://{other}/k"], b"", False),
+    ]
+    for argv, stdin, existing in cases:
+        results = []
+        for command in ([str(go_binary)], ["ours"]):
+            for key in ("named", "x/s.css", "s.css", "k"):
+                client.delete_object(other, key)
+            if existing:
+                client.copy_object(bucket, "site/css/s.css", other, "named")
+            if command == ["ours"]:
+                outcome = run_ours(["cp", *argv, *common], stdin=stdin, cwd=work)
+            else:
+                outcome = run_process([*command, "cp", *argv, *common], stdin=stdin, cwd=work,
+                                      env=env)
+            results.append(report(outcome))
+        assert results[0] == results[1], (argv, stdin)

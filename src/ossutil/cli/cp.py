@@ -2,6 +2,7 @@
 
     ossutil cp LOCAL_FILE oss://bucket[/key | /prefix/]     PutObject, streamed from disk
     ossutil cp oss://bucket/key LOCAL_FILE_OR_DIR           GetObject, streamed to a temp file
+    ossutil cp oss://bucket/key oss://bucket2[/key2 | /prefix/]   CopyObject, server side
 
 A key that is empty or ends in ``/`` gets the file's base name appended; a download into a
 directory (existing, or named with a trailing ``/``) keeps the object's base name. An existing
@@ -22,7 +23,7 @@ speed line come first, then ``Error: <message>, File=<path>`` (upload) or
 
 Not done here (refused with a clear error rather than ignored): ``-r`` and every option that
 changes what is transferred or how it is named (``-u``, ``--meta``, ``--acl``, ``--range``,
-``--include``/``--exclude``, ``--snapshot-path``, ...) and object-to-object copies. Options that
+``--include``/``--exclude``, ``--snapshot-path``, ...). Options that
 only tune a transfer (``--bigfile-threshold``, ``--part-size``, ``-j``, ``--parallel``,
 ``--checkpoint-dir``, ``--retry-times``, ``--disable-crc64``, ``--output-dir``) are accepted and
 have no effect: every transfer is one streamed PutObject or GetObject, without retries.
@@ -94,9 +95,9 @@ def run(ctx: Context) -> None:
     force = settings.flag("force")
     if isinstance(first, _Cloud):
         if isinstance(dest, _Cloud):
-            raise CliError("copying objects (oss:// to oss://) is not supported by this "
-                           "ossutil; download and upload instead")
-        _download(ctx, settings, first, dest, force)
+            _copy(ctx, settings, first, dest, force)
+        else:
+            _download(ctx, settings, first, dest, force)
     else:
         assert isinstance(dest, _Cloud)
         _upload(ctx, settings, first, dest, force)
@@ -200,6 +201,53 @@ def _download(ctx: Context, settings: Settings, src: _Cloud, dest: str, force: b
         raise CliError(message) from error
 
 
+# --- copy (oss:// to oss://) -------------------------------------------------------------------
+
+
+def _copy(ctx: Context, settings: Settings, src: _Cloud, dest: _Cloud, force: bool) -> None:
+    """CopyObject of one object; the target key gets the source's base name appended when it
+    is empty or ends in ``/``. Output as ossutil's (``copy 1 objects``)."""
+    if src.object.endswith("/"):
+        raise CliError(f"cp: {src.object} is a directory (not copied), please use --recursive "
+                       "option")
+    client = client_for(settings, src.bucket, ctx)
+    monitor = _Monitor("copy", ctx)
+    started = _now_ms()
+    if not src.object:
+        monitor.speed_line(started)  # as Go: printed if a whole millisecond passed already
+        raise CliError(f"copy object invalid url: oss://{src.bucket}, object empty. If you mean "
+                       "batch copy objects, please use --recursive option")
+    check_bucket_name(src.bucket)
+    check_bucket_name(dest.bucket)
+    key = dest.object
+    if not key or key.endswith("/"):
+        key += src.object.rsplit("/", 1)[-1]
+    error: Exception | None = None
+    try:
+        size = client.head_object(src.bucket, src.object).size
+        monitor.scanned(size)
+    except Exception as exc:  # noqa: BLE001 - reported below in ossutil's layout
+        monitor.scan_error = True
+        monitor.err_num = 1
+        error = exc
+    if error is None:
+        if not force and _exists(client, dest.bucket, key) \
+                and not _confirm(ctx, monitor, f"oss://{dest.bucket}/{key}"):
+            monitor.skip_num, monitor.skip_size = 1, size
+        else:
+            try:
+                client.copy_object(src.bucket, src.object, dest.bucket, key)
+                monitor.file_num = 1
+            except Exception as exc:  # noqa: BLE001 - reported below in ossutil's layout
+                monitor.err_num = 1
+                error = exc
+    ctx.out.write(monitor.finish_bar(failed=False))
+    monitor.speed_line(started)
+    if error is not None:
+        raise CliError(f"{_message(error)}, Bucket={src.bucket}, Object={src.object}") \
+            from error
+
+
 # --- the progress monitor (lib/monitor.go, CPMonitor) ------------------------------------------
 
 
@@ -297,7 +345,8 @@ class _Monitor:
                 f"{_size(self.transfer)}, skip: {_size(self.skip_size)})")
 
     def speed_line(self, started_ms: int) -> None:
-        """``\\naverage speed N(byte/s)\\n`` when at least one whole millisecond passed."""
+        """``\\naverage speed N(byte/s)\\n`` when at least one whole millisecond passed (a copy
+        moves no bytes through ossutil: its speed is 0)."""
         elapsed = _now_ms() - started_ms
         if elapsed > 0:
             self.ctx.out.write(f"\naverage speed {self.transfer // elapsed * 1000}(byte/s)\n")

@@ -344,15 +344,17 @@ CONFIG_EN = SpecText(
 )
 
 CP_EN = SpecText(
-    synopsis="Upload a file or download an object",
+    synopsis="Upload a file, download an object, or copy an object",
     syntax="""
     ossutil cp file_url cloud_url [-f] [-c file]
     ossutil cp cloud_url file_url [-f] [-c file]
+    ossutil cp cloud_url cloud_url [-f] [-c file]
 """,
     detail="""
-    Copies one file to OSS (PutObject) or one object to disk (GetObject). The data streams in
-    pieces: a file of any size is never held in memory, and a download goes to a temporary
-    file next to the target that is renamed into place only when it is complete.
+    Copies one file to OSS (PutObject), one object to disk (GetObject), or one object to
+    another name or bucket (CopyObject: the data stays in OSS, metadata is kept). Data
+    streams in pieces: a file of any size is never held in memory, and a download goes to a
+    temporary file next to the target that is renamed into place only when it is complete.
 
     Upload: oss://bucket/key names the object. When the key is empty or ends with "/", the
     file's name is appended (oss://bucket/dir/ + photo.jpg = dir/photo.jpg). The object's
@@ -361,6 +363,9 @@ CP_EN = SpecText(
     Download: the file is written at the given path; when that path is a directory, or ends
     with "/", the object's last name component is used inside it (missing directories are
     created).
+
+    Copy: as for an upload, a target key that is empty or ends with "/" gets the source
+    object's last name component appended.
 
     When the target already exists, cp asks 'cp: overwrite "<target>"(y or N)?' and only y or
     yes overwrites; any other answer skips it (the command still succeeds). -f (--force)
@@ -384,6 +389,9 @@ CP_EN = SpecText(
 
     4) download to a chosen file name
        ossutil cp oss://examplebucket/www/home.html /tmp/home.html
+
+    5) copy an object into another bucket, keeping its name
+       ossutil cp oss://examplebucket/www/home.html oss://backupbucket/www/
 """,
 )
 
@@ -415,7 +423,7 @@ SPECS: dict[str, dict[str, SpecText]] = {
 SYNOPSES_CH = {
     "mb": "创建bucket",
     "ls": "列举bucket或object",
-    "cp": "上传文件或下载object",
+    "cp": "上传文件、下载或拷贝object",
     "stat": "显示bucket或object的元信息",
     "rm": "删除object、前缀下的object或bucket",
     "bucket-cname": BUCKET_CNAME_CH.synopsis,

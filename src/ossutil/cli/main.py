@@ -46,7 +46,7 @@ COMMANDS: dict[str, CommandEntry] = {
     "ls": CommandEntry("ossutil.cli.ls", "Commands", "[cloud_url] [options]",
                        "List buckets or objects"),
     "cp": CommandEntry("ossutil.cli.cp", "Commands", "src_url dest_url [options]",
-                       "Upload a file or download an object"),
+                       "Upload a file, download or copy an object"),
     "stat": CommandEntry("ossutil.cli.stat", "Commands", "cloud_url [options]",
                          "Display meta information of a bucket or an object"),
     "rm": CommandEntry("ossutil.cli.rm", "Commands", "cloud_url [options]",

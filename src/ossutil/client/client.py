@@ -681,6 +681,13 @@ class OssClient:
             raise
         return ObjectInfo.from_response(response, size=sink.count)
 
+    def copy_object(self, source_bucket: str, source_key: str, bucket: str, key: str) -> str:
+        """CopyObject (metadata copied); returns the new object's ETag."""
+        source = f"/{source_bucket}/{go_query_escape(source_key)}"
+        response = self._send("PUT", bucket, [], headers=[("x-oss-copy-source", source)],
+                               key=key, expect_exactly=200)
+        return response.header("ETag")
+
     def delete_object(self, bucket: str, key: str) -> None:
         """DeleteObject (204 whether or not the object existed)."""
         self._send("DELETE", bucket, [], key=key)
