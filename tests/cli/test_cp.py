@@ -157,10 +157,8 @@ def test_no_such_bucket(server: RunningServer, bucket_name: str, work: Path) -> 
     (["hello.txt", "oss://"], "invalid cloud url: oss://, miss bucket"),
     (["hello.txt"], 'invalid usage of "cp" command, reason: the command needs at least 2 '
      'arguments, please try "help cp" for more information'),
-    (["hello.txt", "oss://BUCKET/x", "-r"],
-     "--recursive is not supported by this ossutil's cp (one file or one object per command)"),
     (["oss://BUCKET/a", "oss://BUCKET/b", "-r"],
-     "--recursive is not supported by this ossutil's cp (one file or one object per command)"),
+     "--recursive is not supported by this ossutil's cp between two oss:// urls"),
 ])
 def test_refusals(server: RunningServer, bucket: str, work: Path, argv: list[str],
                   message: str) -> None:
@@ -347,3 +345,95 @@ def test_copy_same_as_go(server: RunningServer, client: OssClient, bucket: str,
                                       env=env)
             results.append(report(outcome))
         assert results[0] == results[1], (argv, stdin)
+
+
+# --- -r: a directory up, a prefix down ----------------------------------------------------------
+
+def site(root: Path) -> Path:
+    (root / "site" / "css").mkdir(parents=True)
+    (root / "site" / "empty").mkdir()
+    (root / "site" / "index.html").write_bytes(b"a\n")
+    (root / "site" / "about.html").write_bytes(b"b\n")
+    (root / "site" / "css" / "s.css").write_bytes(b"c\n")
+    return root / "site"
+
+
+def keys_of(client: OssClient, bucket: str, prefix: str = "") -> list[str]:
+    return [item.key for item in client.list_objects_page(bucket, prefix=prefix).objects]
+
+
+def tree(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) + ("/" if p.is_dir() else "") for p in root.rglob("*"))
+
+
+def test_recursive_upload_and_download(server: RunningServer, client: OssClient, bucket: str,
+                                       work: Path) -> None:
+    site(work)
+    uploaded = ("\rSucceed: Total num: 5, size: 6. OK num: 5(upload 3 files, 2 directories).\n"
+                "\nT(s) elapsed\nexit 0")
+    assert report(cp(server, "site", f"oss://{bucket}/www", "-r", cwd=work)) == uploaded
+    assert keys_of(client, bucket) == ["www/about.html", "www/css/", "www/css/s.css",
+                                       "www/empty/", "www/index.html"]
+    assert client.head_object(bucket, "www/css/").size == 0
+    assert report(cp(server, "site", f"oss://{bucket}/www/", "-r", "-f", cwd=work)) == uploaded
+
+    downloaded = ("\rSucceed: Total num: 5, size: 6. OK num: 5(download 5 objects).\n"
+                  "\nT(s) elapsed\nexit 0")
+    assert report(cp(server, f"oss://{bucket}/www/", "back", "-r", cwd=work)) == downloaded
+    assert tree(work / "back") == ["about.html", "css/", "css/s.css", "empty/", "index.html"]
+    assert (work / "back" / "css" / "s.css").read_bytes() == b"c\n"
+    # without the trailing slash the prefix's own name is kept, as ossutil does
+    assert report(cp(server, f"oss://{bucket}/www", "again", "-r", cwd=work)) == downloaded
+    assert tree(work / "again")[:2] == ["www/", "www/about.html"]
+
+
+def test_recursive_asks_per_existing_target(server: RunningServer, client: OssClient,
+                                            bucket: str, work: Path) -> None:
+    site(work)
+    assert cp(server, "site", f"oss://{bucket}/", "-r", cwd=work).code == 0
+    (work / "site" / "index.html").write_bytes(b"new\n")
+    outcome = cp(server, "site", f"oss://{bucket}/", "-r", cwd=work,
+                 stdin=b"n\nn\nn\nn\ny\n")  # about, css/, css/s.css, empty/, index
+    assert outcome.code == 0
+    assert "Total num: 5, size: 8. OK num: 5(upload 1 files, skip 4 files), Skip size: 4." \
+        in outcome.text
+    assert outcome.text.count("cp: overwrite ") == 5
+    assert client.head_object(bucket, "index.html").size == 4
+
+
+@pytest.mark.slow
+def test_recursive_same_as_go(server: RunningServer, client: OssClient, bucket: str,
+                              bucket_name: str, work: Path, go_binary: Path) -> None:
+    import shutil
+
+    site(work)
+    source = bucket_name + "-rsrc"
+    client.create_bucket(source)
+    assert cp(server, "site", f"oss://{source}/up", "-r", cwd=work).code == 0
+    assert cp(server, "site", f"oss://{source}/up2/", "-r", cwd=work).code == 0
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C", "HOME": str(work)}
+    common = ["-e", server.endpoint, "-i", server.access_key_id, "-k",
+              server.access_key_secret, "-c", str(work / "none.cfg")]
+    cases = [["site", f"oss://{bucket}/", "-r"], ["site", f"oss://{bucket}/up", "-r", "-f"],
+             ["site/", f"oss://{bucket}/up3/", "-r"], ["site/index.html", f"oss://{bucket}/x/",
+                                                       "-r"],
+             [f"oss://{source}/up", "dl", "-r"], [f"oss://{source}/up/", "dl", "-r", "-f"],
+             [f"oss://{source}/up2/css", "dl/", "-r"], [f"oss://{source}/nothing", "dl", "-r"]]
+    for argv in cases:
+        results = []
+        for command in ([str(go_binary)], ["ours"]):
+            keys = keys_of(client, bucket)
+            if keys:
+                client.delete_objects(bucket, keys)
+            shutil.rmtree(work / "dl", ignore_errors=True)
+            if command == ["ours"]:
+                outcome = cp_words(argv, common, work)
+            else:
+                outcome = run_process([*command, "cp", *argv, *common], cwd=work, env=env)
+            results.append((report(outcome), keys_of(client, bucket),
+                            tree(work / "dl") if (work / "dl").exists() else []))
+        assert results[0] == results[1], argv
+
+
+def cp_words(argv: list[str], common: list[str], work: Path) -> Outcome:
+    return run_ours(["cp", *argv, *common], cwd=work)

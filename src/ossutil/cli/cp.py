@@ -3,6 +3,8 @@
     ossutil cp LOCAL_FILE oss://bucket[/key | /prefix/]     PutObject, streamed from disk
     ossutil cp oss://bucket/key LOCAL_FILE_OR_DIR           GetObject, streamed to a temp file
     ossutil cp oss://bucket/key oss://bucket2[/key2 | /prefix/]   CopyObject, server side
+    ossutil cp LOCAL_DIR oss://bucket[/prefix] -r           every file, plus ``dir/`` objects
+    ossutil cp oss://bucket/prefix LOCAL_DIR -r             every object under the prefix
 
 A key that is empty or ends in ``/`` gets the file's base name appended; a download into a
 directory (existing, or named with a trailing ``/``) keeps the object's base name. An existing
@@ -21,9 +23,9 @@ lines are cleared the way ossutil's ``getClearStr`` does it. On failure the fini
 speed line come first, then ``Error: <message>, File=<path>`` (upload) or
 ``Error: <message>, Bucket=<b>, Object=<key>`` (download), exit status 1.
 
-Not done here (refused with a clear error rather than ignored): ``-r`` and every option that
-changes what is transferred or how it is named (``-u``, ``--meta``, ``--acl``, ``--range``,
-``--include``/``--exclude``, ``--snapshot-path``, ...). Options that
+Not done here (refused with a clear error rather than ignored): ``-r`` between two cloud URLs
+and every option that changes what is transferred or how it is named (``-u``, ``--meta``,
+``--acl``, ``--range``, ``--include``/``--exclude``, ``--snapshot-path``, ...). Options that
 only tune a transfer (``--bigfile-threshold``, ``--part-size``, ``-j``, ``--parallel``,
 ``--checkpoint-dir``, ``--retry-times``, ``--disable-crc64``, ``--output-dir``) are accepted and
 have no effect: every transfer is one streamed PutObject or GetObject, without retries.
@@ -34,6 +36,7 @@ from __future__ import annotations
 import os
 import stat
 import time
+from collections.abc import Callable
 
 from ossutil.cli.command import (
     CliError,
@@ -53,12 +56,12 @@ if TYPE_CHECKING:
 # ossutil's cp accepts these besides the common ones (lib/cp.go, validOptionNames).
 _TUNING = ("bigfileThreshold", "partSize", "checkpointDir", "routines", "parallel",
            "retryTimes", "disableCRC64", "outputDir", "disableIgnoreError")
-_REFUSED = ("recursive", "update", "range", "encodingType", "include", "exclude", "meta", "acl",
+_REFUSED = ("update", "range", "encodingType", "include", "exclude", "meta", "acl",
             "snapshotPath", "payer", "maxupspeed", "maxdownspeed", "partitionDownload",
             "versionId", "localHost", "enableSymlinkDir", "onlyCurrentDir", "disableDirObject",
             "disableAllSymlink", "tagging", "startTime", "endTime")
 SPEC = CommandSpec("cp", min_args=2, max_args=2**31 - 1,
-                   valid_options=COMMON_OPTIONS + ("force",) + _TUNING + _REFUSED)
+                   valid_options=COMMON_OPTIONS + ("force", "recursive") + _TUNING + _REFUSED)
 
 TICK = 5.0  # seconds between progress lines (ossutil's processTickInterval)
 
@@ -93,7 +96,17 @@ def run(ctx: Context) -> None:
                            "operation")
     _refuse_unimplemented(settings)
     force = settings.flag("force")
-    if isinstance(first, _Cloud):
+    if settings.flag("recursive"):
+        if isinstance(first, _Cloud) and isinstance(dest, _Cloud):
+            raise CliError("--recursive is not supported by this ossutil's cp between two "
+                           "oss:// urls")
+        if isinstance(first, _Cloud):
+            assert isinstance(dest, str)
+            _download_tree(ctx, settings, first, dest, force)
+        else:
+            assert isinstance(dest, _Cloud)
+            _upload_tree(ctx, settings, first, dest, force)
+    elif isinstance(first, _Cloud):
         if isinstance(dest, _Cloud):
             _copy(ctx, settings, first, dest, force)
         else:
@@ -201,6 +214,118 @@ def _download(ctx: Context, settings: Settings, src: _Cloud, dest: str, force: b
         raise CliError(message) from error
 
 
+# --- -r: a directory up, a prefix down ---------------------------------------------------------
+
+
+def _upload_tree(ctx: Context, settings: Settings, path: str, dest: _Cloud,
+                 force: bool) -> None:
+    """Every file under ``path`` as ``<dest prefix>/<relative path>``, and every directory as a
+    ``<relative path>/`` object, as ossutil does (the directory itself is not named)."""
+    if dest.object.startswith("/"):
+        raise CliError(f'invalid cloud url: {dest.text}, object name should not begin with "/"')
+    try:
+        info = os.stat(path)
+    except OSError as stat_error:
+        raise CliError(_path_error("stat", path, stat_error)) from stat_error
+    if not stat.S_ISDIR(info.st_mode):
+        _upload(ctx, settings, path, dest, force)
+        return
+    check_bucket_name(dest.bucket)
+    client = client_for(settings, dest.bucket, ctx)
+    prefix = dest.object if not dest.object or dest.object.endswith("/") else dest.object + "/"
+    entries: list[tuple[str, str, int]] = []  # (key, local path or "" for a directory, size)
+    for root, dirs, files in os.walk(path):
+        dirs.sort()
+        relative = os.path.relpath(root, path)
+        base = "" if relative == "." else relative.replace(os.sep, "/") + "/"
+        if base:
+            entries.append((prefix + base, "", 0))
+        for name in sorted(files):
+            local = os.path.join(root, name)
+            entries.append((prefix + base + name, local, os.path.getsize(local)))
+    entries.sort()
+    monitor = _Monitor("upload", ctx)
+    monitor.scanned_many(len(entries), sum(size for _, _, size in entries))
+    started = _now_ms()
+    error: tuple[Exception, str] | None = None
+    for key, local, size in entries:
+        if not force and _exists(client, dest.bucket, key) \
+                and not _confirm(ctx, monitor, f"oss://{dest.bucket}/{key}"):
+            monitor.skip_num += 1
+            monitor.skip_size += size
+            continue
+        try:
+            if local:
+                client.put_object(dest.bucket, key, local,
+                                  progress=monitor.counting_from(monitor.transfer))
+                monitor.file_num += 1
+            else:
+                client.put_object(dest.bucket, key, os.devnull,
+                                  content_type="application/octet-stream")
+                monitor.dir_num += 1
+        except Exception as exc:  # noqa: BLE001 - reported below in ossutil's layout
+            monitor.err_num += 1
+            error = (exc, _go_clean(local) if local else key)
+            break
+    ctx.out.write(monitor.finish_bar(failed=error is not None))
+    monitor.speed_line(started)
+    if error is not None:
+        raise CliError(f"{_message(error[0])}, File={error[1]}") from error[0]
+
+
+def _download_tree(ctx: Context, settings: Settings, src: _Cloud, dest: str,
+                   force: bool) -> None:
+    """Every object whose key starts with the source prefix, at its key relative to the
+    prefix's directory part (``oss://b/up`` -> ``dest/up/...``, ``oss://b/up/`` ->
+    ``dest/...``); ``.../`` objects become directories."""
+    check_bucket_name(src.bucket)
+    client = client_for(settings, src.bucket, ctx)
+    monitor = _Monitor("download", ctx)
+    started = _now_ms()
+    cut = src.object.rfind("/") + 1
+    objects: list[tuple[str, int]] = []
+    marker = ""
+    try:
+        while True:
+            page = client.list_objects_page(src.bucket, prefix=src.object, marker=marker)
+            objects += [(item.key, item.size) for item in page.objects]
+            if not page.next_marker:
+                break
+            marker = page.next_marker
+    except Exception as exc:  # noqa: BLE001 - reported below in ossutil's layout
+        monitor.speed_line(started)  # as Go: no finish bar when the listing fails
+        raise CliError(f"{_message(exc)}, Bucket={src.bucket}, Object=") from exc
+    monitor.scanned_many(len(objects), sum(size for _, size in objects))
+    error: tuple[Exception, str] | None = None
+    for key, size in objects:
+        target = os.path.join(dest, *key[cut:].split("/"))
+        try:
+            if key.endswith("/"):
+                _mkdir_all(target)
+                monitor.file_num += 1
+                continue
+            if not force and os.path.exists(target) \
+                    and (os.path.isdir(target) or not _confirm(ctx, monitor, target)):
+                monitor.skip_num += 1
+                monitor.skip_size += size
+                continue
+            _mkdir_all(os.path.dirname(os.path.abspath(target)))
+            client.get_object(src.bucket, key, target,
+                              progress=monitor.counting_from(monitor.transfer))
+            monitor.file_num += 1
+        except Exception as exc:  # noqa: BLE001 - reported below in ossutil's layout
+            monitor.err_num += 1
+            error = (exc, key)
+            break
+    ctx.out.write(monitor.finish_bar(failed=False))
+    monitor.speed_line(started)
+    if error is not None:
+        message = _message(error[0])
+        if not isinstance(error[0], CliError):
+            message += f", Bucket={src.bucket}, Object={error[1]}"
+        raise CliError(message) from error[0]
+
+
 # --- copy (oss:// to oss://) -------------------------------------------------------------------
 
 
@@ -266,6 +391,7 @@ class _Monitor:
         self.file_num = 0
         self.skip_num = 0
         self.skip_size = 0
+        self.dir_num = 0  # -r upload: directory objects made ("..., 2 directories")
         self.err_num = 0
         self.clear_len = 0
         self.last_snap = time.monotonic()
@@ -273,6 +399,13 @@ class _Monitor:
 
     def scanned(self, size: int) -> None:
         self.total_size, self.total_num, self.scan_end = size, 1, True
+
+    def scanned_many(self, num: int, size: int) -> None:
+        self.total_size, self.total_num, self.scan_end = size, num, True
+
+    def counting_from(self, base: int) -> Callable[[int], None]:
+        """A progress callback for the next file of several: its bytes on top of ``base``."""
+        return lambda moved: self.transferred(base + moved)
 
     def clear(self, text: str) -> str:
         """``getClearStr``: ``\\r`` + text, blanking a longer previous line first."""
@@ -305,7 +438,7 @@ class _Monitor:
         self.ctx.out.flush()
 
     def finish_bar(self, *, failed: bool) -> str:
-        ok = self.file_num + self.skip_num
+        ok = self.file_num + self.dir_num + self.skip_num
         deal_num = ok + self.err_num
         scanned = self.scan_end and not self.scan_error
         if failed:  # getDefeatBar
@@ -325,13 +458,15 @@ class _Monitor:
                           f"{self._num_detail(False)}{self._size_detail()}.\n")
 
     def _num_detail(self, with_errors: bool) -> str:
-        if not with_errors and self.file_num + self.skip_num == 0:
+        if not with_errors and self.file_num + self.dir_num + self.skip_num == 0:
             return ""
         parts = []
         if with_errors and self.err_num:
             parts.append(f"Error {self.err_num} {self.subject}")
         if self.file_num:
             parts.append(f"{self.op} {self.file_num} {self.subject}")
+        if self.dir_num:
+            parts.append(f"{self.dir_num} directories")
         if self.skip_num:
             parts.append(f"skip {self.skip_num} {self.subject}")
         return f"({', '.join(parts)})" if parts else ""

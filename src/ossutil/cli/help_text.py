@@ -346,8 +346,8 @@ CONFIG_EN = SpecText(
 CP_EN = SpecText(
     synopsis="Upload a file, download an object, or copy an object",
     syntax="""
-    ossutil cp file_url cloud_url [-f] [-c file]
-    ossutil cp cloud_url file_url [-f] [-c file]
+    ossutil cp file_url cloud_url [-r] [-f] [-c file]
+    ossutil cp cloud_url file_url [-r] [-f] [-c file]
     ossutil cp cloud_url cloud_url [-f] [-c file]
 """,
     detail="""
@@ -367,15 +367,21 @@ CP_EN = SpecText(
     Copy: as for an upload, a target key that is empty or ends with "/" gets the source
     object's last name component appended.
 
+    -r (--recursive) uploads a directory: every file as <prefix>/<its path inside the
+    directory>, every directory as an empty <path>/ object (the directory's own name is not
+    used). Or it downloads every object whose name starts with the given prefix, at its name
+    relative to the prefix's last "/" (oss://b/site keeps site/, oss://b/site/ does not);
+    <path>/ objects become directories. Each existing target is asked about, as above.
+
     When the target already exists, cp asks 'cp: overwrite "<target>"(y or N)?' and only y or
     yes overwrites; any other answer skips it (the command still succeeds). -f (--force)
     overwrites without asking.
 
     The report is ossutil's: a line with the number and size of what was done, the average
-    speed, then the elapsed time. Directories (-r) and the options that change what is copied
-    or how it is named are not supported by this tool and are refused; options that only tune
-    ossutil's transfers (--part-size, --bigfile-threshold, -j, --parallel, --checkpoint-dir,
-    --retry-times) are accepted and have no effect.
+    speed, then the elapsed time. The options that change what is copied or how it is named
+    (--update, --include, --meta, ...) are not supported by this tool and are refused; options
+    that only tune ossutil's transfers (--part-size, --bigfile-threshold, -j, --parallel,
+    --checkpoint-dir, --retry-times) are accepted and have no effect.
 """,
     sample="""
     1) upload a file as oss://examplebucket/index.html
@@ -392,6 +398,10 @@ CP_EN = SpecText(
 
     5) copy an object into another bucket, keeping its name
        ossutil cp oss://examplebucket/www/home.html oss://backupbucket/www/
+
+    6) publish a site directory, then fetch it all back
+       ossutil cp ./site oss://examplebucket/www -r
+       ossutil cp oss://examplebucket/www/ ./copy -r
 """,
 )
 
