@@ -184,14 +184,7 @@ def _download(ctx: Context, settings: Settings, src: _Cloud, dest: str, force: b
     file_name = target + src.object.rsplit("/", 1)[-1] if target.endswith(("/", "\\")) else target
     monitor = _Monitor("download", ctx)
     started = _now_ms()
-    error: Exception | None = None
-    try:
-        size = client.head_object(src.bucket, src.object).size
-        monitor.scanned(size)
-    except Exception as exc:  # noqa: BLE001 - reported below in ossutil's layout
-        monitor.scan_error = True
-        monitor.err_num = 1
-        error = exc
+    size, error = _scan(client, monitor, src)
     if error is None:
         if not force and os.path.exists(file_name) \
                 and (os.path.isdir(file_name) or not _confirm(ctx, monitor, file_name)):
@@ -347,14 +340,7 @@ def _copy(ctx: Context, settings: Settings, src: _Cloud, dest: _Cloud, force: bo
     key = dest.object
     if not key or key.endswith("/"):
         key += src.object.rsplit("/", 1)[-1]
-    error: Exception | None = None
-    try:
-        size = client.head_object(src.bucket, src.object).size
-        monitor.scanned(size)
-    except Exception as exc:  # noqa: BLE001 - reported below in ossutil's layout
-        monitor.scan_error = True
-        monitor.err_num = 1
-        error = exc
+    size, error = _scan(client, monitor, src)
     if error is None:
         if not force and _exists(client, dest.bucket, key) \
                 and not _confirm(ctx, monitor, f"oss://{dest.bucket}/{key}"):
@@ -371,6 +357,19 @@ def _copy(ctx: Context, settings: Settings, src: _Cloud, dest: _Cloud, force: bo
     if error is not None:
         raise CliError(f"{_message(error)}, Bucket={src.bucket}, Object={src.object}") \
             from error
+
+
+def _scan(client: OssClient, monitor: _Monitor, src: _Cloud) -> tuple[int, Exception | None]:
+    """HeadObject of the one source object: its size, or the failure (counted as ossutil's
+    scan error, reported after the finish bar)."""
+    try:
+        size = client.head_object(src.bucket, src.object).size
+    except Exception as exc:  # noqa: BLE001 - reported later in ossutil's layout
+        monitor.scan_error = True
+        monitor.err_num = 1
+        return 0, exc
+    monitor.scanned(size)
+    return size, None
 
 
 # --- the progress monitor (lib/monitor.go, CPMonitor) ------------------------------------------
