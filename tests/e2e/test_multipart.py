@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.support.raw import Reply, signed
+from tests.support.raw import Reply, error_code, signed
+from tests.support.raw import as_root as call
 from tests.support.server import RunningServer, create_user
 
 KIB = 1024
@@ -26,19 +27,6 @@ PART = 100 * KIB  # OSS's smallest part but the last
 DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'
 UPLOAD_ID = re.compile(r"^[0-9A-F]{32}$")
 ISO_MS = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z"
-
-
-def call(server: RunningServer, method: str, bucket: str, key: str = "",
-         query: list[tuple[str, str]] | None = None, body: bytes = b"",
-         headers: dict[str, str] | None = None, version: str = "v1") -> Reply:
-    return signed(server.endpoint, server.access_key_id, server.access_key_secret, method,
-                  bucket, key=key, query=query or [], body=body, headers=headers,
-                  version=version)
-
-
-def error_code(reply: Reply) -> tuple[int, str]:
-    match = re.search(r"<Code>([^<]*)</Code>", reply.text)
-    return reply.status, match.group(1) if match else ""
 
 
 def md5_hex(data: bytes) -> str:

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.support.raw import Reply, send, signed
+from tests.support.raw import Reply, error_code, send, signed
+from tests.support.raw import as_root as call
 from tests.support.server import RunningServer, create_user
 
 from ossutil.wire import dates, signing
@@ -33,19 +34,6 @@ REQUEST_ID = re.compile(r"^[0-9A-F]{24}$")
 
 def etag(data: bytes) -> str:
     return hashlib.md5(data).hexdigest().upper()
-
-
-def call(server: RunningServer, method: str, bucket: str, key: str = "",
-         query: list[tuple[str, str]] | None = None, body: bytes = b"",
-         headers: dict[str, str] | None = None, version: str = "v1") -> Reply:
-    return signed(server.endpoint, server.access_key_id, server.access_key_secret, method,
-                  bucket, key=key, query=query or [], body=body, headers=headers,
-                  version=version)
-
-
-def error_code(reply: Reply) -> tuple[int, str]:
-    match = re.search(r"<Code>([^<]*)</Code>", reply.text)
-    return reply.status, match.group(1) if match else ""
 
 
 @pytest.fixture

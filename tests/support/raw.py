@@ -12,6 +12,10 @@ from urllib.parse import quote
 
 from ossutil.wire import dates, signing
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from tests.support.server import RunningServer
+
 
 @dataclass
 class Reply:
@@ -68,3 +72,20 @@ def signed(endpoint: str, ak: str, sk: str, method: str, bucket: str, *, key: st
     query_text = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" if v else quote(k, safe='')
                           for k, v in pairs)
     return send(endpoint, method, path, query=query_text, body=body, headers=hdrs)
+
+
+def as_root(server: RunningServer, method: str, bucket: str, key: str = "",
+            query: list[tuple[str, str]] | None = None, body: bytes = b"",
+            headers: dict[str, str] | None = None, version: str = "v1") -> Reply:
+    """``signed`` with the server's root key, path style."""
+    return signed(server.endpoint, server.access_key_id, server.access_key_secret, method,
+                  bucket, key=key, query=query or [], body=body, headers=headers,
+                  version=version)
+
+
+def error_code(reply: Reply) -> tuple[int, str]:
+    """(HTTP status, ``<Code>`` of the error body or "")."""
+    import re
+
+    match = re.search(r"<Code>([^<]*)</Code>", reply.text)
+    return reply.status, match.group(1) if match else ""
