@@ -437,3 +437,16 @@ def test_recursive_same_as_go(server: RunningServer, client: OssClient, bucket: 
 
 def cp_words(argv: list[str], common: list[str], work: Path) -> Outcome:
     return run_ours(["cp", *argv, *common], cwd=work)
+
+
+def test_recursive_download_never_writes_outside_the_target(server: RunningServer,
+                                                            client: OssClient, bucket: str,
+                                                            work: Path) -> None:
+    (work / "body").write_bytes(b"x")
+    client.put_object(bucket, "p/ok.txt", work / "body")
+    client.put_object(bucket, "p/../../escaped.txt", work / "body")
+    outcome = cp(server, f"oss://{bucket}/p/", "inside", "-r", "-f", cwd=work)
+    assert report(outcome) == (
+        "Error: object p/../../escaped.txt would be written outside inside; nothing downloaded "
+        "(keys with . or .. path segments are refused)\nexit 1")
+    assert not (work.parent / "escaped.txt").exists() and not (work / "inside").exists()

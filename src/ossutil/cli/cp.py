@@ -288,6 +288,10 @@ def _download_tree(ctx: Context, settings: Settings, src: _Cloud, dest: str,
     except Exception as exc:  # noqa: BLE001 - reported below in ossutil's layout
         monitor.speed_line(started)  # as Go: no finish bar when the listing fails
         raise CliError(f"{_message(exc)}, Bucket={src.bucket}, Object=") from exc
+    for key, _ in objects:  # a key with ".." segments must not write outside the target
+        if any(part in ("..", ".") for part in key[cut:].split("/")):
+            raise CliError(f"object {key} would be written outside {dest}; nothing downloaded "
+                           "(keys with . or .. path segments are refused)")
     monitor.scanned_many(len(objects), sum(size for _, size in objects))
     error: tuple[Exception, str] | None = None
     for key, size in objects:
