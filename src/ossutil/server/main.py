@@ -36,10 +36,14 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the server until SIGTERM/SIGINT")
-    serve.add_argument("--data-dir", type=Path, default=Path("./ossutil-data"))
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=9000, help="0 picks a free port")
-    serve.add_argument("--region", default="cn-hangzhou")
+    serve.add_argument("--data-dir", type=Path, default=Path("./ossutil-data"), metavar="DIR",
+                       help="everything persistent: SQLite database, objects, keys "
+                            "(default ./ossutil-data)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=9000,
+                       help="HTTP port (default 9000; 0 picks a free one)")
+    serve.add_argument("--region", default="cn-hangzhou",
+                       help="region of the buckets and of V4 signatures (default cn-hangzhou)")
     serve.add_argument("--endpoint-domain", default="",
                        help="virtual-hosted base domain (default oss-<region>.localhost)")
     serve.add_argument("--dns-server", action="append", default=[], metavar="IP[:PORT]",
@@ -49,11 +53,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-dns-verify", action="store_true",
                        help="bind without DNS proof (test-double mode)")
     serve.add_argument("--https-port", type=int, help="also serve TLS on this port (SNI)")
-    serve.add_argument("--tls-cert", type=Path, help="default TLS certificate (PEM)")
-    serve.add_argument("--tls-key", type=Path, help="default TLS private key (PEM)")
+    serve.add_argument("--tls-cert", type=Path, metavar="PEM",
+                       help="default TLS certificate chain, for names without their own "
+                            "(default: a generated self-signed one)")
+    serve.add_argument("--tls-key", type=Path, metavar="PEM",
+                       help="private key of --tls-cert (unencrypted PEM)")
     _store_options(serve)
     serve.add_argument("--log-level", default="warning",
-                       choices=("debug", "info", "warning", "error"))
+                       choices=("debug", "info", "warning", "error"),
+                       help="stderr log level (info: one line per request; default warning)")
 
     user = sub.add_parser("user", help="manage RAM users")
     user_sub = user.add_subparsers(dest="user_command", required=True)
