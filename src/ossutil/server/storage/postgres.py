@@ -75,7 +75,7 @@ from ossutil.server.storage.base import (
     UploadMissing,
     UserExists,
 )
-from ossutil.server.storage.sqlite import _successor, headers_json, object_json, stored_headers
+from ossutil.server.storage.sqlite import headers_json, key_range, object_json, stored_headers
 
 if TYPE_CHECKING:
     from ossutil.server.certs.keystore import SecretBox
@@ -725,13 +725,9 @@ class PostgresStore:
         """
         sql = "SELECT * FROM objects WHERE bucket = %s AND key > %s"
         args: list[Any] = [bucket, after]
-        if prefix:
-            sql += " AND key >= %s"
-            args.append(prefix)
-            upper = _successor(prefix)
-            if upper is not None:
-                sql += " AND key < %s"
-                args.append(upper)
+        within, bounds = key_range(prefix, "%s")
+        sql += within
+        args += bounds
         rows = self._all(sql + " ORDER BY key LIMIT %s", *args, limit)
         return [self._object(r) for r in rows]
 
@@ -822,13 +818,9 @@ class PostgresStore:
         sql = ("SELECT * FROM multipart_uploads WHERE bucket = %s AND "
                "(key > %s OR (key = %s AND upload_id > %s))")
         args: list[Any] = [bucket, key_marker, key_marker, upload_id_marker]
-        if prefix:
-            sql += " AND key >= %s"
-            args.append(prefix)
-            upper = _successor(prefix)
-            if upper is not None:
-                sql += " AND key < %s"
-                args.append(upper)
+        within, bounds = key_range(prefix, "%s")
+        sql += within
+        args += bounds
         rows = self._all(sql + " ORDER BY key, upload_id LIMIT %s", *args, limit)
         return [self._upload(r) for r in rows]
 

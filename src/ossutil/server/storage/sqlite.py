@@ -480,13 +480,9 @@ class SqliteStore:
         """
         sql = "SELECT * FROM objects WHERE bucket = ? AND key > ?"
         args: list[Any] = [bucket, after]
-        if prefix:
-            sql += " AND key >= ?"
-            args.append(prefix)
-            upper = _successor(prefix)
-            if upper is not None:
-                sql += " AND key < ?"
-                args.append(upper)
+        within, bounds = key_range(prefix, "?")
+        sql += within
+        args += bounds
         rows = self._db.execute(sql + " ORDER BY key LIMIT ?", (*args, limit)).fetchall()
         return [self._object(r) for r in rows]
 
@@ -566,13 +562,9 @@ class SqliteStore:
         sql = ("SELECT * FROM multipart_uploads WHERE bucket = ? AND "
                "(key > ? OR (key = ? AND upload_id > ?))")
         args: list[Any] = [bucket, key_marker, key_marker, upload_id_marker]
-        if prefix:
-            sql += " AND key >= ?"
-            args.append(prefix)
-            upper = _successor(prefix)
-            if upper is not None:
-                sql += " AND key < ?"
-                args.append(upper)
+        within, bounds = key_range(prefix, "?")
+        sql += within
+        args += bounds
         rows = self._db.execute(sql + " ORDER BY key, upload_id LIMIT ?",
                                 (*args, limit)).fetchall()
         return [self._upload(r) for r in rows]
@@ -597,6 +589,18 @@ def stored_headers(text: str) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[
     stored = json.loads(text) if text else {}
     return (tuple((k, v) for k, v in stored.get("meta", ())),
             tuple((k, v) for k, v in stored.get("headers", ())))
+
+
+def key_range(prefix: str, mark: str) -> tuple[str, list[str]]:
+    """SQL (`` AND key >= ? AND key < ?``, ``mark`` the driver's placeholder) and arguments
+    that bound ``key`` to the strings starting with ``prefix``: a range on the primary key
+    index instead of a LIKE scan. Empty for no prefix."""
+    if not prefix:
+        return "", []
+    upper = _successor(prefix)
+    if upper is None:
+        return f" AND key >= {mark}", [prefix]
+    return f" AND key >= {mark} AND key < {mark}", [prefix, upper]
 
 
 def _successor(prefix: str) -> str | None:
