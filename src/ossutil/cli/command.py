@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ossutil.cli import render
 from ossutil.cli.goopt import ParseResult
@@ -21,6 +21,7 @@ TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 if TYPE_CHECKING:
     from typing import IO
 
+    from ossutil.cli.options import Option
     from ossutil.client.client import Credentials, OssClient
     from ossutil.client.config import ConfigFile, Settings
     from ossutil.client.transport import Transport
@@ -188,6 +189,16 @@ def cloud_url(text: str) -> CloudUrl:
     if not bucket:
         raise CliError("bucket name is empty,url is oss://")
     return CloudUrl(bucket, obj)
+
+
+def given_option(settings: Settings, names: Sequence[str]) -> Option | None:
+    """The first of ``names`` the command line or config gave (a flag set, a value non-empty):
+    how commands find an ossutil option they refuse rather than ignore."""
+    for name in names:
+        option = BY_NAME[name]
+        if settings.flag(name) if not option.takes_value else settings.get(name):
+            return option
+    return None
 
 
 def storage_url(text: str) -> tuple[str, str]:

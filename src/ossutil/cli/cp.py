@@ -44,9 +44,10 @@ from ossutil.cli.command import (
     Context,
     check_bucket_name,
     client_for,
+    given_option,
     init_command,
 )
-from ossutil.cli.options import BY_NAME, COMMON_OPTIONS
+from ossutil.cli.options import COMMON_OPTIONS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -138,21 +139,43 @@ def _upload(ctx: Context, settings: Settings, path: str, dest: _Cloud, force: bo
     monitor = _Monitor("upload", ctx)
     monitor.scanned(info.st_size)
     started = _now_ms()
-    error: Exception | None = None
-    if not force and _exists(client, dest.bucket, key) \
-            and not _confirm(ctx, monitor, f"oss://{dest.bucket}/{key}"):
-        monitor.skip_num, monitor.skip_size = 1, info.st_size
-    else:
-        try:
-            client.put_object(dest.bucket, key, path, progress=monitor.transferred)
-            monitor.file_num = 1
-        except Exception as exc:  # noqa: BLE001 - reported below in ossutil's layout
-            monitor.err_num = 1
-            error = exc
+    error = _one(monitor, info.st_size,
+                 keep=_keep_object(ctx, monitor, client, dest.bucket, key, force),
+                 action=lambda: client.put_object(dest.bucket, key, path,
+                                                  progress=monitor.transferred))
     ctx.out.write(monitor.finish_bar(failed=error is not None))
     monitor.speed_line(started)
     if error is not None:
         raise CliError(f"{_message(error)}, File={shown_path}") from error
+
+
+def _one(monitor: _Monitor, size: int, *, keep: bool,
+         action: Callable[[], object]) -> Exception | None:
+    """One object's fate, counted as ossutil counts it: skipped (``keep``: the target stays),
+    done, or failed (the failure is returned, to be reported after the finish bar)."""
+    if keep:
+        monitor.skip_num, monitor.skip_size = 1, size
+        return None
+    try:
+        action()
+    except Exception as exc:  # noqa: BLE001 - reported by the caller in ossutil's layout
+        monitor.err_num = 1
+        return exc
+    monitor.file_num = 1
+    return None
+
+
+def _keep_object(ctx: Context, monitor: _Monitor, client: OssClient, bucket: str, key: str,
+                 force: bool) -> bool:
+    """An existing object stays unless -f or a yes at ossutil's prompt."""
+    return not force and _exists(client, bucket, key) \
+        and not _confirm(ctx, monitor, f"oss://{bucket}/{key}")
+
+
+def _keep_file(ctx: Context, monitor: _Monitor, path: str, force: bool) -> bool:
+    """An existing local file stays unless -f or a yes; a directory in the way always stays."""
+    return not force and os.path.exists(path) \
+        and (os.path.isdir(path) or not _confirm(ctx, monitor, path))
 
 
 def _exists(client: OssClient, bucket: str, key: str) -> bool:
@@ -186,18 +209,12 @@ def _download(ctx: Context, settings: Settings, src: _Cloud, dest: str, force: b
     started = _now_ms()
     size, error = _scan(client, monitor, src)
     if error is None:
-        if not force and os.path.exists(file_name) \
-                and (os.path.isdir(file_name) or not _confirm(ctx, monitor, file_name)):
-            monitor.skip_num, monitor.skip_size = 1, size
-        else:
-            try:
-                _mkdir_all(os.path.dirname(os.path.abspath(file_name)))
-                client.get_object(src.bucket, src.object, file_name,
-                                  progress=monitor.transferred)
-                monitor.file_num = 1
-            except Exception as exc:  # noqa: BLE001 - reported below in ossutil's layout
-                monitor.err_num = 1
-                error = exc
+        def fetch() -> None:
+            _mkdir_all(os.path.dirname(os.path.abspath(file_name)))
+            client.get_object(src.bucket, src.object, file_name, progress=monitor.transferred)
+
+        error = _one(monitor, size, keep=_keep_file(ctx, monitor, file_name, force),
+                     action=fetch)
     ctx.out.write(monitor.finish_bar(failed=False))
     monitor.speed_line(started)
     if error is not None:
@@ -242,8 +259,7 @@ def _upload_tree(ctx: Context, settings: Settings, path: str, dest: _Cloud,
     started = _now_ms()
     error: tuple[Exception, str] | None = None
     for key, local, size in entries:
-        if not force and _exists(client, dest.bucket, key) \
-                and not _confirm(ctx, monitor, f"oss://{dest.bucket}/{key}"):
+        if _keep_object(ctx, monitor, client, dest.bucket, key, force):
             monitor.skip_num += 1
             monitor.skip_size += size
             continue
@@ -301,8 +317,7 @@ def _download_tree(ctx: Context, settings: Settings, src: _Cloud, dest: str,
                 _mkdir_all(target)
                 monitor.file_num += 1
                 continue
-            if not force and os.path.exists(target) \
-                    and (os.path.isdir(target) or not _confirm(ctx, monitor, target)):
+            if _keep_file(ctx, monitor, target, force):
                 monitor.skip_num += 1
                 monitor.skip_size += size
                 continue
@@ -346,16 +361,10 @@ def _copy(ctx: Context, settings: Settings, src: _Cloud, dest: _Cloud, force: bo
         key += src.object.rsplit("/", 1)[-1]
     size, error = _scan(client, monitor, src)
     if error is None:
-        if not force and _exists(client, dest.bucket, key) \
-                and not _confirm(ctx, monitor, f"oss://{dest.bucket}/{key}"):
-            monitor.skip_num, monitor.skip_size = 1, size
-        else:
-            try:
-                client.copy_object(src.bucket, src.object, dest.bucket, key)
-                monitor.file_num = 1
-            except Exception as exc:  # noqa: BLE001 - reported below in ossutil's layout
-                monitor.err_num = 1
-                error = exc
+        error = _one(monitor, size,
+                     keep=_keep_object(ctx, monitor, client, dest.bucket, key, force),
+                     action=lambda: client.copy_object(src.bucket, src.object, dest.bucket,
+                                                       key))
     ctx.out.write(monitor.finish_bar(failed=False))
     monitor.speed_line(started)
     if error is not None:
@@ -527,12 +536,10 @@ def _text(url: _Cloud | str) -> str:
 
 
 def _refuse_unimplemented(settings: Settings) -> None:
-    for name in _REFUSED:
-        option = BY_NAME[name]
-        given = settings.flag(name) if not option.takes_value else settings.get(name)
-        if given:
-            raise CliError(f"{option.long} is not supported by this ossutil's cp (one file or "
-                           "one object per command)")
+    refused = given_option(settings, _REFUSED)
+    if refused is not None:
+        raise CliError(f"{refused.long} is not supported by this ossutil's cp (one file or one "
+                       "object per command)")
 
 
 def _message(error: Exception) -> str:

@@ -24,6 +24,7 @@ from ossutil.cli.command import (
     CommandSpec,
     Context,
     client_for,
+    given_option,
     init_command,
     storage_url,
 )
@@ -32,16 +33,15 @@ from ossutil.cli.options import COMMON_OPTIONS
 TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 if TYPE_CHECKING:
     from ossutil.client.config import Settings
+    from ossutil.wire.errors import OssError
 
 SPEC = CommandSpec("ls", min_args=0, max_args=1, valid_options=COMMON_OPTIONS + (
     "shortFormat", "directory", "multipart", "allType", "limitedNum", "marker",
     "uploadIDMarker", "include", "exclude", "versionIdMarker", "allVersions", "encodingType",
     "retryTimes", "payer"))
 
-_NOT_FOR_OBJECTS = {
-    "include": "--include", "exclude": "--exclude", "allVersions": "--all-versions",
-    "versionIdMarker": "--version-id-marker", "encodingType": "--encoding-type",
-    "payer": "--payer"}
+_NOT_FOR_OBJECTS = ("include", "exclude", "allVersions", "versionIdMarker", "encodingType",
+                    "payer")
 _PAGE = 1000
 
 
@@ -69,10 +69,9 @@ def _list_objects(ctx: Context, settings: Settings, bucket: str, prefix: str,
     ``--limited-num`` budget, objects first."""
     from ossutil.cli.command import check_bucket_name
 
-    for name, spelled in _NOT_FOR_OBJECTS.items():
-        option_given = settings.flag(name) if name == "allVersions" else bool(settings.get(name))
-        if option_given:
-            raise CliError(f"{spelled} is not supported by this ossutil's ls")
+    refused = given_option(settings, _NOT_FOR_OBJECTS)
+    if refused is not None:
+        raise CliError(f"{refused.long} is not supported by this ossutil's ls")
     check_bucket_name(bucket)
     uploads = settings.flag("multipart") or settings.flag("allType")
     objects = not settings.flag("multipart") or settings.flag("allType")
@@ -98,11 +97,9 @@ class _Listing:
     def full(self) -> bool:
         return 0 <= self.limit <= self.shown
 
-    def _service_error(self, error: Exception) -> CliError:
+    def _service_error(self, error: OssError) -> CliError:
         from ossutil.cli import render
-        from ossutil.wire.errors import OssError
 
-        assert isinstance(error, OssError)
         return CliError(f"{render.service_error_text(error)}, Bucket={self.bucket}, "
                         f"Object={self.prefix}")
 

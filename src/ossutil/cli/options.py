@@ -72,7 +72,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("acl", "--acl", "", S, "ACL: private, public-read or public-read-write."),
     Option("shortFormat", "--short-format", "-s", F, "Print names only."),
     Option("directory", "--directory", "-d", F, "List one directory level (objects)."),
-    Option("multipart", "--multipart", "-m", F, "Act on multipart uploads (not implemented)."),
+    Option("multipart", "--multipart", "-m", F, "Multipart uploads instead of objects (ls)."),
     Option("allType", "--all-type", "-a", F, "Objects and multipart uploads (ls)."),
     Option("recursive", "--recursive", "-r", F,
            "A whole directory or every object under the prefix (cp, rm)."),

@@ -26,6 +26,7 @@ from ossutil.cli.command import (
     Context,
     check_bucket_name,
     client_for,
+    given_option,
     init_command,
     storage_url,
 )
@@ -41,10 +42,8 @@ SPEC = CommandSpec("rm", min_args=1, max_args=1, valid_options=COMMON_OPTIONS + 
     "retryTimes", "language", "versionId", "allVersions", "versionIdMarker", "encodingType",
     "payer"))
 
-_REFUSED = {"allType": "-a", "multipart": "-m", "include": "--include", "exclude": "--exclude",
-            "versionId": "--version-id", "allVersions": "--all-versions",
-            "versionIdMarker": "--version-id-marker", "encodingType": "--encoding-type",
-            "payer": "--payer"}
+_REFUSED = ("allType", "multipart", "include", "exclude", "versionId", "allVersions",
+            "versionIdMarker", "encodingType", "payer")
 _BATCH = 1000
 _NOT_EMPTY_HINT = "\nWhether new objects were uploaded during the deletion?\n\n"
 
@@ -55,11 +54,9 @@ def run(ctx: Context) -> None:
     bucket, key = storage_url(url)
     recursive, remove_bucket = settings.flag("recursive"), settings.flag("bucket")
     force = settings.flag("force")
-    for name, spelled in _REFUSED.items():
-        given = settings.flag(name) if name in ("allType", "multipart", "allVersions") \
-            else bool(settings.get(name))
-        if given:
-            raise CliError(f"{spelled} is not supported by this ossutil's rm")
+    refused = given_option(settings, _REFUSED)
+    if refused is not None:
+        raise CliError(f"{refused.short or refused.long} is not supported by this ossutil's rm")
     if not bucket:
         raise CliError(f"invalid cloud url: {url}, miss bucket")
     if remove_bucket and key:

@@ -22,6 +22,10 @@ from ossutil.cli.command import (
 )
 from ossutil.cli.options import COMMON_OPTIONS
 
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from ossutil.client.client import OssClient
+
 SPEC = CommandSpec("stat", min_args=1, max_args=1, valid_options=COMMON_OPTIONS + (
     "retryTimes", "language", "versionId", "payer"))
 
@@ -50,11 +54,9 @@ def run(ctx: Context) -> None:
     ctx.out.write(text)
 
 
-def _bucket(client: object, bucket: str) -> str:
+def _bucket(client: OssClient, bucket: str) -> str:
     from ossutil.cli.render import go_time
-    from ossutil.client.client import OssClient
 
-    assert isinstance(client, OssClient)
     info = client.get_bucket_info(bucket)
     rows = [("Name", info.name), ("Location", info.location),
             ("CreationDate", go_time(info.creation_date)),
@@ -72,10 +74,7 @@ def _bucket(client: object, bucket: str) -> str:
     return "".join(f"{name:<22}: {value}\n" for name, value in rows)
 
 
-def _object(client: object, bucket: str, key: str) -> str:
-    from ossutil.client.client import OssClient
-
-    assert isinstance(client, OssClient)
+def _object(client: OssClient, bucket: str, key: str) -> str:
     acl = client.get_object_acl(bucket, key)
     info = client.head_object(bucket, key)
     attributes: dict[str, str] = {}
