@@ -60,6 +60,7 @@ from ossutil.wire.dates import rfc1123, v4_timestamp
 TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 if TYPE_CHECKING:
     from typing import BinaryIO, Literal
+    from xml.etree.ElementTree import Element
 
     from ossutil.wire.cname_xml import CnameConfiguration, CnameToken, ListCnameResult
 
@@ -373,19 +374,13 @@ class OssClient:
                           delimiter: str = "", max_keys: int = 1000) -> ObjectPage:
         """One page of ListObjects (V1), asked with ``encoding-type=url`` as ossutil does, so
         any key survives the XML; names come back decoded."""
-        from urllib.parse import unquote
-
         from ossutil.wire import xml
 
         query: list[tuple[str, str | None]] = [
             ("delimiter", delimiter or None), ("encoding-type", "url"),
             ("marker", marker or None), ("max-keys", str(max_keys)), ("prefix", prefix or None)]
         root = xml.parse(self._send("GET", bucket, query).body)
-        encoded = (xml.text(root, "EncodingType") or "") == "url"
-
-        def name(value: str | None) -> str:
-            return unquote(value or "") if encoded else (value or "")
-
+        name = _name_decoder(root)
         objects = tuple(ObjectSummary(
             key=name(xml.text(entry, "Key")),
             last_modified=xml.text(entry, "LastModified") or "",
@@ -403,8 +398,6 @@ class OssClient:
                                     upload_id_marker: str = "", delimiter: str = "",
                                     max_uploads: int = 1000) -> UploadPage:
         """One page of ListMultipartUploads (``GET /?uploads``), names decoded."""
-        from urllib.parse import unquote
-
         from ossutil.wire import xml
 
         query: list[tuple[str, str | None]] = [
@@ -413,11 +406,7 @@ class OssClient:
             ("prefix", prefix or None), ("upload-id-marker", upload_id_marker or None),
             ("uploads", None)]
         root = xml.parse(self._send("GET", bucket, query).body)
-        encoded = (xml.text(root, "EncodingType") or "") == "url"
-
-        def name(value: str | None) -> str:
-            return unquote(value or "") if encoded else (value or "")
-
+        name = _name_decoder(root)
         uploads = tuple(UploadSummary(key=name(xml.text(entry, "Key")),
                                       upload_id=xml.text(entry, "UploadId") or "",
                                       initiated=xml.text(entry, "Initiated") or "")
@@ -733,6 +722,17 @@ class ObjectInfo(Record):
         return cls(size, response.header("ETag"), response.header("Content-Type"),
                    response.header("Last-Modified"), response.header("x-oss-request-id"),
                    tuple(response.headers))
+
+
+def _name_decoder(root: Element) -> Callable[[str | None], str]:
+    """A listing's names as sent: URL-decoded when the reply says ``<EncodingType>url``."""
+    from urllib.parse import unquote
+
+    from ossutil.wire import xml
+
+    if (xml.text(root, "EncodingType") or "") == "url":
+        return lambda value: unquote(value or "")
+    return lambda value: value or ""
 
 
 class _CountingSink:
