@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.memory import pattern, vm_kib
 from tests.support.raw import Reply, error_code, signed
 from tests.support.raw import as_root as call
 from tests.support.server import RunningServer, create_user
@@ -576,22 +577,6 @@ def test_go_ossutil_cp_of_a_big_file_uses_multipart(server: RunningServer, bucke
     assert "<Upload>" not in call(server, "GET", bucket, query=[("uploads", "")]).text
 
 
-def vm_kib(pid: int, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise AssertionError(f"{field} not in /proc/{pid}/status")
-
-
-def _pattern(size: int) -> Iterator[bytes]:
-    block = hashlib.sha256(b"multipart").digest() * (MIB // 32)
-    sent = 0
-    while sent < size:
-        piece = block[: min(MIB, size - sent)]
-        sent += len(piece)
-        yield piece
-
-
 @pytest.mark.slow
 def test_large_multipart_upload_streams_without_growing_memory(
         fresh_server: RunningServer, bucket_name: str, tmp_path: Path) -> None:
@@ -602,7 +587,7 @@ def test_large_multipart_upload_streams_without_growing_memory(
     source = tmp_path / "big.bin"
     digest = hashlib.md5()
     with source.open("wb") as handle:
-        for piece in _pattern(size):
+        for piece in pattern(size, b"multipart"):
             handle.write(piece)
             digest.update(piece)
     with oss2_bucket(server, bucket_name, "v4") as sdk:

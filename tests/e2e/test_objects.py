@@ -15,13 +15,13 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.memory import pattern, vm_kib
 from tests.support.raw import Reply, error_code, send, signed
 from tests.support.raw import as_root as call
 from tests.support.server import RunningServer, create_user
@@ -618,22 +618,6 @@ def test_concurrent_uploads_to_one_key_never_tear(fresh_server: RunningServer,
     assert list((server.data_dir / "blobs" / "tmp").iterdir()) == []
 
 
-def vm_kib(pid: int, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise AssertionError(f"{field} not in /proc/{pid}/status")
-
-
-def _pattern(size: int, chunk: int = 1 << 20) -> Iterator[bytes]:
-    block = hashlib.sha256(b"seed").digest() * (chunk // 32)
-    sent = 0
-    while sent < size:
-        piece = block[: min(chunk, size - sent)]
-        sent += len(piece)
-        yield piece
-
-
 @pytest.mark.slow
 def test_large_object_streams_without_growing_memory(fresh_server: RunningServer,
                                                      bucket_name: str,
@@ -645,7 +629,7 @@ def test_large_object_streams_without_growing_memory(fresh_server: RunningServer
     source = tmp_path / "big.bin"
     digest = hashlib.md5()
     with source.open("wb") as handle:
-        for piece in _pattern(size):
+        for piece in pattern(size, b"seed"):
             handle.write(piece)
             digest.update(piece)
     auth = oss2.AuthV4(server.access_key_id, server.access_key_secret)
