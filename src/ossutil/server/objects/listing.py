@@ -18,6 +18,7 @@ import base64
 import binascii
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from ossutil.server.models import ObjectMeta
 from ossutil.wire.errors import OssError
@@ -90,34 +91,66 @@ def common_prefix(key: str, prefix: str, delimiter: str) -> str | None:
     return None if cut < 0 else key[: cut + len(delimiter)]
 
 
-def list_page(fetch: Fetch, query: ListQuery) -> ListPage:
-    objects: list[ObjectMeta] = []
+Position = tuple[str, str]  # (key, tiebreak): objects use "", multipart uploads the upload id
+Item = TypeVar("Item")
+
+
+@dataclass(frozen=True)
+class RolledPage(Generic[Item]):
+    items: tuple[Item, ...]
+    prefixes: tuple[str, ...]
+    truncated: bool
+    last: Position  # the last item's position or (common prefix, ""); ("", "") if none
+
+
+def roll_up(fetch: Callable[[Position, int], list[Item]], key_of: Callable[[Item], str],
+            position_of: Callable[[Item], Position], prefix: str, delimiter: str, limit: int,
+            start: Position) -> RolledPage[Item]:
+    """One page of at most ``limit`` entries after ``start``, in position order, keys holding
+    ``delimiter`` after ``prefix`` rolled up into common prefixes (each listed once, each
+    counting as an entry). ``fetch(after, n)`` reads up to ``n`` items after a position.
+    Objects and multipart uploads page the same way; only their positions differ."""
+    items: list[Item] = []
     prefixes: list[str] = []
-    last = ""
-    cursor = query.after
+    last: Position = ("", "")
+    cursor = start
     rolled = ""  # the common prefix listed last (on this page or, when resuming, the previous)
-    if (cursor.startswith(query.prefix)
-            and common_prefix(cursor, query.prefix, query.delimiter) == cursor):
-        rolled = cursor
-        cursor += _TOP  # resuming right after a common prefix: skip what it rolled up
+    if cursor[0].startswith(prefix) and common_prefix(cursor[0], prefix, delimiter) == cursor[0]:
+        rolled = cursor[0]
+        cursor = (cursor[0] + _TOP, "")  # resuming right after a common prefix: skip under it
     while True:
-        want = query.max_keys - len(objects) - len(prefixes) + 1
-        batch = fetch(query.prefix, cursor, want)
-        for meta in batch:
-            common = common_prefix(meta.key, query.prefix, query.delimiter)
+        want = limit - len(items) - len(prefixes) + 1
+        batch = fetch(cursor, want)
+        for item in batch:
+            common = common_prefix(key_of(item), prefix, delimiter)
             if common is not None and common == rolled:
-                cursor = meta.key  # a key past common + U+10FFFF: already rolled up
+                cursor = position_of(item)  # past common + U+10FFFF: already rolled up
                 continue
-            if len(objects) + len(prefixes) == query.max_keys:
-                return ListPage(tuple(objects), tuple(prefixes), True, last)
+            if len(items) + len(prefixes) == limit:
+                return RolledPage(tuple(items), tuple(prefixes), True, last)
             if common is None:
-                objects.append(meta)
-                last = cursor = meta.key
+                items.append(item)
+                last = cursor = position_of(item)
             else:
                 prefixes.append(common)
-                last = rolled = common
-                cursor = common + _TOP
+                last, rolled = (common, ""), common
+                cursor = (common + _TOP, "")
                 break  # read on from past everything under the common prefix
         else:
             if len(batch) < want:
-                return ListPage(tuple(objects), tuple(prefixes), False, "")
+                return RolledPage(tuple(items), tuple(prefixes), False, last)
+
+
+def list_page(fetch: Fetch, query: ListQuery) -> ListPage:
+    page = roll_up(lambda after, n: fetch(query.prefix, after[0], n), _key, _key_position,
+                   query.prefix, query.delimiter, query.max_keys, (query.after, ""))
+    return ListPage(page.items, page.prefixes, page.truncated,
+                    page.last[0] if page.truncated else "")
+
+
+def _key(meta: ObjectMeta) -> str:
+    return meta.key
+
+
+def _key_position(meta: ObjectMeta) -> Position:
+    return meta.key, ""

@@ -40,7 +40,7 @@ from typing import BinaryIO
 
 from ossutil.server.models import Bucket, MultipartUpload, ObjectMeta, PartRecord
 from ossutil.server.objects.blobs import BlobStore, BlobWriter
-from ossutil.server.objects.listing import common_prefix
+from ossutil.server.objects.listing import roll_up
 from ossutil.server.objects.service import (
     WRITE_CHUNK,
     Upload,
@@ -316,37 +316,20 @@ UploadsFetch = Callable[[str, str, str, int], list[MultipartUpload]]
 
 def uploads_page(fetch: UploadsFetch, query: UploadsQuery) -> UploadsPage:
     """One ListMultipartUploads page: uploads in (key, upload id) order after the markers,
-    keys holding the delimiter after the prefix rolled up into common prefixes (as
-    ``listing.list_page`` does for objects). Without ``upload-id-marker`` the listing starts
-    after every upload of ``key-marker``."""
-    uploads: list[MultipartUpload] = []
-    prefixes: list[str] = []
-    next_key = next_id = ""
+    keys holding the delimiter after the prefix rolled up into common prefixes
+    (``listing.roll_up``, as for objects). Without ``upload-id-marker`` the listing starts
+    after every upload of ``key-marker``. The next markers name the last entry listed."""
     key = query.key_marker
-    upload_id = query.upload_id_marker if key and query.upload_id_marker else _TOP
-    rolled = ""
-    if key and key.startswith(query.prefix) \
-            and common_prefix(key, query.prefix, query.delimiter) == key:
-        rolled, key, upload_id = key, key + _TOP, ""
-    while True:
-        want = query.max_uploads - len(uploads) - len(prefixes) + 1
-        batch = fetch(query.prefix, key, upload_id, want)
-        for upload in batch:
-            common = common_prefix(upload.key, query.prefix, query.delimiter)
-            if common is not None and common == rolled:
-                key, upload_id = upload.key, upload.upload_id
-                continue
-            if len(uploads) + len(prefixes) == query.max_uploads:
-                return UploadsPage(tuple(uploads), tuple(prefixes), True, next_key, next_id)
-            if common is None:
-                uploads.append(upload)
-                next_key = key = upload.key
-                next_id = upload_id = upload.upload_id
-            else:
-                prefixes.append(common)
-                next_key, next_id, rolled = common, "", common
-                key, upload_id = common + _TOP, ""
-                break
-        else:
-            if len(batch) < want:
-                return UploadsPage(tuple(uploads), tuple(prefixes), False, next_key, next_id)
+    start = (key, query.upload_id_marker if key and query.upload_id_marker else _TOP)
+    page = roll_up(lambda after, n: fetch(query.prefix, after[0], after[1], n),
+                   _upload_key, _upload_position, query.prefix, query.delimiter,
+                   query.max_uploads, start)
+    return UploadsPage(page.items, page.prefixes, page.truncated, *page.last)
+
+
+def _upload_key(upload: MultipartUpload) -> str:
+    return upload.key
+
+
+def _upload_position(upload: MultipartUpload) -> tuple[str, str]:
+    return upload.key, upload.upload_id
