@@ -292,15 +292,9 @@ def _download_tree(ctx: Context, settings: Settings, src: _Cloud, dest: str,
     monitor = _Monitor("download", ctx)
     started = _now_ms()
     cut = src.object.rfind("/") + 1
-    objects: list[tuple[str, int]] = []
-    marker = ""
     try:
-        while True:
-            page = client.list_objects_page(src.bucket, prefix=src.object, marker=marker)
-            objects += [(item.key, item.size) for item in page.objects]
-            if not page.next_marker:
-                break
-            marker = page.next_marker
+        objects = [(item.key, item.size) for page in client.object_pages(src.bucket, src.object)
+                   for item in page.objects]
     except Exception as exc:  # noqa: BLE001 - reported below in ossutil's layout
         monitor.speed_line(started)  # as Go: no finish bar when the listing fails
         raise CliError(f"{_message(exc)}, Bucket={src.bucket}, Object=") from exc

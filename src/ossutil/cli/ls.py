@@ -110,38 +110,36 @@ class _Listing:
         out, short = self.out, self.short or self.directories
         counted = 0
         header = False
-        marker = self.marker
-        while not self.full():
-            try:
-                page = self.client.list_objects_page(
-                    self.bucket, prefix=self.prefix, marker=marker,
-                    delimiter="/" if self.directories else "", max_keys=_PAGE)
-            except OssError as error:
-                raise self._service_error(error) from error
-            names = [(item, f"oss://{self.bucket}/{item.key}") for item in page.objects]
-            for item, url in names:
+        pages = self.client.object_pages(self.bucket, prefix=self.prefix, marker=self.marker,
+                                         delimiter="/" if self.directories else "",
+                                         max_keys=_PAGE)
+        try:
+            for page in pages if not self.full() else ():
+                for item in page.objects:
+                    if self.full():
+                        break
+                    url = f"oss://{self.bucket}/{item.key}"
+                    if short:
+                        out.write(url + "\n")
+                    else:
+                        if not header:
+                            out.write(f"{'LastModifiedTime':<30}{'Size(B)':>12}"
+                                      f"{'StorageClass':>14}   {'ETAG':<38}ObjectName\n")
+                            header = True
+                        out.write(f"{go_time(item.last_modified):<30}{item.size:>12}"
+                                  f"{item.storage_class:>14}   {item.etag:<38}{url}\n")
+                    self.shown += 1
+                    counted += 1
+                for directory in page.prefixes:
+                    if self.full():
+                        break
+                    out.write(f"oss://{self.bucket}/{directory}\n")
+                    self.shown += 1
+                    counted += 1
                 if self.full():
                     break
-                if short:
-                    out.write(url + "\n")
-                else:
-                    if not header:
-                        out.write(f"{'LastModifiedTime':<30}{'Size(B)':>12}"
-                                  f"{'StorageClass':>14}   {'ETAG':<38}ObjectName\n")
-                        header = True
-                    out.write(f"{go_time(item.last_modified):<30}{item.size:>12}"
-                              f"{item.storage_class:>14}   {item.etag:<38}{url}\n")
-                self.shown += 1
-                counted += 1
-            for directory in page.prefixes:
-                if self.full():
-                    break
-                out.write(f"oss://{self.bucket}/{directory}\n")
-                self.shown += 1
-                counted += 1
-            if not page.next_marker:
-                break
-            marker = page.next_marker
+        except OssError as error:
+            raise self._service_error(error) from error
         noun = "Object and Directory" if self.directories else "Object"
         out.write(f"{noun} Number is: {counted}\n")
 

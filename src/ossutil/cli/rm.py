@@ -139,19 +139,13 @@ class _Removal:
         from ossutil.wire.errors import OssError
 
         scanned = removed = 0
-        marker = ""
         try:
-            while True:
-                page = self.client.list_objects_page(self.name, prefix=prefix, marker=marker,
-                                                     max_keys=_BATCH)
+            for page in self.client.object_pages(self.name, prefix=prefix, max_keys=_BATCH):
                 keys = [item.key for item in page.objects]
                 scanned += len(keys)
                 if keys:
                     self.client.delete_objects(self.name, keys)
                     removed += len(keys)
-                if not page.next_marker:
-                    break
-                marker = page.next_marker
         except OssError as error:
             line = f"Scanned {scanned} objects. Removed {removed} objects. when error happens."
             self.out.write(f"\r{line}\n")

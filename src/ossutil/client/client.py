@@ -32,7 +32,7 @@ in ``error.response``); local failures raise ``ClientError`` subclasses (see ``c
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timezone
 
 from ossutil.client.errors import ClientError, UnexpectedStatusError
@@ -393,6 +393,17 @@ class OssClient:
         truncated = (xml.text(root, "IsTruncated") or "").lower() == "true"
         next_marker = name(xml.text(root, "NextMarker")) if truncated else ""
         return ObjectPage(objects=objects, prefixes=prefixes, next_marker=next_marker)
+
+    def object_pages(self, bucket: str, prefix: str = "", marker: str = "",
+                     delimiter: str = "", max_keys: int = 1000) -> Iterator[ObjectPage]:
+        """``list_objects_page`` after page, each read only when the caller asks for it."""
+        while True:
+            page = self.list_objects_page(bucket, prefix=prefix, marker=marker,
+                                          delimiter=delimiter, max_keys=max_keys)
+            yield page
+            if not page.next_marker:
+                return
+            marker = page.next_marker
 
     def list_multipart_uploads_page(self, bucket: str, prefix: str = "", key_marker: str = "",
                                     upload_id_marker: str = "", delimiter: str = "",
