@@ -92,6 +92,14 @@ class Call:
             raise OssError.from_code("AccessDenied", "Anonymous access is not allowed here.")
         return self.principal
 
+    def authorize(self, operation: router.Operation, bucket_name: str, bucket: Bucket | None,
+                  key: str) -> None:
+        """Authorize this request's principal for one more resource than its own target (a
+        CopyObject source, each key of DeleteMultipleObjects), as the pipeline does."""
+        authorize(self.principal, operation, region=self.app.settings.region,
+                  bucket_name=bucket_name, bucket=bucket, key=key,
+                  context=request_context(self.request))
+
 
 _ids = random.Random(os.urandom(16))
 

@@ -23,6 +23,7 @@ from ossutil.server.http.handlers.object import (
     object_metadata,
     send_continue,
     url_encoded,
+    url_encoding,
 )
 from ossutil.server.models import Bucket
 from ossutil.server.naming import validate_object_key
@@ -44,14 +45,6 @@ if TYPE_CHECKING:
     from ossutil.server.http.app import Call, Handler
 
 _COMPLETE_ALL = "x-oss-complete-all"
-
-
-def _encoding(call: Call) -> bool:
-    encoding = call.query.get("encoding-type", "")
-    if encoding not in ("", "url"):
-        raise OssError.from_code("InvalidArgument", "encoding-type must be url.",
-                                 ArgumentName="encoding-type", ArgumentValue=encoding)
-    return encoding == "url"
 
 
 def _count(call: Call, name: str, low: int, high: int, default: int) -> int:
@@ -124,7 +117,7 @@ class MultipartHandlers:
         bucket = call.require_bucket()
         key = call.target.key
         validate_object_key(key)
-        encode = _encoding(call)
+        encode = url_encoding(call)
         described = object_metadata(call)
         check_upload(described)  # the x-oss-meta-* size limit
         if described.forbid_overwrite:
@@ -156,7 +149,7 @@ class MultipartHandlers:
 
     async def complete(self, call: Call) -> web.StreamResponse:
         bucket = call.require_bucket()
-        encode = _encoding(call)
+        encode = url_encoding(call)
         upload_id = _upload_id(call)
         complete_all = call.request.headers.get(_COMPLETE_ALL)
         if complete_all is not None:
@@ -185,7 +178,7 @@ class MultipartHandlers:
 
     async def list_parts(self, call: Call) -> web.StreamResponse:
         bucket = call.require_bucket()
-        encode = _encoding(call)
+        encode = url_encoding(call)
         upload_id = _upload_id(call)
         limit = _count(call, "max-parts", 1, MAX_LISTED, MAX_LISTED)
         marker = _count(call, "part-number-marker", 0, MAX_PART_NUMBER, 0)
@@ -212,7 +205,7 @@ class MultipartHandlers:
 
     async def list_uploads(self, call: Call) -> web.StreamResponse:
         bucket = call.require_bucket()
-        encode = _encoding(call)
+        encode = url_encoding(call)
         query = call.query
         uploads_query = UploadsQuery(
             prefix=listing.check_prefix("prefix", query.get("prefix", "")),

@@ -28,6 +28,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractStreamWriter
 from multidict import CIMultiDict
 
+from ossutil.server.http import router
 from ossutil.server.http.handlers.cname import xml_response
 from ossutil.server.models import Bucket, ObjectMeta
 from ossutil.server.naming import validate_object_key
@@ -292,18 +293,24 @@ def emit_xml(root: wxml.Node) -> web.Response:
             "with encoding-type=url.", ArgumentName="encoding-type") from None
 
 
-def _listing_query(call: Call, after: str) -> tuple[listing.ListQuery, bool]:
-    query = call.query
-    encoding = query.get("encoding-type", "")
+def url_encoding(call: Call) -> bool:
+    """``encoding-type``: absent, or ``url`` (names in the reply URL-encoded); else 400."""
+    encoding = call.query.get("encoding-type", "")
     if encoding not in ("", "url"):
         raise OssError.from_code("InvalidArgument", "encoding-type must be url.",
                                  ArgumentName="encoding-type", ArgumentValue=encoding)
+    return encoding == "url"
+
+
+def _listing_query(call: Call, after: str) -> tuple[listing.ListQuery, bool]:
+    query = call.query
+    encode = url_encoding(call)
     return listing.ListQuery(
         prefix=listing.check_prefix("prefix", query.get("prefix", "")),
         delimiter=listing.check_prefix("delimiter", query.get("delimiter", "")),
         after=listing.check_prefix("marker", after),
         max_keys=listing.parse_max_keys(query.get("max-keys")),
-    ), encoding == "url"
+    ), encode
 
 
 class ObjectHandlers:
@@ -341,10 +348,6 @@ class ObjectHandlers:
     async def copy_object(self, call: Call, bucket: Bucket) -> web.StreamResponse:
         """CopyObject (PutObject with ``x-oss-copy-source: /bucket/key``): the caller needs
         PutObject on the target (checked by the pipeline) and GetObject on the source."""
-        from ossutil.server.auth.authorize import authorize
-        from ossutil.server.http import router
-        from ossutil.server.http.app import request_context
-
         headers = call.request.headers
         source_bucket_name, source_key = _copy_source(headers[_COPY_SOURCE])
         directive = headers.get("x-oss-metadata-directive", "COPY")
@@ -354,9 +357,7 @@ class ObjectHandlers:
                                      ArgumentValue=directive)
         source_bucket = (bucket if source_bucket_name == bucket.name
                          else await call.app.buckets.find(source_bucket_name))
-        authorize(call.principal, router.GET_OBJECT, region=call.app.settings.region,
-                  bucket_name=source_bucket_name, bucket=source_bucket, key=source_key,
-                  context=request_context(call.request))
+        call.authorize(router.GET_OBJECT, source_bucket_name, source_bucket, source_key)
         if source_bucket is None:
             raise OssError.from_code("NoSuchBucket", BucketName=source_bucket_name)
         meta, content = await self.objects.open(source_bucket, source_key)
@@ -444,25 +445,16 @@ class ObjectHandlers:
     async def delete_multiple_objects(self, call: Call) -> web.StreamResponse:
         """DeleteMultipleObjects (``POST /?delete``): up to 1,000 keys, each needing
         ``oss:DeleteObject``; every key is authorized before any is deleted."""
-        from ossutil.server.auth.authorize import authorize
-        from ossutil.server.http import router
-        from ossutil.server.http.app import request_context
-
         bucket = call.require_bucket()
-        encoding = call.query.get("encoding-type", "")
-        if encoding not in ("", "url"):
-            raise OssError.from_code("InvalidArgument", "encoding-type must be url.",
-                                     ArgumentName="encoding-type", ArgumentValue=encoding)
+        encode = url_encoding(call)
         quiet, keys = _delete_request(call.body)
-        context = request_context(call.request)
         for key in keys:
-            authorize(call.principal, router.DELETE_OBJECT, region=call.app.settings.region,
-                      bucket_name=bucket.name, bucket=bucket, key=key, context=context)
+            call.authorize(router.DELETE_OBJECT, bucket.name, bucket, key)
         for key in keys:
             await self.objects.delete(bucket, key)
-        parts: list[wxml.Node] = [("EncodingType", "url")] if encoding else []
+        parts: list[wxml.Node] = [("EncodingType", "url")] if encode else []
         if not quiet:
-            parts += [("Deleted", [("Key", url_encoded(key, bool(encoding)))]) for key in keys]
+            parts += [("Deleted", [("Key", url_encoded(key, encode))]) for key in keys]
         return emit_xml(("DeleteResult", parts))
 
     async def list_objects(self, call: Call) -> web.StreamResponse:
