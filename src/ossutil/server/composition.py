@@ -42,6 +42,10 @@ BLOB_STORES = {
     "postgres": "ossutil.server.objects.postgres_blobs:PostgresBlobStore",
 }
 
+# Stores several server processes share: what each process would otherwise keep in its own
+# data dir (the generated default TLS certificate) lives in the store instead.
+SHARED_STORES = frozenset({"postgres"})
+
 ROOT_CREDENTIALS_FILE = "root-credentials.json"
 
 

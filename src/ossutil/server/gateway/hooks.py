@@ -36,6 +36,7 @@ from ossutil.server.certs.tls import (
     new_shared_default_record,
     open_shared_default_record,
 )
+from ossutil.server.composition import SHARED_STORES
 from ossutil.server.gateway.domains import DomainTable
 from ossutil.server.gateway.tls import SniContexts
 from ossutil.server.http.handlers.multipart import MultipartHandlers
@@ -121,7 +122,7 @@ class GatewayHooks:
         self._version, bindings = await services.runner(_snapshot, services.runner.store)
         self.table.load(bindings)
         if self._settings.https_port is not None:
-            if self._settings.tls_cert is None and self._settings.store == "postgres":
+            if self._settings.tls_cert is None and self._settings.store in SHARED_STORES:
                 chain, key = await shared_default_certificate(services)
             else:
                 chain, key = await asyncio.to_thread(default_certificate, self._settings,
