@@ -20,6 +20,7 @@ import pytest
 from tests.support.memory import pattern, vm_kib
 from tests.support.raw import Reply, error_code, signed
 from tests.support.raw import as_root as call
+from tests.support.sdk import oss_v2_client
 from tests.support.server import RunningServer, create_user
 
 KIB = 1024
@@ -407,16 +408,8 @@ def oss2_bucket(server: RunningServer, bucket: str, sign: str) -> Iterator[Any]:
 
 
 def v2_client(server: RunningServer, sign: str) -> Any:
-    import alibabacloud_oss_v2 as oss
-
-    cfg = oss.config.load_default()
-    cfg.credentials_provider = oss.credentials.StaticCredentialsProvider(
-        server.access_key_id, server.access_key_secret)
-    cfg.region = server.region
-    cfg.endpoint = server.endpoint
-    cfg.signature_version = sign
-    cfg.use_path_style = True
-    return oss.Client(cfg)
+    return oss_v2_client(server.endpoint, server.access_key_id, server.access_key_secret, sign,
+                         server.region)
 
 
 @pytest.fixture

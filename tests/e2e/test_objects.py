@@ -24,6 +24,7 @@ import pytest
 from tests.support.memory import pattern, vm_kib
 from tests.support.raw import Reply, error_code, send, signed
 from tests.support.raw import as_root as call
+from tests.support.sdk import oss_v2_client
 from tests.support.server import RunningServer, create_user
 
 from ossutil.wire import dates, signing
@@ -105,15 +106,9 @@ class V2Objects:
     def __init__(self, server: RunningServer, bucket: str, sign: str) -> None:
         import alibabacloud_oss_v2 as oss
 
-        cfg = oss.config.load_default()
-        cfg.credentials_provider = oss.credentials.StaticCredentialsProvider(
-            server.access_key_id, server.access_key_secret)
-        cfg.region = server.region
-        cfg.endpoint = server.endpoint
-        cfg.signature_version = sign
-        cfg.use_path_style = True
         self.oss = oss
-        self.client = oss.Client(cfg)
+        self.client = oss_v2_client(server.endpoint, server.access_key_id,
+                                    server.access_key_secret, sign, server.region)
         self.name = bucket
 
     def _call(self, fn: Any) -> Any:

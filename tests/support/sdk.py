@@ -120,6 +120,20 @@ class Oss2Adapter:
         return int(self._call(lambda: self._bucket.delete_bucket_cname(domain)).status)
 
 
+def oss_v2_client(endpoint: str, ak: str, sk: str, sign: str, region: str) -> Any:
+    """alibabacloud-oss-v2's client for our server: static keys, path style (the SDK needs it
+    for IP and ``localhost`` endpoints)."""
+    import alibabacloud_oss_v2 as oss
+
+    cfg = oss.config.load_default()
+    cfg.credentials_provider = oss.credentials.StaticCredentialsProvider(ak, sk)
+    cfg.region = region
+    cfg.endpoint = endpoint
+    cfg.signature_version = sign
+    cfg.use_path_style = True
+    return oss.Client(cfg)
+
+
 class OssV2Adapter:
     name = "alibabacloud-oss-v2"
 
@@ -127,14 +141,8 @@ class OssV2Adapter:
                  region: str) -> None:
         import alibabacloud_oss_v2 as oss
 
-        cfg = oss.config.load_default()
-        cfg.credentials_provider = oss.credentials.StaticCredentialsProvider(ak, sk)
-        cfg.region = region
-        cfg.endpoint = endpoint
-        cfg.signature_version = sign
-        cfg.use_path_style = True
         self._oss = oss
-        self._client = oss.Client(cfg)
+        self._client = oss_v2_client(endpoint, ak, sk, sign, region)
         self._bucket = bucket
 
     def _call(self, fn: Callable[[], T]) -> T:
