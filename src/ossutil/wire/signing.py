@@ -49,15 +49,32 @@ x-oss-redundancy-transition-taskid x-oss-request-payer x-oss-target-redundancy-t
 x-oss-traffic-limit x-oss-write-get-object-response
 """.split())
 
-# alibabacloud-oss-v2 signs a smaller base set plus each operation's own sub-resources; a
-# verifier retries with it when the oss2 set does not match (see ``v1_candidate_sets``).
+# alibabacloud-oss-v2 signs a smaller fixed set (its SignerV1 list) plus the sub-resources each
+# operation declares; a verifier also tries that convention (see ``v1_candidate_sets``).
 SUBRESOURCES_V2_BASE: frozenset[str] = frozenset("""
-acl bucketInfo callback callback-var cloudboxes continuation-token location objectMeta partNumber
-regionList resourceGroup response-cache-control response-content-disposition
-response-content-encoding response-content-language response-content-type response-expires
-restore security-token sequential stat symlink tagging uploadId uploads versionId versioning
-versions
+acl append bucketInfo callback callback-var cloudboxes continuation-token delete location
+objectMeta partNumber position regionList resourceGroup response-cache-control
+response-content-disposition response-content-encoding response-content-language
+response-content-type response-expires restore security-token sequential stat symlink tagging
+uploadId uploads versionId versioning versions
 """.split())
+
+# Sub-resources that do not choose the operation (they tune it, or carry credentials). Every
+# other one selects what a request does, so a V1 signature must cover it whatever the SDK's
+# convention: otherwise a captured ``GET /bucket/`` would verify for ``GET /bucket/?cname``.
+PLAIN_PARAMETERS: frozenset[str] = frozenset("""
+callback callback-var continuation-token security-token x-oss-traffic-limit x-oss-request-payer
+x-oss-ac-forward-allow x-oss-ac-source-ip x-oss-ac-subnet-mask x-oss-ac-vpc-id
+x-oss-access-point-name response-cache-control response-content-disposition
+response-content-encoding response-content-language response-content-type response-expires
+""".split())
+OPERATION_SUBRESOURCES: frozenset[str] = SUBRESOURCES - PLAIN_PARAMETERS
+
+# Query-string (presigned URL) signatures: the parameters that carry them.
+V1_QUERY_AUTH = ("OSSAccessKeyId", "Expires", "Signature")
+V4_QUERY_AUTH = ("x-oss-signature-version", "x-oss-credential", "x-oss-date", "x-oss-expires",
+                 "x-oss-signature")
+V4_MAX_EXPIRES = 7 * 24 * 3600  # OSS accepts presigned V4 URLs valid for at most 7 days
 
 
 class _Frozen:
@@ -122,9 +139,11 @@ def v1_canonical_resource(request: SigningRequest,
 
 
 def v1_string_to_sign(request: SigningRequest,
-                      subresources: frozenset[str] = SUBRESOURCES) -> str:
+                      subresources: frozenset[str] = SUBRESOURCES, date: str | None = None) -> str:
+    """``date`` replaces the request's date line: a presigned URL signs its ``Expires`` there."""
     headers = request.headers
-    date = headers.get("x-oss-date") or headers.get("date", "")
+    if date is None:
+        date = headers.get("x-oss-date") or headers.get("date", "")
     return "\n".join([
         request.method.upper(),
         headers.get("content-md5", ""),
@@ -198,12 +217,15 @@ def parse_v1_authorization(value: str) -> tuple[str, str]:
 
 
 def v1_candidate_sets(query: Iterable[tuple[str, str]]) -> list[frozenset[str]]:
-    """Sub-resource sets a verifier should try, most likely first (oss2's, then v2's)."""
+    """Sub-resource sets a verifier should try, most likely first: oss2's and the Go SDK's
+    (``SUBRESOURCES``), then alibabacloud-oss-v2's. Both contain every operation-selecting
+    sub-resource the request carries, so neither lets a signature made for one operation
+    verify for another; they differ only in the plain parameters they sign."""
     names = {k for k, _ in query}
-    if not names & SUBRESOURCES - SUBRESOURCES_V2_BASE:
+    v2 = SUBRESOURCES_V2_BASE | (names & OPERATION_SUBRESOURCES)
+    if names & SUBRESOURCES == names & v2:
         return [SUBRESOURCES]
-    operation_params = names & SUBRESOURCES
-    return [SUBRESOURCES, SUBRESOURCES_V2_BASE | operation_params, SUBRESOURCES_V2_BASE]
+    return [SUBRESOURCES, v2]
 
 
 # --- V4 -----------------------------------------------------------------------------------

@@ -62,6 +62,17 @@ HANDLERS: dict[str, Handler] = {
 CUSTOM_DOMAIN_BUCKET_OPERATIONS = frozenset({"ListObjects", "ListObjectsV2",
                                              "ListMultipartUploads", "DeleteMultipleObjects"})
 
+# Headers that may legitimately repeat and that no signature, body check or decision reads
+# (proxies append them). Every other header given twice is refused: the signature, the body
+# digest checks and the handlers must all read the same, single value.
+_REPEATABLE_HEADERS = frozenset({"via", "forwarded", "x-forwarded-for", "cookie", "accept",
+                                 "accept-language", "cache-control-extension", "te", "warning"})
+
+# Bodies of the operations whose documents OSS lets grow past the default limit: 1000 keys of
+# up to 1023 bytes each, every byte possibly written as a 6-byte character reference; 10,000
+# parts of about 100 bytes each.
+_BODY_LIMITS = {"DeleteMultipleObjects": 8 << 20, "CompleteMultipartUpload": 4 << 20}
+
 # Query parameters whose values must not reach a log line.
 _SECRET_PARAMS = frozenset({"Signature", "x-oss-signature", "security-token",
                             "x-oss-security-token"})
@@ -78,6 +89,7 @@ class Call:
     operation: router.Operation
     principal: Principal | None
     bucket: Bucket | None
+    headers: dict[str, str] = field(default_factory=dict)  # the one view: lower-case, single
     body: bytes = b""
     request_id: str = ""
     extra_headers: dict[str, str] = field(default_factory=dict)
@@ -109,6 +121,21 @@ def new_request_id() -> str:
     return f"{int(time.time()) & 0xFFFFFFFF:08X}{_ids.getrandbits(64):016X}"
 
 
+def header_view(request: web.BaseRequest) -> dict[str, str]:
+    """The request's headers as the signature and the handlers both see them: lower-case names,
+    one value each. A header given more than once is refused (400 InvalidArgument) unless it is
+    one of the few that proxies repeat and nothing here reads."""
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():
+        lower = name.lower()
+        if lower in headers and lower not in _REPEATABLE_HEADERS:
+            raise OssError.from_code("InvalidArgument",
+                                     f"The header {lower} is given more than once.",
+                                     ArgumentName=lower)
+        headers[lower] = value
+    return headers
+
+
 def parse_query(raw: str) -> list[tuple[str, str]]:
     """Decode ``a=b&c&d=`` into pairs, ``+`` as a space: oss2 form-encodes query values
     (``prefix=a+b``), the Go SDK and oss-v2 send ``%20``; every SDK sends a literal plus as
@@ -120,6 +147,19 @@ def parse_query(raw: str) -> list[tuple[str, str]]:
         name, _, value = part.replace("+", " ").partition("=")
         pairs.append((unquote(name), unquote(value)))
     return pairs
+
+
+def single_values(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """Query pairs as a mapping; a parameter given twice is refused (the router, the handlers
+    and V1's signed sub-resources would otherwise each pick their own copy)."""
+    query: dict[str, str] = {}
+    for name, value in pairs:
+        if name in query:
+            raise OssError.from_code("InvalidArgument",
+                                     f"The query parameter {name} is given more than once.",
+                                     ArgumentName=name)
+        query[name] = value
+    return query
 
 
 class _DateCache:
@@ -154,7 +194,7 @@ class Pipeline:
         request_id = new_request_id()
         host = request.headers.get("Host", "")
         head = request.method == "HEAD"
-        host_id = host.rsplit(":", 1)[0]
+        host_id = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
         try:
             response = await self._dispatch(request, request_id)
         except OssError as error:
@@ -181,11 +221,11 @@ class Pipeline:
 
     async def _dispatch(self, request: web.BaseRequest, request_id: str) -> web.StreamResponse:
         services = self.services
+        headers = header_view(request)
         path, _, raw_query = request.raw_path.partition("?")
-        target = services.addressing.resolve(request.headers.get("Host", ""), path)
+        target = services.addressing.resolve(headers.get("host", ""), path)
         pairs = parse_query(raw_query)
-        query = dict(pairs)
-        headers = {name.lower(): value for name, value in request.headers.items()}
+        query = single_values(pairs)
         if target.custom_domain:
             # A custom domain serves the bucket bound to it (never a guessed one); from here on
             # the request is that bucket's, signed over /<bucket>/<key> as the SDKs do.
@@ -199,21 +239,23 @@ class Pipeline:
             raise OssError.from_code(
                 "MethodNotAllowed", f"{operation.name} is not served on a custom domain; use "
                 "the bucket's endpoint.")
+        # The bucket before the signature, as OSS: a request for a bucket that does not exist
+        # is NoSuchBucket whatever its credentials (SDKs' bucket_exists relies on it).
+        bucket = await services.buckets.find(target.bucket) if target.bucket else None
+        if bucket is None and operation.level != "service" and operation is not router.PUT_BUCKET:
+            raise OssError.from_code("NoSuchBucket", BucketName=target.bucket)
         signing_request = signing.SigningRequest(request.method, target.bucket, target.key,
                                                  pairs, headers)
         principal = services.verifier.authenticate(signing_request)
-        bucket = await services.buckets.find(target.bucket) if target.bucket else None
         if not operation.per_key:  # else the handler authorizes each key it is given
             authorize(principal, operation, region=services.settings.region,
                       bucket_name=target.bucket, bucket=bucket, key=target.key,
                       context=request_context(request))
-        if bucket is None and operation.level != "service" and operation is not router.PUT_BUCKET:
-            raise OssError.from_code("NoSuchBucket", BucketName=target.bucket)
         call = Call(services, request, target, query, operation, principal, bucket,
-                    request_id=request_id)
+                    headers=headers, request_id=request_id)
         if operation.level != "object" or operation.body:
-            call.body = await _read_small_body(request, headers,
-                                               services.settings.max_xml_body)
+            limit = _BODY_LIMITS.get(operation.name, services.settings.max_xml_body)
+            call.body = await read_body(request, headers, limit)
         return await self.handlers[operation.name](call)
 
 
@@ -234,16 +276,23 @@ def _loggable_path(raw_path: str) -> str:
     return path + "?" + "&".join(pairs)
 
 
-async def _read_small_body(request: web.BaseRequest, headers: dict[str, str],
-                           limit: int) -> bytes:
-    """Read a whole (XML) body, refusing oversize ones; check Content-MD5 and a hex SHA-256."""
+async def read_body(request: web.BaseRequest, headers: dict[str, str],
+                    limit: int) -> bytes:
+    """Read a whole (XML) body, in however many pieces it arrives, refusing one over ``limit``
+    bytes (before reading, when Content-Length says so); check Content-MD5 and a hex SHA-256."""
     length = request.content_length
     if length is not None and length > limit:
         raise OssError.from_code("EntityTooLarge",
                                  f"The request body exceeds {limit} bytes.")
-    body = await request.content.read(limit + 1)
-    if len(body) > limit:
-        raise OssError.from_code("EntityTooLarge", f"The request body exceeds {limit} bytes.")
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.read(limit + 1 - size):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            raise OssError.from_code("EntityTooLarge",
+                                     f"The request body exceeds {limit} bytes.")
+    body = b"".join(chunks)
     check_digests(body, headers)
     return body
 

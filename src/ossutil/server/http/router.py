@@ -118,13 +118,8 @@ _BUCKET_SUBRESOURCES = frozenset({"cname", "comp", "acl", "bucketInfo", "locatio
 # implement is refused with 501 NotImplemented, never ignored: ignoring it would answer, say,
 # ``GET /key?acl`` with the object's bytes, ``PUT /key?tagging`` by overwriting the object, or
 # ``GET /?lifecycle`` with an object listing.
-_PLAIN_PARAMETERS = frozenset({
-    "callback", "callback-var", "continuation-token", "security-token", "x-oss-traffic-limit",
-    "x-oss-request-payer", "x-oss-ac-forward-allow", "x-oss-ac-source-ip",
-    "x-oss-ac-subnet-mask", "x-oss-ac-vpc-id", "x-oss-access-point-name",
-    "response-cache-control", "response-content-disposition", "response-content-encoding",
-    "response-content-language", "response-content-type", "response-expires"})
-_SUBRESOURCES = signing.SUBRESOURCES - _PLAIN_PARAMETERS
+# (wire.signing owns the list: a V1 signature must cover every operation-selecting one.)
+_SUBRESOURCES = signing.OPERATION_SUBRESOURCES
 
 
 def _not_implemented(method: str, present: AbstractSet[str], where: str) -> OssError:
