@@ -29,15 +29,17 @@ class Reply:
 
 
 def send(endpoint: str, method: str, path: str, *, query: str = "", body: bytes = b"",
-         headers: dict[str, str] | None = None) -> Reply:
-    """Send one request exactly as given (path already encoded)."""
+         headers: dict[str, str] | list[tuple[str, str]] | None = None) -> Reply:
+    """Send one request exactly as given (path already encoded); ``headers`` as a list of
+    pairs may repeat a name."""
     host_port = endpoint.split("://", 1)[1]
     connection = http.client.HTTPConnection(host_port, timeout=10)
     try:
         target = path + ("?" + query if query else "")
-        has_host = any(name.lower() == "host" for name in (headers or {}))
+        items = list(headers.items()) if isinstance(headers, dict) else list(headers or [])
+        has_host = any(name.lower() == "host" for name, _ in items)
         connection.putrequest(method, target, skip_host=has_host, skip_accept_encoding=True)
-        for name, value in (headers or {}).items():
+        for name, value in items:
             connection.putheader(name, value)
         if body or method in ("POST", "PUT"):
             connection.putheader("Content-Length", str(len(body)))
