@@ -228,12 +228,12 @@ def _delete_request(body: bytes) -> tuple[bool, list[str]]:
             raise OssError.from_code("MalformedXML", "Every Object needs a Key.")
         validate_object_key(key)
         keys.append(key)
-    keys = list(dict.fromkeys(keys))  # a key named twice is deleted (and reported) once
     if not keys:
         raise OssError.from_code("MalformedXML", "The Delete element names no Object.")
-    if len(keys) > MAX_DELETE_KEYS:
+    if len(keys) > MAX_DELETE_KEYS:  # Object elements, as OSS counts them (before de-dup)
         raise OssError.from_code("MalformedXML", f"At most {MAX_DELETE_KEYS} objects may be "
-                                 "deleted in one request.")
+                                 "deleted in one request.", ec="0016-00000609")
+    keys = list(dict.fromkeys(keys))  # a key named twice is deleted (and reported) once
     return quiet_text == "true", keys
 
 
