@@ -170,8 +170,13 @@ class SignatureVerifier:
         unsigned = signing.SigningRequest(
             request.method, request.bucket, request.key,
             [(k, v) for k, v in request.query if k != "x-oss-signature"], request.headers)
+        return self._v4_match(unsigned, principal, secret, parsed, timestamp, additional)
+
+    def _v4_match(self, request: signing.SigningRequest, principal: Principal, secret: str,
+                  parsed: signing.V4Authorization, timestamp: str,
+                  additional: tuple[str, ...]) -> Principal:
         string_to_sign = signing.v4_string_to_sign(
-            timestamp, parsed.scope, signing.v4_canonical_request(unsigned, additional))
+            timestamp, parsed.scope, signing.v4_canonical_request(request, additional))
         key = self._keyring.signing_key(secret, parsed.date, parsed.region)
         expected = signing.v4_signature(key, string_to_sign)
         if not hmac.compare_digest(expected.encode(), parsed.signature.encode()):
@@ -204,15 +209,8 @@ class SignatureVerifier:
             raise OssError.from_code("AccessDenied", f"Invalid date: {timestamp}") from None
         _skew_check(moment, self._clock())
         self._check_scope(parsed, moment)
-        string_to_sign = signing.v4_string_to_sign(
-            timestamp, parsed.scope,
-            signing.v4_canonical_request(request, parsed.additional_headers))
-        key = self._keyring.signing_key(secret, parsed.date, parsed.region)
-        expected = signing.v4_signature(key, string_to_sign)
-        if not hmac.compare_digest(expected.encode(), parsed.signature.encode()):
-            raise _mismatch(parsed.access_key_id, parsed.signature, string_to_sign,
-                            "0002-00000201")
-        return principal
+        return self._v4_match(request, principal, secret, parsed, timestamp,
+                              parsed.additional_headers)
 
 
 def _query_auth(request: signing.SigningRequest, names: tuple[str, ...]) -> dict[str, str]:
