@@ -61,7 +61,7 @@ def _import(spec: str) -> Any:
 def open_store(settings: Settings, box: SecretBox) -> Store:
     """Open the configured store. ``StoreError`` (one line, no secrets) when it cannot be:
     no database URL for ``postgres``, its driver missing, the database unreachable."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_data_dir(settings.data_dir)
     if settings.store == "sqlite":
         factory = _import(STORES["sqlite"])
         return factory(settings.data_dir / "ossutil.db", box)  # type: ignore[no-any-return]
@@ -78,17 +78,30 @@ def open_store(settings: Settings, box: SecretBox) -> Store:
     return factory(settings.database_url, box)  # type: ignore[no-any-return]
 
 
-def open_blobs(settings: Settings) -> BlobStore:
+def open_blobs(settings: Settings, runner: StoreRunner | None = None) -> BlobStore:
     """The blob store that goes with the configured store (opens nothing yet: ``prepare``
-    does). Files in the data dir for SQLite; the same database for PostgreSQL."""
+    does). Files in the data dir for SQLite, whose start-up sweep asks ``runner``'s store which
+    blob files rows name; the same database for PostgreSQL."""
     factory = _import(BLOB_STORES[settings.store])
     if settings.store == "sqlite":
-        return factory(settings.data_dir / "blobs")  # type: ignore[no-any-return]
+        referenced = None
+        if runner is not None:
+            def referenced(names: list[str]) -> set[str]:  # from a worker thread
+                return runner.submit(runner.store.referenced_blobs, names).result()
+        return factory(settings.data_dir / "blobs", referenced)  # type: ignore[no-any-return]
     return factory(settings.database_url)  # type: ignore[no-any-return]
 
 
+def private_data_dir(path: Path) -> None:
+    """The data dir exists and only the server's user may enter it (0700; an existing one is
+    tightened): it holds the master key, tokens and object content. Files in it are created
+    0600 by whoever writes them (SQLite store, blob store, SecretBox, credentials)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+
+
 def open_box(settings: Settings, env: Mapping[str, str] | None = None) -> SecretBox:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_data_dir(settings.data_dir)
     return SecretBox.from_data_dir(settings.data_dir, os.environ if env is None else env)
 
 
@@ -180,5 +193,5 @@ def build_services(settings: Settings, store: Store, box: SecretBox, *,
                             region=settings.region, reserved_suffixes=reserved,
                             on_change=on_binding_change),
         clock=clock,
-        blobs=open_blobs(settings) if blobs is None else blobs,
+        blobs=open_blobs(settings, runner) if blobs is None else blobs,
     )

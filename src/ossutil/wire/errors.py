@@ -153,6 +153,15 @@ CATALOG: dict[str, ErrorSpec] = {
     "InternalError": ErrorSpec(
         500, "We encountered an internal error. Please try again.", ""
     ),
+    # chosen (issue 8): the server's own storage or database fails; OSS publishes no code for
+    # a full disk, so 507 as WebDAV's Insufficient Storage; ServiceUnavailable is OSS's 503
+    "InsufficientStorage": ErrorSpec(
+        507, "The server's storage is full: the request was not stored. "
+        "Try again once space has been freed.", ""
+    ),
+    "ServiceUnavailable": ErrorSpec(
+        503, "The server's database is unavailable. Please try again later.", ""
+    ),
 }
 
 

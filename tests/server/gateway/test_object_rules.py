@@ -151,15 +151,21 @@ def test_conditional_reads() -> None:
 
 def test_blob_files(tmp_path: Path) -> None:
     blobs = FileBlobStore(tmp_path / "blobs")
+    holder = FileBlobStore(tmp_path / "blobs")  # another process owning the data dir
+    assert holder.prepare() == 0
     stale = tmp_path / "blobs" / "tmp" / "old.part"
-    stale.parent.mkdir(parents=True)
     stale.write_bytes(b"x")
     old = time.time() - 2 * 86400
     os.utime(stale, (old, old))
     young = stale.with_name("young.part")
     young.write_bytes(b"y")
+    # without the data dir's lock only day-old upload files go
     assert blobs.prepare() == 1
     assert not stale.exists() and young.exists()
+    holder.close()
+    # the owner of the data dir removes every upload file, whatever its age
+    assert blobs.prepare() == 1
+    assert not young.exists()
 
     writer = blobs.create()
     writer.write(b"hello ")

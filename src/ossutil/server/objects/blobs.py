@@ -11,6 +11,16 @@ complete and durable; only then does the store row that names it commit), and ``
 row names it. A crash leaves either the previous object or the new one, never a torn one; at
 worst an unreferenced blob remains, which ``prepare`` removes at the next start.
 
+Start-up sweep (``FileBlobStore.prepare``): one process owns a data dir (it holds an exclusive
+``flock`` on ``blobs/.lock`` while it runs), so at its start nothing can be in flight: every
+temporary file is removed, whatever its age (a ``kill -9`` mid-upload leaves one), and so is every
+blob file that no object or part row names (killed between the rename and the row's commit).
+A second process that finds the lock taken sweeps nothing but day-old temporary files.
+
+A full disk or quota (ENOSPC, EDQUOT, EFBIG) fails the write with OSS's 507
+``InsufficientStorage``; the temporary file is then discarded, and the next upload works once
+space frees. Folders are 0700 and files 0600: object content is private to the server's user.
+
 A new file blob is written to a private temporary file in ``blobs/tmp/`` while its MD5 is
 computed, ``fsync``-ed, then renamed to its final name (and the directory ``fsync``-ed).
 
@@ -22,6 +32,8 @@ All methods block on disk or network: the service calls them from worker threads
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import logging
 import os
@@ -29,16 +41,38 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Protocol
+
+from ossutil.wire.errors import OssError
 
 log = logging.getLogger("ossutil.server.objects")
 
 TEMP_DIR = "tmp"
+LOCK_FILE = ".lock"
 _NAME = re.compile(r"[0-9a-f]{32}")
-# Temporary files older than this at start-up belong to no live upload (another server process
-# sharing the data dir may be writing younger ones).
+# Without the data dir's lock (another process holds it), only temporary files older than this
+# are removed at start-up: the other process may be writing younger ones.
 STALE_TEMP_SECONDS = 24 * 3600
+_SWEEP_BATCH = 500  # blob names per "which of these does a row name?" question
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+# Which of these blob names does a store row name? (``Store.referenced_blobs``, on its thread)
+Referenced = Callable[[list[str]], set[str]]
+
+
+@contextmanager
+def full_disk_is_oss_error(what: str) -> Iterator[None]:
+    """Turn ENOSPC/EDQUOT/EFBIG from a write into OSS's InsufficientStorage; the one place
+    disk writes of object content are mapped (not per handler)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in _FULL:
+            raise
+        log.warning("storage full while %s: %s", what, os.strerror(exc.errno or 0))
+        raise OssError.from_code("InsufficientStorage") from None
 
 
 class BlobWriter(Protocol):
@@ -118,8 +152,9 @@ class FileBlobWriter:
             if self._sha256 is not None:
                 self._sha256.update(data)
             view = memoryview(data)
-            while view:
-                view = view[os.write(self._fd, view):]
+            with full_disk_is_oss_error("writing a blob"):
+                while view:
+                    view = view[os.write(self._fd, view):]
             self.size += len(data)
 
     def finish(self) -> tuple[bytes, str | None]:
@@ -128,7 +163,8 @@ class FileBlobWriter:
             if self._fd is None:
                 raise ValueError("the blob writer is closed")
             try:
-                os.fsync(self._fd)
+                with full_disk_is_oss_error("flushing a blob"):
+                    os.fsync(self._fd)
             finally:
                 os.close(self._fd)
                 self._fd = None
@@ -144,39 +180,96 @@ class FileBlobWriter:
 
 
 class FileBlobStore:
-    """Blob files under ``root`` (``<data_dir>/blobs``)."""
+    """Blob files under ``root`` (``<data_dir>/blobs``). ``referenced`` answers the start-up
+    sweep's question; without it, unreferenced blob files are left alone."""
 
     local = True
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, referenced: Referenced | None = None) -> None:
         self.root = Path(root)
         self._temp = self.root / TEMP_DIR
+        self._referenced = referenced
+        self._lock_fd: int | None = None
 
     def close(self) -> None:
-        pass
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the flock
+            self._lock_fd = None
 
     def prepare(self, now: float | None = None) -> int:
-        """Create the folders; delete temporary files older than a day. Returns how many."""
-        self._temp.mkdir(parents=True, exist_ok=True)
+        """Create the folders (0700), take the data dir's lock, remove leftovers of a crash:
+        every temporary file and every blob file no row names (with the lock), else only
+        day-old temporary files. Returns how many files were removed."""
+        _private_dir(self.root)
+        _private_dir(self._temp)
         for index in range(256):
-            (self.root / f"{index:02x}").mkdir(exist_ok=True)
+            _private_dir(self.root / f"{index:02x}")
         _fsync_dir(self.root)
-        cutoff = (time.time() if now is None else now) - STALE_TEMP_SECONDS
-        removed = 0
+        owner = self._take_lock()
+        cutoff = (float("inf") if owner
+                  else (time.time() if now is None else now) - STALE_TEMP_SECONDS)
+        removed = freed = 0
         for entry in os.scandir(self._temp):
             try:
-                if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                info = entry.stat(follow_symlinks=False)
+                if info.st_mtime < cutoff:
                     os.unlink(entry.path)
                     removed += 1
+                    freed += info.st_size
             except FileNotFoundError:
                 pass
         if removed:
-            log.warning("removed %d abandoned upload file(s) from %s", removed, self._temp)
+            log.warning("removed %d abandoned upload file(s) (%d bytes) from %s", removed,
+                        freed, self._temp)
+        if owner and self._referenced is not None:
+            removed += self._sweep_unreferenced()
+        elif not owner:
+            log.warning("%s is locked by another process: only day-old upload files removed",
+                        self.root)
+        return removed
+
+    def _take_lock(self) -> bool:
+        if self._lock_fd is not None:
+            return True
+        fd = os.open(self.root / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._lock_fd = fd
+        return True
+
+    def _sweep_unreferenced(self) -> int:
+        """Delete blob files no row names (a crash between a blob's rename and its row)."""
+        assert self._referenced is not None
+        removed = freed = 0
+        for index in range(256):
+            folder = self.root / f"{index:02x}"
+            names = [entry.name for entry in os.scandir(folder) if _NAME.fullmatch(entry.name)]
+            for start in range(0, len(names), _SWEEP_BATCH):
+                batch = names[start:start + _SWEEP_BATCH]
+                kept = self._referenced(batch)
+                for name in batch:
+                    if name in kept:
+                        continue
+                    path = folder / name
+                    try:
+                        size = path.stat().st_size
+                        path.unlink()
+                    except FileNotFoundError:
+                        continue
+                    removed += 1
+                    freed += size
+        if removed:
+            log.warning("removed %d blob file(s) (%d bytes) that no object or part names",
+                        removed, freed)
         return removed
 
     def create(self, *, sha256: bool = False) -> FileBlobWriter:
         temp = self._temp / f"{uuid.uuid4().hex}.part"
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        with full_disk_is_oss_error("creating a blob"):  # no inode left
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         return FileBlobWriter(fd, temp, sha256=sha256)
 
     def commit(self, writer: BlobWriter) -> str:
@@ -185,8 +278,9 @@ class FileBlobStore:
             raise TypeError("not a writer of this store")
         name = uuid.uuid4().hex
         final = self.path(name)
-        os.rename(writer.temp, final)
-        _fsync_dir(final.parent)
+        with full_disk_is_oss_error("committing a blob"):  # a directory block to grow
+            os.rename(writer.temp, final)
+            _fsync_dir(final.parent)
         return name
 
     def path(self, name: str) -> Path:
@@ -216,6 +310,13 @@ class FileBlobStore:
             self.path(name).unlink(missing_ok=True)
         except OSError:
             log.exception("could not delete blob %s", name)
+
+
+def _private_dir(path: Path) -> None:
+    """``path`` exists as a folder only the server's user can enter (0700, whatever the
+    umask; an existing folder is tightened)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
 
 
 def _fsync_dir(path: Path) -> None:

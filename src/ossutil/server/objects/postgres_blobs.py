@@ -2,7 +2,7 @@
 
 Tables (created with the rest of the schema by ``storage/postgres.py``)::
 
-    blobs        (id, size, chunk_size, committed_at)      one row per blob
+    blobs        (id, size, chunk_size, committed_at, owner)   one row per blob
     blob_chunks  (blob_id -> blobs ON DELETE CASCADE, seq, data bytea)   CHUNK_SIZE bytes each
 
 Writing. A writer takes a connection of its own and opens one transaction: the ``blobs`` row,
@@ -21,11 +21,23 @@ Range read of one byte reads one chunk), one at a time, and keeps reading the ve
 even when a newer PUT deletes that blob meanwhile (PostgreSQL's MVCC plays the part of POSIX's
 unlink-while-open). Closing never waits on the network (see ``_Connections.give_back``).
 
-Leftovers. A blob whose COMMIT succeeded but whose ``objects`` (or ``multipart_parts``) row
-never did (the process died in between, or a ``delete`` failed) is unreferenced; ``prepare``
-deletes such blobs committed more than ``STALE_SECONDS`` ago (any upload still finishing is
-younger) at every start.
+Leftovers. An upload cut off mid-body (``kill -9``, a dropped connection) leaves nothing: its
+transaction never committed. A blob whose COMMIT succeeded but whose ``objects`` (or
+``multipart_parts``) row never did (the process died in between, or a ``delete`` failed) is
+unreferenced; ``prepare`` deletes such blobs at every start, with care for scale-out: another
+live process may be between those two commits. So each process holds a lease for its lifetime:
+a session advisory lock ``(LEASE_NAMESPACE, owner)`` on a connection of its own, and every blob
+it writes records ``owner``. The sweep deletes an unreferenced blob when its owner's lock is not
+held by any session (the process is gone: PostgreSQL drops a dead client's locks with its
+session) or when it was committed more than ``STALE_SECONDS`` ago (a failed delete of a live
+process; rows from before the owner column). No age guess is needed after a crash, and a live
+upload is never touched. If the lease connection itself breaks (database restart), the next
+``create`` takes a new lease.
 Deleted chunks' space is reclaimed by autovacuum.
+
+Outages. Every statement is bounded (``storage/postgres.py``: statement and lock timeouts, the
+Watchdog for a database that stops answering); a failure reaches the service as OSS's 503
+``ServiceUnavailable`` (507 ``InsufficientStorage`` when PostgreSQL reports its disk full).
 
 Connections. Each writer and each open large read holds one connection for its duration (a
 transaction cannot be shared); small reads and deletes borrow one for a moment. ``_Connections``
@@ -42,24 +54,30 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import secrets
+import select
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any, BinaryIO, TypeVar
 
 import psycopg
-from psycopg import IsolationLevel
+from psycopg import IsolationLevel, errors
 from psycopg.pq import TransactionStatus
 from psycopg.rows import TupleRow, tuple_row
 
 from ossutil.server.objects.blobs import BlobWriter
-from ossutil.server.storage.postgres import StoreUnavailable, connect
+from ossutil.server.storage.base import StorageFull, StoreError, StoreUnavailable
+from ossutil.server.storage.postgres import CALL_SECONDS, WATCHDOG, connect
+from ossutil.wire.errors import OssError
 
 log = logging.getLogger("ossutil.server.objects")
 
 CHUNK_SIZE = 1 << 20  # bytes per blob_chunks row: the service's write buffer, a few round trips
 STALE_SECONDS = 24 * 3600
+LEASE_NAMESPACE = 0x6F737362  # first key of the lease's advisory lock ("ossb"); second: owner
 MAX_IDLE = 8
 MAX_OPEN = 32
 WAIT_SECONDS = 30.0
@@ -150,20 +168,37 @@ class _Connections:
 def _end(conn: Connection, *, commit: bool) -> bool:
     """COMMIT or ROLLBACK; a connection that fails to is closed. True when it is reusable."""
     try:
-        if commit:
-            conn.commit()
-        else:
-            conn.rollback()
+        with WATCHDOG.guard(conn, CALL_SECONDS):
+            if commit:
+                conn.commit()
+            else:
+                conn.rollback()
         return True
     except psycopg.Error:
         conn.close()
         return False
 
 
-def _unavailable(exc: psycopg.Error, what: str) -> StoreUnavailable:
+def _unavailable(exc: psycopg.Error, what: str) -> StoreError:
     text = str(exc).strip()
-    return StoreUnavailable(f"PostgreSQL blob {what}: "
-                            f"{text.splitlines()[0] if text else type(exc).__name__}")
+    message = f"PostgreSQL blob {what}: {text.splitlines()[0] if text else type(exc).__name__}"
+    if isinstance(exc, errors.DiskFull):
+        return StorageFull(message)
+    return StoreUnavailable(message)
+
+
+@contextmanager
+def _as_oss_error() -> Iterator[None]:
+    """What the service calls fails as an OSS error: 503 ServiceUnavailable, or 507
+    InsufficientStorage when PostgreSQL's disk is full (never a 500)."""
+    try:
+        yield
+    except StorageFull as exc:
+        log.warning("blob store full: %s", exc)
+        raise OssError.from_code("InsufficientStorage") from None
+    except StoreUnavailable as exc:
+        log.warning("blob store unavailable: %s", exc)
+        raise OssError.from_code("ServiceUnavailable") from None
 
 
 class PostgresBlobWriter:
@@ -188,7 +223,7 @@ class PostgresBlobWriter:
         return self._conn
 
     def write(self, data: bytes | bytearray) -> None:
-        with self._lock:
+        with self._lock, _as_oss_error():
             conn = self._open()
             if self._finished:
                 raise ValueError("the blob writer is finished")
@@ -212,20 +247,23 @@ class PostgresBlobWriter:
 
     def _insert(self, conn: Connection, data: bytearray | memoryview) -> None:
         try:
-            conn.execute("INSERT INTO blob_chunks (blob_id, seq, data) VALUES (%s, %s, %b)",
-                         (self.name, self._seq, data))
+            with WATCHDOG.guard(conn, CALL_SECONDS):
+                conn.execute("INSERT INTO blob_chunks (blob_id, seq, data) VALUES (%s, %s, %b)",
+                             (self.name, self._seq, data))
         except psycopg.Error as exc:
             raise _unavailable(exc, "write") from None
         self._seq += 1
 
     def finish(self) -> tuple[bytes, str | None]:
-        with self._lock:
+        with self._lock, _as_oss_error():
             conn = self._open()
             if self._pending:
                 self._insert(conn, self._pending)
                 self._pending = bytearray()
             try:
-                conn.execute("UPDATE blobs SET size = %s WHERE id = %s", (self.size, self.name))
+                with WATCHDOG.guard(conn, CALL_SECONDS):
+                    conn.execute("UPDATE blobs SET size = %s WHERE id = %s",
+                                 (self.size, self.name))
             except psycopg.Error as exc:
                 raise _unavailable(exc, "write") from None
             self._finished = True
@@ -237,9 +275,10 @@ class PostgresBlobWriter:
             if not self._finished:
                 raise ValueError("the blob writer is not finished")
             try:
-                conn.execute("UPDATE blobs SET committed_at = clock_timestamp() WHERE id = %s",
-                             (self.name,))
-                conn.commit()
+                with WATCHDOG.guard(conn, CALL_SECONDS):
+                    conn.execute("UPDATE blobs SET committed_at = clock_timestamp() "
+                                 "WHERE id = %s", (self.name,))
+                    conn.commit()
             except psycopg.Error as exc:
                 # a failed COMMIT has an unknown outcome: at worst an unreferenced blob that
                 # ``prepare`` removes later
@@ -299,9 +338,10 @@ class _ChunkReader(io.RawIOBase):
         if seq != self._cached_seq:
             self._cached = memoryview(b"")  # let the previous chunk go before the next arrives
             try:
-                row = self._conn.execute(
-                    "SELECT data FROM blob_chunks WHERE blob_id = %s AND seq = %s",
-                    (self._name, seq), binary=True).fetchone()
+                with WATCHDOG.guard(self._conn, CALL_SECONDS):
+                    row = self._conn.execute(
+                        "SELECT data FROM blob_chunks WHERE blob_id = %s AND seq = %s",
+                        (self._name, seq), binary=True).fetchone()
             except psycopg.Error as exc:
                 raise _unavailable(exc, "read") from None
             if row is None:
@@ -331,10 +371,46 @@ class PostgresBlobStore:
     local = False
 
     def __init__(self, database_url: str) -> None:
+        self._url = database_url
         self._connections = _Connections(database_url)
+        self._lease: Connection | None = None
+        self._owner = 0
+        self._lease_lock = threading.Lock()
 
     def close(self) -> None:
         self._connections.close()
+        with self._lease_lock:
+            if self._lease is not None:
+                self._lease.close()  # ends the session: the lease is released
+                self._lease = None
+
+    def owner(self) -> int:
+        """This process's lease number, taking a (new) lease when it has none or its
+        connection died (the server closes it on a restart: the socket turns readable)."""
+        with self._lease_lock:
+            lease = self._lease
+            if lease is not None and not lease.closed and not lease.broken:
+                readable, _, _ = select.select([lease.fileno()], [], [], 0)
+                if not readable:
+                    return self._owner
+            if lease is not None:
+                lease.close()
+                self._lease = None
+            conn = connect(self._url, tuple_row)
+            try:
+                with WATCHDOG.guard(conn, CALL_SECONDS):
+                    while True:
+                        owner = 1 + secrets.randbelow(2**31 - 2)
+                        row = conn.execute("SELECT pg_try_advisory_lock(%s, %s)",
+                                           (LEASE_NAMESPACE, owner)).fetchone()
+                        conn.commit()
+                        if row is not None and row[0]:
+                            break
+            except psycopg.Error as exc:
+                conn.close()
+                raise _unavailable(exc, "lease") from None
+            self._lease, self._owner = conn, owner
+            return owner
 
     def _once(self, work: Callable[[Connection], T], *, snapshot: bool, what: str) -> T:
         """Run ``work`` in one transaction on a borrowed connection; retried once on a fresh
@@ -342,11 +418,12 @@ class PostgresBlobStore:
         for attempt in (1, 2):
             conn = self._connections.take(snapshot=snapshot)
             try:
-                result = work(conn)
-                conn.commit()
+                with WATCHDOG.guard(conn, CALL_SECONDS) as guard:
+                    result = work(conn)
+                    conn.commit()
                 return result
             except psycopg.OperationalError as exc:
-                if attempt == 1 and conn.broken:
+                if attempt == 1 and conn.broken and not guard.fired:
                     continue
                 raise _unavailable(exc, what) from None
             except psycopg.Error as exc:
@@ -356,14 +433,23 @@ class PostgresBlobStore:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def prepare(self) -> int:
-        """Delete blobs that no ``objects`` or ``multipart_parts`` row names, committed over a
-        day ago (a part of an upload still in progress is named by its part row)."""
+        """Take this process's lease, then delete blobs that no ``objects`` or
+        ``multipart_parts`` row names and whose writer is gone (its lease is free) or that
+        were committed over a day ago. A part of an upload in progress is named by its row."""
+        self.owner()
+
         def sweep(conn: Connection) -> int:
             return conn.execute(
-                "DELETE FROM blobs b WHERE b.committed_at < now() - make_interval(secs => %s) "
+                "DELETE FROM blobs b WHERE b.committed_at IS NOT NULL "
                 "AND NOT EXISTS (SELECT 1 FROM objects o WHERE o.blob = b.id) "
-                "AND NOT EXISTS (SELECT 1 FROM multipart_parts p WHERE p.blob = b.id)",
-                (STALE_SECONDS,)).rowcount
+                "AND NOT EXISTS (SELECT 1 FROM multipart_parts p WHERE p.blob = b.id) "
+                "AND (b.committed_at < now() - make_interval(secs => %s) "
+                "     OR b.owner::bigint NOT IN ("
+                "        SELECT l.objid::text::bigint FROM pg_locks l "
+                "        WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
+                "        AND l.classid = %s::oid AND l.database = "
+                "            (SELECT oid FROM pg_database WHERE datname = current_database())))",
+                (STALE_SECONDS, LEASE_NAMESPACE)).rowcount
         removed = self._once(sweep, snapshot=False, what="cleanup")
         if removed:
             log.warning("removed %d unreferenced blob(s) from the database", removed)
@@ -371,36 +457,45 @@ class PostgresBlobStore:
 
     def create(self, *, sha256: bool = False) -> PostgresBlobWriter:
         name = uuid.uuid4().hex
-        for attempt in (1, 2):
-            conn = self._connections.take(snapshot=False)
-            try:
-                conn.execute("INSERT INTO blobs (id, size, chunk_size) VALUES (%s, 0, %s)",
-                             (name, CHUNK_SIZE))
-                return PostgresBlobWriter(self._connections, conn, name, sha256=sha256)
-            except psycopg.Error as exc:
-                self._connections.give_back(conn)
-                if attempt == 1 and conn.broken:
-                    continue
-                raise _unavailable(exc, "write") from None
+        with _as_oss_error():
+            owner = self.owner()
+            for attempt in (1, 2):
+                conn = self._connections.take(snapshot=False)
+                try:
+                    with WATCHDOG.guard(conn, CALL_SECONDS) as guard:
+                        conn.execute("INSERT INTO blobs (id, size, chunk_size, owner) "
+                                     "VALUES (%s, 0, %s, %s)", (name, CHUNK_SIZE, owner))
+                    return PostgresBlobWriter(self._connections, conn, name, sha256=sha256)
+                except psycopg.Error as exc:
+                    self._connections.give_back(conn)
+                    if attempt == 1 and conn.broken and not guard.fired:
+                        continue
+                    raise _unavailable(exc, "write") from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def commit(self, writer: BlobWriter) -> str:
         if not isinstance(writer, PostgresBlobWriter):
             raise TypeError("not a writer of this store")
-        return writer.commit()
+        with _as_oss_error():
+            return writer.commit()
 
     def load(self, name: str, inline_limit: int) -> bytes | BinaryIO:
+        with _as_oss_error():
+            return self._load(name, inline_limit)
+
+    def _load(self, name: str, inline_limit: int) -> bytes | BinaryIO:
         for attempt in (1, 2):
             conn = self._connections.take(snapshot=True)
             try:
                 # the first statement fixes the snapshot a large read then keeps
-                rows = conn.execute(
-                    "SELECT b.size, b.chunk_size, c.data FROM blobs b LEFT JOIN blob_chunks c "
-                    "ON c.blob_id = b.id AND b.size <= %s WHERE b.id = %s ORDER BY c.seq",
-                    (inline_limit, name), binary=True).fetchall()
+                with WATCHDOG.guard(conn, CALL_SECONDS) as guard:
+                    rows = conn.execute(
+                        "SELECT b.size, b.chunk_size, c.data FROM blobs b LEFT JOIN blob_chunks "
+                        "c ON c.blob_id = b.id AND b.size <= %s WHERE b.id = %s ORDER BY c.seq",
+                        (inline_limit, name), binary=True).fetchall()
             except psycopg.Error as exc:
                 self._connections.give_back(conn)
-                if attempt == 1 and conn.broken:
+                if attempt == 1 and conn.broken and not guard.fired:
                     continue
                 raise _unavailable(exc, "read") from None
             if not rows:
@@ -418,5 +513,5 @@ class PostgresBlobStore:
         try:
             self._once(lambda conn: conn.execute("DELETE FROM blobs WHERE id = %s", (name,)),
                        snapshot=False, what="delete")
-        except StoreUnavailable:
+        except StoreError:
             log.exception("could not delete blob %s", name)

@@ -5,11 +5,24 @@ methods are synchronous and may block on disk; the server calls them through ``S
 which runs them on the store's own worker thread so the event loop never waits on the database.
 
 Secrets in records are plain text in memory; a store seals them (``SecretBox``) at rest.
+
+Outages reach clients as OSS errors, mapped once here in ``StoreRunner`` (not per handler):
+``StoreUnavailable`` (the database cannot be reached, or a call outlived ``STORE_WAIT_SECONDS``)
+becomes 503 ServiceUnavailable, ``StorageFull`` (the disk or quota is full) 507
+InsufficientStorage. A request never waits on the store longer than ``STORE_WAIT_SECONDS``: a job
+still queued then is cancelled; one already running is interrupted (``Store.interrupt``, when the
+store has it: PostgreSQL's connection is shut down under it) and reported once it returns.
+
+    StoreError
+     ├── StoreUnavailable     the database cannot be reached or stopped answering
+     ├── StorageFull          no space left (ENOSPC, EDQUOT, SQLite's "database or disk is full")
+     └── DomainTaken, BucketMissing, ObjectExists, UploadMissing, UserExists, NoSuchUser
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
@@ -28,12 +41,27 @@ from ossutil.server.models import (
     PartRecord,
     User,
 )
+from ossutil.wire.errors import OssError
 
 T = TypeVar("T")
+log = logging.getLogger("ossutil.server.storage")
+
+# The longest a request waits for one store call (queueing included). Above the PostgreSQL
+# store's own bounds (lock and statement timeouts, its watchdog), so those fire first.
+STORE_WAIT_SECONDS = 15.0
 
 
 class StoreError(Exception):
     """Base of the store's own failures (not OSS errors: the domain maps them)."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached, or the connection broke or froze mid-call. The message
+    says where (host:port/dbname), never a password."""
+
+
+class StorageFull(StoreError):
+    """No space left for the write (disk full, quota exceeded, file too large)."""
 
 
 class DomainTaken(StoreError):
@@ -155,6 +183,10 @@ class Store(Protocol):
         """Remove the upload and its parts; their blobs (to delete), None if no such upload."""
         ...
 
+    def referenced_blobs(self, names: list[str]) -> set[str]:
+        """Which of ``names`` an object or part row names (start-up sweep of blob files)."""
+        ...
+
     def list_uploads(self, bucket: str, prefix: str, key_marker: str, upload_id_marker: str,
                      limit: int) -> list[MultipartUpload]:
         """Uploads whose key starts with ``prefix`` and whose (key, upload id) sorts after
@@ -163,15 +195,40 @@ class Store(Protocol):
 
 
 class StoreRunner:
-    """Runs store calls on one dedicated worker thread, awaitable from the event loop."""
+    """Runs store calls on one dedicated worker thread, awaitable from the event loop.
 
-    def __init__(self, store: Store) -> None:
+    ``__call__`` is where store failures become OSS errors (see the module docstring) and where
+    a request's wait for the store is bounded by ``wait_seconds``.
+    """
+
+    def __init__(self, store: Store, *, wait_seconds: float = STORE_WAIT_SECONDS) -> None:
         self.store = store
+        self.wait_seconds = wait_seconds
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
 
     async def __call__(self, fn: Callable[..., T], *args: object) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, fn, *args)
+        job = self._executor.submit(fn, *args)
+        waiter = asyncio.wrap_future(job)
+        try:
+            try:
+                return await asyncio.wait_for(asyncio.shield(waiter), self.wait_seconds)
+            except TimeoutError:
+                pass
+            if job.cancel():  # still queued behind a call that hangs: never runs
+                raise StoreUnavailable(f"no store call finished within {self.wait_seconds:g} s")
+            interrupt = getattr(self.store, "interrupt", None)
+            if interrupt is not None:
+                interrupt()  # the running call fails at once instead of waiting on the network
+            return await waiter  # report its outcome: a write may have committed meanwhile
+        except asyncio.CancelledError:
+            waiter.cancel()  # the request went away: a queued call need not run
+            raise
+        except StoreUnavailable as exc:
+            log.warning("store unavailable: %s", exc)
+            raise OssError.from_code("ServiceUnavailable") from None
+        except StorageFull as exc:
+            log.warning("store full: %s", exc)
+            raise OssError.from_code("InsufficientStorage") from None
 
     def submit(self, fn: Callable[..., T], *args: object) -> Future[T]:
         """Queue ``fn`` on the store thread at once, without yielding to the event loop.

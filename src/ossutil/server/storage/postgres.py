@@ -42,9 +42,14 @@ same exceptions), so the domain cannot tell them apart. What differs is how that
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
+import os
+import socket
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -71,7 +76,9 @@ from ossutil.server.storage.base import (
     DomainTaken,
     NoSuchUser,
     ObjectExists,
+    StorageFull,
     StoreError,
+    StoreUnavailable,
     UploadMissing,
     UserExists,
 )
@@ -85,6 +92,17 @@ R = TypeVar("R")
 Cursor = psycopg.Cursor[DictRow]
 
 CONNECT_TIMEOUT = 5  # seconds, unless the URL sets connect_timeout
+# Bounds on one call (issue 8): PostgreSQL cancels a statement after STATEMENT_TIMEOUT and a lock
+# wait after LOCK_TIMEOUT (a table locked by someone else, a stuck advisory lock); a database
+# that stops answering altogether (frozen, or the network gone quiet: the server-side timers
+# never reach us) is cut off by the Watchdog after CALL_SECONDS. Each fails as StoreUnavailable.
+STATEMENT_TIMEOUT = "5s"
+LOCK_TIMEOUT = "3s"
+CALL_SECONDS = 8.0
+SCHEMA_SECONDS = 130.0  # creating or migrating the schema at start-up
+# After a failed connect, calls fail at once for this long instead of each waiting for its own
+# connect timeout: an outage answers 503 quickly, and the first call after it reconnects.
+RECONNECT_PAUSE = 1.0
 _ATTEMPTS = 3  # a broken connection, a deadlock or a serialization failure is retried
 _CHECK_CONTEXT = b"ossutil-server:store-check"
 
@@ -129,7 +147,7 @@ CREATE TABLE IF NOT EXISTS objects (
     PRIMARY KEY (bucket, key));
 CREATE TABLE IF NOT EXISTS blobs (
     id TEXT PRIMARY KEY, size BIGINT NOT NULL, chunk_size INTEGER NOT NULL,
-    committed_at TIMESTAMPTZ);
+    committed_at TIMESTAMPTZ, owner INTEGER);
 CREATE TABLE IF NOT EXISTS blob_chunks (
     blob_id TEXT NOT NULL REFERENCES blobs(id) ON DELETE CASCADE, seq INTEGER NOT NULL,
     data BYTEA NOT NULL, PRIMARY KEY (blob_id, seq));
@@ -151,15 +169,24 @@ DO $$ BEGIN
         AND attname = 'data') <> 'e' THEN
         ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
     END IF;
+    -- the writing process's lease (see objects/postgres_blobs.py); checked first for the same
+    -- reason: ALTER TABLE would wait for every upload in progress
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'blobs'::regclass
+        AND attname = 'owner' AND NOT attisdropped) THEN
+        ALTER TABLE blobs ADD COLUMN owner INTEGER;
+    END IF;
+    -- the start-up sweep asks "does any row name this blob?"
+    IF to_regclass('objects_by_blob') IS NULL THEN
+        CREATE INDEX objects_by_blob ON objects (blob);
+    END IF;
+    IF to_regclass('multipart_parts_by_blob') IS NULL THEN
+        CREATE INDEX multipart_parts_by_blob ON multipart_parts (blob);
+    END IF;
 END $$;
 CREATE TABLE IF NOT EXISTS server_values (name TEXT PRIMARY KEY, value BYTEA NOT NULL);
 INSERT INTO meta (key, value) VALUES ('auth_version', 0), ('bucket_version', 0),
     ('schema_version', 1) ON CONFLICT (key) DO NOTHING;
 """
-
-
-class StoreUnavailable(StoreError):
-    """PostgreSQL cannot be reached, or the connection broke mid-call."""
 
 
 class MasterKeyMismatch(StoreError):
@@ -197,6 +224,79 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0].strip() if text else type(exc).__name__
 
 
+class Watchdog:
+    """Cuts off connections whose guarded call outlives its deadline: their socket is shut
+    down, so the blocked read returns at once and psycopg raises OperationalError (the
+    connection is then broken and replaced). One daemon thread per process, started on first use.
+    """
+
+    class Guard:
+        __slots__ = ("deadline", "conn", "active", "fired")
+
+        def __init__(self, deadline: float, conn: psycopg.Connection[Any]) -> None:
+            self.deadline = deadline
+            self.conn = conn
+            self.active = True
+            self.fired = False
+
+        def __lt__(self, other: Watchdog.Guard) -> bool:
+            return self.deadline < other.deadline
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[Watchdog.Guard] = []
+        self._thread: threading.Thread | None = None
+
+    @contextmanager
+    def guard(self, conn: psycopg.Connection[Any], seconds: float) -> Iterator[Watchdog.Guard]:
+        entry = Watchdog.Guard(time.monotonic() + seconds, conn)
+        with self._cond:
+            heapq.heappush(self._heap, entry)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="pg-watchdog",
+                                                daemon=True)
+                self._thread.start()
+            self._cond.notify()
+        try:
+            yield entry
+        finally:
+            with self._cond:  # never sever a connection its call has already given back
+                entry.active = False
+
+    def sever(self, entry: Watchdog.Guard) -> None:
+        """Cut ``entry``'s connection now (if its call is still running)."""
+        with self._cond:
+            self._sever(entry)
+
+    def _sever(self, entry: Watchdog.Guard) -> None:
+        if not entry.active or entry.fired:
+            return
+        entry.fired = True
+        try:
+            fd = entry.conn.fileno()
+            with socket.socket(fileno=os.dup(fd)) as sock:
+                sock.shutdown(socket.SHUT_RDWR)
+        except (OSError, psycopg.Error):
+            pass  # already closed: the call fails on its own
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                while self._heap and not self._heap[0].active:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                delay = self._heap[0].deadline - time.monotonic()
+                if delay > 0:
+                    self._cond.wait(delay)
+                    continue
+                self._sever(heapq.heappop(self._heap))
+
+
+WATCHDOG = Watchdog()
+
+
 def connect(url: str, row_factory: RowFactory[R]) -> psycopg.Connection[R]:
     """A new connection (autocommit off, session time zone UTC, named ``ossutil-server`` in
     ``pg_stat_activity``); ``StoreUnavailable`` with a one-line message that never shows the
@@ -219,8 +319,11 @@ def connect(url: str, row_factory: RowFactory[R]) -> psycopg.Connection[R]:
         raise StoreUnavailable(f"cannot connect to PostgreSQL at {where}: "
                                f"{_first_line(exc)}") from None
     try:
-        conn.execute("SET TIME ZONE 'UTC'")
-        conn.commit()
+        with WATCHDOG.guard(conn, CALL_SECONDS):
+            conn.execute("SET TIME ZONE 'UTC'")
+            conn.execute(f"SET statement_timeout = '{STATEMENT_TIMEOUT}'")
+            conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+            conn.commit()
     except psycopg.Error as exc:
         conn.close()
         raise StoreUnavailable(f"PostgreSQL at {where}: {_first_line(exc)}") from None
@@ -235,8 +338,11 @@ class PostgresStore:
         self._box = box
         self._where = _describe(database_url)
         self._conn: psycopg.Connection[DictRow] | None = None
+        self._guard: Watchdog.Guard | None = None  # the call in progress (for ``interrupt``)
+        self._retry_at = 0.0  # monotonic time before which a reconnect is not tried
+        self._down = ""
         try:
-            self._transaction(self._create_schema)
+            self._transaction(self._create_schema, seconds=SCHEMA_SECONDS)
         except BaseException:
             self.close()
             raise
@@ -251,47 +357,77 @@ class PostgresStore:
         if conn is None or conn.closed or conn.broken:
             if conn is not None:
                 conn.close()
-            self._conn = conn = self._connect()
+                self._conn = None
+            if time.monotonic() < self._retry_at:
+                raise StoreUnavailable(self._down)
+            try:
+                self._conn = conn = self._connect()
+            except StoreUnavailable as exc:
+                self._retry_at = time.monotonic() + RECONNECT_PAUSE
+                self._down = str(exc)
+                raise
         return conn
+
+    def interrupt(self) -> None:
+        """Cut off the call in progress now (any thread; never blocks): StoreRunner's request
+        deadline passed. The call fails with StoreUnavailable and is not retried."""
+        guard = self._guard
+        if guard is not None:
+            WATCHDOG.sever(guard)
 
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
 
-    def _transaction(self, work: Callable[[Cursor], T], *, snapshot: bool = False) -> T:
+    def _transaction(self, work: Callable[[Cursor], T], *, snapshot: bool = False,
+                     seconds: float = CALL_SECONDS) -> T:
         """Run ``work`` in one transaction and commit it; ``snapshot``: one consistent
         read-only view for all its statements (REPEATABLE READ), as SQLite's transactions give.
 
         Retried (up to ``_ATTEMPTS`` in all) only when nothing can have been written: the
-        connection broke before COMMIT, or PostgreSQL rolled back a deadlock victim.
+        connection broke before COMMIT, or PostgreSQL rolled back a deadlock victim. Never
+        retried once the watchdog cut the call off (the database stopped answering).
         """
         for attempt in range(1, _ATTEMPTS + 1):
             conn = self._connection()
-            try:
-                with conn.cursor() as cur:
-                    if snapshot:
-                        cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                    result = work(cur)
-            except psycopg.OperationalError as exc:
-                self._rollback(conn)
-                if attempt < _ATTEMPTS and (conn.broken or _retryable(exc)):
-                    time.sleep(0.01 * attempt)
-                    continue
-                raise StoreUnavailable(f"PostgreSQL at {self._where}: "
-                                       f"{_first_line(exc)}") from None
-            except BaseException:
-                self._rollback(conn)
-                raise
-            try:
-                conn.commit()
-            except psycopg.OperationalError as exc:
-                if attempt < _ATTEMPTS and not conn.broken and _retryable(exc):
-                    continue  # the server refused the commit and rolled back: nothing written
-                raise StoreUnavailable(f"PostgreSQL at {self._where}: commit failed "
-                                       f"(outcome unknown): {_first_line(exc)}") from None
-            return result
+            with WATCHDOG.guard(conn, seconds) as guard:
+                self._guard = guard
+                try:
+                    try:
+                        with conn.cursor() as cur:
+                            if snapshot:
+                                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, "
+                                            "READ ONLY")
+                            result = work(cur)
+                    except psycopg.OperationalError as exc:
+                        self._rollback(conn)
+                        if isinstance(exc, errors.DiskFull):
+                            raise StorageFull(self._failure(exc, guard)) from None
+                        if (attempt < _ATTEMPTS and not guard.fired
+                                and (conn.broken or _retryable(exc))):
+                            time.sleep(0.01 * attempt)
+                            continue
+                        raise StoreUnavailable(self._failure(exc, guard)) from None
+                    except BaseException:
+                        self._rollback(conn)
+                        raise
+                    try:
+                        conn.commit()
+                    except psycopg.OperationalError as exc:
+                        if attempt < _ATTEMPTS and not conn.broken and _retryable(exc):
+                            continue  # the server refused the commit and rolled back
+                        raise StoreUnavailable("commit failed (outcome unknown): "
+                                               + self._failure(exc, guard)) from None
+                    return result
+                finally:
+                    self._guard = None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _failure(self, exc: psycopg.Error, guard: Watchdog.Guard) -> str:
+        if guard.fired:
+            return f"PostgreSQL at {self._where} stopped answering (call cut off)"
+        return f"PostgreSQL at {self._where}: {_first_line(exc)}"
 
     @staticmethod
     def _rollback(conn: psycopg.Connection[DictRow]) -> None:
@@ -309,6 +445,9 @@ class PostgresStore:
     def _create_schema(self, cur: Cursor) -> None:
         # Several processes may start at once on an empty database: CREATE TABLE IF NOT EXISTS
         # is not safe against itself (catalog unique violations), so creators take turns.
+        # a one-time migration may wait for other processes' transactions: longer than a call
+        cur.execute("SET LOCAL lock_timeout = '60s'")
+        cur.execute("SET LOCAL statement_timeout = '120s'")
         self._lock(cur, "schema")
         cur.execute(SCHEMA)
         row = cur.execute("SELECT sealed FROM sealing_check WHERE id = 1").fetchone()
@@ -330,6 +469,13 @@ class PostgresStore:
 
     def _all(self, sql: str, *args: Any) -> list[DictRow]:
         return self._transaction(lambda cur: cur.execute(sql, args).fetchall())
+
+    def referenced_blobs(self, names: list[str]) -> set[str]:
+        """Which of ``names`` an object or part row names (the start-up sweep's question)."""
+        rows = self._all("SELECT blob FROM objects WHERE blob = ANY(%s) "
+                         "UNION SELECT blob FROM multipart_parts WHERE blob = ANY(%s)",
+                         names, names)
+        return {str(row["blob"]) for row in rows}
 
     # --- accounts, users, keys ------------------------------------------------------------
 

@@ -10,6 +10,7 @@ private keys arrive already sealed.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +36,7 @@ from ossutil.server.storage.base import (
     DomainTaken,
     NoSuchUser,
     ObjectExists,
+    StorageFull,
     UploadMissing,
     UserExists,
 )
@@ -87,6 +89,8 @@ CREATE TABLE IF NOT EXISTS multipart_parts (
     part_number INTEGER NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
     last_modified TEXT NOT NULL, blob TEXT NOT NULL, PRIMARY KEY (upload_id, part_number));
 CREATE TABLE IF NOT EXISTS server_values (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS objects_by_blob ON objects (blob);
+CREATE INDEX IF NOT EXISTS multipart_parts_by_blob ON multipart_parts (blob);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('auth_version', '0');
 INSERT OR IGNORE INTO meta (key, value) VALUES ('bucket_version', '0');
 INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
@@ -110,6 +114,11 @@ class SqliteStore:
 
     def __init__(self, path: Path, box: SecretBox) -> None:
         self._box = box
+        # private to the server's user: it holds tokens and sealed secrets. SQLite gives its
+        # -wal and -shm files the database file's mode, so creating this one 0600 covers them.
+        if str(path) != ":memory:":
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600))
+            os.chmod(path, 0o600)
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False,
                                    timeout=10.0)
         self._db.row_factory = sqlite3.Row
@@ -123,13 +132,31 @@ class SqliteStore:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
+        """One write transaction; a full disk is ``StorageFull`` (rolled back, nothing kept)."""
         try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                if self._db.in_transaction:  # SQLite may have rolled back already (FULL)
+                    self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_FULL:
+                raise
+            if self._db.in_transaction:  # a failed COMMIT leaves the transaction open
+                self._db.execute("ROLLBACK")
+            raise StorageFull(f"SQLite: {exc}") from None
+
+    def referenced_blobs(self, names: list[str]) -> set[str]:
+        """Which of ``names`` an object or part row names (the start-up sweep's question)."""
+        marks = ",".join("?" * len(names))
+        rows = self._db.execute(
+            f"SELECT blob FROM objects WHERE blob IN ({marks}) "  # only ? marks
+            f"UNION SELECT blob FROM multipart_parts WHERE blob IN ({marks})",
+            (*names, *names)).fetchall()
+        return {str(row[0]) for row in rows}
 
     def _one(self, sql: str, *args: Any) -> sqlite3.Row | None:
         row: sqlite3.Row | None = self._db.execute(sql, args).fetchone()
