@@ -9,11 +9,21 @@ from __future__ import annotations
 
 import os
 import stat
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from tests.cli.cases import BY_NAME, CASES, Case, prepare, replacements
 from tests.cli.clitools import mask, run_ours
+
+# ``ossutil sign``'s clock in the golden runs: its URLs (Expires, x-oss-date, signatures) are
+# then fixed bytes; the differential test checks the same lines against Go at Go's own moment.
+SIGN_MOMENT = datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+
+
+@pytest.fixture(autouse=True)
+def _frozen_sign_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("ossutil.cli.sign.clock", lambda: SIGN_MOMENT)
 
 
 def _env(case: Case) -> dict[str, str]:

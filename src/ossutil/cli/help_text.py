@@ -284,6 +284,33 @@ STAT_EN = SpecText(
 """,
 )
 
+SIGN_EN = SpecText(
+    synopsis="Generate download link for object",
+    syntax="""
+    ossutil sign oss://bucket/object [--timeout t] [--version-id versionId]
+        [--trafic-limit limitSpeed] [--disable-encode-slash] [--payer requester]
+        [--query-param key:value] [--sign-version v1|v2|v4 [--region region]] [-c file]
+""",
+    detail="""
+    Prints a presigned GET URL for the object, valid for --timeout seconds (default 60), that
+    anyone can use without credentials. Nothing is sent: the signature is computed locally
+    with the configured AccessKey (an STS token goes into the URL as security-token, or
+    x-oss-security-token with V4). V1 URLs carry Expires (absolute Unix time),
+    OSSAccessKeyId and Signature; --sign-version v4 (with --region) carries
+    x-oss-signature-version, x-oss-credential, x-oss-date, x-oss-expires and
+    x-oss-signature. --version-id, --trafic-limit (bit/s), --payer requester and each
+    --query-param name:value (repeatable; x-oss-process:... for image processing) become
+    signed query parameters. The object name is escaped whole ('/' becomes %2F) unless
+    --disable-encode-slash; with --encoding-type url, give the name URL-encoded.
+""",
+    sample="""
+    1) ossutil sign oss://examplebucket/photos/cat.jpg
+    2) ossutil sign oss://examplebucket/photos/cat.jpg --timeout 3600 --disable-encode-slash
+    3) ossutil sign oss://examplebucket/cat.jpg --query-param x-oss-process:image/resize,w_100
+    4) ossutil sign oss://examplebucket/cat.jpg --sign-version v4 --region cn-hangzhou
+""",
+)
+
 RM_EN = SpecText(
     synopsis="Remove an object, the objects under a prefix, or a bucket",
     syntax="""
@@ -426,6 +453,7 @@ SPECS: dict[str, dict[str, SpecText]] = {
     "cp": {"EN": CP_EN},
     "stat": {"EN": STAT_EN},
     "rm": {"EN": RM_EN},
+    "sign": {"EN": SIGN_EN},
     "config": {"EN": CONFIG_EN},
     "help": {"EN": HELP_EN},
 }
@@ -436,6 +464,7 @@ SYNOPSES_CH = {
     "cp": "上传文件、下载或拷贝object",
     "stat": "显示bucket或object的元信息",
     "rm": "删除object、前缀下的object或bucket",
+    "sign": "生成object的下载链接",
     "bucket-cname": BUCKET_CNAME_CH.synopsis,
     "help": "查看命令帮助",
     "config": "写入保存endpoint与访问凭证的配置文件",

@@ -51,6 +51,8 @@ COMMANDS: dict[str, CommandEntry] = {
                          "Display meta information of a bucket or an object"),
     "rm": CommandEntry("ossutil.cli.rm", "Commands", "cloud_url [options]",
                        "Remove an object, the objects under a prefix, or a bucket"),
+    "sign": CommandEntry("ossutil.cli.sign", "Commands", "cloud_url [options]",
+                         "Generate download link for object"),
     "bucket-cname": CommandEntry("ossutil.cli.bucket_cname", "Commands",
                                  "bucket_url [options]",
                                  "Bind custom domains to a bucket and manage their tokens and "

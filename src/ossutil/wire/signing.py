@@ -380,3 +380,164 @@ def content_md5(body: bytes) -> str:
     import hashlib  # OpenSSL's MD5: bodies can be large
 
     return binascii.b2a_base64(hashlib.md5(body).digest(), newline=False).decode()
+
+
+# --- query-string signatures (presigned URLs) -------------------------------------------------
+# Pure functions for ``OssClient.presign`` and ``ossutil sign``, and for a verifier: called with
+# the URL's own values (its ``Expires`` text, its ``x-oss-date`` ...), they recompute what the
+# signer computed. Pinned by tests/wire/test_presign_vectors.py against oss2 and
+# alibabacloud-oss-v2, and by the differential tests against ossutil 1.7.19.
+
+# The query parameters the Go SDK v3.0.2 signs in V1 (its ``signKeyList``), which ossutil 1.7.19
+# is built on: it adds ``img``, ``rtc``, ``cloudboxes``, ``responseHeader``, the hash-context
+# names ... to oss2's list, and lacks a few of oss2's (``accessPoint``,
+# ``x-oss-write-get-object-response`` ...). Checked against the binary's ``sign`` output.
+GO_SUBRESOURCES: frozenset[str] = frozenset("""
+acl uploads location cors logging website referer lifecycle delete append tagging objectMeta
+uploadId partNumber security-token position img style styleName replication replicationProgress
+replicationLocation cname bucketInfo comp qos live status vod startTime endTime symlink
+x-oss-process response-content-type x-oss-traffic-limit response-content-language
+response-expires response-cache-control response-content-disposition response-content-encoding
+udf udfName udfImage udfId udfImageDesc udfApplication udfApplicationLog restore callback
+callback-var qosInfo policy stat encryption versions versioning versionId requestPayment
+x-oss-request-payer sequential inventory inventoryId continuation-token asyncFetch worm wormId
+wormExtend withHashContext x-oss-enable-md5 x-oss-enable-sha1 x-oss-enable-sha256 x-oss-hash-ctx
+x-oss-md5-ctx transferAcceleration regionList cloudboxes x-oss-ac-source-ip x-oss-ac-subnet-mask
+x-oss-ac-vpc-id x-oss-ac-forward-allow metaQuery resourceGroup rtc x-oss-async-process
+responseHeader
+""".split())
+
+
+def _without(query: Iterable[tuple[str, str]], names: Iterable[str]) -> list[tuple[str, str]]:
+    """``query`` minus the parameters a signer sets (the SDKs overwrite same-named ones)."""
+    dropped = frozenset(names)
+    return [(k, v) for k, v in query if k not in dropped]
+
+
+def v1_presign_string_to_sign(request: SigningRequest, expires: str,
+                              subresources: frozenset[str] = SUBRESOURCES) -> str:
+    """V1 string to sign of a query-signed request: the ``Expires`` text (Unix seconds, as it
+    appears in the URL) takes the Date line. ``request.query`` is the URL's decoded query;
+    ``OSSAccessKeyId``, ``Expires`` and ``Signature`` are not sub-resources, so they may stay in
+    it. ``request.headers`` are the ones the request carries (``content-type``, ``content-md5``,
+    ``x-oss-*`` are signed, as in a header signature)."""
+    headers = request.headers
+    return "\n".join([
+        request.method.upper(),
+        headers.get("content-md5", ""),
+        headers.get("content-type", ""),
+        expires,
+        "",
+    ]) + v1_canonical_headers(headers) + v1_canonical_resource(request, subresources)
+
+
+def v1_presign_query(access_key_id: str, secret: str, request: SigningRequest, expires: str, *,
+                     security_token: str | None = None,
+                     subresources: frozenset[str] = SUBRESOURCES) -> list[tuple[str, str]]:
+    """The whole (decoded) query of a V1 presigned URL: ``request.query``, then
+    ``security-token`` (when given; signed, it is a sub-resource), ``Expires``,
+    ``OSSAccessKeyId`` and ``Signature``. ``expires`` is the absolute Unix time as text."""
+    names = ["Expires", "OSSAccessKeyId", "Signature"] + (["security-token"] if security_token
+                                                          else [])
+    query = _without(request.query, names)
+    if security_token:
+        query.append(("security-token", security_token))
+    signed = SigningRequest(request.method, request.bucket, request.key, query, request.headers)
+    signature = v1_signature(secret, v1_presign_string_to_sign(signed, expires, subresources))
+    return query + [("Expires", expires), ("OSSAccessKeyId", access_key_id),
+                    ("Signature", signature)]
+
+
+def v4_presign_canonical_request(request: SigningRequest, additional: Sequence[str] = ()) -> str:
+    """V4 canonical request of a query-signed request: every query parameter but
+    ``x-oss-signature`` (so ``x-oss-signature-version``, ``x-oss-credential``, ``x-oss-date``,
+    ``x-oss-expires`` and ``x-oss-additional-headers`` are signed), the carried headers as in a
+    header signature, and ``UNSIGNED-PAYLOAD`` as the hashed payload (whatever headers say)."""
+    names = sorted(h.lower() for h in additional)
+    return "\n".join([
+        request.method.upper(),
+        v4_canonical_uri(request),
+        v4_canonical_query(_without(request.query, ("x-oss-signature",))),
+        v4_canonical_headers(request.headers, names),
+        ";".join(names),
+        UNSIGNED_PAYLOAD,
+    ])
+
+
+def v4_presign_string_to_sign(request: SigningRequest, *, timestamp: str, scope: str,
+                              additional: Sequence[str] = ()) -> str:
+    """``timestamp`` is the URL's ``x-oss-date`` (``yyyymmddTHHMMSSZ``); ``scope`` comes from
+    ``x-oss-credential`` minus its AccessKeyId (``v4_scope(day, region, product)``)."""
+    return v4_string_to_sign(timestamp, scope, v4_presign_canonical_request(request, additional))
+
+
+def v4_presign_query(access_key_id: str, secret: str, request: SigningRequest, *, region: str,
+                     timestamp: str, expires: int | str, product: str = "oss",
+                     additional: Sequence[str] = (),
+                     security_token: str | None = None) -> list[tuple[str, str]]:
+    """The whole (decoded) query of a V4 presigned URL: ``request.query``, then
+    ``x-oss-security-token`` (when given), ``x-oss-signature-version``, ``x-oss-credential``,
+    ``x-oss-date`` (= ``timestamp``), ``x-oss-expires`` (seconds from ``timestamp``),
+    ``x-oss-additional-headers`` (when ``additional`` names headers the request will carry),
+    and last ``x-oss-signature``. The scope day is ``timestamp[:8]``."""
+    names = ["x-oss-signature-version", "x-oss-credential", "x-oss-date", "x-oss-expires",
+             "x-oss-signature", "x-oss-additional-headers"]
+    if security_token:
+        names.append("x-oss-security-token")
+    query = _without(request.query, names)
+    if security_token:
+        query.append(("x-oss-security-token", security_token))
+    scope = v4_scope(timestamp[:8], region, product)
+    query += [("x-oss-signature-version", V4_ALGORITHM),
+              ("x-oss-credential", f"{access_key_id}/{scope}"), ("x-oss-date", timestamp),
+              ("x-oss-expires", str(expires))]
+    headers = sorted(h.lower() for h in additional)
+    if headers:
+        query.append(("x-oss-additional-headers", ";".join(headers)))
+    signed = SigningRequest(request.method, request.bucket, request.key, query, request.headers)
+    string_to_sign = v4_presign_string_to_sign(signed, timestamp=timestamp, scope=scope,
+                                               additional=headers)
+    key = v4_signing_key(secret, timestamp[:8], region, product)
+    return query + [("x-oss-signature", v4_signature(key, string_to_sign))]
+
+
+def _go_query_escape_name(value: str) -> str:
+    """Go's ``url.QueryEscape``: as ``_uri_encode`` but a space is ``+``."""
+    return _uri_encode(value, "-_.~").replace("%20", "+")
+
+
+def v2_presign_string_to_sign(request: SigningRequest, expires: str) -> str:
+    """OSS2 (the Go SDK's V2) string to sign of a query-signed request: V1's layout with
+    ``\\n`` before the resource, the resource query-escaped (``%2Fbucket%2Fkey``) and every
+    query parameter but ``x-oss-signature`` signed, escaped (names as Go's ``QueryEscape``:
+    a space is ``+``), sorted, bare when valueless."""
+    headers = request.headers
+    params = sorted((_go_query_escape_name(k), _uri_encode(v, "-_.~"))
+                    for k, v in _without(request.query, ("x-oss-signature",)))
+    sub = "&".join(f"{k}={v}" if v else k for k, v in params)
+    resource = (_uri_encode(f"/{request.bucket}/", "-_.~") + _uri_encode(request.key, "-_.~")
+                if request.bucket else "%2F")
+    if sub:
+        resource += "?" + sub
+    return "\n".join([request.method.upper(), headers.get("content-md5", ""),
+                      headers.get("content-type", ""), expires, ""]) + \
+        v1_canonical_headers(headers) + "\n" + resource
+
+
+def v2_presign_query(access_key_id: str, secret: str, request: SigningRequest, expires: str, *,
+                     security_token: str | None = None) -> list[tuple[str, str]]:
+    """The whole (decoded) query of an OSS2 presigned URL (``ossutil sign --sign-version v2``):
+    ``request.query``, ``security-token``, ``x-oss-signature-version=OSS2``, ``x-oss-expires``
+    (absolute Unix time), ``x-oss-access-key-id``, then ``x-oss-signature`` (base64
+    HMAC-SHA256)."""
+    names = ["x-oss-signature-version", "x-oss-expires", "x-oss-access-key-id",
+             "x-oss-signature"] + (["security-token"] if security_token else [])
+    query = _without(request.query, names)
+    if security_token:
+        query.append(("security-token", security_token))
+    query += [("x-oss-signature-version", "OSS2"), ("x-oss-expires", expires),
+              ("x-oss-access-key-id", access_key_id)]
+    signed = SigningRequest(request.method, request.bucket, request.key, query, request.headers)
+    digest = _hmac(secret.encode(), v2_presign_string_to_sign(signed, expires).encode(),
+                   "sha256").digest()
+    return query + [("x-oss-signature", binascii.b2a_base64(digest, newline=False).decode())]
