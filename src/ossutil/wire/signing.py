@@ -217,15 +217,21 @@ def parse_v1_authorization(value: str) -> tuple[str, str]:
 
 
 def v1_candidate_sets(query: Iterable[tuple[str, str]]) -> list[frozenset[str]]:
-    """Sub-resource sets a verifier should try, most likely first: oss2's and the Go SDK's
-    (``SUBRESOURCES``), then alibabacloud-oss-v2's. Both contain every operation-selecting
-    sub-resource the request carries, so neither lets a signature made for one operation
-    verify for another; they differ only in the plain parameters they sign."""
+    """Sub-resource sets a verifier should try, most likely first: oss2's (``SUBRESOURCES``),
+    the Go SDK's (ossutil 1.7's), alibabacloud-oss-v2's. Each is widened by every
+    operation-selecting sub-resource the request carries, so none lets a signature made for one
+    operation verify for another; they differ only in the plain parameters they sign. Sets that
+    pick the same parameters of this query are tried once."""
     names = {k for k, _ in query}
-    v2 = SUBRESOURCES_V2_BASE | (names & OPERATION_SUBRESOURCES)
-    if names & SUBRESOURCES == names & v2:
-        return [SUBRESOURCES]
-    return [SUBRESOURCES, v2]
+    selecting = names & OPERATION_SUBRESOURCES
+    candidates: list[frozenset[str]] = []
+    seen: list[set[str]] = []
+    for base in (SUBRESOURCES, GO_SUBRESOURCES | selecting, SUBRESOURCES_V2_BASE | selecting):
+        picked = names & base
+        if picked not in seen:
+            seen.append(picked)
+            candidates.append(base)
+    return candidates
 
 
 # --- V4 -----------------------------------------------------------------------------------
@@ -421,14 +427,7 @@ def v1_presign_string_to_sign(request: SigningRequest, expires: str,
     ``OSSAccessKeyId``, ``Expires`` and ``Signature`` are not sub-resources, so they may stay in
     it. ``request.headers`` are the ones the request carries (``content-type``, ``content-md5``,
     ``x-oss-*`` are signed, as in a header signature)."""
-    headers = request.headers
-    return "\n".join([
-        request.method.upper(),
-        headers.get("content-md5", ""),
-        headers.get("content-type", ""),
-        expires,
-        "",
-    ]) + v1_canonical_headers(headers) + v1_canonical_resource(request, subresources)
+    return v1_string_to_sign(request, subresources, date=expires)
 
 
 def v1_presign_query(access_key_id: str, secret: str, request: SigningRequest, expires: str, *,
@@ -452,16 +451,11 @@ def v4_presign_canonical_request(request: SigningRequest, additional: Sequence[s
     """V4 canonical request of a query-signed request: every query parameter but
     ``x-oss-signature`` (so ``x-oss-signature-version``, ``x-oss-credential``, ``x-oss-date``,
     ``x-oss-expires`` and ``x-oss-additional-headers`` are signed), the carried headers as in a
-    header signature, and ``UNSIGNED-PAYLOAD`` as the hashed payload (whatever headers say)."""
-    names = sorted(h.lower() for h in additional)
-    return "\n".join([
-        request.method.upper(),
-        v4_canonical_uri(request),
-        v4_canonical_query(_without(request.query, ("x-oss-signature",))),
-        v4_canonical_headers(request.headers, names),
-        ";".join(names),
-        UNSIGNED_PAYLOAD,
-    ])
+    header signature, and the payload as there (``UNSIGNED-PAYLOAD`` unless the request carries
+    ``x-oss-content-sha256``, as oss2 and oss-v2 sign)."""
+    unsigned = SigningRequest(request.method, request.bucket, request.key,
+                              _without(request.query, ("x-oss-signature",)), request.headers)
+    return v4_canonical_request(unsigned, additional)
 
 
 def v4_presign_string_to_sign(request: SigningRequest, *, timestamp: str, scope: str,
