@@ -44,6 +44,7 @@ from ossutil.server.http.handlers.object import ObjectHandlers
 from ossutil.server.models import Binding
 from ossutil.server.objects.multipart import MultipartService
 from ossutil.server.objects.service import ObjectService
+from ossutil.server.polling import poll_forever
 from ossutil.server.settings import Settings, StartupError
 from ossutil.server.storage.base import Store, StoreRunner
 from ossutil.wire.errors import OssError
@@ -190,16 +191,7 @@ class GatewayHooks:
 
     async def _poll(self) -> None:
         """Poll until cancelled, or until the store thread is shut down (server stopping)."""
-        while True:
-            await asyncio.sleep(POLL_INTERVAL)
-            try:
-                await self.poll_once()
-            except RuntimeError as exc:  # "cannot schedule new futures after shutdown"
-                if "shutdown" in str(exc):
-                    return
-                log.warning("polling binding changes failed; retrying", exc_info=True)
-            except Exception:
-                log.warning("polling binding changes failed; retrying", exc_info=True)
+        await poll_forever("polling binding changes", self.poll_once, POLL_INTERVAL, log)
 
     async def poll_once(self) -> None:
         """Apply the changes committed since the last poll (by any process)."""
