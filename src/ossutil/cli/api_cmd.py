@@ -336,19 +336,12 @@ def _context(args: ApiArgs, out: Output, stdin: IO[bytes]) -> Context:
         if level not in ("info", "debug"):
             raise CliError("loglevel must be:info|debug")
         from ossutil.cli.command import Output as OutputStream
-        from ossutil.cli.main import _DebugTransport, _open_log
+        from ossutil.cli.debuglog import ClosingDebugTransport, open_log
 
         err = OutputStream(getattr(sys.stderr, "buffer", None))
-        ctx.log = _open_log(level, ["api", args.operation], err)
+        ctx.log = open_log(level, ["api", args.operation], err)
         log = ctx.log
         if level == "debug":
-
-            class ClosingDebugTransport(_DebugTransport):
-                def close(self) -> None:  # so ``ctx.close()`` reaches the real connections
-                    close = getattr(self.inner, "close", None)
-                    if close is not None:
-                        close()
-
             ctx.transport_wrapper = lambda transport: ClosingDebugTransport(transport, log)
     return ctx
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ossutil.client.config import ConfigFile, Settings
     from ossutil.client.transport import Transport
 
+VERSION = "v1.7.19"  # the ossutil release whose behaviour this CLI reproduces
 NORMAL = "Commands"
 ADDITIONAL = "Additional Commands"
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 if TYPE_CHECKING:
@@ -24,9 +24,6 @@ if TYPE_CHECKING:
 
     from ossutil.cli.command import Output
     from ossutil.cli.goopt import ParseResult
-    from ossutil.client.transport import Request, Response, Transport
-
-VERSION = "v1.7.19"  # the ossutil release whose behaviour this CLI reproduces
 
 
 class CommandEntry:
@@ -152,7 +149,8 @@ def _os_error_text(error: OSError) -> str:
 def _run(argv: list[str], out: Output, stdin: IO[bytes], started: float,
          errors: _ErrorRoute) -> int:
     from ossutil.cli import goopt, render
-    from ossutil.cli.command import CliError, Context
+    from ossutil.cli.command import VERSION, CliError, Context
+    from ossutil.cli.debuglog import DebugTransport, open_log
 
     if "api" in argv:  # ossutil 2.0's ``api`` parses its own flags (``--bucket B``): api_cmd
         from ossutil.cli import api_cmd
@@ -168,7 +166,7 @@ def _run(argv: list[str], out: Output, stdin: IO[bytes], started: float,
     errors.to_stderr = parsed.flag("errorsToStderr")
     _check_option_values(parsed)
     level = _log_level(parsed)
-    log = _open_log(level, argv, out) if level else (lambda lvl, text: None)
+    log = open_log(level, argv, out) if level else (lambda lvl, text: None)
     args = list(parsed.args)
     if not args:
         if parsed.flag("version"):
@@ -184,7 +182,7 @@ def _run(argv: list[str], out: Output, stdin: IO[bytes], started: float,
     module = importlib.import_module(entry.module)
     ctx = Context(parsed, rest, out, stdin, log)
     if level == "debug":
-        ctx.transport_wrapper = lambda transport: _DebugTransport(transport, log)
+        ctx.transport_wrapper = lambda transport: DebugTransport(transport, log)
     try:
         module.run(ctx)
     except Exception as error:
@@ -242,50 +240,6 @@ def _log_level(parsed: ParseResult) -> str:
     if level and level not in ("info", "debug"):
         raise CliError("loglevel must be:info|debug")
     return level
-
-
-def _open_log(level: str, argv: list[str], out: Output) -> Callable[[str, str], None]:
-    """``--loglevel``: ``log file is <path>`` first on stdout, lines appended to ossutil.log."""
-    import os
-    import platform
-    from datetime import datetime
-
-    path = os.path.abspath("ossutil.log")
-    out.write(f"log file is {path}\n")
-    levels = {"info": 1, "debug": 2, "error": 0}
-
-    def log(lvl: str, text: str) -> None:
-        if levels.get(lvl, 2) > levels[level]:
-            return
-        stamp = datetime.now().strftime("%Y/%m/%d %H:%M:%S.%f")
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o660)
-            with os.fdopen(fd, "a", encoding="utf-8", errors="replace") as handle:
-                handle.write(f"{stamp} [{lvl}]{text}\n")
-        except OSError:
-            pass
-
-    log("info", "ossutil run begin,cmd:" + " ".join(["ossutil", *argv]))
-    log("info", f"ossutil version is {VERSION}")
-    log("info", f"python version is {platform.python_version()}")
-    log("info", f"runtime.NumCPU is {os.cpu_count()}")
-    return log
-
-
-class _DebugTransport:
-    """``--loglevel debug``: log each request (Authorization kept, secret never known) and reply."""
-
-    def __init__(self, inner: Transport, log: Callable[[str, str], None]) -> None:
-        self.inner = inner
-        self.log = log
-
-    def send(self, request: Request) -> Response:
-        headers = "".join(f"\t{name}:{value}" for name, value in request.headers)
-        self.log("debug", f"[Req]Method:{request.method}\tURL:{request.url}\tHeader info:{headers}")
-        response = self.inner.send(request)
-        headers = "".join(f"\t{name}:{value}" for name, value in response.headers)
-        self.log("debug", f"[Resp]StatusCode:{response.status}\tHeader info:{headers}")
-        return response
 
 
 if __name__ == "__main__":
