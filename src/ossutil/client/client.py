@@ -630,7 +630,8 @@ class OssClient:
                                             request, region=region, date=now.strftime("%Y%m%d"),
                                             product=product)
         if self.sign_version == "v2":
-            return _v2_authorization(creds.access_key_id, creds.access_key_secret, request)
+            return signing.v2_authorization(creds.access_key_id, creds.access_key_secret,
+                                            request)
         return signing.v1_authorization(creds.access_key_id, creds.access_key_secret, request)
 
     @staticmethod
@@ -833,31 +834,6 @@ def cname_body(domain: str) -> bytes:
 def _canonical(name: str) -> str:
     """Go's ``CanonicalMIMEHeaderKey``: ``x-oss-acl`` -> ``X-Oss-Acl``."""
     return "-".join(part[:1].upper() + part[1:].lower() for part in name.split("-"))
-
-
-def _v2_authorization(access_key_id: str, secret: str, request: signing.SigningRequest) -> str:
-    """OSS2 (HMAC-SHA256 over V1's layout, every query parameter signed, encoded).
-
-    Best effort from the Go SDK's ``getSignedStr``/``getSubResource``; no vector checks it.
-    """
-    import base64
-    import hashlib
-    import hmac
-
-    headers = request.headers
-    oss_headers = "".join(f"{k}:{v}\n" for k, v in sorted(headers.items())
-                          if k.startswith("x-oss-"))
-    params = sorted((go_query_escape(k), go_query_escape(v) if v else "")
-                    for k, v in request.query)
-    sub = "&".join(f"{k}={v}" if v else k for k, v in params)
-    resource = f"/{request.bucket}/" if request.bucket else "/"
-    if sub:
-        resource += "?" + sub
-    string_to_sign = "\n".join([request.method, headers.get("content-md5", ""),
-                                headers.get("content-type", ""), headers.get("date", ""),
-                                oss_headers + "", resource])
-    digest = hmac.new(secret.encode(), string_to_sign.encode(), hashlib.sha256).digest()
-    return f"OSS2 AccessKeyId:{access_key_id},Signature:{base64.b64encode(digest).decode()}"
 
 
 def _presign_query_string(pairs: Sequence[tuple[str, str]]) -> str:

@@ -1,4 +1,5 @@
-"""OSS request signatures V1 (HMAC-SHA1) and V4 (OSS4-HMAC-SHA256), for signing and verifying.
+"""OSS request signatures V1 (HMAC-SHA1), V2 (OSS2, HMAC-SHA256; signing only) and V4
+(OSS4-HMAC-SHA256), for signing and verifying.
 
 One small function per spec step (reference §12 and §13), so a client signs with exactly the code
 a server verifies with. Pure: the caller supplies the timestamp text.
@@ -501,21 +502,12 @@ def _go_query_escape_name(value: str) -> str:
 
 
 def v2_presign_string_to_sign(request: SigningRequest, expires: str) -> str:
-    """OSS2 (the Go SDK's V2) string to sign of a query-signed request: V1's layout with
-    ``\\n`` before the resource, the resource query-escaped (``%2Fbucket%2Fkey``) and every
-    query parameter but ``x-oss-signature`` signed, escaped (names as Go's ``QueryEscape``:
-    a space is ``+``), sorted, bare when valueless."""
-    headers = request.headers
-    params = sorted((_go_query_escape_name(k), _uri_encode(v, "-_.~"))
-                    for k, v in _without(request.query, ("x-oss-signature",)))
-    sub = "&".join(f"{k}={v}" if v else k for k, v in params)
-    resource = (_uri_encode(f"/{request.bucket}/", "-_.~") + _uri_encode(request.key, "-_.~")
-                if request.bucket else "%2F")
-    if sub:
-        resource += "?" + sub
-    return "\n".join([request.method.upper(), headers.get("content-md5", ""),
-                      headers.get("content-type", ""), expires, ""]) + \
-        v1_canonical_headers(headers) + "\n" + resource
+    """OSS2 (the Go SDK's V2) string to sign of a query-signed request: ``v2_string_to_sign``
+    with the ``Expires`` text on the Date line and every query parameter but
+    ``x-oss-signature`` signed."""
+    unsigned = SigningRequest(request.method, request.bucket, request.key,
+                              _without(request.query, ("x-oss-signature",)), request.headers)
+    return v2_string_to_sign(unsigned, date=expires)
 
 
 def v2_presign_query(access_key_id: str, secret: str, request: SigningRequest, expires: str, *,
@@ -532,6 +524,51 @@ def v2_presign_query(access_key_id: str, secret: str, request: SigningRequest, e
     query += [("x-oss-signature-version", "OSS2"), ("x-oss-expires", expires),
               ("x-oss-access-key-id", access_key_id)]
     signed = SigningRequest(request.method, request.bucket, request.key, query, request.headers)
-    digest = _hmac(secret.encode(), v2_presign_string_to_sign(signed, expires).encode(),
-                   "sha256").digest()
-    return query + [("x-oss-signature", binascii.b2a_base64(digest, newline=False).decode())]
+    return query + [("x-oss-signature",
+                     v2_signature(secret, v2_presign_string_to_sign(signed, expires)))]
+
+
+# --- V2 (OSS2) header signatures ----------------------------------------------------------------
+# Pinned by tests/wire/test_v2_signing.py against oss2's ``AuthV2``. The server verifies V1 and V4
+# only (an ``OSS2`` Authorization is 400 InvalidArgument); the client signs V2 on request
+# (``--sign-version v2``), as ossutil 1.7 does.
+
+
+def v2_canonical_resource(request: SigningRequest) -> str:
+    """``/bucket/key`` escaped whole (slashes too: ``%2Fbucket%2Fdir%2Fk``; ``%2F`` without a
+    bucket), then ``?`` + every query parameter, escaped (names as Go's ``QueryEscape``: a
+    space is ``+``; values ``%20``), sorted, bare when valueless (the Go SDK's ``getResource``
+    and ``getSubResource`` for AuthV2; oss2's ``v2_uri_encode``)."""
+    params = sorted((_go_query_escape_name(k), _uri_encode(v, "-_.~")) for k, v in request.query)
+    sub = "&".join(f"{k}={v}" if v else k for k, v in params)
+    resource = (_uri_encode(f"/{request.bucket}/", "-_.~") + _uri_encode(request.key, "-_.~")
+                if request.bucket else "%2F")
+    return resource + "?" + sub if sub else resource
+
+
+def v2_string_to_sign(request: SigningRequest, date: str | None = None) -> str:
+    """V1's layout with the additional-headers line (always empty: no additional headers are
+    signed) before the resource::
+
+        VERB \\n Content-MD5 \\n Content-Type \\n Date \\n CanonicalizedOSSHeaders
+        AdditionalHeaders \\n CanonicalizedResource
+
+    ``date`` replaces the ``Date`` header's text (a presigned URL signs its ``Expires``)."""
+    headers = request.headers
+    if date is None:
+        date = headers.get("date", "")
+    return "\n".join([request.method.upper(), headers.get("content-md5", ""),
+                      headers.get("content-type", ""), date, ""]) + \
+        v1_canonical_headers(headers) + "\n" + v2_canonical_resource(request)
+
+
+def v2_signature(secret: str, string_to_sign: str) -> str:
+    """base64 of HMAC-SHA256."""
+    digest = _hmac(secret.encode(), string_to_sign.encode(), "sha256").digest()
+    return binascii.b2a_base64(digest, newline=False).decode()
+
+
+def v2_authorization(access_key_id: str, secret: str, request: SigningRequest) -> str:
+    """``OSS2 AccessKeyId:<ak>,Signature:<signature>`` (its ``date`` header must be set)."""
+    return (f"OSS2 AccessKeyId:{access_key_id},"
+            f"Signature:{v2_signature(secret, v2_string_to_sign(request))}")
