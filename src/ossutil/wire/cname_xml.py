@@ -267,7 +267,9 @@ def encode_error(error: OssError) -> bytes:
         f"https://api.aliyun.com/troubleshoot?q={error.ec}" if error.ec else "")
     if recommend:
         parts.append(("RecommendDoc", recommend))
-    return xml.emit(("Error", parts))
+    # An error may echo anything a client sent (a key with NUL, a header with U+FFFF): what
+    # XML cannot carry becomes U+FFFD, so the document is always well-formed.
+    return xml.emit(("Error", parts), replace=True)
 
 
 def decode_error(body: bytes) -> dict[str, str]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from ossutil.server.models import ObjectMeta
+from ossutil.wire import numbers
 from ossutil.wire.errors import OssError
 
 DEFAULT_MAX_KEYS = 100
@@ -51,13 +52,7 @@ class ListPage:
 
 def parse_max_keys(text: str | None) -> int:
     """``max-keys``: 1 to 1000, default 100; anything else is 400 InvalidArgument."""
-    if text is None or text == "":
-        return DEFAULT_MAX_KEYS
-    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_KEYS:
-        raise OssError.from_code("InvalidArgument",
-                                 f"max-keys must be an integer from 1 to {MAX_KEYS}.",
-                                 ArgumentName="max-keys", ArgumentValue=text)
-    return int(text)
+    return numbers.parse_int(text, "max-keys", 1, MAX_KEYS, default=DEFAULT_MAX_KEYS)
 
 
 def check_prefix(name: str, value: str) -> str:
