@@ -45,6 +45,7 @@ from ossutil.cli.command import (
     cloud_url,
     init_command,
 )
+from ossutil.dnsrules import dnsauth_name
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 if TYPE_CHECKING:
@@ -269,11 +270,6 @@ def check_dns(ctx: Context, client: OssClient, bucket: str, domain: str) -> None
         reason = f"no TXT record at {name}"
     raise _hinted(f"--check-dns: {reason}, PutCname not sent",
                   _record_hint(domain, token.token, token.expire_time))
-
-
-def dnsauth_name(domain: str) -> str:
-    """The name holding the proof: ``_dnsauth.`` + domain (a trailing dot dropped)."""
-    return "_dnsauth." + domain.rstrip(".")
 
 
 def ownership_hint(client: OssClient, bucket: str, domain: str) -> str:

@@ -11,19 +11,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ossutil.dnsrules import DNSAUTH_PREFIX, dnsauth_name, holds
 from ossutil.wire.errors import CATALOG, OssError
 
 if TYPE_CHECKING:  # the protocol only; importing this module does not load dnspython
     from ossutil.server.dns.lookup import TxtLookup
 
-DNSAUTH_PREFIX = "_dnsauth."
+__all__ = ["DNSAUTH_PREFIX", "dnsauth_name", "verify_ownership"]
 
 _CODE = "NeedVerifyDomainOwnership"
-
-
-def dnsauth_name(domain: str) -> str:
-    """The name holding the proof: ``_dnsauth.`` + domain (a trailing dot is dropped)."""
-    return DNSAUTH_PREFIX + domain.rstrip(".")
 
 
 async def verify_ownership(lookup: TxtLookup, domain: str, token: str) -> None:
@@ -37,7 +33,7 @@ async def verify_ownership(lookup: TxtLookup, domain: str, token: str) -> None:
     name = dnsauth_name(domain)
     answer = await lookup.lookup_txt(name)
     if answer.outcome == "found":
-        if token and any(value.strip() == token for value in answer.values):
+        if holds(answer.values, token):
             return
         count = len(answer.values)
         others = f"{count} other value" + ("" if count == 1 else "s")
