@@ -34,7 +34,7 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from ossutil.wire import cname_xml, dates, signing, xml
+from ossutil.wire import cname_xml, dates, error_xml, signing, xml
 from ossutil.wire.errors import OssError
 
 OWNER_ID = "1234567890123456"
@@ -345,7 +345,7 @@ class FakeOss:
         headers = [("Content-Type", "application/xml")]
         if error.ec:
             headers.append(("x-oss-ec", error.ec))
-        return error.status, headers, cname_xml.encode_error(error)
+        return error.status, headers, error_xml.encode_error(error)
 
 
 def _certificate_summary(cert_id: str) -> cname_xml.CertificateSummary:

@@ -24,13 +24,12 @@ from ossutil.wire.cname_xml import (
     ListCnameResult,
     decode_cname_configuration,
     decode_cname_token,
-    decode_error,
     decode_list_cname_result,
     encode_cname_configuration,
     encode_cname_token,
-    encode_error,
     encode_list_cname_result,
 )
+from ossutil.wire.error_xml import decode_error, encode_error, error_from_response
 from ossutil.wire.errors import OssError
 
 VECTORS = Path(__file__).parent / "vectors"
@@ -300,7 +299,7 @@ def test_reencoding_a_parsed_error_writes_each_standard_child_once() -> None:
     error = OssError.from_code("CnameTokenNotFound", Bucket="examplebucket")
     error.request_id = "6916EAF134D7B3313685FEE3"
     body = encode_error(error)
-    parsed = OssError.from_response(404, {"x-oss-request-id": error.request_id}, body)
+    parsed = error_from_response(404, {"x-oss-request-id": error.request_id}, body)
     assert encode_error(parsed) == body
 
 

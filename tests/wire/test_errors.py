@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ossutil.wire.cname_xml import encode_error
+from ossutil.wire.error_xml import encode_error, error_from_response
 from ossutil.wire.errors import CATALOG, MALFORMED_XML_MESSAGE, SIGNATURE_MESSAGE, OssError
 
 PROPERTY = settings(max_examples=200, deadline=None,
@@ -134,7 +134,7 @@ HEADER_ID = "6916EAF134D7B3313685FEE3"
 
 
 def test_from_response_reads_the_body() -> None:
-    error = OssError.from_response(404, {"x-oss-request-id": HEADER_ID}, BODY)
+    error = error_from_response(404, {"x-oss-request-id": HEADER_ID}, BODY)
     assert error.status == 404
     assert error.code == "CnameTokenNotFound"
     assert error.message == "Cname token not found."
@@ -149,30 +149,30 @@ def test_from_response_reads_the_body() -> None:
 
 @pytest.mark.parametrize("name", ["x-oss-request-id", "X-Oss-Request-Id", "X-OSS-REQUEST-ID"])
 def test_from_response_request_id_comes_from_the_header_not_the_body(name: str) -> None:
-    assert OssError.from_response(404, {name: HEADER_ID}, BODY).request_id == HEADER_ID
+    assert error_from_response(404, {name: HEADER_ID}, BODY).request_id == HEADER_ID
 
 
 def test_from_response_without_the_header_has_no_request_id() -> None:
     # oss2 reads it only from the header (§2.5); the body's RequestId is not used.
-    assert OssError.from_response(404, {}, BODY).request_id == ""
+    assert error_from_response(404, {}, BODY).request_id == ""
 
 
 def test_from_response_ec_from_body_wins_over_header() -> None:
-    error = OssError.from_response(404, {"x-oss-ec": "0000-00000000"}, BODY)
+    error = error_from_response(404, {"x-oss-ec": "0000-00000000"}, BODY)
     assert error.ec == "0018-00000301"
 
 
 @pytest.mark.parametrize("name", ["x-oss-ec", "X-Oss-Ec"])
 def test_from_response_ec_falls_back_to_the_header(name: str) -> None:
     body = BODY.replace(b"  <EC>0018-00000301</EC>\n", b"")
-    assert OssError.from_response(404, {name: "0018-00000301"}, body).ec == "0018-00000301"
+    assert error_from_response(404, {name: "0018-00000301"}, body).ec == "0018-00000301"
     empty_ec = BODY.replace(b"<EC>0018-00000301</EC>", b"<EC></EC>")
-    assert OssError.from_response(404, {name: "0018-00000301"}, empty_ec).ec == "0018-00000301"
+    assert error_from_response(404, {name: "0018-00000301"}, empty_ec).ec == "0018-00000301"
 
 
 def test_from_response_status_comes_from_the_reply_not_the_catalog() -> None:
     body = b"<Error><Code>MalformedXML</Code><Message>m</Message></Error>"
-    error = OssError.from_response(403, {}, body)
+    error = error_from_response(403, {}, body)
     assert (error.status, error.code, error.message) == (403, "MalformedXML", "m")
 
 
@@ -186,7 +186,7 @@ def test_from_response_status_comes_from_the_reply_not_the_catalog() -> None:
     b"<ListCnameResult><Bucket>b</Bucket><Owner>o</Owner></ListCnameResult>",
 ], ids=["empty", "text", "html", "truncated", "binary", "xxe", "wrong-root"])
 def test_from_response_tolerates_bodies_that_are_no_error_document(body: bytes) -> None:
-    error = OssError.from_response(502, {"x-oss-request-id": HEADER_ID,
+    error = error_from_response(502, {"x-oss-request-id": HEADER_ID,
                                          "x-oss-ec": "0001-00000001"}, body)
     assert (error.status, error.request_id, error.ec) == (502, HEADER_ID, "0001-00000001")
     assert (error.code, error.message, error.host_id, error.details) == ("", "", "", {})
@@ -196,7 +196,7 @@ def test_from_response_skips_nested_children() -> None:
     body = (b"<Error><Code>AccessDenied</Code><Message>Access denied by bucket policy.</Message>"
             b"<AccessDeniedDetail><AuthAction>oss:PutCname</AuthAction></AccessDeniedDetail>"
             b"<EC>0003-00000201</EC></Error>")
-    error = OssError.from_response(403, {}, body)
+    error = error_from_response(403, {}, body)
     assert (error.code, error.ec) == ("AccessDenied", "0003-00000201")
     assert error.details == {}
 
@@ -206,7 +206,7 @@ def test_from_response_skips_nested_children() -> None:
     ["x-oss-request-id", "X-Oss-Ec", "Content-Type", "x-oss-err"]), st.text(max_size=30)),
     st.binary(max_size=200))
 def test_from_response_never_raises(status: int, headers: dict[str, str], body: bytes) -> None:
-    error = OssError.from_response(status, headers, body)
+    error = error_from_response(status, headers, body)
     assert error.status == status
     assert error.request_id == {k.lower(): v for k, v in headers.items()}.get(
         "x-oss-request-id", "")
@@ -230,7 +230,7 @@ def test_encode_error_then_from_response(code: str, message: str, ec: str, reque
     sent = OssError(code, message, status=403, ec=ec, request_id=request_id, host_id=host_id,
                     details=details)
     body = encode_error(sent)
-    got = OssError.from_response(403, {"x-oss-request-id": request_id, "x-oss-ec": ec}, body)
+    got = error_from_response(403, {"x-oss-request-id": request_id, "x-oss-ec": ec}, body)
     assert (got.code, got.message, got.status, got.ec, got.request_id, got.host_id) == (
         code, message, 403, ec, request_id, host_id)
     recommend = {"RecommendDoc": f"https://api.aliyun.com/troubleshoot?q={ec}"} if ec else {}

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ossutil.wire import xml
-from ossutil.wire.cname_xml import encode_error
+from ossutil.wire.error_xml import encode_error
 from ossutil.wire.errors import OssError
 
 anything = st.text(alphabet=st.characters(codec=None), max_size=40)  # surrogates included

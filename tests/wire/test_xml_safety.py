@@ -23,13 +23,12 @@ from ossutil.wire.cname_xml import (
     ListCnameResult,
     decode_cname_configuration,
     decode_cname_token,
-    decode_error,
     decode_list_cname_result,
     encode_cname_configuration,
     encode_cname_token,
-    encode_error,
     encode_list_cname_result,
 )
+from ossutil.wire.error_xml import decode_error, encode_error
 from ossutil.wire.errors import OssError
 
 FUZZ = settings(max_examples=200, deadline=None,

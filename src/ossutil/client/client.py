@@ -25,8 +25,9 @@ Two request styles:
   ``Date`` text and sends no ``x-oss-date``; PutCname/DeleteCname/PutBucket require exactly 200;
   redirects with ``Location`` are followed (at most 10). The CLI uses this style.
 
-Errors: a service error reply raises ``OssError`` (parsed by ``OssError.from_response``, raw reply
-in ``error.response``); local failures raise ``ClientError`` subclasses (see ``client.errors``).
+Errors: a service error reply raises ``OssError`` (parsed by
+``wire.error_xml.error_from_response``, raw reply in ``error.response``); local failures raise
+``ClientError`` subclasses (see ``client.errors``).
 """
 
 from __future__ import annotations
@@ -656,9 +657,9 @@ class OssClient:
             response = self._follow_redirects(request, response)
         if 200 <= response.status < 300:
             return response
-        from ossutil.wire.errors import OssError
+        from ossutil.wire.error_xml import error_from_response
 
-        error = OssError.from_response(response.status, dict(response.headers), response.body)
+        error = error_from_response(response.status, dict(response.headers), response.body)
         error.response = response  # type: ignore[attr-defined]
         raise error
 

@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ossutil.wire import xml
+
+# ``encode_error`` lives in ``wire.error_xml``; re-exported here only until server/http/errors.py
+# (being edited in another change) imports it from there.
+from ossutil.wire.error_xml import encode_error as encode_error
 from ossutil.wire.errors import OssError
 
 if TYPE_CHECKING:
@@ -239,41 +243,3 @@ def decode_list_cname_result(body: bytes) -> ListCnameResult:
         ))
     return ListCnameResult(bucket=_required(root, "Bucket"), owner=_required(root, "Owner"),
                            cnames=tuple(cnames))
-
-
-# --- Error --------------------------------------------------------------------------------
-
-
-_ERROR_FIELDS = frozenset({"Code", "Message", "RequestId", "HostId", "EC", "RecommendDoc"})
-
-
-def encode_error(error: OssError) -> bytes:
-    """``<Error>``: Code, Message, RequestId, HostId, then details, then EC (reference §10.1).
-
-    Each standard child is written once: a ``details`` entry with a standard name (as
-    ``OssError.from_response`` keeps ``RecommendDoc``) does not repeat it.
-    """
-    parts: list[xml.Node] = [
-        ("Code", error.code),
-        ("Message", error.message),
-        ("RequestId", error.request_id),
-        ("HostId", error.host_id),
-    ]
-    parts.extend((name, value) for name, value in error.details.items()
-                 if name not in _ERROR_FIELDS)
-    if error.ec:
-        parts.append(("EC", error.ec))
-    recommend = error.details.get("RecommendDoc") or (
-        f"https://api.aliyun.com/troubleshoot?q={error.ec}" if error.ec else "")
-    if recommend:
-        parts.append(("RecommendDoc", recommend))
-    # An error may echo anything a client sent (a key with NUL, a header with U+FFFF): what
-    # XML cannot carry becomes U+FFFD, so the document is always well-formed.
-    return xml.emit(("Error", parts), replace=True)
-
-
-def decode_error(body: bytes) -> dict[str, str]:
-    """Every leaf child of ``<Error>`` by name, in document order."""
-    root = _root(body, "Error")
-    return {xml.local_name(element.tag): element.text or "" for element in root
-            if len(element) == 0}

@@ -7,7 +7,8 @@ code is not published (see ARCHITECTURE.md, "Choices where OSS is silent").
 
 The server raises ``OssError.from_code(code, ...)`` from domain code that knows no HTTP; the edge
 (``server/http/errors.py``) turns it into status + XML. The client builds one with
-``OssError.from_response(...)``.
+``wire.error_xml.error_from_response(...)`` (this module imports no XML: ``error_xml`` imports
+it, never the other way).
 
     Exception
      └── OssError            code, message, status, ec, request_id, host_id, details
@@ -201,27 +202,6 @@ class OssError(Exception):
         if code not in CATALOG:
             raise KeyError(f"unknown OSS error code {code!r}")
         return cls(code, message, ec=ec, details=details)
-
-    @classmethod
-    def from_response(cls, status: int, headers: Mapping[str, str], body: bytes) -> OssError:
-        """Parse an error reply; the request id comes from the ``x-oss-request-id`` header."""
-        from ossutil.wire.cname_xml import decode_error
-
-        lower = {k.lower(): v for k, v in headers.items()}
-        request_id = lower.get("x-oss-request-id", "")
-        fields: dict[str, str] = {}
-        if body:
-            try:
-                fields = decode_error(body)
-            except OssError:
-                fields = {}
-        code = fields.pop("Code", "")
-        message = fields.pop("Message", "")
-        ec = fields.pop("EC", "") or lower.get("x-oss-ec", "")
-        host_id = fields.pop("HostId", "")
-        fields.pop("RequestId", None)
-        return cls(code, message, status=status, ec=ec, request_id=request_id,
-                   host_id=host_id, details=fields)
 
     def __repr__(self) -> str:
         return f"OssError(code={self.code!r}, status={self.status}, message={self.message!r})"
