@@ -300,7 +300,7 @@ def test_ec_key_on_a_curve_tls_clients_do_not_offer() -> None:
 def test_rsa_key_below_2048_bits() -> None:
     key = pem_key(rsa.generate_private_key(65537, 1024), serialization.PrivateFormat.PKCS8)
     error = rejection(REF_CERT, key, "www.example.com", REF_NOW)
-    assert error.message == "The private key is RSA with 1024 bits; use 2048 to 8192 bits."
+    assert error.message == "The private key is RSA with 1024 bits; use 2048 to 4096 bits."
     assert_no_key_text(error, key)
 
 
