@@ -10,35 +10,98 @@ change counters and drops what changed, so they show within one poll interval.
 
 A read that raced with an invalidation is not cached: each entry is stored only if no
 invalidation happened while it was being fetched (a generation counter).
+
+Clients choose the names they ask for, so nothing here grows with them: a name that is not a
+valid bucket name never reaches the store or the cache (it cannot exist: PutBucket validates), and
+both maps are LRUs of bounded size (``MAX_BUCKETS``, ``MAX_BINDINGS``). Unknown valid names are
+cached too (``None``, so a client probing one bucket costs one store read), in their own small
+LRU (``MAX_MISSES``), so random names evict only other misses, never a real bucket.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
+from typing import Generic, TypeVar
 
 from ossutil.server.models import Binding, Bucket
+from ossutil.server.naming import validate_bucket_name
 from ossutil.server.storage.base import StoreRunner
+from ossutil.wire.errors import OssError
 
 log = logging.getLogger("ossutil.server.cache")
+
+MAX_BUCKETS = 10_000  # existing buckets kept (one account's buckets fit many times over)
+MAX_MISSES = 1_024  # names looked up and not found
+MAX_BINDINGS = 1_024  # buckets whose binding list is kept
+
+_V = TypeVar("_V")
+
+
+class _Lru(Generic[_V]):
+    """A dict of at most ``size`` entries; the least recently read or written goes first."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[str, _V] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._items
+
+    def get(self, key: str) -> _V | None:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: str, value: _V) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        if len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+    def pop(self, key: str) -> None:
+        self._items.pop(key, None)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
+def _valid_bucket_name(name: str) -> bool:
+    try:
+        validate_bucket_name(name)
+    except OssError:
+        return False
+    return True
 
 
 class ReadCache:
     def __init__(self, runner: StoreRunner) -> None:
         self._run = runner
         self._store = runner.store
-        self._buckets: dict[str, Bucket | None] = {}
-        self._bindings: dict[str, tuple[Binding, ...]] = {}
+        self._buckets: _Lru[Bucket] = _Lru(MAX_BUCKETS)
+        self._misses: _Lru[bool] = _Lru(MAX_MISSES)
+        self._bindings: _Lru[tuple[Binding, ...]] = _Lru(MAX_BINDINGS)
         self._generation = 0
         self._versions: dict[str, int] | None = None
 
     async def bucket(self, name: str) -> Bucket | None:
-        if name in self._buckets:
-            return self._buckets[name]
+        cached = self._buckets.get(name)
+        if cached is not None:
+            return cached
+        if name in self._misses or not _valid_bucket_name(name):
+            return None
         generation = self._generation
         bucket = await self._run(self._store.get_bucket, name)
         if generation == self._generation:
-            self._buckets[name] = bucket
+            if bucket is None:
+                self._misses.put(name, True)
+            else:
+                self._buckets.put(name, bucket)
         return bucket
 
     async def bindings(self, bucket: str) -> tuple[Binding, ...]:
@@ -48,17 +111,18 @@ class ReadCache:
         generation = self._generation
         bindings = tuple(await self._run(self._store.list_bindings, bucket))
         if generation == self._generation:
-            self._bindings[bucket] = bindings
+            self._bindings.put(bucket, bindings)
         return bindings
 
     def forget_bucket(self, name: str) -> None:
         self._generation += 1
-        self._buckets.pop(name, None)
-        self._bindings.pop(name, None)
+        self._buckets.pop(name)
+        self._misses.pop(name)
+        self._bindings.pop(name)
 
     def forget_bindings(self, bucket: str) -> None:
         self._generation += 1
-        self._bindings.pop(bucket, None)
+        self._bindings.pop(bucket)
 
     async def poll(self) -> None:
         """Drop whatever another process changed since the last poll."""
@@ -69,6 +133,7 @@ class ReadCache:
         if versions["buckets"] != previous["buckets"]:
             self._generation += 1
             self._buckets.clear()
+            self._misses.clear()
         if versions["bindings"] != previous["bindings"]:
             self._generation += 1
             self._bindings.clear()
