@@ -17,7 +17,7 @@ import base64
 
 from aiohttp import web
 
-from ossutil.wire.cname_xml import encode_error
+from ossutil.wire.error_xml import encode_error
 from ossutil.wire.errors import OssError
 
 MAX_MESSAGE = 512
