@@ -4,6 +4,7 @@
                          [--endpoint-domain D] [--dns-server IP[:PORT]]... [--dns-zone-file F]
                          [--no-dns-verify] [--https-port N] [--tls-cert F --tls-key F]
                          [--store sqlite|postgres] [--database-url URL]
+                         [--keepalive-timeout SECONDS] [--header-timeout SECONDS]
     ossutil-server user create NAME [--policy-file F] --data-dir DIR
     ossutil-server user policy NAME --policy-file F --data-dir DIR
     ossutil-server user list --data-dir DIR
@@ -59,6 +60,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-key", type=Path, metavar="PEM",
                        help="private key of --tls-cert (unencrypted PEM)")
     _store_options(serve)
+    serve.add_argument("--keepalive-timeout", type=_seconds, default=75.0, metavar="SECONDS",
+                       help="close a keep-alive connection idle this long (default 75)")
+    serve.add_argument("--header-timeout", type=_seconds, default=60.0, metavar="SECONDS",
+                       help="close a connection whose request headers have not all arrived "
+                            "this long after it opened (default 60)")
     serve.add_argument("--log-level", default="warning",
                        choices=("debug", "info", "warning", "error"),
                        help="stderr log level (info: one line per request; default warning)")
@@ -77,6 +83,17 @@ def _parser() -> argparse.ArgumentParser:
         if name in ("create", "policy"):
             cmd.add_argument("--policy-file", type=Path, required=name == "policy")
     return parser
+
+
+def _seconds(text: str) -> float:
+    """A positive number of seconds (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 1e9:
+        raise argparse.ArgumentTypeError(f"not a positive number of seconds: {text!r}")
+    return value
 
 
 def _store_options(parser: argparse.ArgumentParser) -> None:
@@ -107,7 +124,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         endpoint_domain=args.endpoint_domain, dns_servers=dns_servers,
         dns_zone_file=args.dns_zone_file, dns_verify=not args.no_dns_verify,
         https_port=args.https_port, tls_cert=args.tls_cert, tls_key=args.tls_key,
-        store=args.store, database_url=args.database_url)
+        store=args.store, database_url=args.database_url,
+        keepalive_timeout=args.keepalive_timeout, header_timeout=args.header_timeout)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from ossutil.server.certs.isolated import shutdown_workers
 from ossutil.server.composition import (
     ROOT_CREDENTIALS_FILE,
     Services,
@@ -19,6 +20,7 @@ from ossutil.server.composition import (
     open_box,
     open_store,
 )
+from ossutil.server.connections import AcceptErrors, TimedServer, raise_open_file_limit
 from ossutil.server.gateway.hooks import GatewayHooks
 from ossutil.server.http.app import Pipeline
 from ossutil.server.settings import Settings
@@ -43,12 +45,15 @@ class Running:
     async def close(self) -> None:
         await self.runner.cleanup()  # stop accepting, finish in-flight requests
         await self.gateway.stop()
+        await asyncio.to_thread(shutdown_workers)  # certificate check processes, if started
         await asyncio.to_thread(self.services.blobs.close)
         self.services.runner.close()
 
 
 async def start(settings: Settings) -> Running:
     """Open the data dir, build the services, start listening on HTTP (and HTTPS)."""
+    raise_open_file_limit()
+    AcceptErrors(asyncio.get_running_loop()).install()
     box = open_box(settings)
     store = open_store(settings, box)
     created = bootstrap_root(store, settings.data_dir, os.environ)
@@ -64,7 +69,11 @@ async def start(settings: Settings) -> Running:
     await gateway.start(services)  # bindings loaded, object handlers built
     pipeline = Pipeline(services, gateway=gateway.resolve,
                         object_handlers=gateway.object_handlers)
-    server = web.Server(pipeline, access_log=None, handler_cancellation=True)
+    # auto_decompress=False: Content-Encoding is object metadata; bodies are the bytes sent.
+    # Timeouts: connections.py (idle keep-alive, and headers that never finish: slowloris).
+    server = TimedServer(pipeline, access_log=None, handler_cancellation=True,
+                         auto_decompress=False, keepalive_timeout=settings.keepalive_timeout,
+                         header_timeout=settings.header_timeout)
     runner = web.ServerRunner(server, shutdown_timeout=5.0)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)

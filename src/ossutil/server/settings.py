@@ -27,6 +27,8 @@ class Settings:
     database_url: str = field(default="", repr=False)  # may hold a password
     max_xml_body: int = 1 << 20  # 1 MiB: a certificate chain fits easily
     auth_poll_interval: float = 0.5
+    keepalive_timeout: float = 75.0  # seconds an idle keep-alive connection stays open (nginx)
+    header_timeout: float = 60.0  # seconds for a connection's first request headers (slowloris)
 
     def __post_init__(self) -> None:
         if not self.endpoint_domain:
