@@ -4,7 +4,8 @@ A request aiohttp cannot parse (a header line over 8190 bytes, a 5,000-digit Con
 NUL in a header value, a broken chunked body, a bad request line) is answered by aiohttp itself
 with a plain-text 400 that quotes the offending bytes (an ``Authorization`` header included),
 and logged at ERROR with a traceback. Here it becomes OSS's error XML (400 ``InvalidArgument``,
-with ``x-oss-request-id``, ``Date``, ``Server``), the connection is closed as aiohttp does, and
+with ``x-oss-request-id``, ``Date``, ``Server`` and, since the method may be unknown, the
+XML also in ``x-oss-err`` as HEAD errors carry it), the connection is closed as aiohttp does, and
 one INFO line is logged without the request's bytes: client input is no server error.
 
 A body that turns out malformed while its handler reads it (``Transfer-Encoding: chunked`` with
@@ -17,6 +18,7 @@ connection closes after that reply.
 
 from __future__ import annotations
 
+import base64
 import logging
 from typing import Any
 
@@ -77,6 +79,11 @@ class OssRequestHandler(RequestHandler):
             raise ConnectionError("Response is sent already, cannot send another response "
                                   "with the error message")
         response = error_response(error, request_id=request_id, host_id="")
+        # The method of a request that did not parse is unknown: a HEAD's client reads the
+        # error from x-oss-err (as on every HEAD error), others from the body; the connection
+        # closes after it, so the body cannot be mistaken for the next reply.
+        assert isinstance(response.body, bytes)
+        response.headers["x-oss-err"] = base64.b64encode(response.body).decode()
         response.headers["x-oss-request-id"] = request_id
         response.headers["Server"] = "AliyunOSS"
         response.force_close()
