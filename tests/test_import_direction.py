@@ -1,0 +1,173 @@
+"""Imports flow one way (ARCHITECTURE.md; issue 9): a test of every module's imports.
+
+Every module under ``src/ossutil`` is parsed with ``ast``; every ``import`` and ``from ...
+import`` counts, at module level, inside functions (the lazy ones) and under ``TYPE_CHECKING``
+alike. A wrong-way import fails with ``file:line``.
+
+    wire       imports nothing of ours outside ``wire``
+    dnsrules   imports nothing of ours outside ``dnsrules`` (shared by the CLI and the server)
+    client     only ``wire`` (and ``client``)
+    cli        never ``server``
+    server/cname, buckets, objects, dns (the domain)
+               never ``server/http``, the store implementations (``storage/sqlite``,
+               ``storage/postgres``) or ``aiohttp``
+    server/storage
+               never ``server/certs`` or a domain service (cname, buckets, objects, dns)
+
+``KNOWN`` lists the violations that remain while other changes of issue 9 are under way. It can
+only shrink: an entry that no longer occurs fails the test too, so whoever removes the import
+removes the entry.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+PACKAGE = SRC / "ossutil"
+
+DOMAIN = ("ossutil.server.cname", "ossutil.server.buckets", "ossutil.server.objects",
+          "ossutil.server.dns")
+
+# (package of the importing module, what it must not import, why). A module "is in" a package
+# when its dotted name equals it or starts with it plus a dot; so is an imported name.
+RULES: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("ossutil.cli", ("ossutil.server",), "the CLI never depends on the server package"),
+    *((domain, ("ossutil.server.http", "ossutil.server.storage.sqlite",
+                "ossutil.server.storage.postgres", "aiohttp"),
+       "domain code knows no HTTP and no store implementation") for domain in DOMAIN),
+    ("ossutil.server.storage", ("ossutil.server.certs", *DOMAIN),
+     "storage holds no crypto and no domain rules"),
+)
+# (package, the only ossutil packages it may import)
+ONLY_OURS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("ossutil.wire", ("ossutil.wire",)),
+    ("ossutil.dnsrules", ("ossutil.dnsrules",)),
+    ("ossutil.client", ("ossutil.wire", "ossutil.client")),
+)
+
+# Violations left while other engineers restructure those files (issue 9). Each entry is
+# (importing module, imported module); remove the entry with the import.
+KNOWN: frozenset[tuple[str, str]] = frozenset({
+    # CLI -> server: --cert-file checks PEM with the server's checker until a shared
+    # ``certcheck`` package exists
+    ("ossutil.cli.certfile", "ossutil.server.certs.checker"),
+    # domain -> store implementation: the PostgreSQL blob store (SQL) sits in objects/ and
+    # uses the PostgreSQL store's connections; it belongs in storage/
+    ("ossutil.server.objects.postgres_blobs", "ossutil.server.storage.postgres"),
+    # storage -> certs: both stores seal AccessKey secrets with SecretBox themselves (the
+    # keyring is to seal them; stores keep ciphertext only)
+    ("ossutil.server.storage.postgres", "ossutil.server.certs.keystore"),
+    ("ossutil.server.storage.sqlite", "ossutil.server.certs.keystore"),
+})
+
+
+def _in(name: str, packages: tuple[str, ...]) -> bool:
+    return any(name == package or name.startswith(package + ".") for package in packages)
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(SRC).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _is_module(dotted: str) -> bool:
+    base = SRC.joinpath(*dotted.split("."))
+    return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
+
+
+def _imports(path: Path, source: str | None = None) -> list[tuple[int, str]]:
+    """(line, imported module) for every import in ``path`` (or ``source``, as if it were that
+    file); ``from P import m`` names the submodule ``P.m`` when there is one."""
+    module = _module_name(path)
+    is_package = path.name == "__init__.py"
+    if source is None:
+        source = path.read_text(encoding="utf-8")
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(source, str(path))):
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = module.split(".")
+                anchor = anchor[:len(anchor) - node.level + (1 if is_package else 0)]
+                base = ".".join([*anchor, base] if base else anchor)
+            for alias in node.names:
+                target = f"{base}.{alias.name}"
+                found.append((node.lineno, target if _is_module(target) else base))
+    return found
+
+
+def _reasons(module: str, imported: str) -> list[str]:
+    """Why ``module`` must not import ``imported`` (empty: it may)."""
+    reasons = [why for package, forbidden, why in RULES
+               if _in(module, (package,)) and _in(imported, forbidden)]
+    reasons += [f"{package} may import only {', '.join(allowed)} of ours"
+                for package, allowed in ONLY_OURS
+                if _in(module, (package,)) and _in(imported, ("ossutil",))
+                and not _in(imported, allowed)]
+    return reasons
+
+
+def _violations() -> dict[tuple[str, str], list[str]]:
+    """(importing module, imported module) -> ["file:line: why", ...]."""
+    bad: dict[tuple[str, str], list[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = _module_name(path)
+        where = path.relative_to(SRC.parent)
+        for line, imported in _imports(path):
+            for why in _reasons(module, imported):
+                text = f"{where}:{line}: {module} imports {imported} ({why})"
+                texts = bad.setdefault((module, imported), [])
+                if text not in texts:  # ``from m import a, b``: one line, one report
+                    texts.append(text)
+    return bad
+
+
+def test_imports_flow_one_way() -> None:
+    new = [text for key, texts in _violations().items() if key not in KNOWN for text in texts]
+    assert new == [], "wrong-way imports:\n" + "\n".join(new)
+
+
+def test_known_violations_still_exist() -> None:
+    """The KNOWN list only shrinks: an entry whose import is gone must be deleted."""
+    gone = sorted(KNOWN - set(_violations()))
+    assert gone == [], f"no longer imported, delete from KNOWN: {gone}"
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("from ossutil.server.http import router\n", "ossutil.server.http.router"),
+    ("from ossutil.server.http.router import Operation\n", "ossutil.server.http.router"),
+    ("import aiohttp.web\n", "aiohttp.web"),
+    ("def f():\n    from ..http import app\n", "ossutil.server.http.app"),
+])
+def test_imports_are_read_from_every_form(source: str, expected: str) -> None:
+    """The parser sees plain, from, lazy and relative imports (as a file in server/cname)."""
+    path = PACKAGE / "server" / "cname" / "probe.py"
+    assert [name for _, name in _imports(path, source)] == [expected]
+
+
+@pytest.mark.parametrize("module, imported, wrong", [
+    ("ossutil.wire.xml", "ossutil.client.client", True),
+    ("ossutil.wire.xml", "ossutil.wire.errors", False),
+    ("ossutil.client.client", "ossutil.cli.main", True),
+    ("ossutil.client.client", "ossutil.wire.signing", False),
+    ("ossutil.cli.main", "ossutil.server.main", True),
+    ("ossutil.cli.dnscheck", "ossutil.dnsrules.txt", False),
+    ("ossutil.dnsrules.txt", "ossutil.server.dns.lookup", True),
+    ("ossutil.server.cname.service", "aiohttp.web", True),
+    ("ossutil.server.dns.lookup", "ossutil.server.storage.sqlite", True),
+    ("ossutil.server.buckets.service", "ossutil.server.http.router", True),
+    ("ossutil.server.objects.service", "ossutil.server.storage.base", False),
+    ("ossutil.server.storage.sqlite", "ossutil.server.cname.service", True),
+    ("ossutil.server.storage.sqlite", "ossutil.server.certs.keystore", True),
+    ("ossutil.server.http.app", "aiohttp", False),
+])
+def test_rules(module: str, imported: str, wrong: bool) -> None:
+    assert bool(_reasons(module, imported)) is wrong
