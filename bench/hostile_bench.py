@@ -71,10 +71,10 @@ async def _max_lag(job: asyncio.Future[object]) -> float:
 
 
 async def loop_lag(pairs: dict[int, tuple[str, str]]) -> None:
-    from ossutil.server.certs import isolated
+    from ossutil.server.certs.isolated import check_certificate_isolated, shutdown_workers
 
     now = datetime.now(UTC)
-    await isolated.check_certificate_isolated(*pairs[2048], "bench.example.com", now)  # spawn
+    await check_certificate_isolated(*pairs[2048], "bench.example.com", now)  # spawn
     print("1. event-loop stall while one key is checked (this process)")
     for bits, (chain, key) in pairs.items():
         threaded = await _max_lag(asyncio.ensure_future(asyncio.to_thread(
@@ -83,7 +83,7 @@ async def loop_lag(pairs: dict[int, tuple[str, str]]) -> None:
         note = "  (refused on its size, before validation)" if bits > 4096 else ""
         print(f"   RSA-{bits}: asyncio.to_thread {threaded * 1000:7.1f} ms   "
               f"worker process {isolated * 1000:6.1f} ms{note}")
-    isolated.shutdown_workers()
+    shutdown_workers()
 
 
 def _quiet_check(chain: str, key: str, now: datetime) -> None:
