@@ -43,17 +43,19 @@ def test_bucket(server: RunningServer, obj: str, tmp_path: Path) -> None:
 def test_object(server: RunningServer, obj: str, tmp_path: Path) -> None:
     outcome = run_ours(["stat", f"oss://{obj}/m", *server_options(server, tmp_path)], cwd=tmp_path)
     assert shown(outcome, owner=True) == (
-        "ACL                  : default\n"
-        "Accept-Ranges        : bytes\n"
-        "Content-Length       : 5\n"
-        "Content-Md5          : XUFAKrxLKna5cZ2REBfFkg==\n"
-        "Content-Type         : application/octet-stream\n"
-        "Etag                 : 5D41402ABC4B2A76B9719D911017C592\n"
-        "Last-Modified        : <time>\n"
-        "Owner                : <owner>\n"
-        "X-Oss-Object-Type    : Normal\n"
-        "X-Oss-Storage-Class  : Standard\n"
+        "ACL                   : default\n"
+        "Accept-Ranges         : bytes\n"
+        "Content-Length        : 5\n"
+        "Content-Md5           : XUFAKrxLKna5cZ2REBfFkg==\n"
+        "Content-Type          : application/octet-stream\n"
+        "Etag                  : 5D41402ABC4B2A76B9719D911017C592\n"
+        "Last-Modified         : <time>\n"
+        "Owner                 : <owner>\n"
+        "X-Oss-Hash-Crc64ecma  : <owner>\n"  # masked as any long number; checked below
+        "X-Oss-Object-Type     : Normal\n"
+        "X-Oss-Storage-Class   : Standard\n"
         "\nT elapsed\nexit 0")
+    assert "X-Oss-Hash-Crc64ecma  : 11177612005948864433\n" in outcome.text  # of b"hello"
 
 
 def test_errors(server: RunningServer, obj: str, tmp_path: Path) -> None:

@@ -119,6 +119,7 @@ class ObjectMeta:
     user_meta: tuple[tuple[str, str], ...] = ()
     headers: tuple[tuple[str, str], ...] = ()
     object_type: str = "Normal"  # "Multipart" for an object CompleteMultipartUpload made
+    crc64: int | None = None  # x-oss-hash-crc64ecma; None: stored before CRCs were kept
 
 
 @dataclass(frozen=True)
@@ -148,3 +149,4 @@ class PartRecord:
     etag: str
     last_modified: datetime
     blob: str
+    crc64: int | None = None  # None for a part uploaded before CRCs were kept

@@ -49,6 +49,7 @@ from ossutil.server.objects.service import (
     receive_blob,
 )
 from ossutil.server.storage.base import BucketMissing, ObjectExists, StoreRunner, UploadMissing
+from ossutil.wire import crc64
 from ossutil.wire.errors import OssError
 
 log = logging.getLogger("ossutil.server.objects")
@@ -154,15 +155,15 @@ class MultipartService:
                           read: Callable[[], Awaitable[bytes]]) -> PartRecord:
         """Stream one part of ``upload`` (``find`` gave it) into a blob, as PutObject does,
         and record it, replacing any part of that number."""
-        writer, md5 = await receive_blob(self._blobs, body, read)
+        writer, md5, crc = await receive_blob(self._blobs, body, read)
         part = PartRecord(upload.upload_id, part_number, writer.size, etag_of(md5),
-                          self._now(), "")
+                          self._now(), "", crc)
         return await asyncio.shield(self._commit_part(writer, part))
 
     async def _commit_part(self, writer: BlobWriter, part: PartRecord) -> PartRecord:
         name = await asyncio.to_thread(self._blobs.commit, writer)
         part = PartRecord(part.upload_id, part.part_number, part.size, part.etag,
-                          part.last_modified, name)
+                          part.last_modified, name, part.crc64)
         try:
             replaced = await self._run(self._store.put_part, part)
         except BaseException as exc:
@@ -223,8 +224,9 @@ class MultipartService:
             await asyncio.to_thread(writer.discard)
             raise
         name = await asyncio.to_thread(self._blobs.commit, writer)
+        crc = await asyncio.to_thread(combined_crc, parts)
         meta = ObjectMeta(upload.bucket, upload.key, writer.size, etag, upload.content_type,
-                          self._now(), name, upload.user_meta, upload.headers, "Multipart")
+                          self._now(), name, upload.user_meta, upload.headers, "Multipart", crc)
         try:
             replaced, part_blobs = await self._run(functools.partial(
                 self._store.complete_upload, upload.bucket, upload.key, upload.upload_id, meta,
@@ -278,6 +280,17 @@ class MultipartService:
         def fetch(prefix: str, key: str, upload_id: str, limit: int) -> list[MultipartUpload]:
             return self._store.list_uploads(bucket.name, prefix, key, upload_id, limit)
         return await self._run(uploads_page, fetch, query)
+
+
+def combined_crc(parts: list[PartRecord]) -> int | None:
+    """The object's CRC-64 from its parts' (no byte read again); None when a part has none
+    (uploaded before CRCs were kept): the object then goes without, as OSS omits it."""
+    value = 0
+    for part in parts:
+        if part.crc64 is None:
+            return None
+        value = crc64.combine(value, part.crc64, part.size)
+    return value
 
 
 def _pump(content: BinaryIO, writer: BlobWriter) -> int:

@@ -34,6 +34,7 @@ from ossutil.server.models import Bucket, ObjectMeta
 from ossutil.server.objects import listing
 from ossutil.server.objects.blobs import BlobStore, BlobWriter
 from ossutil.server.storage.base import BucketMissing, ObjectExists, StoreRunner
+from ossutil.wire.crc64 import Crc64
 from ossutil.wire.errors import OssError
 
 log = logging.getLogger("ossutil.server.objects")
@@ -118,11 +119,11 @@ class ObjectService:
         if upload.forbid_overwrite and await self._run(self._store.get_object, bucket.name,
                                                        key) is not None:
             raise file_exists_error(key)
-        writer, md5 = await receive_blob(self._blobs, upload, read)
+        writer, md5, crc = await receive_blob(self._blobs, upload, read)
         try:
             meta = ObjectMeta(bucket.name, key, writer.size, etag_of(md5), upload.content_type,
                               self._clock().replace(microsecond=0), "", upload.user_meta,
-                              upload.headers)
+                              upload.headers, crc64=crc)
         except BaseException:
             await asyncio.shield(asyncio.to_thread(writer.discard))
             raise
@@ -217,16 +218,18 @@ class ObjectService:
 
 
 async def receive_blob(blobs: BlobStore, upload: Upload,
-                       read: Callable[[], Awaitable[bytes]]) -> tuple[BlobWriter, bytes]:
+                       read: Callable[[], Awaitable[bytes]]) -> tuple[BlobWriter, bytes, int]:
     """Stream the body ``read`` yields (b"" = end) into a new blob and check it against
     Content-Length, Content-MD5 and a hex x-oss-content-sha256. Returns the finished, not yet
-    committed writer and the body's MD5; on any failure the blob is discarded."""
+    committed writer, the body's MD5 and its CRC-64 (x-oss-hash-crc64ecma, computed on the
+    way like the MD5); on any failure the blob is discarded."""
     check_upload(upload)
     md5_wanted = _expected_md5(upload.content_md5)
     sha_wanted = _expected_sha256(upload.content_sha256)
     writer = await asyncio.to_thread(blobs.create, sha256=sha_wanted is not None)
+    crc = Crc64()
     try:
-        await _receive(writer, read)
+        await _receive(writer, crc, read)
         md5, sha256 = await asyncio.to_thread(writer.finish)
         if upload.length is not None and writer.size != upload.length:
             raise OssError.from_code(
@@ -243,11 +246,18 @@ async def receive_blob(blobs: BlobStore, upload: Upload,
     except BaseException:
         await asyncio.shield(asyncio.to_thread(writer.discard))
         raise
-    return writer, md5
+    return writer, md5, crc.value
 
 
-async def _receive(writer: BlobWriter, read: Callable[[], Awaitable[bytes]]) -> None:
-    """Copy the body into ``writer``: one 1 MiB buffer fills while the previous one is written."""
+def _write(writer: BlobWriter, crc: Crc64, data: bytearray) -> None:
+    """One buffer: into the CRC, then the blob (a worker thread; the CRC releases the GIL)."""
+    crc.update(data)
+    writer.write(data)
+
+
+async def _receive(writer: BlobWriter, crc: Crc64, read: Callable[[], Awaitable[bytes]]) -> None:
+    """Copy the body into ``writer``, updating ``crc``: one 1 MiB buffer fills while the
+    previous one is written (writes, hence CRC updates, stay in order)."""
     buffer = bytearray()
     received = 0
     pending: asyncio.Future[None] | None = None
@@ -260,13 +270,13 @@ async def _receive(writer: BlobWriter, read: Callable[[], Awaitable[bytes]]) -> 
             if len(buffer) >= WRITE_CHUNK:
                 if pending is not None:
                     await pending
-                pending = asyncio.ensure_future(asyncio.to_thread(writer.write, buffer))
+                pending = asyncio.ensure_future(asyncio.to_thread(_write, writer, crc, buffer))
                 buffer = bytearray()
         if pending is not None:
             await pending
             pending = None
         if buffer:
-            await asyncio.to_thread(writer.write, buffer)
+            await asyncio.to_thread(_write, writer, crc, buffer)
     finally:
         if pending is not None:  # a failure above: let the write in flight end first
             with contextlib.suppress(BaseException):

@@ -175,6 +175,15 @@ DO $$ BEGIN
         AND attname = 'owner' AND NOT attisdropped) THEN
         ALTER TABLE blobs ADD COLUMN owner INTEGER;
     END IF;
+    -- x-oss-hash-crc64ecma (unsigned decimal text, as in SQLite); NULL on rows from before
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'objects'::regclass
+        AND attname = 'crc64' AND NOT attisdropped) THEN
+        ALTER TABLE objects ADD COLUMN crc64 TEXT;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'multipart_parts'::regclass
+        AND attname = 'crc64' AND NOT attisdropped) THEN
+        ALTER TABLE multipart_parts ADD COLUMN crc64 TEXT;
+    END IF;
     -- the start-up sweep asks "does any row name this blob?"
     IF to_regclass('objects_by_blob') IS NULL THEN
         CREATE INDEX objects_by_blob ON objects (blob);
@@ -805,7 +814,8 @@ class PostgresStore:
                           row["content_type"], _utc(row["last_modified"]), row["blob"],
                           tuple((k, v) for k, v in stored.get("meta", ())),
                           tuple((k, v) for k, v in stored.get("headers", ())),
-                          stored.get("type", "Normal"))
+                          stored.get("type", "Normal"),
+                          int(row["crc64"]) if row["crc64"] else None)
 
     def get_server_value(self, name: str) -> bytes | None:
         row = self._one("SELECT value FROM server_values WHERE name = %s", name)
@@ -839,13 +849,14 @@ class PostgresStore:
             # SQLite: INSERT OR REPLACE
             cur.execute(
                 "INSERT INTO objects (bucket, key, size, etag, content_type, last_modified, "
-                "blob, user_meta) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+                "blob, user_meta, crc64) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
                 "ON CONFLICT (bucket, key) DO UPDATE SET size = EXCLUDED.size, "
                 "etag = EXCLUDED.etag, content_type = EXCLUDED.content_type, "
                 "last_modified = EXCLUDED.last_modified, blob = EXCLUDED.blob, "
-                "user_meta = EXCLUDED.user_meta",
+                "user_meta = EXCLUDED.user_meta, crc64 = EXCLUDED.crc64",
                 (meta.bucket, meta.key, meta.size, meta.etag, meta.content_type,
-                 meta.last_modified, meta.blob, object_json(meta)))
+                 meta.last_modified, meta.blob, object_json(meta),
+                 None if meta.crc64 is None else str(meta.crc64)))
         except errors.ForeignKeyViolation:  # the buckets foreign key
             raise BucketMissing(meta.bucket) from None
         return str(row["blob"]) if row else None
@@ -891,7 +902,8 @@ class PostgresStore:
     @staticmethod
     def _part(row: DictRow) -> PartRecord:
         return PartRecord(row["upload_id"], row["part_number"], row["size"], row["etag"],
-                          _utc(row["last_modified"]), row["blob"])
+                          _utc(row["last_modified"]), row["blob"],
+                          int(row["crc64"]) if row["crc64"] else None)
 
     def create_upload(self, upload: MultipartUpload) -> None:
         def work(cur: Cursor) -> None:
@@ -920,12 +932,14 @@ class PostgresStore:
                               "part_number = %s", (part.upload_id, part.part_number)).fetchone()
             # SQLite: INSERT OR REPLACE
             cur.execute("INSERT INTO multipart_parts (upload_id, part_number, size, etag, "
-                        "last_modified, blob) VALUES (%s, %s, %s, %s, %s, %s) "
+                        "last_modified, blob, crc64) VALUES (%s, %s, %s, %s, %s, %s, %s) "
                         "ON CONFLICT (upload_id, part_number) DO UPDATE SET "
                         "size = EXCLUDED.size, etag = EXCLUDED.etag, "
-                        "last_modified = EXCLUDED.last_modified, blob = EXCLUDED.blob",
+                        "last_modified = EXCLUDED.last_modified, blob = EXCLUDED.blob, "
+                        "crc64 = EXCLUDED.crc64",
                         (part.upload_id, part.part_number, part.size, part.etag,
-                         part.last_modified, part.blob))
+                         part.last_modified, part.blob,
+                         None if part.crc64 is None else str(part.crc64)))
             return str(row["blob"]) if row else None
         return self._transaction(work)
 

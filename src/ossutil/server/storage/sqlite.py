@@ -97,6 +97,28 @@ INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
 """
 
 
+# Columns added after the first release: (table, column, type). Existing databases gain them
+# at start-up (ALTER TABLE ADD COLUMN appends, so new and migrated tables keep one column
+# order); rows written before read as NULL. crc64: x-oss-hash-crc64ecma as unsigned decimal
+# text (SQLite's INTEGER is signed 64-bit).
+ADDED_COLUMNS = (("objects", "crc64", "TEXT"), ("multipart_parts", "crc64", "TEXT"))
+
+
+def _add_columns(db: sqlite3.Connection) -> None:
+    for table, column, kind in ADDED_COLUMNS:
+        present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")  # names from above
+
+
+def _crc(text: str | None) -> int | None:
+    return int(text) if text else None
+
+
+def _crc_text(value: int | None) -> str | None:
+    return None if value is None else str(value)
+
+
 def _ts(moment: datetime) -> str:
     return moment.isoformat()
 
@@ -126,6 +148,7 @@ class SqliteStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        _add_columns(self._db)
 
     def close(self) -> None:
         self._db.close()
@@ -445,7 +468,7 @@ class SqliteStore:
                           row["content_type"], _req_dt(row["last_modified"]), row["blob"],
                           tuple((k, v) for k, v in stored.get("meta", ())),
                           tuple((k, v) for k, v in stored.get("headers", ())),
-                          stored.get("type", "Normal"))
+                          stored.get("type", "Normal"), _crc(row["crc64"]))
 
     def get_server_value(self, name: str) -> bytes | None:
         row = self._one("SELECT value FROM server_values WHERE name = ?", name)
@@ -477,9 +500,11 @@ class SqliteStore:
         if if_absent and row:
             raise ObjectExists(meta.key)
         try:
-            db.execute("INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            db.execute("INSERT OR REPLACE INTO objects (bucket, key, size, etag, content_type, "
+                       "last_modified, blob, user_meta, crc64) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (meta.bucket, meta.key, meta.size, meta.etag, meta.content_type,
-                        _ts(meta.last_modified), meta.blob, object_json(meta)))
+                        _ts(meta.last_modified), meta.blob, object_json(meta),
+                        _crc_text(meta.crc64)))
         except sqlite3.IntegrityError:  # the buckets foreign key
             raise BucketMissing(meta.bucket) from None
         return str(row[0]) if row else None
@@ -525,7 +550,7 @@ class SqliteStore:
     @staticmethod
     def _part(row: sqlite3.Row) -> PartRecord:
         return PartRecord(row["upload_id"], row["part_number"], row["size"], row["etag"],
-                          _req_dt(row["last_modified"]), row["blob"])
+                          _req_dt(row["last_modified"]), row["blob"], _crc(row["crc64"]))
 
     def create_upload(self, upload: MultipartUpload) -> None:
         with self._tx() as db:
@@ -549,9 +574,10 @@ class SqliteStore:
                 raise UploadMissing(part.upload_id)
             row = db.execute("SELECT blob FROM multipart_parts WHERE upload_id = ? AND "
                              "part_number = ?", (part.upload_id, part.part_number)).fetchone()
-            db.execute("INSERT OR REPLACE INTO multipart_parts VALUES (?, ?, ?, ?, ?, ?)",
+            db.execute("INSERT OR REPLACE INTO multipart_parts (upload_id, part_number, size, "
+                       "etag, last_modified, blob, crc64) VALUES (?, ?, ?, ?, ?, ?, ?)",
                        (part.upload_id, part.part_number, part.size, part.etag,
-                        _ts(part.last_modified), part.blob))
+                        _ts(part.last_modified), part.blob, _crc_text(part.crc64)))
             return str(row[0]) if row else None
 
     def list_parts(self, upload_id: str, after: int, limit: int) -> list[PartRecord]:

@@ -18,6 +18,7 @@ from aiohttp import web
 
 from ossutil.server.http.handlers.object import (
     body_upload,
+    crc_headers,
     emit_xml,
     forbid_overwrite,
     object_metadata,
@@ -145,7 +146,8 @@ class MultipartHandlers:
         part = await self.multipart.upload_part(upload, number, body,
                                                 call.request.content.readany)
         md5 = base64.b64encode(bytes.fromhex(part.etag.strip('"'))).decode()
-        return web.Response(headers={"ETag": part.etag, "Content-MD5": md5})
+        return web.Response(headers={"ETag": part.etag, "Content-MD5": md5,
+                                     **crc_headers(part.crc64)})
 
     async def complete(self, call: Call) -> web.StreamResponse:
         bucket = call.require_bucket()
@@ -170,6 +172,7 @@ class MultipartHandlers:
                   ("Key", url_encoded(meta.key, encode)), ("ETag", meta.etag)]
         response = emit_xml(("CompleteMultipartUploadResult", parts))
         response.headers["ETag"] = meta.etag  # oss2 reads the header, oss-v2 the body
+        response.headers.update(crc_headers(meta.crc64))  # combined from the parts' CRCs
         return response
 
     async def abort(self, call: Call) -> web.StreamResponse:
@@ -191,7 +194,7 @@ class MultipartHandlers:
         parts += [
             ("Key", url_encoded(upload.key, encode)),
             ("UploadId", upload.upload_id),
-            ("StorageClass", "Standard"),
+            ("StorageClass", bucket.storage_class),
             ("PartNumberMarker", str(marker)),
             ("NextPartNumberMarker", str(last)),
             ("MaxParts", str(limit)),

@@ -7,10 +7,11 @@ are sent from memory, larger ones with ``sendfile`` (plain TCP) or 256 KiB worke
 overwrite cannot swap it).
 
 Response headers of reads: Content-Type, Content-Length, ETag, Last-Modified, Accept-Ranges,
-x-oss-object-type (Normal), x-oss-storage-class (Standard), Content-MD5 (whole-object replies),
-Content-Range (206), the stored content headers and x-oss-meta-*. No x-oss-hash-crc64ecma: both
-SDKs check CRC64 only when the header is present, and computing it in Python at upload speed
-would need a C extension.
+x-oss-object-type, x-oss-storage-class (the bucket's), x-oss-hash-crc64ecma (of the whole
+object, also on 206 as OSS; absent for objects stored before CRCs were kept), Content-MD5
+(whole-object replies), Content-Range (206), the stored content headers and x-oss-meta-*; a
+GetObject's ``response-*`` parameters override the content headers (anonymous requests only
+``response-content-type``, as OSS: the others need a signed request).
 """
 
 from __future__ import annotations
@@ -118,14 +119,34 @@ def _read_at(handle: BinaryIO, offset: int, size: int) -> bytes:
     return handle.read(size)
 
 
-def _object_headers(meta: ObjectMeta, *, whole: bool) -> CIMultiDict[str]:
+CRC64_HEADER = "x-oss-hash-crc64ecma"
+# GetObject's header overrides (query parameter -> response header), OSS's six.
+RESPONSE_OVERRIDES = {
+    "response-content-type": "Content-Type",
+    "response-content-language": "Content-Language",
+    "response-expires": "Expires",
+    "response-cache-control": "Cache-Control",
+    "response-content-disposition": "Content-Disposition",
+    "response-content-encoding": "Content-Encoding",
+}
+_ANONYMOUS_OVERRIDES = frozenset({"response-content-type"})
+
+
+def crc_headers(crc64: int | None) -> dict[str, str]:
+    """``x-oss-hash-crc64ecma`` (unsigned decimal) when the CRC is known, else nothing: both
+    SDKs check it when present, so an unknown CRC is never guessed."""
+    return {} if crc64 is None else {CRC64_HEADER: str(crc64)}
+
+
+def _object_headers(meta: ObjectMeta, storage_class: str, *, whole: bool) -> CIMultiDict[str]:
     headers: CIMultiDict[str] = CIMultiDict()
     headers["Content-Type"] = meta.content_type
     headers["ETag"] = meta.etag
     headers["Last-Modified"] = dates.rfc1123(meta.last_modified)
     headers["Accept-Ranges"] = "bytes"
     headers["x-oss-object-type"] = meta.object_type
-    headers["x-oss-storage-class"] = "Standard"
+    headers["x-oss-storage-class"] = storage_class
+    headers.update(crc_headers(meta.crc64))
     if whole and meta.object_type == "Normal":  # a multipart ETag is no MD5 of the content
         headers["Content-MD5"] = base64.b64encode(bytes.fromhex(meta.etag.strip('"'))).decode()
     for name, value in meta.headers:
@@ -133,6 +154,19 @@ def _object_headers(meta: ObjectMeta, *, whole: bool) -> CIMultiDict[str]:
     for name, value in meta.user_meta:
         headers[name] = value
     return headers
+
+
+def _overrides(call: Call) -> dict[str, str]:
+    """The response headers GetObject's ``response-*`` parameters ask for. OSS lets anonymous
+    requests override Content-Type only: any other override needs a signature (403)."""
+    given = {name: value for name, value in call.query.items() if name in RESPONSE_OVERRIDES}
+    if call.principal is None:
+        refused = sorted(set(given) - _ANONYMOUS_OVERRIDES)
+        if refused:
+            raise OssError.from_code(
+                "AccessDenied", f"Anonymous requests may override only Content-Type; "
+                f"{refused[0]} needs a signed request.")
+    return {RESPONSE_OVERRIDES[name]: value for name, value in given.items()}
 
 
 def _close(content: bytes | BinaryIO) -> None:
@@ -266,14 +300,15 @@ def _owner(bucket: Bucket) -> wxml.Node:
     return ("Owner", [("ID", bucket.owner_id), ("DisplayName", bucket.owner_id)])
 
 
-def _contents(meta: ObjectMeta, encode: bool, owner: wxml.Node | None) -> wxml.Node:
+def _contents(meta: ObjectMeta, encode: bool, owner: wxml.Node | None,
+              storage_class: str) -> wxml.Node:
     fields: list[wxml.Node] = [
         ("Key", url_encoded(meta.key, encode)),
         ("LastModified", dates.iso8601_ms(meta.last_modified)),
         ("ETag", meta.etag),
         ("Type", meta.object_type),
         ("Size", str(meta.size)),
-        ("StorageClass", "Standard"),
+        ("StorageClass", storage_class),
     ]
     if owner is not None:
         fields.append(owner)
@@ -343,7 +378,8 @@ class ObjectHandlers:
         meta = await self.objects.put(bucket, call.target.key, upload,
                                       call.request.content.readany)
         md5 = base64.b64encode(bytes.fromhex(meta.etag.strip('"'))).decode()
-        return web.Response(headers={"ETag": meta.etag, "Content-MD5": md5})
+        return web.Response(headers={"ETag": meta.etag, "Content-MD5": md5,
+                                     **crc_headers(meta.crc64)})
 
     async def copy_object(self, call: Call, bucket: Bucket) -> web.StreamResponse:
         """CopyObject (PutObject with ``x-oss-copy-source: /bucket/key``): the caller needs
@@ -351,7 +387,7 @@ class ObjectHandlers:
         headers = call.request.headers
         source_bucket_name, source_key = _copy_source(headers[_COPY_SOURCE])
         directive = headers.get("x-oss-metadata-directive", "COPY")
-        if directive not in ("COPY", "REPLACE"):
+        if directive.upper() not in ("COPY", "REPLACE"):  # any case, as OSS
             raise OssError.from_code("InvalidArgument", "x-oss-metadata-directive must be COPY "
                                      "or REPLACE.", ArgumentName="x-oss-metadata-directive",
                                      ArgumentValue=directive)
@@ -367,7 +403,7 @@ class ObjectHandlers:
             if preconditions.evaluate(conditions, meta) == preconditions.NOT_MODIFIED:
                 _close(content)
                 return _not_modified(meta)
-            if directive == "REPLACE":
+            if directive.upper() == "REPLACE":
                 replaced = _upload(call)
                 upload = Upload(content_type=replaced.content_type, length=meta.size,
                                 user_meta=replaced.user_meta, headers=replaced.headers,
@@ -386,10 +422,13 @@ class ObjectHandlers:
         response = xml_response(wxml.emit(("CopyObjectResult", [
             ("ETag", copied.etag), ("LastModified", dates.iso8601_ms(copied.last_modified))])))
         response.headers["ETag"] = copied.etag  # oss2 reads the header, oss-v2 the body
+        response.headers.update(crc_headers(copied.crc64))
         return response
 
     async def get_object(self, call: Call) -> web.StreamResponse:
-        meta, content = await self.objects.open(call.require_bucket(), call.target.key)
+        bucket = call.require_bucket()
+        overrides = _overrides(call)
+        meta, content = await self.objects.open(bucket, call.target.key)
         try:
             headers = {name.lower(): value for name, value in call.request.headers.items()}
             if preconditions.evaluate(headers, meta) == preconditions.NOT_MODIFIED:
@@ -401,11 +440,13 @@ class ObjectHandlers:
             raise
         if span is None:
             first, last, status = 0, meta.size - 1, 200
-            response_headers = _object_headers(meta, whole=True)
+            response_headers = _object_headers(meta, bucket.storage_class, whole=True)
         else:
             (first, last), status = span, 206
-            response_headers = _object_headers(meta, whole=False)
+            response_headers = _object_headers(meta, bucket.storage_class, whole=False)
             response_headers["Content-Range"] = f"bytes {first}-{last}/{meta.size}"
+        for name, value in overrides.items():
+            response_headers[name] = value
         if isinstance(content, bytes):
             return web.Response(status=status, body=content[first:last + 1],
                                 headers=response_headers)
@@ -413,11 +454,13 @@ class ObjectHandlers:
                             headers=response_headers)
 
     async def head_object(self, call: Call) -> web.StreamResponse:
-        meta = await self.objects.head(call.require_bucket(), call.target.key)
+        bucket = call.require_bucket()
+        meta = await self.objects.head(bucket, call.target.key)
         headers = {name.lower(): value for name, value in call.request.headers.items()}
         if preconditions.evaluate(headers, meta) == preconditions.NOT_MODIFIED:
             return _not_modified(meta)
-        response = web.StreamResponse(headers=_object_headers(meta, whole=True))
+        response = web.StreamResponse(headers=_object_headers(meta, bucket.storage_class,
+                                                              whole=True))
         response.content_length = meta.size
         return response
 
@@ -475,7 +518,8 @@ class ObjectHandlers:
         if page.truncated:
             parts.append(("NextMarker", url_encoded(page.last, encode)))
         owner = _owner(bucket)
-        parts += [_contents(meta, encode, owner) for meta in page.objects]
+        parts += [_contents(meta, encode, owner, bucket.storage_class)
+                  for meta in page.objects]
         parts += [("CommonPrefixes", [("Prefix", url_encoded(p, encode))]) for p in page.prefixes]
         return emit_xml(("ListBucketResult", parts))
 
@@ -500,7 +544,8 @@ class ObjectHandlers:
         if page.truncated:
             parts.append(("NextContinuationToken", listing.encode_token(page.last)))
         owner = _owner(bucket) if call.query.get("fetch-owner") == "true" else None
-        parts += [_contents(meta, encode, owner) for meta in page.objects]
+        parts += [_contents(meta, encode, owner, bucket.storage_class)
+                  for meta in page.objects]
         parts += [("CommonPrefixes", [("Prefix", url_encoded(p, encode))]) for p in page.prefixes]
         parts.append(("KeyCount", str(len(page.objects) + len(page.prefixes))))
         return emit_xml(("ListBucketResult", parts))
