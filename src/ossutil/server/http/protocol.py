@@ -92,11 +92,13 @@ class OssRequestHandler(RequestHandler):
 
 def _reason(exc: BaseException | None, message: str | None) -> str:
     """aiohttp's description without the bytes it quotes: ``Content-Length overflow``,
-    ``Invalid header value char``, ``Got more than 8190 bytes when reading``."""
+    ``Invalid header value char``, ``Got more than 8190 bytes when reading``, ``Duplicate
+    'content-type' header found`` (a header name is kept; a request line is not)."""
     text = message or (str(exc) if exc is not None else "") or "malformed request"
-    for stop in (":", "'", '"', "\n"):
+    text = text.removeprefix("400, message=")
+    for stop in (":", "\n", " b'", ' b"', " '" if text.startswith("Bad status line") else ":"):
         text = text.split(stop, 1)[0]
-    text = text.removeprefix("400, message=").strip()
+    text = text.strip().rstrip(".")
     return text[:80] or (type(exc).__name__ if exc is not None else "malformed request")
 
 
