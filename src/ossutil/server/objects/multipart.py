@@ -49,7 +49,7 @@ from ossutil.server.objects.service import (
     receive_blob,
 )
 from ossutil.server.storage.base import BucketMissing, ObjectExists, StoreRunner, UploadMissing
-from ossutil.wire import crc64
+from ossutil.wire import crc64, numbers
 from ossutil.wire.errors import OssError
 
 log = logging.getLogger("ossutil.server.objects")
@@ -104,13 +104,9 @@ def multipart_etag(md5s: list[bytes]) -> str:
 
 
 def parse_part_number(text: str | None) -> int:
-    if text is None or not text.isascii() or not text.isdigit() \
-            or not 1 <= int(text) <= MAX_PART_NUMBER:
-        raise OssError.from_code(
-            "InvalidArgument", f"Part number must be an integer between 1 and "
-            f"{MAX_PART_NUMBER}, inclusive.", ArgumentName="partNumber",
-            ArgumentValue=text or "")
-    return int(text)
+    return numbers.parse_int(text, "partNumber", 1, MAX_PART_NUMBER,
+                             message=f"Part number must be an integer between 1 and "
+                             f"{MAX_PART_NUMBER}, inclusive.")
 
 
 def _md5_of(etag: str) -> bytes:
