@@ -344,6 +344,7 @@ def test_the_open_file_soft_limit_is_raised_to_the_hard_limit(tmp_path: Path) ->
         server.stop()
 
 
+@pytest.mark.slow  # about 6 s: asyncio retries accept() once a second
 def test_running_out_of_descriptors_is_logged_once_and_serving_resumes(tmp_path: Path) -> None:
     server = start_server(tmp_path / "data")
     try:
