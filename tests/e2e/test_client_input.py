@@ -373,14 +373,36 @@ def test_a_header_value_xml_cannot_carry_is_echoed_well_formed(server: RunningSe
     assert root.findtext("ArgumentValue") == "\ufffd\ufffd", body
 
 
-@pytest.mark.xfail(strict=True, reason="wire/signing.py encodes the string to sign as strict "
-                   "UTF-8; aiohttp gives a non-UTF-8 header byte as a lone surrogate "
-                   "(surrogateescape), so the V1 HMAC raises UnicodeEncodeError -> 500. Fix: "
-                   "encode with 'surrogateescape' (the bytes the client signed).")
-def test_a_header_byte_that_is_not_utf8_is_not_a_500(server: RunningServer,
-                                                     bucket: str) -> None:
-    reply = as_root(server, "GET", bucket, "k", headers={"x-oss-meta-a": "\xff"})
-    assert reply.status < 500
+@pytest.mark.parametrize("version", ["v1", "v4"])
+def test_a_header_byte_that_is_not_utf8_is_signed_as_sent(server: RunningServer, bucket: str,
+                                                          version: str) -> None:
+    """A signed x-oss-* header holding byte 0xFF (not UTF-8): the signature covers that byte,
+    so a client that signed the byte is authenticated, and one that signed another text gets
+    SignatureDoesNotMatch; never a 500."""
+    from datetime import datetime, timezone
+
+    from ossutil.wire import dates, signing
+
+    moment = datetime.now(timezone.utc)
+    for signed_value, expected in (("\udcff", (404, "NoSuchKey")),
+                                   ("\xff", (403, "SignatureDoesNotMatch"))):
+        headers = {"x-oss-meta-a": signed_value}
+        if version == "v1":
+            headers["date"] = dates.rfc1123(moment)
+        else:
+            headers["x-oss-date"] = dates.v4_timestamp(moment)
+            headers["x-oss-content-sha256"] = signing.UNSIGNED_PAYLOAD
+        request = signing.SigningRequest("GET", bucket, "k", [], headers)
+        if version == "v1":
+            authorization = signing.v1_authorization(server.access_key_id,
+                                                     server.access_key_secret, request)
+        else:
+            authorization = signing.v4_authorization(
+                server.access_key_id, server.access_key_secret, request,
+                region=server.region, date=moment.strftime("%Y%m%d"))
+        sent = {**headers, "x-oss-meta-a": "\xff", "authorization": authorization}
+        reply = send(server.endpoint, "GET", f"/{bucket}/k", headers=sent)  # 0xFF on the wire
+        assert error_code(reply) == expected, reply.text
 
 
 AUTHORIZATIONS = [

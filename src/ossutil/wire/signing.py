@@ -197,8 +197,15 @@ def _hmac(key: bytes, message: bytes, name: str) -> Any:
     return outer
 
 
+def wire_bytes(text: str) -> bytes:
+    """The bytes a client sent for ``text``: UTF-8, and a header byte that is not UTF-8 (which
+    the HTTP layer hands over as a lone surrogate, ``surrogateescape``) as that byte again, so
+    the signature is checked over what was signed and never fails to encode."""
+    return text.encode("utf-8", "surrogateescape")
+
+
 def v1_signature(secret: str, string_to_sign: str) -> str:
-    digest = _hmac(secret.encode(), string_to_sign.encode(), "sha1").digest()
+    digest = _hmac(secret.encode(), wire_bytes(string_to_sign), "sha1").digest()
     return binascii.b2a_base64(digest, newline=False).decode()
 
 
@@ -251,7 +258,7 @@ def _uri_encode(value: str, safe: str) -> str:
         keep = _UNRESERVED | frozenset(safe.encode("ascii"))
         table = [chr(b) if b in keep else f"%{b:02X}" for b in range(256)]
         _ENCODE_TABLES[safe] = table
-    return "".join([table[b] for b in value.encode("utf-8")])
+    return "".join([table[b] for b in wire_bytes(value)])
 
 
 def v4_canonical_uri(request: SigningRequest) -> str:
@@ -295,7 +302,7 @@ def v4_scope(date: str, region: str, product: str = "oss") -> str:
 
 
 def v4_string_to_sign(timestamp: str, scope: str, canonical_request: str) -> str:
-    digest = _hash("sha256")(canonical_request.encode()).hexdigest()
+    digest = _hash("sha256")(wire_bytes(canonical_request)).hexdigest()
     return f"{V4_ALGORITHM}\n{timestamp}\n{scope}\n{digest}"
 
 
@@ -307,7 +314,7 @@ def v4_signing_key(secret: str, date: str, region: str, product: str = "oss") ->
 
 
 def v4_signature(signing_key: bytes, string_to_sign: str) -> str:
-    return str(_hmac(signing_key, string_to_sign.encode(), "sha256").hexdigest())
+    return str(_hmac(signing_key, wire_bytes(string_to_sign), "sha256").hexdigest())
 
 
 def v4_timestamp_of(headers: Mapping[str, str]) -> str:
@@ -564,7 +571,7 @@ def v2_string_to_sign(request: SigningRequest, date: str | None = None) -> str:
 
 def v2_signature(secret: str, string_to_sign: str) -> str:
     """base64 of HMAC-SHA256."""
-    digest = _hmac(secret.encode(), string_to_sign.encode(), "sha256").digest()
+    digest = _hmac(secret.encode(), wire_bytes(string_to_sign), "sha256").digest()
     return binascii.b2a_base64(digest, newline=False).decode()
 
 

@@ -51,7 +51,7 @@ def _mismatch(access_key_id: str, provided: str, string_to_sign: str, ec: str) -
         OSSAccessKeyId=access_key_id,
         SignatureProvided=provided,
         StringToSign=string_to_sign,
-        StringToSignBytes=" ".join(f"{b:02X}" for b in string_to_sign.encode()))
+        StringToSignBytes=" ".join(f"{b:02X}" for b in signing.wire_bytes(string_to_sign)))
 
 
 class SignatureVerifier:
@@ -125,7 +125,7 @@ class SignatureVerifier:
             string_to_sign = signing.v1_string_to_sign(request, subresources, date)
             first = first or string_to_sign
             expected = signing.v1_signature(secret, string_to_sign)
-            if hmac.compare_digest(expected.encode(), provided.encode()):
+            if hmac.compare_digest(expected.encode(), signing.wire_bytes(provided)):
                 return principal
         raise _mismatch(access_key_id, provided, first, "0002-00000040")
 
@@ -179,7 +179,7 @@ class SignatureVerifier:
             timestamp, parsed.scope, signing.v4_canonical_request(request, additional))
         key = self._keyring.signing_key(secret, parsed.date, parsed.region)
         expected = signing.v4_signature(key, string_to_sign)
-        if not hmac.compare_digest(expected.encode(), parsed.signature.encode()):
+        if not hmac.compare_digest(expected.encode(), signing.wire_bytes(parsed.signature)):
             raise _mismatch(parsed.access_key_id, parsed.signature, string_to_sign,
                             "0002-00000201")
         return principal
