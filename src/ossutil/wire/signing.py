@@ -258,7 +258,7 @@ def _uri_encode(value: str, safe: str) -> str:
         keep = _UNRESERVED | frozenset(safe.encode("ascii"))
         table = [chr(b) if b in keep else f"%{b:02X}" for b in range(256)]
         _ENCODE_TABLES[safe] = table
-    return "".join([table[b] for b in wire_bytes(value)])
+    return "".join([table[b] for b in value.encode("utf-8")])
 
 
 def v4_canonical_uri(request: SigningRequest) -> str:
