@@ -87,7 +87,7 @@ async def loop_lag(pairs: dict[int, tuple[str, str]]) -> None:
 
 
 def _quiet_check(chain: str, key: str, now: datetime) -> None:
-    from ossutil.server.certs.checker import check_certificate
+    from ossutil.certcheck import check_certificate
     from ossutil.wire.errors import OssError
 
     try:

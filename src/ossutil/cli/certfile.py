@@ -11,7 +11,7 @@ first, so a bad upload fails with a precise message and nothing is sent:
 4. the leaf is valid now (after notBefore, before notAfter);
 5. the leaf's DNS names cover DOMAIN (SAN, RFC 6125 §6.4 wildcards; CN only without a SAN).
 
-Checks 2-5 are the server's own (``ossutil.server.certs.checker``, pure functions over
+Checks 2-5 are the server's own (``ossutil.certcheck``, pure functions over
 ``cryptography``; importing it starts nothing), so the CLI and ``ossutil-server`` cannot
 disagree about what is valid. The server checks again on arrival, as OSS does.
 ``cryptography`` is imported only on this path (``tests/cli/test_light_imports.py``).
@@ -51,7 +51,7 @@ def check_pair(certificate: str, private_key: str, domain: str) -> str:
     """
     from datetime import datetime, timezone
 
-    from ossutil.server.certs.checker import check_certificate
+    from ossutil.certcheck import check_certificate
     from ossutil.wire.errors import OssError
 
     try:

@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tests.support.certs import CertFactory, reference_pair
 
-from ossutil.server.certs import checker
-from ossutil.server.certs.checker import (
+from ossutil import certcheck as checker
+from ossutil.certcheck import (
     CertificateFacts,
     CheckedCertificate,
     certificate_covers,

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from tests.support.certs import CertFactory
 
-from ossutil.server.certs.checker import check_certificate
+from ossutil.certcheck import check_certificate
 from ossutil.server.certs.keystore import SecretBox, SecretBoxError
 from ossutil.server.certs.tls import (
     generate_self_signed,

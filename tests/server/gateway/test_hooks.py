@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from tests.support.certs import CertFactory
 
-from ossutil.server.certs.checker import check_certificate
+from ossutil.certcheck import check_certificate
 from ossutil.server.certs.keystore import SecretBox
 from ossutil.server.composition import Services, build_services
 from ossutil.server.gateway.hooks import GatewayHooks

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 from tests.support.certs import CertFactory
 
-from ossutil.server.certs.checker import check_certificate
+from ossutil.certcheck import check_certificate
 from ossutil.server.certs.keystore import SecretBox
 from ossutil.server.certs.tls import generate_self_signed
 from ossutil.server.gateway.domains import DomainTable

@@ -21,7 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 
-from ossutil.server.certs.checker import CheckedCertificate, check_certificate
+from ossutil.certcheck import CheckedCertificate, check_certificate
 from ossutil.wire.errors import OssError
 
 __all__ = ["check_certificate_isolated", "shutdown_workers"]

@@ -21,13 +21,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ossutil.server.cache import ReadCache
-from ossutil.server.certs.checker import (
+from ossutil.certcheck import (
     CheckedCertificate,
     certificate_covers,
     describe_certificate,
     describe_names,
 )
+from ossutil.server.cache import ReadCache
 from ossutil.server.certs.isolated import check_certificate_isolated
 from ossutil.server.certs.keystore import SecretBox
 from ossutil.server.dns.lookup import TxtLookup

@@ -1,4 +1,5 @@
-"""Check an uploaded certificate chain and private key before a binding stores them.
+"""Check a certificate chain and its private key before a binding stores them (the server) or
+before they are sent (the CLI's ``--cert-file``): pure, shared by both; imports only ``wire``.
 
 PutCname may carry ``Certificate`` + ``PrivateKey`` (reference §5 rule 4). OSS publishes no error
 codes for a bad upload, so every failure here is ``400 InvalidArgument`` with a message that says
