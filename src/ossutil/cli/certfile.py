@@ -6,7 +6,7 @@ first, so a bad upload fails with a precise message and nothing is sent:
 
 1. both files are readable UTF-8 text;
 2. the certificate is PEM (a chain is allowed, leaf first) and the key is one unencrypted PEM
-   key of a supported type (RSA 2048-8192, EC P-256/384/521, Ed25519, Ed448);
+   key of a supported type (RSA 2048-4096, EC P-256/384/521, Ed25519, Ed448);
 3. the key belongs to the leaf;
 4. the leaf is valid now (after notBefore, before notAfter);
 5. the leaf's DNS names cover DOMAIN (SAN, RFC 6125 §6.4 wildcards; CN only without a SAN).
