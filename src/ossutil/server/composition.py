@@ -28,23 +28,8 @@ from ossutil.server.http.router import Addressing
 from ossutil.server.models import AccessKey, Account
 from ossutil.server.naming import DEFAULT_RESERVED
 from ossutil.server.objects.blobs import BlobStore
-from ossutil.server.settings import Settings
+from ossutil.server.settings import BLOB_STORES, STORES, Settings
 from ossutil.server.storage.base import Store, StoreError, StoreRunner
-
-STORES = {
-    "sqlite": "ossutil.server.storage.sqlite:SqliteStore",
-    "postgres": "ossutil.server.storage.postgres:PostgresStore",
-}
-
-# Where object content goes, per store: processes sharing PostgreSQL share objects too.
-BLOB_STORES = {
-    "sqlite": "ossutil.server.objects.blobs:FileBlobStore",
-    "postgres": "ossutil.server.objects.postgres_blobs:PostgresBlobStore",
-}
-
-# Stores several server processes share: what each process would otherwise keep in its own
-# data dir (the generated default TLS certificate) lives in the store instead.
-SHARED_STORES = frozenset({"postgres"})
 
 ROOT_CREDENTIALS_FILE = "root-credentials.json"
 

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ossutil.server.settings import Settings
+from ossutil.server.settings import STORES, Settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -97,7 +97,7 @@ def _seconds(text: str) -> float:
 
 
 def _store_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", choices=("sqlite", "postgres"), default="sqlite",
+    parser.add_argument("--store", choices=tuple(STORES), default="sqlite",
                         help="sqlite: a file in the data dir; postgres: a database several "
                              "server processes can share")
     parser.add_argument("--database-url", default=os.environ.get("OSS_SERVER_DATABASE_URL", ""),

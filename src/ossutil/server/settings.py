@@ -5,6 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# The backends ``--store`` names, as import strings: composition.py imports only the chosen one
+# (so SQLite never imports a PostgreSQL driver), and ``serve --store`` offers exactly these.
+STORES = {
+    "sqlite": "ossutil.server.storage.sqlite:SqliteStore",
+    "postgres": "ossutil.server.storage.postgres:PostgresStore",
+}
+
+# Where object content goes, per store: processes sharing PostgreSQL share objects too.
+BLOB_STORES = {
+    "sqlite": "ossutil.server.objects.blobs:FileBlobStore",
+    "postgres": "ossutil.server.objects.postgres_blobs:PostgresBlobStore",
+}
+
+# Stores several server processes share: what each process would otherwise keep in its own
+# data dir (the generated default TLS certificate) lives in the store instead.
+SHARED_STORES = frozenset({"postgres"})
+
 
 class StartupError(Exception):
     """A setting the server cannot start with; ``ossutil-server`` prints it in one line."""

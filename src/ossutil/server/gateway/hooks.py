@@ -36,7 +36,6 @@ from ossutil.server.certs.tls import (
     new_shared_default_record,
     open_shared_default_record,
 )
-from ossutil.server.composition import SHARED_STORES
 from ossutil.server.gateway.domains import DomainTable
 from ossutil.server.gateway.tls import SniContexts
 from ossutil.server.http.handlers.multipart import MultipartHandlers
@@ -45,7 +44,7 @@ from ossutil.server.models import Binding
 from ossutil.server.objects.multipart import MultipartService
 from ossutil.server.objects.service import ObjectService
 from ossutil.server.polling import poll_forever
-from ossutil.server.settings import Settings, StartupError
+from ossutil.server.settings import SHARED_STORES, Settings, StartupError
 from ossutil.server.storage.base import Store, StoreRunner
 from ossutil.wire.errors import OssError
 

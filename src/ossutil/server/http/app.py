@@ -286,7 +286,14 @@ async def read_body(request: web.BaseRequest, headers: dict[str, str],
                                  f"The request body exceeds {limit} bytes.")
     chunks: list[bytes] = []
     size = 0
-    while chunk := await request.content.read(limit + 1 - size):
+    while True:
+        try:
+            chunk = await request.content.read(limit + 1 - size)
+        except web.RequestPayloadError as exc:  # broken framing (chunk sizes, a short body)
+            raise OssError.from_code(
+                "InvalidArgument", f"The request body is not valid HTTP/1.1: {exc}.") from None
+        if not chunk:
+            break
         chunks.append(chunk)
         size += len(chunk)
         if size > limit:
