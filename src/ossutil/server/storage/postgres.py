@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-import json
 import os
 import socket
 import threading
@@ -82,7 +81,15 @@ from ossutil.server.storage.base import (
     UploadMissing,
     UserExists,
 )
-from ossutil.server.storage.sqlite import headers_json, key_range, object_json, stored_headers
+from ossutil.server.storage.rows import (
+    crc_from_text,
+    crc_text,
+    headers_json,
+    key_range,
+    object_json,
+    stored_headers,
+    stored_object_headers,
+)
 
 if TYPE_CHECKING:
     from ossutil.server.certs.keystore import SecretBox
@@ -809,13 +816,10 @@ class PostgresStore:
 
     @staticmethod
     def _object(row: DictRow) -> ObjectMeta:
-        stored = json.loads(row["user_meta"]) if row["user_meta"] else {}
+        meta, headers, object_type = stored_object_headers(row["user_meta"])
         return ObjectMeta(row["bucket"], row["key"], row["size"], row["etag"],
                           row["content_type"], _utc(row["last_modified"]), row["blob"],
-                          tuple((k, v) for k, v in stored.get("meta", ())),
-                          tuple((k, v) for k, v in stored.get("headers", ())),
-                          stored.get("type", "Normal"),
-                          int(row["crc64"]) if row["crc64"] else None)
+                          meta, headers, object_type, crc_from_text(row["crc64"]))
 
     def get_server_value(self, name: str) -> bytes | None:
         row = self._one("SELECT value FROM server_values WHERE name = %s", name)
@@ -856,7 +860,7 @@ class PostgresStore:
                 "user_meta = EXCLUDED.user_meta, crc64 = EXCLUDED.crc64",
                 (meta.bucket, meta.key, meta.size, meta.etag, meta.content_type,
                  meta.last_modified, meta.blob, object_json(meta),
-                 None if meta.crc64 is None else str(meta.crc64)))
+                 crc_text(meta.crc64)))
         except errors.ForeignKeyViolation:  # the buckets foreign key
             raise BucketMissing(meta.bucket) from None
         return str(row["blob"]) if row else None
@@ -902,8 +906,7 @@ class PostgresStore:
     @staticmethod
     def _part(row: DictRow) -> PartRecord:
         return PartRecord(row["upload_id"], row["part_number"], row["size"], row["etag"],
-                          _utc(row["last_modified"]), row["blob"],
-                          int(row["crc64"]) if row["crc64"] else None)
+                          _utc(row["last_modified"]), row["blob"], crc_from_text(row["crc64"]))
 
     def create_upload(self, upload: MultipartUpload) -> None:
         def work(cur: Cursor) -> None:
@@ -939,7 +942,7 @@ class PostgresStore:
                         "crc64 = EXCLUDED.crc64",
                         (part.upload_id, part.part_number, part.size, part.etag,
                          part.last_modified, part.blob,
-                         None if part.crc64 is None else str(part.crc64)))
+                         crc_text(part.crc64)))
             return str(row["blob"]) if row else None
         return self._transaction(work)
 

@@ -9,7 +9,6 @@ private keys arrive already sealed.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -39,6 +38,15 @@ from ossutil.server.storage.base import (
     StorageFull,
     UploadMissing,
     UserExists,
+)
+from ossutil.server.storage.rows import (
+    crc_from_text,
+    crc_text,
+    headers_json,
+    key_range,
+    object_json,
+    stored_headers,
+    stored_object_headers,
 )
 
 if TYPE_CHECKING:
@@ -109,14 +117,6 @@ def _add_columns(db: sqlite3.Connection) -> None:
         present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
         if column not in present:
             db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")  # names from above
-
-
-def _crc(text: str | None) -> int | None:
-    return int(text) if text else None
-
-
-def _crc_text(value: int | None) -> str | None:
-    return None if value is None else str(value)
 
 
 def _ts(moment: datetime) -> str:
@@ -463,12 +463,10 @@ class SqliteStore:
 
     @staticmethod
     def _object(row: sqlite3.Row) -> ObjectMeta:
-        stored = json.loads(row["user_meta"]) if row["user_meta"] else {}
+        meta, headers, object_type = stored_object_headers(row["user_meta"])
         return ObjectMeta(row["bucket"], row["key"], row["size"], row["etag"],
                           row["content_type"], _req_dt(row["last_modified"]), row["blob"],
-                          tuple((k, v) for k, v in stored.get("meta", ())),
-                          tuple((k, v) for k, v in stored.get("headers", ())),
-                          stored.get("type", "Normal"), _crc(row["crc64"]))
+                          meta, headers, object_type, crc_from_text(row["crc64"]))
 
     def get_server_value(self, name: str) -> bytes | None:
         row = self._one("SELECT value FROM server_values WHERE name = ?", name)
@@ -504,7 +502,7 @@ class SqliteStore:
                        "last_modified, blob, user_meta, crc64) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (meta.bucket, meta.key, meta.size, meta.etag, meta.content_type,
                         _ts(meta.last_modified), meta.blob, object_json(meta),
-                        _crc_text(meta.crc64)))
+                        crc_text(meta.crc64)))
         except sqlite3.IntegrityError:  # the buckets foreign key
             raise BucketMissing(meta.bucket) from None
         return str(row[0]) if row else None
@@ -550,7 +548,7 @@ class SqliteStore:
     @staticmethod
     def _part(row: sqlite3.Row) -> PartRecord:
         return PartRecord(row["upload_id"], row["part_number"], row["size"], row["etag"],
-                          _req_dt(row["last_modified"]), row["blob"], _crc(row["crc64"]))
+                          _req_dt(row["last_modified"]), row["blob"], crc_from_text(row["crc64"]))
 
     def create_upload(self, upload: MultipartUpload) -> None:
         with self._tx() as db:
@@ -577,7 +575,7 @@ class SqliteStore:
             db.execute("INSERT OR REPLACE INTO multipart_parts (upload_id, part_number, size, "
                        "etag, last_modified, blob, crc64) VALUES (?, ?, ?, ?, ?, ?, ?)",
                        (part.upload_id, part.part_number, part.size, part.etag,
-                        _ts(part.last_modified), part.blob, _crc_text(part.crc64)))
+                        _ts(part.last_modified), part.blob, crc_text(part.crc64)))
             return str(row[0]) if row else None
 
     def list_parts(self, upload_id: str, after: int, limit: int) -> list[PartRecord]:
@@ -622,47 +620,3 @@ class SqliteStore:
                                 (*args, limit)).fetchall()
         return [self._upload(r) for r in rows]
 
-
-def headers_json(user_meta: tuple[tuple[str, str], ...], headers: tuple[tuple[str, str], ...],
-                 object_type: str = "Normal") -> str:
-    """The ``user_meta`` column's JSON (both stores write the same text)."""
-    stored: dict[str, Any] = {"meta": [list(p) for p in user_meta],
-                              "headers": [list(p) for p in headers]}
-    if object_type != "Normal":  # absent for Normal: rows written before stay byte-identical
-        stored["type"] = object_type
-    return json.dumps(stored, separators=(",", ":"))
-
-
-def object_json(meta: ObjectMeta) -> str:
-    return headers_json(meta.user_meta, meta.headers, meta.object_type)
-
-
-def stored_headers(text: str) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
-    """(x-oss-meta-* pairs, content header pairs) from the ``user_meta`` column's JSON."""
-    stored = json.loads(text) if text else {}
-    return (tuple((k, v) for k, v in stored.get("meta", ())),
-            tuple((k, v) for k, v in stored.get("headers", ())))
-
-
-def key_range(prefix: str, mark: str) -> tuple[str, list[str]]:
-    """SQL (`` AND key >= ? AND key < ?``, ``mark`` the driver's placeholder) and arguments
-    that bound ``key`` to the strings starting with ``prefix``: a range on the primary key
-    index instead of a LIKE scan. Empty for no prefix."""
-    if not prefix:
-        return "", []
-    upper = _successor(prefix)
-    if upper is None:
-        return f" AND key >= {mark}", [prefix]
-    return f" AND key >= {mark} AND key < {mark}", [prefix, upper]
-
-
-def _successor(prefix: str) -> str | None:
-    """The smallest string greater than every string that starts with ``prefix``, or None."""
-    chars = list(prefix)
-    while chars:
-        code = ord(chars.pop()) + 1
-        if code == 0xD800:  # surrogates cannot be stored; the next scalar value is U+E000
-            code = 0xE000
-        if code <= 0x10FFFF:
-            return "".join(chars) + chr(code)
-    return None

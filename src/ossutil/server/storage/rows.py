@@ -1,0 +1,77 @@
+"""Row codecs both stores share: the ``user_meta`` JSON text, CRC columns, key ranges.
+
+Pure functions over records and strings (no SQL connection, no crypto, no domain rules), so the
+two stores write byte-identical column values and neither store module imports the other.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ossutil.server.models import ObjectMeta
+
+Pairs = tuple[tuple[str, str], ...]
+
+
+def headers_json(user_meta: Pairs, headers: Pairs, object_type: str = "Normal") -> str:
+    """The ``user_meta`` column's JSON (both stores write the same text):
+    ``{"meta": [[name, value], ...], "headers": [[name, value], ...]}`` plus ``"type"`` for an
+    object that is not Normal."""
+    stored: dict[str, Any] = {"meta": [list(p) for p in user_meta],
+                              "headers": [list(p) for p in headers]}
+    if object_type != "Normal":  # absent for Normal: rows written before stay byte-identical
+        stored["type"] = object_type
+    return json.dumps(stored, separators=(",", ":"))
+
+
+def object_json(meta: ObjectMeta) -> str:
+    return headers_json(meta.user_meta, meta.headers, meta.object_type)
+
+
+def stored_headers(text: str) -> tuple[Pairs, Pairs]:
+    """(x-oss-meta-* pairs, content header pairs) from the ``user_meta`` column's JSON."""
+    meta, headers, _ = stored_object_headers(text)
+    return meta, headers
+
+
+def stored_object_headers(text: str) -> tuple[Pairs, Pairs, str]:
+    """(x-oss-meta-* pairs, content header pairs, object type) from ``objects.user_meta``."""
+    stored = json.loads(text) if text else {}
+    return (tuple((k, v) for k, v in stored.get("meta", ())),
+            tuple((k, v) for k, v in stored.get("headers", ())),
+            stored.get("type", "Normal"))
+
+
+def crc_from_text(text: str | None) -> int | None:
+    """x-oss-hash-crc64ecma from its column: unsigned decimal text (SQLite's INTEGER is signed
+    64-bit), NULL on rows written before CRCs were kept."""
+    return int(text) if text else None
+
+
+def crc_text(value: int | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def key_range(prefix: str, mark: str) -> tuple[str, list[str]]:
+    """SQL (`` AND key >= ? AND key < ?``, ``mark`` the driver's placeholder) and arguments
+    that bound ``key`` to the strings starting with ``prefix``: a range on the primary key
+    index instead of a LIKE scan. Empty for no prefix."""
+    if not prefix:
+        return "", []
+    upper = _successor(prefix)
+    if upper is None:
+        return f" AND key >= {mark}", [prefix]
+    return f" AND key >= {mark} AND key < {mark}", [prefix, upper]
+
+
+def _successor(prefix: str) -> str | None:
+    """The smallest string greater than every string that starts with ``prefix``, or None."""
+    chars = list(prefix)
+    while chars:
+        code = ord(chars.pop()) + 1
+        if code == 0xD800:  # surrogates cannot be stored; the next scalar value is U+E000
+            code = 0xE000
+        if code <= 0x10FFFF:
+            return "".join(chars) + chr(code)
+    return None
