@@ -205,7 +205,8 @@ class SqliteStore:
 
     def _insert_key(self, db: sqlite3.Connection, key: AccessKey) -> None:
         sealed = self._box.encrypt(key.secret.encode(), context=key.access_key_id.encode())
-        db.execute("INSERT INTO access_keys VALUES (?, ?, ?, ?, ?)",
+        db.execute("INSERT INTO access_keys (access_key_id, secret_sealed, owner_id, user_name, "
+                   "enabled) VALUES (?, ?, ?, ?, ?)",
                    (key.access_key_id, sealed, key.owner_id, key.user, int(key.enabled)))
 
     def bootstrap_root(self, account: Account, key: AccessKey) -> bool:
@@ -213,7 +214,7 @@ class SqliteStore:
         with self._tx() as db:
             if db.execute("SELECT 1 FROM accounts WHERE is_root = 1").fetchone():
                 return False
-            db.execute("INSERT INTO accounts VALUES (?, 1, ?)",
+            db.execute("INSERT INTO accounts (owner_id, is_root, created_at) VALUES (?, 1, ?)",
                        (account.owner_id, _ts(account.created_at)))
             self._insert_key(db, key)
             self._bump_auth(db)
@@ -227,7 +228,7 @@ class SqliteStore:
         with self._tx() as db:
             if db.execute("SELECT 1 FROM users WHERE name = ?", (user.name,)).fetchone():
                 raise UserExists(user.name)
-            db.execute("INSERT INTO users VALUES (?, ?, ?, ?)",
+            db.execute("INSERT INTO users (name, owner_id, policy, created_at) VALUES (?, ?, ?, ?)",
                        (user.name, user.owner_id, user.policy, _ts(user.created_at)))
             self._insert_key(db, key)
             self._bump_auth(db)
@@ -288,7 +289,8 @@ class SqliteStore:
             row = db.execute("SELECT * FROM buckets WHERE name = ?", (bucket.name,)).fetchone()
             if row:
                 return self._bucket(row)
-            db.execute("INSERT INTO buckets VALUES (?, ?, ?, ?, ?, ?)",
+            db.execute("INSERT INTO buckets (name, owner_id, region, acl, storage_class, "
+                       "created_at) VALUES (?, ?, ?, ?, ?, ?)",
                        (bucket.name, bucket.owner_id, bucket.region, bucket.acl,
                         bucket.storage_class, _ts(bucket.created_at)))
             self._bump_buckets(db)
@@ -348,7 +350,8 @@ class SqliteStore:
                                (candidate.bucket,)).fetchone()[0]
             if count >= limit:
                 return None
-            db.execute("INSERT OR REPLACE INTO cname_tokens VALUES (?, ?, ?, ?, ?)",
+            db.execute("INSERT OR REPLACE INTO cname_tokens (bucket, domain, token, created_at, "
+                       "expires_at) VALUES (?, ?, ?, ?, ?)",
                        (candidate.bucket, candidate.domain, candidate.token,
                         _ts(candidate.created_at), _ts(candidate.expires_at)))
             return candidate
@@ -410,14 +413,18 @@ class SqliteStore:
             cert = change.new_certificate
             if cert is not None:
                 db.execute(
-                    "INSERT OR IGNORE INTO certificates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR IGNORE INTO certificates (cert_id, owner_id, type, chain_pem, "
+                    "key_sealed, fingerprint, not_before, not_after, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (cert.cert_id, cert.owner_id, cert.type, cert.chain_pem, cert.key_sealed,
                      cert.fingerprint, _ts(cert.not_before), _ts(cert.not_after),
                      _ts(cert.created_at)))
             if change.is_new:
                 seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM bindings").fetchone()[0]
                 try:
-                    db.execute("INSERT INTO bindings VALUES (?, ?, ?, 'Enabled', ?, ?, NULL, NULL)",
+                    db.execute("INSERT INTO bindings (domain, bucket, seq, status, created_at, "
+                               "last_modified, cert_id, cert_attached_at) "
+                               "VALUES (?, ?, ?, 'Enabled', ?, ?, NULL, NULL)",
                                (change.domain, change.bucket, seq, now, now))
                 except sqlite3.IntegrityError:
                     row = db.execute("SELECT bucket FROM bindings WHERE domain = ?",
@@ -553,7 +560,8 @@ class SqliteStore:
     def create_upload(self, upload: MultipartUpload) -> None:
         with self._tx() as db:
             try:
-                db.execute("INSERT INTO multipart_uploads VALUES (?, ?, ?, ?, ?, ?)",
+                db.execute("INSERT INTO multipart_uploads (upload_id, bucket, key, initiated, "
+                           "content_type, user_meta) VALUES (?, ?, ?, ?, ?, ?)",
                            (upload.upload_id, upload.bucket, upload.key,
                             _ts(upload.initiated), upload.content_type,
                             headers_json(upload.user_meta, upload.headers)))
