@@ -20,13 +20,13 @@ LRU (``MAX_MISSES``), so random names evict only other misses, never a real buck
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import OrderedDict
 from typing import Generic, TypeVar
 
 from ossutil.server.models import Binding, Bucket
 from ossutil.server.naming import validate_bucket_name
+from ossutil.server.polling import poll_forever
 from ossutil.server.storage.base import StoreRunner
 from ossutil.wire.errors import OssError
 
@@ -139,10 +139,6 @@ class ReadCache:
             self._bindings.clear()
 
     async def watch(self, interval: float = 0.5) -> None:
-        """Poll until cancelled."""
-        while True:
-            try:
-                await self.poll()
-            except Exception:  # keep serving; the next poll retries
-                log.exception("polling the store's change counters failed")
-            await asyncio.sleep(interval)
+        """Poll until cancelled (the first poll at once: it records the counters)."""
+        await poll_forever("polling the store's change counters", self.poll, interval, log,
+                           first_delay=0)

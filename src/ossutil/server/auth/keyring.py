@@ -8,12 +8,12 @@ a user created, deleted or re-policied from the CLI takes effect within a second
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
 
 from ossutil.server.auth.policy import Policy, PolicyError, parse_policy
+from ossutil.server.polling import poll_forever
 from ossutil.server.storage.base import StoreRunner
 from ossutil.wire import signing
 
@@ -79,10 +79,5 @@ class KeyRing:
         return True
 
     async def watch(self, interval: float = 0.5) -> None:
-        """Poll for changes until cancelled."""
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self.refresh()
-            except Exception:  # keep serving with the last good keys
-                log.exception("reloading access keys failed")
+        """Poll for changes until cancelled; the last good keys serve while polls fail."""
+        await poll_forever("reloading access keys", self.refresh, interval, log)
