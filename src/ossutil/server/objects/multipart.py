@@ -28,7 +28,6 @@ leaves a consistent state and no orphaned blob).
 from __future__ import annotations
 
 import asyncio
-import functools
 import hashlib
 import logging
 import os
@@ -224,9 +223,9 @@ class MultipartService:
         meta = ObjectMeta(upload.bucket, upload.key, writer.size, etag, upload.content_type,
                           self._now(), name, upload.user_meta, upload.headers, "Multipart", crc)
         try:
-            replaced, part_blobs = await self._run(functools.partial(
+            replaced, part_blobs = await self._run(
                 self._store.complete_upload, upload.bucket, upload.key, upload.upload_id, meta,
-                if_absent=forbid_overwrite))
+                if_absent=forbid_overwrite)
         except BaseException as exc:
             await asyncio.to_thread(self._blobs.delete, name)
             if isinstance(exc, ObjectExists):  # written by another request meanwhile

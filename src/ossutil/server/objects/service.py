@@ -134,8 +134,7 @@ class ObjectService:
         name = await asyncio.to_thread(self._blobs.commit, writer)
         meta = replace(meta, blob=name)
         try:
-            replaced = await self._run(functools.partial(self._store.put_object, meta,
-                                               if_absent=if_absent))
+            replaced = await self._run(self._store.put_object, meta, if_absent=if_absent)
         except BaseException as exc:
             await asyncio.to_thread(self._blobs.delete, name)
             if isinstance(exc, BucketMissing):  # the bucket was deleted while the body arrived

@@ -26,7 +26,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import ParamSpec, Protocol, TypeVar
 
 from ossutil.server.models import (
     AccessKey,
@@ -44,6 +44,7 @@ from ossutil.server.models import (
 from ossutil.wire.errors import OssError
 
 T = TypeVar("T")
+P = ParamSpec("P")
 log = logging.getLogger("ossutil.server.storage")
 
 # The longest a request waits for one store call (queueing included). Above the PostgreSQL
@@ -206,8 +207,8 @@ class StoreRunner:
         self.wait_seconds = wait_seconds
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
 
-    async def __call__(self, fn: Callable[..., T], *args: object) -> T:
-        job = self._executor.submit(fn, *args)
+    async def __call__(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        job = self._executor.submit(fn, *args, **kwargs)
         waiter = asyncio.wrap_future(job)
         try:
             try:
@@ -230,13 +231,13 @@ class StoreRunner:
             log.warning("store full: %s", exc)
             raise OssError.from_code("InsufficientStorage") from None
 
-    def submit(self, fn: Callable[..., T], *args: object) -> Future[T]:
+    def submit(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         """Queue ``fn`` on the store thread at once, without yielding to the event loop.
 
         For callers that need their read ordered right after a write that just committed (the
         gateway's refresh of a changed binding); jobs run strictly in submission order.
         """
-        return self._executor.submit(fn, *args)
+        return self._executor.submit(fn, *args, **kwargs)
 
     def close(self) -> None:
         self._executor.submit(self.store.close).result()
