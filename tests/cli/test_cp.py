@@ -10,6 +10,7 @@ import re
 import tracemalloc
 from pathlib import Path
 
+import crcmod
 import pytest
 from tests.cli.clitools import Outcome, run_ours, run_process
 from tests.support.server import RunningServer
@@ -263,8 +264,11 @@ def test_go_ossutil_moves_and_stats_objects_on_our_server(server: RunningServer,
     assert stat.code == 0, stat.text
     lines = stat.text.splitlines()
     md5 = hashlib.md5(b"hello world\n").hexdigest().upper()
-    for expected in ["ACL                  : default", "Content-Length       : 12",
-                     f"Etag                 : {md5}", "X-Oss-Object-Type    : Normal"]:
+    crc = crcmod.mkCrcFun(0x142F0E1EBA9EA3693, initCrc=0, xorOut=0xFFFFFFFFFFFFFFFF,
+                          rev=True)(b"hello world\n")
+    for expected in ["ACL                   : default", "Content-Length        : 12",
+                     f"Etag                  : {md5}", f"X-Oss-Hash-Crc64ecma  : {crc}",
+                     "X-Oss-Object-Type     : Normal"]:
         assert expected in lines
     assert report(go("cp", f"oss://{bucket}/k", "back.txt")) == done("download 1 objects")
     assert (work / "back.txt").read_bytes() == b"hello world\n"

@@ -14,6 +14,7 @@ from typing import Any
 import crcmod  # the SDKs' own CRC implementation: independent of the server's (fastcrc)
 import pytest
 from tests.support.raw import as_root as call
+from tests.support.raw import error_code, send
 from tests.support.sdk import oss_v2_client
 from tests.support.server import RunningServer
 
@@ -159,3 +160,157 @@ def test_object_without_a_stored_crc_omits_the_header(server: RunningServer,
     assert oss2_bucket(server, bucket).get_object("old").read() == data
     got = v2(server).get_object(oss.GetObjectRequest(bucket=bucket, key="old"))
     assert (got.body.read(), got.hash_crc64) == (data, None)
+
+
+# --- GetBucketInfo, storage class ------------------------------------------------------------
+
+def test_get_bucket_info_has_every_element_and_objects_report_the_class(
+        server: RunningServer, bucket_name: str) -> None:
+    import alibabacloud_oss_v2 as oss
+
+    body = (b"<CreateBucketConfiguration><StorageClass>ia</StorageClass>"
+            b"</CreateBucketConfiguration>")
+    assert call(server, "PUT", bucket_name, body=body).status == 200
+    info = oss2_bucket(server, bucket_name).get_bucket_info()
+    assert (info.storage_class, info.data_redundancy_type, info.access_monitor) == (
+        "IA", "LRS", "Disabled")
+    assert (info.transfer_acceleration, info.cross_region_replication) == (
+        "Disabled", "Disabled")
+    assert info.bucket_encryption_rule.sse_algorithm is None  # <SSEAlgorithm>None</...>
+    v2_info = v2(server).get_bucket_info(oss.GetBucketInfoRequest(bucket=bucket_name))
+    bucket = v2_info.bucket_info
+    assert bucket.block_public_access is False
+    assert bucket.sse_rule.sse_algorithm == "None"
+    assert (bucket.bucket_policy.log_bucket, bucket.bucket_policy.log_prefix) in (
+        (None, None), ("", ""))
+    raw = call(server, "GET", bucket_name, query=[("bucketInfo", "")]).text
+    for element in ("<Comment></Comment>", "<ResourceGroupId></ResourceGroupId>",
+                    "<BlockPublicAccess>false</BlockPublicAccess>",
+                    "<ServerSideEncryptionRule>\n      <SSEAlgorithm>None</SSEAlgorithm>",
+                    "<BucketPolicy>\n      <LogBucket></LogBucket>\n      <LogPrefix>"):
+        assert element in raw
+    assert "<Versioning>" not in raw
+
+    assert call(server, "PUT", bucket_name, "k", body=b"x").status == 200
+    assert call(server, "HEAD", bucket_name, "k").headers["x-oss-storage-class"] == "IA"
+    listed = call(server, "GET", bucket_name).text
+    assert "<StorageClass>IA</StorageClass>" in listed
+
+
+# --- ListBuckets paging -----------------------------------------------------------------------
+
+def test_list_buckets_pages_with_both_sdks(fresh_server: RunningServer) -> None:
+    import alibabacloud_oss_v2 as oss
+    import oss2
+
+    names = [f"page-{i:02d}" for i in range(5)] + ["other-1"]
+    for name in names:
+        assert call(fresh_server, "PUT", name).status == 200
+    auth = oss2.Auth(fresh_server.access_key_id, fresh_server.access_key_secret)
+    service = oss2.Service(auth, fresh_server.endpoint, region=fresh_server.region)
+    first = service.list_buckets(prefix="page-", max_keys=2)
+    assert ([b.name for b in first.buckets], first.is_truncated, first.next_marker) == (
+        ["page-00", "page-01"], True, "page-01")
+    assert [b.name for b in oss2.BucketIterator(service, prefix="page-", max_keys=2)] == \
+        names[:5]
+    paginator = v2(fresh_server).list_buckets_paginator(limit=2)
+    pages = list(paginator.iter_page(oss.ListBucketsRequest(prefix="page-")))
+    assert [[b.name for b in p.buckets] for p in pages] == [
+        ["page-00", "page-01"], ["page-02", "page-03"], ["page-04"]]
+    reply = call(fresh_server, "GET", "", query=[("prefix", "page-"), ("marker", "page-03"),
+                                                 ("max-keys", "1")])
+    assert "<Prefix>page-</Prefix>\n  <Marker>page-03</Marker>\n  <MaxKeys>1</MaxKeys>\n" \
+        in reply.text
+    assert "<IsTruncated>" not in reply.text and "<Name>page-04</Name>" in reply.text
+    for bad in ("0", "1001", "x", "9" * 40):
+        reply = call(fresh_server, "GET", "", query=[("max-keys", bad)])
+        assert error_code(reply) == (400, "InvalidArgument")
+
+
+# --- response-* overrides, enumerations, 501 --------------------------------------------------
+
+def test_get_object_response_overrides(server: RunningServer, bucket: str) -> None:
+    import alibabacloud_oss_v2 as oss
+
+    assert call(server, "PUT", bucket, "o", body=b"data").status == 200
+    wanted = {"response-content-type": "text/x-test", "response-content-language": "fr",
+              "response-expires": "Thu, 01 Jan 2037 00:00:00 GMT",
+              "response-cache-control": "no-store",
+              "response-content-disposition": 'attachment; filename="a.txt"',
+              "response-content-encoding": "identity"}
+    got = oss2_bucket(server, bucket).get_object("o", params=wanted)
+    assert got.read() == b"data"
+    for name, value in wanted.items():
+        assert got.headers[name.removeprefix("response-")] == value
+    result = v2(server).get_object(oss.GetObjectRequest(
+        bucket=bucket, key="o", response_content_disposition="inline",
+        response_content_type="image/png"))
+    assert (result.content_disposition, result.content_type) == ("inline", "image/png")
+    call(server, "PUT", bucket, query=[("acl", "")], headers={"x-oss-acl": "public-read"})
+    anonymous = send(server.endpoint, "GET", f"/{bucket}/o",
+                     query="response-content-type=text%2Fplain")
+    assert (anonymous.status, anonymous.headers["content-type"]) == (200, "text/plain")
+    refused = send(server.endpoint, "GET", f"/{bucket}/o",
+                   query="response-content-disposition=attachment")
+    assert error_code(refused) == (403, "AccessDenied")
+
+
+def test_enumerations_are_case_insensitive(server: RunningServer, bucket: str) -> None:
+    assert call(server, "PUT", bucket, "s", body=b"x",
+                headers={"x-oss-meta-a": "1"}).status == 200
+    for directive in ("copy", "Copy", "COPY"):
+        reply = call(server, "PUT", bucket, "d", headers={
+            "x-oss-copy-source": f"/{bucket}/s", "x-oss-metadata-directive": directive})
+        assert reply.status == 200
+    reply = call(server, "PUT", bucket, "d", headers={
+        "x-oss-copy-source": f"/{bucket}/s", "x-oss-metadata-directive": "replace",
+        "x-oss-meta-b": "2"})
+    assert reply.status == 200
+    head = call(server, "HEAD", bucket, "d").headers
+    assert ("x-oss-meta-a" in head, head["x-oss-meta-b"]) == (False, "2")
+    assert call(server, "PUT", bucket, "sc", body=b"x",
+                headers={"x-oss-storage-class": "standard"}).status == 200
+    assert call(server, "PUT", bucket, query=[("acl", "")],
+                headers={"x-oss-acl": "Public-Read"}).status == 200
+    assert "<Grant>public-read</Grant>" in call(server, "GET", bucket, query=[("acl", "")]).text
+
+
+@pytest.mark.parametrize(("method", "key", "query", "headers"), [
+    ("GET", "", [("regions", "")], {}),
+    ("GET", "", [("tag-key", "k")], {}),
+    ("GET", "", [("tag-value", "v")], {}),
+    ("GET", "", [("tag", "")], {}),
+    ("GET", "", [], {"x-oss-resource-group-id": "rg-1"}),
+    ("PUT", "obj", [], {"x-oss-tagging": "a=b"}),
+    ("PUT", "obj", [], {"x-oss-storage-class": "Archive"}),
+    ("PUT", "obj", [], {"x-oss-storage-class": "ColdArchive"}),
+    ("PUT", "obj", [], {"x-oss-storage-class": "DeepColdArchive"}),
+    ("PUT", "obj", [], {"x-oss-server-side-encryption": "AES256"}),
+    ("PUT", "obj", [], {"x-oss-server-side-data-encryption": "SM4"}),
+    ("PUT", "obj", [], {"x-oss-server-side-encryption-key-id": "k"}),
+    ("PUT", "obj", [], {"x-oss-callback": "e30="}),
+    ("PUT", "obj", [("callback", "e30=")], {}),
+    ("POST", "obj", [("uploads", "")], {"x-oss-tagging": "a=b"}),
+    ("POST", "obj", [("uploads", "")], {"x-oss-storage-class": "Archive"}),
+])
+def test_unimplemented_features_are_501(server: RunningServer, bucket: str, method: str,
+                                        key: str, query: list[tuple[str, str]],
+                                        headers: dict[str, str]) -> None:
+    target = bucket if key else ""
+    reply = call(server, method, target, key, query=query, headers=headers,
+                 body=b"x" if method == "PUT" else b"")
+    assert error_code(reply) == (501, "NotImplemented")
+    assert call(server, "HEAD", bucket, "obj").status == 404  # nothing was written
+
+
+@pytest.mark.parametrize("headers", [
+    {"x-oss-server-side-encryption": "AES256"}, {"x-oss-resource-group-id": "rg-1"}])
+def test_put_bucket_refuses_unimplemented_headers(server: RunningServer, bucket_name: str,
+                                                  headers: dict[str, str]) -> None:
+    assert error_code(call(server, "PUT", bucket_name, headers=headers)) == (
+        501, "NotImplemented")
+    body = (b"<CreateBucketConfiguration><StorageClass>Archive</StorageClass>"
+            b"</CreateBucketConfiguration>")
+    assert error_code(call(server, "PUT", bucket_name, body=body)) == (501, "NotImplemented")
+    assert error_code(call(server, "GET", bucket_name, query=[("bucketInfo", "")])) == (
+        404, "NoSuchBucket")

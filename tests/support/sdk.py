@@ -80,8 +80,9 @@ class Oss2Adapter:
         self._call(lambda: self._bucket.delete_bucket())
 
     def list_bucket_names(self) -> list[str]:
-        result = self._call(lambda: self._service.list_buckets())
-        return [b.name for b in result.buckets]
+        import oss2  # every page: ListBuckets answers at most max-keys (default 100) names
+
+        return self._call(lambda: [b.name for b in oss2.BucketIterator(self._service)])
 
     def create_token(self, domain: str) -> Token:
         r = self._call(lambda: self._bucket.create_bucket_cname_token(domain))
@@ -176,8 +177,8 @@ class OssV2Adapter:
             self._oss.DeleteBucketRequest(bucket=self._bucket)))
 
     def list_bucket_names(self) -> list[str]:
-        result = self._call(lambda: self._client.list_buckets(self._oss.ListBucketsRequest()))
-        return [b.name for b in result.buckets or []]
+        pages = self._client.list_buckets_paginator().iter_page(self._oss.ListBucketsRequest())
+        return self._call(lambda: [b.name for page in pages for b in page.buckets or []])
 
     def create_token(self, domain: str) -> Token:
         r = self._call(lambda: self._client.create_cname_token(self._oss.CreateCnameTokenRequest(

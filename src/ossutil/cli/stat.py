@@ -66,7 +66,8 @@ def _bucket(client: OssClient, bucket: str) -> str:
     optional = [("RedundancyType", info.redundancy_type), ("SSEAlgorithm", info.sse_algorithm),
                 ("KMSMasterKeyID", info.kms_master_key_id),
                 ("KMSDataEncryption", info.kms_data_encryption)]
-    rows += [(name, value) for name, value in optional if value]
+    # Go ossutil skips an empty value and OSS's "None" (a bucket without encryption)
+    rows += [(name, value) for name, value in optional if value and value != "None"]
     rows += [("TransferAcceleration", info.transfer_acceleration),
              ("CrossRegionReplication", info.cross_region_replication)]
     if info.access_monitor:

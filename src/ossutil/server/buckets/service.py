@@ -16,10 +16,11 @@ STORAGE_CLASSES = ("Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive"
 
 
 def check_acl(acl: str) -> str:
-    if acl not in ACLS:
+    """An ACL named in any case (OSS's enumerations are case-insensitive): its canonical form."""
+    if acl.lower() not in ACLS:
         raise OssError.from_code("InvalidArgument",
                                  f"The ACL {acl!r} is not one of {', '.join(ACLS)}.")
-    return acl
+    return acl.lower()
 
 
 class BucketService:
@@ -53,7 +54,7 @@ class BucketService:
         self._cache.forget_bucket(name)
         if stored.owner_id != owner_id:
             raise OssError.from_code("BucketAlreadyExists", BucketName=name)
-        if acl and stored.acl != acl:  # PutBucket on an existing own bucket may change its ACL
+        if acl and stored.acl != check_acl(acl):  # PutBucket on an own bucket may change it
             await self.set_acl(stored, acl)
         return stored
 

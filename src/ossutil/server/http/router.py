@@ -122,6 +122,69 @@ _BUCKET_SUBRESOURCES = frozenset({"cname", "comp", "acl", "bucketInfo", "locatio
 _SUBRESOURCES = signing.OPERATION_SUBRESOURCES
 
 
+# Headers and plain parameters of supported operations that ask for a feature this server does
+# not have. Ignoring one would give the caller less than it asked for (an untagged, unencrypted
+# object; a callback never made; an unfiltered bucket list), so each is 501 NotImplemented.
+# One table, consulted by ``refuse_unimplemented`` for every request.
+_ENCRYPTION = ("x-oss-server-side-encryption", "x-oss-server-side-data-encryption",
+               "x-oss-server-side-encryption-key-id")
+_CALLBACK = ("x-oss-callback", "x-oss-callback-var")
+_OBJECT_WRITE_HEADERS = ("x-oss-tagging", *_ENCRYPTION, *_CALLBACK)
+UNIMPLEMENTED_HEADERS: dict[str, tuple[str, ...]] = {
+    "PutObject": _OBJECT_WRITE_HEADERS,
+    "InitiateMultipartUpload": _OBJECT_WRITE_HEADERS,
+    "CompleteMultipartUpload": _CALLBACK,
+    "PutBucket": (*_ENCRYPTION, "x-oss-resource-group-id", "x-oss-bucket-tagging"),
+    "ListBuckets": ("x-oss-resource-group-id",),
+}
+UNIMPLEMENTED_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "PutObject": ("callback", "callback-var"),
+    "CompleteMultipartUpload": ("callback", "callback-var"),
+    "ListBuckets": ("tag-key", "tag-value", "tag", "resource-group-id", "regions"),
+}
+# Storage classes kept as a label (objects read as Standard ones: IA needs no restore); the
+# archive classes need RestoreObject semantics this server does not have.
+STORAGE_CLASSES = {"standard": "Standard", "ia": "IA"}
+ARCHIVE_CLASSES = frozenset({"archive", "coldarchive", "deepcoldarchive"})
+_STORAGE_CLASS_OPERATIONS = frozenset({"PutObject", "InitiateMultipartUpload", "PutBucket"})
+
+
+def storage_class(value: str) -> str:
+    """A storage class named in any case (OSS accepts ``ia``): its canonical spelling; the
+    archive classes 501; anything else 400 InvalidArgument."""
+    lower = value.strip().lower()
+    if lower in STORAGE_CLASSES:
+        return STORAGE_CLASSES[lower]
+    if lower in ARCHIVE_CLASSES:
+        raise OssError.from_code("NotImplemented", f"The storage class {value} is not "
+                                 "implemented by this server (Standard and IA are).",
+                                 StorageClass=value[:64])
+    raise OssError.from_code("InvalidArgument", "The storage class is not one of Standard, IA, "
+                             "Archive, ColdArchive, DeepColdArchive.",
+                             ArgumentName="x-oss-storage-class", ArgumentValue=value[:64])
+
+
+def refuse_unimplemented(operation: Operation, query: Mapping[str, str],
+                         headers: Mapping[str, str] | None = None) -> None:
+    """501 NotImplemented when the request asks ``operation`` for a feature this server lacks
+    (``headers``: lower-case names). ``route`` checks the parameters; the headers are checked
+    with the request's one header view."""
+    for name in UNIMPLEMENTED_PARAMETERS.get(operation.name, ()):
+        if name in query:
+            raise OssError.from_code("NotImplemented", f"The parameter {name} of "
+                                     f"{operation.name} is not implemented by this server.",
+                                     Parameter=name)
+    if headers is None:
+        return
+    for name in UNIMPLEMENTED_HEADERS.get(operation.name, ()):
+        if name in headers:
+            raise OssError.from_code("NotImplemented", f"The header {name} of "
+                                     f"{operation.name} is not implemented by this server.",
+                                     Header=name)
+    if operation.name in _STORAGE_CLASS_OPERATIONS and "x-oss-storage-class" in headers:
+        storage_class(headers["x-oss-storage-class"])
+
+
 def _not_implemented(method: str, present: AbstractSet[str], where: str) -> OssError:
     return OssError.from_code(
         "NotImplemented", f"The operation {method} ?{'&'.join(sorted(present))} on {where} is "
@@ -135,6 +198,12 @@ def _unsupported(method: str, what: str) -> OssError:
 
 def route(method: str, target: Target, query: Mapping[str, str]) -> Operation:
     """Pick the operation; ``query`` maps each parameter name to its (decoded) value."""
+    operation = _route(method, target, query)
+    refuse_unimplemented(operation, query)
+    return operation
+
+
+def _route(method: str, target: Target, query: Mapping[str, str]) -> Operation:
     if not target.bucket:
         if method in ("GET", "HEAD"):
             return LIST_BUCKETS

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from ossutil.server.http import router
 from ossutil.server.http.handlers.cname import xml_response
 from ossutil.server.models import Bucket
 from ossutil.wire import dates
@@ -26,10 +27,12 @@ def _storage_class(body: bytes) -> str | None:
     root = wxml.parse(body)
     if wxml.local_name(root.tag) != "CreateBucketConfiguration":
         raise OssError.from_code("MalformedXML")
-    return wxml.text(root, "StorageClass")
+    text = wxml.text(root, "StorageClass")
+    return None if text is None else router.storage_class(text)  # any case; archive: 501
 
 
 async def put_bucket(call: Call) -> web.Response:
+    router.refuse_unimplemented(call.operation, call.query, call.headers)  # (see object.py)
     principal = call.require_principal()
     await call.app.buckets.create(call.target.bucket, principal.owner_id,
                                   call.request.headers.get("x-oss-acl"), _storage_class(call.body))
@@ -62,13 +65,21 @@ def _bucket_fields(call: Call, bucket: Bucket) -> list[wxml.Node]:
 
 async def get_bucket_info(call: Call) -> web.Response:
     bucket = call.require_bucket()
+    # Every element OSS sends (both SDKs' models parse them), with what this server has: no
+    # resource groups, comment, logging, encryption or public-access block; Versioning is
+    # omitted, as OSS does for a bucket whose versioning was never configured.
     fields = _bucket_fields(call, bucket) + [
         ("AccessMonitor", "Disabled"),
         ("CrossRegionReplication", "Disabled"),
         ("TransferAcceleration", "Disabled"),
         ("DataRedundancyType", "LRS"),
+        ("ResourceGroupId", ""),
+        ("Comment", ""),
+        ("BlockPublicAccess", "false"),
         _owner(bucket.owner_id),
         ("AccessControlList", [("Grant", bucket.acl)]),
+        ("ServerSideEncryptionRule", [("SSEAlgorithm", "None")]),
+        ("BucketPolicy", [("LogBucket", ""), ("LogPrefix", "")]),
     ]
     return xml_response(wxml.emit(("BucketInfo", [("Bucket", fields)])))
 
@@ -92,14 +103,39 @@ async def put_bucket_acl(call: Call) -> web.Response:
     return web.Response()
 
 
+MAX_LISTED_BUCKETS = 1000  # ListBuckets' max-keys: 1..1000, default 100 (OSS)
+
+
+def _max_keys(text: str | None) -> int:
+    if text is None:
+        return 100
+    if not (text.isascii() and text.isdigit() and len(text) <= 4
+            and 1 <= int(text) <= MAX_LISTED_BUCKETS):
+        raise OssError.from_code("InvalidArgument", f"max-keys must be an integer from 1 to "
+                                 f"{MAX_LISTED_BUCKETS}.", ArgumentName="max-keys",
+                                 ArgumentValue=text[:64])
+    return int(text)
+
+
 async def list_buckets(call: Call) -> web.Response:
+    """ListBuckets: names after ``marker`` starting with ``prefix``, at most ``max-keys``, in
+    name order. Prefix, Marker and MaxKeys are echoed when given; IsTruncated and NextMarker
+    (the last name listed) when more follow, as OSS."""
+    router.refuse_unimplemented(call.operation, call.query, call.headers)  # (see object.py)
     principal = call.require_principal()
-    prefix = call.query.get("prefix", "")
-    buckets = [b for b in await call.app.buckets.list(principal.owner_id)
-               if b.name.startswith(prefix)]
-    entries: list[wxml.Node] = [("Bucket", _bucket_fields(call, b)) for b in buckets]
-    parts: list[wxml.Node] = [_owner(principal.owner_id)]
-    if prefix:
-        parts.append(("Prefix", prefix))
-    parts.append(("Buckets", entries))
+    query = call.query
+    prefix, marker = query.get("prefix", ""), query.get("marker", "")
+    limit = _max_keys(query.get("max-keys"))
+    buckets = sorted((b for b in await call.app.buckets.list(principal.owner_id)
+                      if b.name.startswith(prefix) and b.name > marker), key=lambda b: b.name)
+    page, truncated = buckets[:limit], len(buckets) > limit
+    parts: list[wxml.Node] = []
+    for name in ("prefix", "marker", "max-keys"):
+        if name in query:
+            parts.append(({"prefix": "Prefix", "marker": "Marker", "max-keys": "MaxKeys"}[name],
+                          str(limit) if name == "max-keys" else query[name]))
+    if truncated:
+        parts += [("IsTruncated", "true"), ("NextMarker", page[-1].name)]
+    parts.append(_owner(principal.owner_id))
+    parts.append(("Buckets", [("Bucket", _bucket_fields(call, b)) for b in page]))
     return xml_response(wxml.emit(("ListAllMyBucketsResult", parts)))
