@@ -205,6 +205,12 @@ def test_frozen_postgres_answers_service_unavailable_in_bounded_time(
     # no request failed unexplained (the background pollers log their retries, not requests)
     assert not any(" failed" in line and "request " in line for line in server.errors)
     assert not any("InternalError" in line for line in server.errors)
+    # each background poller reports the outage once and its end once: no traceback per poll
+    assert not any("Traceback" in line for line in server.errors), "\n".join(server.errors)
+    for poller in ("reloading access keys", "polling the store's change counters",
+                   "polling binding changes"):
+        failed = [line for line in server.errors if f"{poller} failed" in line]
+        assert len(failed) <= 1, failed
 
 
 @pytest.mark.slow

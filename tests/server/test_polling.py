@@ -1,9 +1,11 @@
-"""The pollers' loop: one line when polling starts failing, one when it works again."""
+"""The pollers' loop: one line when polling starts failing, one when it works again; and
+throttled log lines for failures every call would repeat."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import pytest
 
@@ -45,3 +47,18 @@ def test_an_unexpected_failure_keeps_its_traceback(caplog: pytest.LogCaptureFixt
 def test_the_loop_ends_when_the_store_thread_is_shut_down(
         caplog: pytest.LogCaptureFixture) -> None:
     assert _run([], caplog) == []
+
+
+def test_throttled_folds_repeats_into_the_next_line(caplog: pytest.LogCaptureFixture) -> None:
+    from ossutil.server.throttle import Throttled
+
+    log = logging.getLogger("test.throttle")
+    throttled = Throttled(log, interval=0.2)
+    with caplog.at_level(logging.WARNING, logger="test.throttle"):
+        written = [throttled("store unavailable: %s", "db down") for _ in range(50)]
+        time.sleep(0.25)
+        written.append(throttled("store unavailable: %s", "db down"))
+    assert written == [True] + [False] * 49 + [True]
+    assert [record.getMessage() for record in caplog.records] == [
+        "store unavailable: db down",
+        "store unavailable: db down (49 more like it in the last 0.2 s)"]

@@ -27,6 +27,7 @@ from typing import Any
 from aiohttp.web_protocol import RequestHandler
 
 from ossutil.server.http.protocol import OssRequestHandler, OssServer
+from ossutil.server.throttle import Throttled
 
 log = logging.getLogger("ossutil.server")
 
@@ -97,10 +98,8 @@ class AcceptErrors:
 
     def __init__(self, loop: asyncio.AbstractEventLoop, interval: float = 10.0) -> None:
         self._loop = loop
-        self._interval = interval
         self._previous = loop.get_exception_handler()
-        self._next_report = 0.0
-        self._folded = 0
+        self._report = Throttled(log, logging.ERROR, interval)
 
     def install(self) -> None:
         self._loop.set_exception_handler(self)
@@ -109,18 +108,9 @@ class AcceptErrors:
         exc = context.get("exception")
         if context.get("message") == _ACCEPT_FAILED and isinstance(exc, OSError) \
                 and exc.errno in _NO_DESCRIPTORS:
-            now = loop.time()
-            if now < self._next_report:
-                self._folded += 1
-                return
             soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-            folded = f"; {self._folded} more refusals since the last report" \
-                if self._folded else ""
-            log.error("not accepting connections: out of file descriptors (%s, open-file "
-                      "limit %d); retrying every second%s", errno.errorcode[exc.errno], soft,
-                      folded)
-            self._next_report = now + self._interval
-            self._folded = 0
+            self._report("not accepting connections: out of file descriptors (%s, open-file "
+                         "limit %d); retrying every second", errno.errorcode[exc.errno], soft)
             return
         if self._previous is not None:
             self._previous(loop, context)

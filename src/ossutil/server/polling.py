@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from ossutil.server.storage.base import StoreError
+from ossutil.wire.errors import OssError
 
 
 async def poll_forever(what: str, poll: Callable[[], Awaitable[object]], interval: float,
@@ -29,7 +30,7 @@ async def poll_forever(what: str, poll: Callable[[], Awaitable[object]], interva
             if "shutdown" in str(exc):  # "cannot schedule new futures after shutdown"
                 return
             failing = _report(log, what, exc, failing)
-        except StoreError as exc:  # a known outage: one line, its own words
+        except (StoreError, OssError) as exc:  # a known outage (503/507): one line, no trace
             failing = _report(log, what, exc, failing, traceback=False)
         except Exception as exc:  # keep serving with the last good state
             failing = _report(log, what, exc, failing)

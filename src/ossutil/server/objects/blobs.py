@@ -46,9 +46,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from ossutil.server.throttle import Throttled
 from ossutil.wire.errors import OssError
 
 log = logging.getLogger("ossutil.server.objects")
+_full = Throttled(log)  # one line per 10 s while the disk stays full
 
 TEMP_DIR = "tmp"
 LOCK_FILE = ".lock"
@@ -71,7 +73,7 @@ def full_disk_is_oss_error(what: str) -> Iterator[None]:
     except OSError as exc:
         if exc.errno not in _FULL:
             raise
-        log.warning("storage full while %s: %s", what, os.strerror(exc.errno or 0))
+        _full("storage full while %s: %s", what, os.strerror(exc.errno or 0))
         raise OssError.from_code("InsufficientStorage") from None
 
 

@@ -71,9 +71,12 @@ from psycopg.rows import TupleRow, tuple_row
 from ossutil.server.objects.blobs import BlobWriter
 from ossutil.server.storage.base import StorageFull, StoreError, StoreUnavailable
 from ossutil.server.storage.postgres import CALL_SECONDS, WATCHDOG, connect
+from ossutil.server.throttle import Throttled
 from ossutil.wire.errors import OssError
 
 log = logging.getLogger("ossutil.server.objects")
+_full_log = Throttled(log)  # one line per outage and per 10 s, not one per failed call
+_unavailable_log = Throttled(log)
 
 CHUNK_SIZE = 1 << 20  # bytes per blob_chunks row: the service's write buffer, a few round trips
 STALE_SECONDS = 24 * 3600
@@ -194,10 +197,10 @@ def _as_oss_error() -> Iterator[None]:
     try:
         yield
     except StorageFull as exc:
-        log.warning("blob store full: %s", exc)
+        _full_log("blob store full: %s", exc)
         raise OssError.from_code("InsufficientStorage") from None
     except StoreUnavailable as exc:
-        log.warning("blob store unavailable: %s", exc)
+        _unavailable_log("blob store unavailable: %s", exc)
         raise OssError.from_code("ServiceUnavailable") from None
 
 

@@ -41,11 +41,15 @@ from ossutil.server.models import (
     PartRecord,
     User,
 )
+from ossutil.server.throttle import Throttled
 from ossutil.wire.errors import OssError
 
 T = TypeVar("T")
 P = ParamSpec("P")
 log = logging.getLogger("ossutil.server.storage")
+# one line per outage and per 10 s, not one per failed call
+_unavailable = Throttled(log)
+_full = Throttled(log)
 
 # The longest a request waits for one store call (queueing included). Above the PostgreSQL
 # store's own bounds (lock and statement timeouts, its watchdog), so those fire first.
@@ -225,10 +229,10 @@ class StoreRunner:
             waiter.cancel()  # the request went away: a queued call need not run
             raise
         except StoreUnavailable as exc:
-            log.warning("store unavailable: %s", exc)
+            _unavailable("store unavailable: %s", exc)
             raise OssError.from_code("ServiceUnavailable") from None
         except StorageFull as exc:
-            log.warning("store full: %s", exc)
+            _full("store full: %s", exc)
             raise OssError.from_code("InsufficientStorage") from None
 
     def submit(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Future[T]:
