@@ -39,7 +39,7 @@ from ossutil.server.objects.multipart import (
     parse_part_number,
 )
 from ossutil.server.objects.service import check_upload
-from ossutil.wire import dates
+from ossutil.wire import dates, numbers
 from ossutil.wire import xml as wxml
 from ossutil.wire.errors import OssError
 
@@ -50,12 +50,7 @@ _COMPLETE_ALL = "x-oss-complete-all"
 
 
 def _count(call: Call, name: str, low: int, high: int, default: int) -> int:
-    text = call.query.get(name) or str(default)
-    if not (text.isascii() and text.isdigit() and low <= int(text) <= high):
-        raise OssError.from_code("InvalidArgument",
-                                 f"{name} must be an integer from {low} to {high}.",
-                                 ArgumentName=name, ArgumentValue=text)
-    return int(text)
+    return numbers.parse_int(call.query.get(name), name, low, high, default=default)
 
 
 def _upload_id(call: Call) -> str:
@@ -77,11 +72,11 @@ def _complete_request(body: bytes) -> list[PartChoice]:
         if not etag:
             raise OssError.from_code("MalformedXML", "Every Part needs a PartNumber and an "
                                      "ETag.")
-        if not (number.isascii() and number.isdigit()
-                and 1 <= int(number) <= MAX_PART_NUMBER):
-            raise OssError.from_code("InvalidPart", f"Part number must be an integer between "
-                                     f"1 and {MAX_PART_NUMBER}, inclusive.", PartNumber=number)
-        choices.append(PartChoice(int(number), etag))
+        part_number = numbers.parse_int(
+            number, "PartNumber", 1, MAX_PART_NUMBER, code="InvalidPart",
+            message=f"Part number must be an integer between 1 and {MAX_PART_NUMBER}, "
+            "inclusive.", PartNumber=numbers.echo(number))
+        choices.append(PartChoice(part_number, etag))
     if not choices:
         raise OssError.from_code("MalformedXML", "CompleteMultipartUpload names no Part.")
     if len(choices) > MAX_PART_NUMBER:
