@@ -24,7 +24,7 @@ import logging
 from collections import OrderedDict
 from typing import Generic, TypeVar
 
-from ossutil.server.models import Binding, Bucket
+from ossutil.server.models import Binding, Bucket, Versions
 from ossutil.server.naming import validate_bucket_name
 from ossutil.server.polling import poll_forever
 from ossutil.server.storage.base import StoreRunner
@@ -87,7 +87,7 @@ class ReadCache:
         self._misses: _Lru[bool] = _Lru(MAX_MISSES)
         self._bindings: _Lru[tuple[Binding, ...]] = _Lru(MAX_BINDINGS)
         self._generation = 0
-        self._versions: dict[str, int] | None = None
+        self._versions: Versions | None = None
 
     async def bucket(self, name: str) -> Bucket | None:
         cached = self._buckets.get(name)

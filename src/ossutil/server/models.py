@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
+from typing import TypedDict
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,14 @@ class Binding:
     certificate: Certificate | None = None
 
 
+class CertAction(StrEnum):
+    """What a PutCname does to the binding's certificate."""
+
+    KEEP = "keep"  # leave it as it is (none, or the one attached)
+    ATTACH = "attach"  # attach ``cert_id`` (replacing any other)
+    DETACH = "detach"  # remove it (DeleteCertificate)
+
+
 @dataclass(frozen=True)
 class BindingChange:
     """One atomic PutCname write: the binding row and, when uploaded, a new certificate."""
@@ -94,7 +104,7 @@ class BindingChange:
     bucket: str
     now: datetime
     is_new: bool
-    cert_action: str  # "keep", "attach", "detach"
+    cert_action: CertAction
     cert_id: str | None = None
     new_certificate: Certificate | None = None
 
@@ -150,3 +160,19 @@ class PartRecord:
     last_modified: datetime
     blob: str
     crc64: int | None = None  # None for a part uploaded before CRCs were kept
+
+
+class BucketContent(StrEnum):
+    """What keeps a bucket from being deleted (``delete_bucket``'s answer; None: deleted)."""
+
+    OBJECTS = "objects"
+    BINDINGS = "bindings"  # custom domains still bound
+    UPLOADS = "uploads"  # multipart uploads in progress
+
+
+class Versions(TypedDict):
+    """The store's change counters that other processes' caches poll."""
+
+    auth: int  # users, keys, policies (the KeyRing reloads)
+    buckets: int  # bucket rows (ReadCache drops its buckets)
+    bindings: int  # the newest binding change number (ReadCache drops its bindings)

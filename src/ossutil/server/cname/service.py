@@ -32,7 +32,14 @@ from ossutil.server.certs.isolated import check_certificate_isolated
 from ossutil.server.certs.keystore import SecretBox
 from ossutil.server.dns.lookup import TxtLookup
 from ossutil.server.dns.ownership import verify_ownership
-from ossutil.server.models import Binding, BindingChange, Bucket, Certificate, CnameTokenRecord
+from ossutil.server.models import (
+    Binding,
+    BindingChange,
+    Bucket,
+    CertAction,
+    Certificate,
+    CnameTokenRecord,
+)
 from ossutil.server.naming import DEFAULT_RESERVED, normalize_domain
 from ossutil.server.storage.base import DomainTaken, StoreRunner
 from ossutil.wire.cname_xml import CertificateConfiguration, CnameConfiguration
@@ -46,7 +53,7 @@ MAX_CERT_ID_BYTES = 63
 
 @dataclass(frozen=True)
 class CertificatePlan:
-    action: str  # "keep", "attach", "detach"
+    action: CertAction
     cert_id: str | None = None
     new_certificate: Certificate | None = None
 
@@ -158,9 +165,9 @@ class CnameService:
                                 cert: CertificateConfiguration | None,
                                 existing: Binding | None) -> CertificatePlan:
         if cert is None:
-            return CertificatePlan("keep")
+            return CertificatePlan(CertAction.KEEP)
         if cert.delete_certificate:
-            return CertificatePlan("detach")
+            return CertificatePlan(CertAction.DETACH)
         current = existing.cert_id if existing else None
         if cert.private_key and not cert.certificate:
             raise OssError.from_code("InvalidArgument",
@@ -174,7 +181,8 @@ class CnameService:
             raise OssError.from_code("InvalidArgument", "CertId must be shorter than 64 bytes.",
                                      ec="0018-00000206")
         if not cert.certificate and not cert.cert_id:
-            return CertificatePlan("keep")  # e.g. only Force/PreviousCertId: nothing to change
+            # e.g. only Force/PreviousCertId: nothing to change
+            return CertificatePlan(CertAction.KEEP)
         if current is not None and not cert.force and cert.previous_cert_id != current:
             raise OssError.from_code(
                 "InvalidArgument",
@@ -200,7 +208,7 @@ class CnameService:
         if stored.not_after <= now:
             raise OssError.from_code("InvalidArgument",
                                      f"The certificate {stored.cert_id} has expired.")
-        return CertificatePlan("attach", stored.cert_id)
+        return CertificatePlan(CertAction.ATTACH, stored.cert_id)
 
     async def _uploaded(self, owner: str, domain: str, wanted_id: str | None,
                         checked: CheckedCertificate, now: datetime) -> CertificatePlan:
@@ -208,7 +216,7 @@ class CnameService:
             stored = await self._run(self._store.get_certificate, wanted_id)
             if stored is not None:
                 if stored.owner_id == owner and stored.fingerprint == checked.fingerprint:
-                    return CertificatePlan("attach", stored.cert_id)
+                    return CertificatePlan(CertAction.ATTACH, stored.cert_id)
                 raise OssError.from_code(
                     "InvalidArgument",
                     f"CertId {wanted_id} already names a different certificate.")
@@ -219,4 +227,4 @@ class CnameService:
                                          context=cert_id.encode())
         certificate = Certificate(cert_id, owner, "Upload", checked.chain_pem, sealed,
                                   checked.fingerprint, checked.not_before, checked.not_after, now)
-        return CertificatePlan("attach", cert_id, certificate)
+        return CertificatePlan(CertAction.ATTACH, cert_id, certificate)

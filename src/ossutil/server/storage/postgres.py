@@ -63,12 +63,15 @@ from ossutil.server.models import (
     Binding,
     BindingChange,
     Bucket,
+    BucketContent,
+    CertAction,
     Certificate,
     CnameTokenRecord,
     MultipartUpload,
     ObjectMeta,
     PartRecord,
     User,
+    Versions,
 )
 from ossutil.server.storage.base import (
     BucketMissing,
@@ -500,15 +503,15 @@ class PostgresStore:
         # meta.value is BIGINT here (SQLite keeps TEXT and casts): same numbers either way
         cur.execute("UPDATE meta SET value = value + 1 WHERE key = %s", (counter,))
 
-    def versions(self) -> dict[str, int]:
+    def versions(self) -> Versions:
         """Change counters other processes' caches poll: auth, buckets, bindings."""
         row = self._one(
             "SELECT (SELECT value FROM meta WHERE key = 'auth_version') AS auth, "
             "(SELECT value FROM meta WHERE key = 'bucket_version') AS buckets, "
             "(SELECT COALESCE(MAX(seq), 0) FROM binding_changes) AS bindings")
         assert row is not None
-        return {"auth": int(row["auth"] or 0), "buckets": int(row["buckets"] or 0),
-                "bindings": int(row["bindings"])}
+        return Versions(auth=int(row["auth"] or 0), buckets=int(row["buckets"] or 0),
+                        bindings=int(row["bindings"]))
 
     def _insert_key(self, cur: Cursor, key: AccessKey) -> None:
         sealed = self._box.encrypt(key.secret.encode(), context=key.access_key_id.encode())
@@ -631,10 +634,9 @@ class PostgresStore:
             self._bump(cur, "bucket_version")
         self._transaction(work)
 
-    def delete_bucket(self, name: str) -> str | None:
-        """Delete an empty bucket; returns "objects", "bindings" or "uploads" (multipart
-        uploads in progress) when it is not empty."""
-        def work(cur: Cursor) -> str | None:
+    def delete_bucket(self, name: str) -> BucketContent | None:
+        """Delete an empty bucket; when it is not empty, say what it still holds."""
+        def work(cur: Cursor) -> BucketContent | None:
             self._lock(cur, f"bucket:{name}")
             # FOR UPDATE waits for uncommitted object/binding rows that reference the bucket
             # (their foreign-key check holds a KEY SHARE lock on it) and blocks new ones, so
@@ -642,13 +644,13 @@ class PostgresStore:
             cur.execute("SELECT 1 FROM buckets WHERE name = %s FOR UPDATE", (name,))
             if cur.execute("SELECT 1 FROM objects WHERE bucket = %s LIMIT 1",
                            (name,)).fetchone():
-                return "objects"
+                return BucketContent.OBJECTS
             if cur.execute("SELECT 1 FROM bindings WHERE bucket = %s LIMIT 1",
                            (name,)).fetchone():
-                return "bindings"
+                return BucketContent.BINDINGS
             if cur.execute("SELECT 1 FROM multipart_uploads WHERE bucket = %s LIMIT 1",
                            (name,)).fetchone():
-                return "uploads"
+                return BucketContent.UPLOADS
             cur.execute("DELETE FROM cname_tokens WHERE bucket = %s", (name,))
             cur.execute("DELETE FROM buckets WHERE name = %s", (name,))
             self._bump(cur, "bucket_version")
@@ -777,14 +779,14 @@ class PostgresStore:
                                   (change.domain,)).fetchone()
                 if row is None or row["bucket"] != change.bucket:
                     raise DomainTaken(change.domain, row["bucket"] if row else "")
-            if change.cert_action == "attach":
+            if change.cert_action == CertAction.ATTACH:
                 cur.execute("UPDATE bindings SET cert_id = %s, cert_attached_at = %s, "
                             "last_modified = %s WHERE domain = %s",
                             (change.cert_id, now, now, change.domain))
-            elif change.cert_action == "detach":
+            elif change.cert_action == CertAction.DETACH:
                 cur.execute("UPDATE bindings SET cert_id = NULL, cert_attached_at = NULL, "
                             "last_modified = %s WHERE domain = %s", (now, change.domain))
-            if change.is_new or change.cert_action != "keep":
+            if change.is_new or change.cert_action != CertAction.KEEP:
                 cur.execute("INSERT INTO binding_changes (domain) VALUES (%s)", (change.domain,))
             row = cur.execute(self._BINDING_SELECT + " WHERE b.domain = %s",
                               (change.domain,)).fetchone()

@@ -23,12 +23,15 @@ from ossutil.server.models import (
     Binding,
     BindingChange,
     Bucket,
+    BucketContent,
+    CertAction,
     Certificate,
     CnameTokenRecord,
     MultipartUpload,
     ObjectMeta,
     PartRecord,
     User,
+    Versions,
 )
 from ossutil.server.storage.base import (
     BucketMissing,
@@ -195,13 +198,13 @@ class SqliteStore:
         db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 "
                    "WHERE key='bucket_version'")
 
-    def versions(self) -> dict[str, int]:
+    def versions(self) -> Versions:
         """Change counters other processes' caches poll: auth, buckets, bindings."""
         with self._tx() as db:
             meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
             seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM binding_changes").fetchone()[0]
-        return {"auth": int(meta.get("auth_version", 0)),
-                "buckets": int(meta.get("bucket_version", 0)), "bindings": int(seq)}
+        return Versions(auth=int(meta.get("auth_version", 0)),
+                        buckets=int(meta.get("bucket_version", 0)), bindings=int(seq))
 
     def _insert_key(self, db: sqlite3.Connection, key: AccessKey) -> None:
         sealed = self._box.encrypt(key.secret.encode(), context=key.access_key_id.encode())
@@ -310,17 +313,16 @@ class SqliteStore:
             db.execute("UPDATE buckets SET acl = ? WHERE name = ?", (acl, name))
             self._bump_buckets(db)
 
-    def delete_bucket(self, name: str) -> str | None:
-        """Delete an empty bucket; returns "objects", "bindings" or "uploads" (multipart
-        uploads in progress) when it is not empty."""
+    def delete_bucket(self, name: str) -> BucketContent | None:
+        """Delete an empty bucket; when it is not empty, say what it still holds."""
         with self._tx() as db:
             if db.execute("SELECT 1 FROM objects WHERE bucket = ? LIMIT 1", (name,)).fetchone():
-                return "objects"
+                return BucketContent.OBJECTS
             if db.execute("SELECT 1 FROM bindings WHERE bucket = ? LIMIT 1", (name,)).fetchone():
-                return "bindings"
+                return BucketContent.BINDINGS
             if db.execute("SELECT 1 FROM multipart_uploads WHERE bucket = ? LIMIT 1",
                           (name,)).fetchone():
-                return "uploads"
+                return BucketContent.UPLOADS
             db.execute("DELETE FROM cname_tokens WHERE bucket = ?", (name,))
             db.execute("DELETE FROM buckets WHERE name = ?", (name,))
             self._bump_buckets(db)
@@ -435,14 +437,14 @@ class SqliteStore:
                                  (change.domain,)).fetchone()
                 if row is None or row[0] != change.bucket:
                     raise DomainTaken(change.domain, row[0] if row else "")
-            if change.cert_action == "attach":
+            if change.cert_action == CertAction.ATTACH:
                 db.execute("UPDATE bindings SET cert_id = ?, cert_attached_at = ?, "
                            "last_modified = ? WHERE domain = ?",
                            (change.cert_id, now, now, change.domain))
-            elif change.cert_action == "detach":
+            elif change.cert_action == CertAction.DETACH:
                 db.execute("UPDATE bindings SET cert_id = NULL, cert_attached_at = NULL, "
                            "last_modified = ? WHERE domain = ?", (now, change.domain))
-            if change.is_new or change.cert_action != "keep":
+            if change.is_new or change.cert_action != CertAction.KEEP:
                 db.execute("INSERT INTO binding_changes (domain) VALUES (?)", (change.domain,))
             row = db.execute(self._BINDING_SELECT + " WHERE b.domain = ?",
                              (change.domain,)).fetchone()
