@@ -233,7 +233,7 @@ class Pipeline:
                 raise OssError.from_code("NoSuchCnameInRecord", Cname=target.custom_domain)
             bucket_name = await self.gateway(target.custom_domain)
             target = router.Target(bucket_name, target.key, target.custom_domain)
-        operation = router.route(request.method, target, query)
+        operation = router.route(request.method, target, query, headers)
         if target.custom_domain and operation.level != "object" and \
                 operation.name not in CUSTOM_DOMAIN_BUCKET_OPERATIONS:
             raise OssError.from_code(

@@ -196,10 +196,13 @@ def _unsupported(method: str, what: str) -> OssError:
                               f"The operation {method} {what} is not supported.")
 
 
-def route(method: str, target: Target, query: Mapping[str, str]) -> Operation:
-    """Pick the operation; ``query`` maps each parameter name to its (decoded) value."""
+def route(method: str, target: Target, query: Mapping[str, str],
+          headers: Mapping[str, str] | None = None) -> Operation:
+    """Pick the operation; ``query`` maps each parameter name to its (decoded) value,
+    ``headers`` is the request's one header view. A parameter or header asking the operation
+    for something this server lacks is 501 here, for every request alike."""
     operation = _route(method, target, query)
-    refuse_unimplemented(operation, query)
+    refuse_unimplemented(operation, query, headers)
     return operation
 
 

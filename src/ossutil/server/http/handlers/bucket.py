@@ -32,7 +32,6 @@ def _storage_class(body: bytes) -> str | None:
 
 
 async def put_bucket(call: Call) -> web.Response:
-    router.refuse_unimplemented(call.operation, call.query, call.headers)  # (see object.py)
     principal = call.require_principal()
     await call.app.buckets.create(call.target.bucket, principal.owner_id,
                                   call.request.headers.get("x-oss-acl"), _storage_class(call.body))
@@ -121,7 +120,6 @@ async def list_buckets(call: Call) -> web.Response:
     """ListBuckets: names after ``marker`` starting with ``prefix``, at most ``max-keys``, in
     name order. Prefix, Marker and MaxKeys are echoed when given; IsTruncated and NextMarker
     (the last name listed) when more follow, as OSS."""
-    router.refuse_unimplemented(call.operation, call.query, call.headers)  # (see object.py)
     principal = call.require_principal()
     query = call.query
     prefix, marker = query.get("prefix", ""), query.get("marker", "")

@@ -16,7 +16,6 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from ossutil.server.http import router
 from ossutil.server.http.handlers.object import (
     body_upload,
     crc_headers,
@@ -146,7 +145,6 @@ class MultipartHandlers:
                                      **crc_headers(part.crc64)})
 
     async def complete(self, call: Call) -> web.StreamResponse:
-        router.refuse_unimplemented(call.operation, call.query, call.headers)  # (see object.py)
         bucket = call.require_bucket()
         encode = url_encoding(call)
         upload_id = _upload_id(call)

@@ -179,8 +179,6 @@ def object_metadata(call: Call) -> Upload:
     """What a PutObject or InitiateMultipartUpload request says about the object to be: its
     Content-Type (else guessed from the key), x-oss-meta-* and the stored content headers.
     Refuses what this server cannot honour. ``length`` is 0: the caller sets the body's."""
-    # until the pipeline checks every request's headers (http/app.py, after routing)
-    router.refuse_unimplemented(call.operation, call.query, call.headers)
     headers = call.request.headers
     if headers.get("x-oss-object-acl", "default").lower() != "default":  # any case, as OSS
         raise OssError.from_code("NotImplemented", "Object ACLs are not supported; use the "
