@@ -27,7 +27,7 @@ from typing import Generic, TypeVar
 from ossutil.server.models import Binding, Bucket, Versions
 from ossutil.server.naming import validate_bucket_name
 from ossutil.server.polling import poll_forever
-from ossutil.server.storage.base import StoreRunner
+from ossutil.server.storage.base import CacheStore, StoreRunner
 from ossutil.wire.errors import OssError
 
 log = logging.getLogger("ossutil.server.cache")
@@ -80,7 +80,7 @@ def _valid_bucket_name(name: str) -> bool:
 
 
 class ReadCache:
-    def __init__(self, runner: StoreRunner) -> None:
+    def __init__(self, runner: StoreRunner[CacheStore]) -> None:
         self._run = runner
         self._store = runner.store
         self._buckets: _Lru[Bucket] = _Lru(MAX_BUCKETS)

@@ -29,7 +29,7 @@ from ossutil.server.models import AccessKey, Account
 from ossutil.server.naming import DEFAULT_RESERVED
 from ossutil.server.objects.blobs import BlobStore
 from ossutil.server.settings import BLOB_STORES, STORES, Settings
-from ossutil.server.storage.base import Store, StoreError, StoreRunner
+from ossutil.server.storage.base import BlobReferences, Store, StoreError, StoreRunner
 
 ROOT_CREDENTIALS_FILE = "root-credentials.json"
 
@@ -63,7 +63,8 @@ def open_store(settings: Settings, box: SecretBox) -> Store:
     return factory(settings.database_url, box)  # type: ignore[no-any-return]
 
 
-def open_blobs(settings: Settings, runner: StoreRunner | None = None) -> BlobStore:
+def open_blobs(settings: Settings,
+               runner: StoreRunner[BlobReferences] | None = None) -> BlobStore:
     """The blob store that goes with the configured store (opens nothing yet: ``prepare``
     does). Files in the data dir for SQLite, whose start-up sweep asks ``runner``'s store which
     blob files rows name; the same database for PostgreSQL."""
@@ -144,7 +145,7 @@ class Services:
     """Everything a request handler may use."""
 
     settings: Settings
-    runner: StoreRunner
+    runner: StoreRunner[Store]
     box: SecretBox
     keyring: KeyRing
     verifier: SignatureVerifier

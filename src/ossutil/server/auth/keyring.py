@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from ossutil.server.auth.policy import Policy, PolicyError, parse_policy
 from ossutil.server.polling import poll_forever
-from ossutil.server.storage.base import StoreRunner
+from ossutil.server.storage.base import AuthStore, StoreRunner
 from ossutil.wire import signing
 
 log = logging.getLogger("ossutil.server.auth")
@@ -39,7 +39,7 @@ class Principal:
 
 
 class KeyRing:
-    def __init__(self, runner: StoreRunner) -> None:
+    def __init__(self, runner: StoreRunner[AuthStore]) -> None:
         self._runner = runner
         self._version = -1
         self._keys: dict[str, tuple[Principal, str]] = {}

@@ -8,7 +8,7 @@ from datetime import datetime
 from ossutil.server.cache import ReadCache
 from ossutil.server.models import Bucket
 from ossutil.server.naming import validate_bucket_name
-from ossutil.server.storage.base import StoreRunner
+from ossutil.server.storage.base import BucketStore, StoreRunner
 from ossutil.wire.errors import OssError
 
 ACLS = ("private", "public-read", "public-read-write")
@@ -24,7 +24,7 @@ def check_acl(acl: str) -> str:
 
 
 class BucketService:
-    def __init__(self, runner: StoreRunner, cache: ReadCache, *, region: str,
+    def __init__(self, runner: StoreRunner[BucketStore], cache: ReadCache, *, region: str,
                  clock: Callable[[], datetime]) -> None:
         self._run = runner
         self._cache = cache

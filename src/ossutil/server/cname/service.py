@@ -41,7 +41,7 @@ from ossutil.server.models import (
     CnameTokenRecord,
 )
 from ossutil.server.naming import DEFAULT_RESERVED, normalize_domain
-from ossutil.server.storage.base import DomainTaken, StoreRunner
+from ossutil.server.storage.base import CnameStore, DomainTaken, StoreRunner
 from ossutil.wire.cname_xml import CertificateConfiguration, CnameConfiguration
 from ossutil.wire.errors import OssError
 
@@ -59,7 +59,8 @@ class CertificatePlan:
 
 
 class CnameService:
-    def __init__(self, runner: StoreRunner, cache: ReadCache, lookup: TxtLookup | None,
+    def __init__(self, runner: StoreRunner[CnameStore], cache: ReadCache,
+                 lookup: TxtLookup | None,
                  box: SecretBox, *,
                  clock: Callable[[], datetime], region: str,
                  reserved_suffixes: Sequence[str] = DEFAULT_RESERVED,

@@ -45,7 +45,7 @@ from ossutil.server.objects.multipart import MultipartService
 from ossutil.server.objects.service import ObjectService
 from ossutil.server.polling import poll_forever
 from ossutil.server.settings import SHARED_STORES, Settings, StartupError
-from ossutil.server.storage.base import Store, StoreRunner
+from ossutil.server.storage.base import BindingFeed, Store, StoreRunner
 from ossutil.wire.errors import OssError
 
 if TYPE_CHECKING:
@@ -57,13 +57,13 @@ log = logging.getLogger("ossutil.server.gateway")
 POLL_INTERVAL = 0.5  # seconds: changes from other processes arrive within about this
 
 
-def _snapshot(store: Store) -> tuple[int, list[Binding]]:
+def _snapshot(store: BindingFeed) -> tuple[int, list[Binding]]:
     """The change number to poll from, then every binding (one store-thread job: a change
     committed in between by another process is polled again, which is harmless)."""
     return store.versions()["bindings"], store.all_bindings()
 
 
-def _changes(store: Store, version: int) -> tuple[int, list[tuple[str, Binding | None]]]:
+def _changes(store: BindingFeed, version: int) -> tuple[int, list[tuple[str, Binding | None]]]:
     newest, domains = store.changes_since(version)
     return newest, [(domain, store.get_binding(domain)) for domain in domains]
 
@@ -103,7 +103,7 @@ class GatewayHooks:
         self.table = DomainTable()
         self.object_handlers: dict[str, Handler] = {}
         self.sni: SniContexts | None = None
-        self._runner: StoreRunner | None = None
+        self._runner: StoreRunner[Store] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: dict[str, Future[Binding | None]] = {}
         self._version = 0

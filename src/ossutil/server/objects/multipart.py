@@ -47,7 +47,13 @@ from ossutil.server.objects.service import (
     file_exists_error,
     receive_blob,
 )
-from ossutil.server.storage.base import BucketMissing, ObjectExists, StoreRunner, UploadMissing
+from ossutil.server.storage.base import (
+    BucketMissing,
+    MultipartStore,
+    ObjectExists,
+    StoreRunner,
+    UploadMissing,
+)
 from ossutil.wire import crc64, numbers
 from ossutil.wire.errors import OssError
 
@@ -117,7 +123,7 @@ def _same_etag(given: str, stored: str) -> bool:
 
 
 class MultipartService:
-    def __init__(self, runner: StoreRunner, blobs: BlobStore, *,
+    def __init__(self, runner: StoreRunner[MultipartStore], blobs: BlobStore, *,
                  clock: Callable[[], datetime]) -> None:
         self._run = runner
         self._store = runner.store

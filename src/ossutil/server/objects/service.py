@@ -33,7 +33,7 @@ from typing import BinaryIO
 from ossutil.server.models import Bucket, ObjectMeta
 from ossutil.server.objects import listing
 from ossutil.server.objects.blobs import BlobStore, BlobWriter
-from ossutil.server.storage.base import BucketMissing, ObjectExists, StoreRunner
+from ossutil.server.storage.base import BucketMissing, ObjectExists, ObjectStore, StoreRunner
 from ossutil.wire.crc64 import Crc64
 from ossutil.wire.errors import OssError
 
@@ -102,7 +102,7 @@ def check_upload(upload: Upload) -> None:
 
 
 class ObjectService:
-    def __init__(self, runner: StoreRunner, blobs: BlobStore, *,
+    def __init__(self, runner: StoreRunner[ObjectStore], blobs: BlobStore, *,
                  clock: Callable[[], datetime]) -> None:
         self._run = runner
         self._store = runner.store

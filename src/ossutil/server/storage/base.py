@@ -26,7 +26,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
-from typing import ParamSpec, Protocol, TypeVar
+from typing import Generic, ParamSpec, Protocol, TypeVar
 
 from ossutil.server.models import (
     AccessKey,
@@ -100,12 +100,15 @@ class NoSuchUser(StoreError):
     pass
 
 
-class Store(Protocol):
-    """Persistent state. Implementations: ``SqliteStore`` (embedded default)."""
+# The store, split by who uses it: each service is given a runner typed with the narrow
+# protocol it needs (``StoreRunner[BucketStore]`` ...), so what a service may ask of the store is
+# written in its signature. ``Store`` is their union; SqliteStore and PostgresStore implement it.
 
-    def close(self) -> None: ...
 
-    # accounts, users and keys
+class AuthStore(Protocol):
+    """Accounts, RAM users and AccessKeys: the KeyRing, ``bootstrap_root`` and the ``user``
+    commands. Secrets are stored as given (see ``AccessKey``)."""
+
     def bootstrap_root(self, account: Account, key: AccessKey) -> bool: ...
     def root_account(self) -> Account | None: ...
     def create_user(self, user: User, key: AccessKey) -> None: ...
@@ -113,39 +116,67 @@ class Store(Protocol):
     def delete_user(self, name: str) -> None: ...
     def list_users(self) -> list[User]: ...
     def auth_version(self) -> int: ...
-    def versions(self) -> Versions: ...
     def load_auth(self) -> tuple[int, list[AccessKey], dict[str, str | None]]: ...
 
-    # buckets
+
+class BucketStore(Protocol):
+    """Bucket rows: BucketService."""
+
     def create_bucket(self, bucket: Bucket) -> Bucket: ...
-    def get_bucket(self, name: str) -> Bucket | None: ...
     def list_buckets(self, owner_id: str) -> list[Bucket]: ...
     def set_bucket_acl(self, name: str, acl: str) -> None: ...
-    def delete_bucket(self, name: str) -> BucketContent | None: ...
 
-    # CNAME tokens
+    def delete_bucket(self, name: str) -> BucketContent | None:
+        """Delete an empty bucket (and its tokens); else what it still holds."""
+        ...
+
+
+class CacheStore(Protocol):
+    """What ReadCache reads, and the change counters it polls to stay coherent."""
+
+    def get_bucket(self, name: str) -> Bucket | None: ...
+    def list_bindings(self, bucket: str) -> list[Binding]: ...
+    def versions(self) -> Versions: ...
+
+
+class CnameStore(Protocol):
+    """CNAME tokens, bindings and certificates: CnameService."""
+
     def issue_token(self, candidate: CnameTokenRecord, now: datetime,
                     limit: int) -> CnameTokenRecord | None: ...
     def get_token(self, bucket: str, domain: str) -> CnameTokenRecord | None: ...
-
-    # bindings and certificates
     def get_binding(self, domain: str) -> Binding | None: ...
-    def list_bindings(self, bucket: str) -> list[Binding]: ...
-    def all_bindings(self) -> list[Binding]: ...
     def count_bindings(self, bucket: str) -> int: ...
     def apply_binding(self, change: BindingChange) -> Binding: ...
     def delete_binding(self, bucket: str, domain: str) -> bool: ...
     def get_certificate(self, cert_id: str) -> Certificate | None: ...
-    def changes_since(self, version: int) -> tuple[int, list[str]]: ...
 
-    # values every server process sharing the store must agree on (the default certificate)
+
+class BindingFeed(Protocol):
+    """Every binding and the changes to them: the gateway's DomainTable and its poller."""
+
+    def versions(self) -> Versions: ...
+    def all_bindings(self) -> list[Binding]: ...
+    def get_binding(self, domain: str) -> Binding | None: ...
+
+    def changes_since(self, version: int) -> tuple[int, list[str]]:
+        """Domains whose binding changed after change number ``version``, and the newest."""
+        ...
+
+
+class ServerValues(Protocol):
+    """Values every server process sharing the store must agree on (the default certificate)."""
+
     def get_server_value(self, name: str) -> bytes | None: ...
 
     def put_server_value_if_absent(self, name: str, value: bytes) -> bytes:
         """Store ``value`` unless ``name`` has one; return the stored one (first writer wins)."""
         ...
 
-    # objects (content lives in blob files; these rows name them)
+
+class ObjectStore(Protocol):
+    """Object rows (content lives in blobs; these rows name them): ObjectService."""
+
     def put_object(self, meta: ObjectMeta, *, if_absent: bool = False) -> str | None:
         """Insert or replace the row; return the blob name it replaced (the caller deletes it).
         ``if_absent``: ObjectExists instead of replacing, decided in the same transaction."""
@@ -163,7 +194,10 @@ class Store(Protocol):
         in UTF-8 byte order (= code point order)."""
         ...
 
-    # multipart uploads (each part's content is a blob; the part rows name them)
+
+class UploadStore(Protocol):
+    """Multipart uploads (each part's content is a blob; the part rows name them)."""
+
     def create_upload(self, upload: MultipartUpload) -> None:
         """Record a new upload; BucketMissing when the bucket is gone."""
         ...
@@ -190,10 +224,6 @@ class Store(Protocol):
         """Remove the upload and its parts; their blobs (to delete), None if no such upload."""
         ...
 
-    def referenced_blobs(self, names: list[str]) -> set[str]:
-        """Which of ``names`` an object or part row names (start-up sweep of blob files)."""
-        ...
-
     def list_uploads(self, bucket: str, prefix: str, key_marker: str, upload_id_marker: str,
                      limit: int) -> list[MultipartUpload]:
         """Uploads whose key starts with ``prefix`` and whose (key, upload id) sorts after
@@ -201,15 +231,41 @@ class Store(Protocol):
         ...
 
 
-class StoreRunner:
+class MultipartStore(ObjectStore, UploadStore, Protocol):
+    """MultipartService: uploads, and the object row CompleteMultipartUpload writes."""
+
+
+class BlobReferences(Protocol):
+    """The file blob store's start-up sweep: which blob names rows still hold."""
+
+    def referenced_blobs(self, names: list[str]) -> set[str]:
+        """Which of ``names`` an object or part row names."""
+        ...
+
+
+class Store(AuthStore, BucketStore, CacheStore, CnameStore, BindingFeed, ServerValues,
+            MultipartStore, BlobReferences, Protocol):
+    """Persistent state, every method one transaction: ``SqliteStore`` (embedded default),
+    ``PostgresStore`` (scale-out)."""
+
+    def close(self) -> None: ...
+
+
+S = TypeVar("S", covariant=True)
+
+
+class StoreRunner(Generic[S]):
     """Runs store calls on one dedicated worker thread, awaitable from the event loop.
+
+    Typed by what its holder may call: a ``StoreRunner[Store]`` is a ``StoreRunner[BucketStore]``
+    too (covariant), so the composition root hands one runner to every service.
 
     ``__call__`` is where store failures become OSS errors (see the module docstring) and where
     a request's wait for the store is bounded by ``wait_seconds``.
     """
 
-    def __init__(self, store: Store, *, wait_seconds: float = STORE_WAIT_SECONDS) -> None:
-        self.store = store
+    def __init__(self, store: S, *, wait_seconds: float = STORE_WAIT_SECONDS) -> None:
+        self._store = store
         self.wait_seconds = wait_seconds
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
 
@@ -245,6 +301,11 @@ class StoreRunner:
         """
         return self._executor.submit(fn, *args, **kwargs)
 
-    def close(self) -> None:
+    @property
+    def store(self) -> S:
+        """The store; call its methods through the runner, never directly on the loop."""
+        return self._store
+
+    def close(self: StoreRunner[Store]) -> None:
         self._executor.submit(self.store.close).result()
         self._executor.shutdown(wait=True)
