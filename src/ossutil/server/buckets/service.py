@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from ossutil.server.cache import ReadCache
-from ossutil.server.models import Bucket
+from ossutil.server.models import Bucket, BucketContent
 from ossutil.server.naming import validate_bucket_name
 from ossutil.server.storage.base import BucketStore, StoreRunner
 from ossutil.wire.errors import OssError
@@ -65,13 +65,13 @@ class BucketService:
     async def delete(self, bucket: Bucket) -> None:
         reason = await self._run(self._store.delete_bucket, bucket.name)
         self._cache.forget_bucket(bucket.name)
-        if reason == "objects":
+        if reason is BucketContent.OBJECTS:
             raise OssError.from_code("BucketNotEmpty", BucketName=bucket.name)
-        if reason == "bindings":
+        if reason is BucketContent.BINDINGS:
             raise OssError.from_code(
                 "BucketNotEmpty", "The bucket you tried to delete still has custom domains "
                 "bound; delete them with DeleteCname first.", BucketName=bucket.name)
-        if reason == "uploads":
+        if reason is BucketContent.UPLOADS:
             raise OssError.from_code(
                 "BucketNotEmpty", "The bucket you tried to delete still has multipart uploads "
                 "in progress; complete or abort them first.", BucketName=bucket.name)
