@@ -54,9 +54,6 @@ ONLY_OURS: tuple[tuple[str, tuple[str, ...]], ...] = (
 # Violations left while other engineers restructure those files (issue 9). Each entry is
 # (importing module, imported module); remove the entry with the import.
 KNOWN: frozenset[tuple[str, str]] = frozenset({
-    # domain -> store implementation: the PostgreSQL blob store (SQL) sits in objects/ and
-    # uses the PostgreSQL store's connections; it belongs in storage/
-    ("ossutil.server.objects.postgres_blobs", "ossutil.server.storage.postgres"),
     # storage -> certs: both stores seal AccessKey secrets with SecretBox themselves (the
     # keyring is to seal them; stores keep ciphertext only)
     ("ossutil.server.storage.postgres", "ossutil.server.certs.keystore"),

@@ -184,7 +184,7 @@ def _ignore_errors(work: object) -> None:
 
 # --- PostgreSQL: chunks in the database --------------------------------------------------------
 
-LEASE_NAMESPACE = 0x6F737362  # objects/postgres_blobs.py
+LEASE_NAMESPACE = 0x6F737362  # storage/postgres_blobs.py
 
 
 @pytest.fixture

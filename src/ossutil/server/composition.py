@@ -27,9 +27,9 @@ from ossutil.server.dns.lookup import DnspythonTxtLookup, TxtLookup
 from ossutil.server.http.router import Addressing
 from ossutil.server.models import AccessKey, Account
 from ossutil.server.naming import DEFAULT_RESERVED
-from ossutil.server.objects.blobs import BlobStore
 from ossutil.server.settings import BLOB_STORES, STORES, Settings
 from ossutil.server.storage.base import BlobReferences, Store, StoreError, StoreRunner
+from ossutil.server.storage.blobs import BlobStore
 
 ROOT_CREDENTIALS_FILE = "root-credentials.json"
 

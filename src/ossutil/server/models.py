@@ -111,7 +111,7 @@ class BindingChange:
 
 @dataclass(frozen=True)
 class ObjectMeta:
-    """One object's row. The content is the blob file ``blob`` (see ``server/objects/blobs.py``).
+    """One object's row. The content is the blob file ``blob`` (see ``server/storage/blobs.py``).
 
     ``etag`` is in wire form: the uppercase hex MD5 in double quotes.
     ``user_meta`` holds the ``x-oss-meta-*`` headers (lower-case names), ``headers`` the standard

@@ -14,8 +14,8 @@ STORES = {
 
 # Where object content goes, per store: processes sharing PostgreSQL share objects too.
 BLOB_STORES = {
-    "sqlite": "ossutil.server.objects.blobs:FileBlobStore",
-    "postgres": "ossutil.server.objects.postgres_blobs:PostgresBlobStore",
+    "sqlite": "ossutil.server.storage.files:FileBlobStore",
+    "postgres": "ossutil.server.storage.postgres_blobs:PostgresBlobStore",
 }
 
 # Stores several server processes share: what each process would otherwise keep in its own

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from ossutil.server.certs.keystore import SecretBox
 from ossutil.server.models import Bucket, ObjectMeta
 from ossutil.server.objects import listing, preconditions
-from ossutil.server.objects.blobs import FileBlobStore
 from ossutil.server.objects.ranges import parse_range
+from ossutil.server.storage.files import FileBlobStore
 from ossutil.server.storage.sqlite import SqliteStore
 from ossutil.wire.errors import OssError
 

@@ -25,10 +25,11 @@ from tests.support import postgres
 
 from ossutil.server.certs.keystore import SecretBox
 from ossutil.server.models import AccessKey, Account, Bucket, ObjectMeta
-from ossutil.server.objects.blobs import BlobStore, FileBlobStore
 from ossutil.server.objects.multipart import MultipartService, PartChoice
 from ossutil.server.objects.service import INLINE_LIMIT, ObjectService, Upload
 from ossutil.server.storage.base import Store, StoreRunner
+from ossutil.server.storage.blobs import BlobStore
+from ossutil.server.storage.files import FileBlobStore
 from ossutil.wire.errors import OssError
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -53,8 +54,8 @@ def postgres_backend() -> Iterator[Backend]:
     with postgres.fresh_schema() as url:
         import psycopg
 
-        from ossutil.server.objects.postgres_blobs import PostgresBlobStore
         from ossutil.server.storage.postgres import PostgresStore
+        from ossutil.server.storage.postgres_blobs import PostgresBlobStore
 
         def open_database() -> tuple[Store, BlobStore]:
             return PostgresStore(url, BOX), PostgresBlobStore(url)
@@ -388,7 +389,7 @@ def test_an_upload_in_progress_is_invisible_and_rolls_back(pg_backend: Backend) 
 def test_prepare_removes_old_unreferenced_blobs_only(pg_backend: Backend) -> None:
     import psycopg
 
-    from ossutil.server.objects.postgres_blobs import STALE_SECONDS
+    from ossutil.server.storage.postgres_blobs import STALE_SECONDS
 
     async def test() -> None:
         await setup_bucket(pg_backend)

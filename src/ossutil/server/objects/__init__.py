@@ -1,7 +1,6 @@
-"""Objects: content in a blob store, metadata rows in the store.
+"""Objects: content in a blob store, metadata rows in the store (the ``BlobStore`` protocol and
+its implementations, files and PostgreSQL chunks, are in ``storage/``).
 
-    blobs.py        BlobStore protocol; FileBlobStore: temp file -> fsync -> rename into place
-    postgres_blobs.py  PostgresBlobStore: 1 MiB chunks in PostgreSQL (--store postgres)
     service.py      ObjectService: put (streamed), read, delete, list; no HTTP, no SQL
     multipart.py    MultipartService: parts as blobs; complete streams them into one new blob
     listing.py      prefix / delimiter / marker paging over the store's key order

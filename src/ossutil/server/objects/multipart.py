@@ -38,7 +38,6 @@ from datetime import datetime
 from typing import BinaryIO
 
 from ossutil.server.models import Bucket, MultipartUpload, ObjectMeta, PartRecord
-from ossutil.server.objects.blobs import BlobStore, BlobWriter
 from ossutil.server.objects.listing import roll_up
 from ossutil.server.objects.service import (
     WRITE_CHUNK,
@@ -54,6 +53,7 @@ from ossutil.server.storage.base import (
     StoreRunner,
     UploadMissing,
 )
+from ossutil.server.storage.blobs import BlobStore, BlobWriter
 from ossutil.wire import crc64, numbers
 from ossutil.wire.errors import OssError
 

@@ -32,8 +32,8 @@ from typing import BinaryIO
 
 from ossutil.server.models import Bucket, ObjectMeta
 from ossutil.server.objects import listing
-from ossutil.server.objects.blobs import BlobStore, BlobWriter
 from ossutil.server.storage.base import BucketMissing, ObjectExists, ObjectStore, StoreRunner
+from ossutil.server.storage.blobs import BlobStore, BlobWriter
 from ossutil.wire.crc64 import Crc64
 from ossutil.wire.errors import OssError
 

@@ -27,7 +27,7 @@ same exceptions), so the domain cannot tell them apart. What differs is how that
   (``OSS_SERVER_MASTER_KEY``); a sealed check value written with the root account makes a
   process with another key fail at start-up with ``MasterKeyMismatch`` instead of later.
 - Object content: the schema also holds ``blobs`` and ``blob_chunks``, which
-  ``objects/postgres_blobs.py`` (PostgresBlobStore, on connections of its own made by
+  ``storage/postgres_blobs.py`` (PostgresBlobStore, on connections of its own made by
   ``connect`` below) writes and reads; ``objects.blob`` names a ``blobs.id``.
 - The connection: one per store, autocommit off, used only from the StoreRunner's thread. When
   it breaks (server restart, network), the next call reconnects; a transaction that failed
@@ -179,7 +179,7 @@ DO $$ BEGIN
         AND attname = 'data') <> 'e' THEN
         ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
     END IF;
-    -- the writing process's lease (see objects/postgres_blobs.py); checked first for the same
+    -- the writing process's lease (see storage/postgres_blobs.py); checked first for the same
     -- reason: ALTER TABLE would wait for every upload in progress
     IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'blobs'::regclass
         AND attname = 'owner' AND NOT attisdropped) THEN
@@ -319,7 +319,7 @@ WATCHDOG = Watchdog()
 def connect(url: str, row_factory: RowFactory[R]) -> psycopg.Connection[R]:
     """A new connection (autocommit off, session time zone UTC, named ``ossutil-server`` in
     ``pg_stat_activity``); ``StoreUnavailable`` with a one-line message that never shows the
-    password when it cannot be made. Shared with ``objects/postgres_blobs.py``."""
+    password when it cannot be made. Shared with ``postgres_blobs.py``."""
     where = _describe(url)
     try:
         params = conninfo_to_dict(url)

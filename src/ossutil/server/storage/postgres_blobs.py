@@ -68,8 +68,8 @@ from psycopg import IsolationLevel, errors
 from psycopg.pq import TransactionStatus
 from psycopg.rows import TupleRow, tuple_row
 
-from ossutil.server.objects.blobs import BlobWriter
 from ossutil.server.storage.base import StorageFull, StoreError, StoreUnavailable
+from ossutil.server.storage.blobs import BlobWriter
 from ossutil.server.storage.postgres import CALL_SECONDS, WATCHDOG, connect
 from ossutil.server.throttle import Throttled
 from ossutil.wire.errors import OssError

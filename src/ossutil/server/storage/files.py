@@ -1,15 +1,6 @@
-"""Where object content lives: the ``BlobStore`` protocol, and ``FileBlobStore``, blob files
-under ``<data_dir>/blobs/<2 hex>/<32 hex>``, written so no reader ever sees half a blob.
-
-    BlobStore (protocol)      what ObjectService needs; the store row names a blob
-     ├── FileBlobStore        files in the data dir (the default, with SQLite)
-     └── PostgresBlobStore    1 MiB chunks in PostgreSQL (``postgres_blobs.py``; --store postgres)
-
-The life of a blob is the same everywhere: ``create`` a writer, ``write`` the body as it arrives
-(MD5, and SHA-256 when asked, computed on the way), ``finish``, ``commit`` (the blob is now
-complete and durable; only then does the store row that names it commit), and ``delete`` once no
-row names it. A crash leaves either the previous object or the new one, never a torn one; at
-worst an unreferenced blob remains, which ``prepare`` removes at the next start.
+"""``FileBlobStore``: object content as blob files under ``<data_dir>/blobs/<2 hex>/<32 hex>``,
+written so no reader ever sees half a blob (the default, with SQLite; the ``BlobStore`` protocol
+and a blob's life are in ``storage/blobs.py``).
 
 Start-up sweep (``FileBlobStore.prepare``): one process owns a data dir (it holds an exclusive
 ``flock`` on ``blobs/.lock`` while it runs), so at its start nothing can be in flight: every
@@ -44,8 +35,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO
 
+from ossutil.server.storage.blobs import BlobWriter
 from ossutil.server.throttle import Throttled
 from ossutil.wire.errors import OssError
 
@@ -75,59 +67,6 @@ def full_disk_is_oss_error(what: str) -> Iterator[None]:
             raise
         _full("storage full while %s: %s", what, os.strerror(exc.errno or 0))
         raise OssError.from_code("InsufficientStorage") from None
-
-
-class BlobWriter(Protocol):
-    """A blob being written. ``write``, ``finish`` and ``discard`` may run on different worker
-    threads, one at a time (a discard may overlap a write: implementations lock)."""
-
-    @property
-    def size(self) -> int:
-        """Bytes written so far."""
-        ...
-
-    def write(self, data: bytes | bytearray) -> None: ...
-
-    def finish(self) -> tuple[bytes, str | None]:
-        """Everything is written: (MD5 digest, hex SHA-256 or None). Not yet visible."""
-        ...
-
-    def discard(self) -> None:
-        """Abandon the blob (at any point before ``commit``); nothing of it stays."""
-        ...
-
-
-class BlobStore(Protocol):
-    """Object content, by blob name. Names are opaque strings the store rows keep."""
-
-    @property
-    def local(self) -> bool:
-        """True when ``load`` only touches local disk (microseconds from the page cache): the
-        service may then run it on the store thread right after the row read."""
-        ...
-
-    def prepare(self) -> int:
-        """Start-up: create what is missing, remove leftovers no row names; returns how many."""
-        ...
-
-    def create(self, *, sha256: bool = False) -> BlobWriter: ...
-
-    def commit(self, writer: BlobWriter) -> str:
-        """Make a finished writer's blob complete and durable; returns its name."""
-        ...
-
-    def load(self, name: str, inline_limit: int) -> bytes | BinaryIO:
-        """The content when at most ``inline_limit`` bytes, else an open, seekable binary
-        stream (the caller closes it). It keeps reading the version it opened even if the blob
-        is deleted meanwhile. FileNotFoundError when the blob is already gone."""
-        ...
-
-    def delete(self, name: str) -> None:
-        """Remove a blob no row names any more (absent: fine). Failures are logged, not raised:
-        the blob is then a leftover for ``prepare``."""
-        ...
-
-    def close(self) -> None: ...
 
 
 class FileBlobWriter:
