@@ -14,10 +14,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ossutil.wire import xml
-
-# ``encode_error`` lives in ``wire.error_xml``; re-exported here only until server/http/errors.py
-# (being edited in another change) imports it from there.
-from ossutil.wire.error_xml import encode_error as encode_error
 from ossutil.wire.errors import OssError
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from ossutil.server.http import router
-from ossutil.server.http.handlers.cname import xml_response
+from ossutil.server.http.responses import xml_response
 from ossutil.server.models import Bucket
 from ossutil.wire import dates
 from ossutil.wire import xml as wxml

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from ossutil.server.http.responses import xml_response
 from ossutil.server.models import Binding, CnameTokenRecord
 from ossutil.wire import dates
 from ossutil.wire.cname_xml import (
@@ -20,10 +21,6 @@ from ossutil.wire.cname_xml import (
 
 if TYPE_CHECKING:
     from ossutil.server.http.app import Call
-
-
-def xml_response(body: bytes) -> web.Response:
-    return web.Response(body=body, headers={"Content-Type": "application/xml"})
 
 
 def _token_xml(record: CnameTokenRecord) -> web.Response:

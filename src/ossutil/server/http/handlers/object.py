@@ -30,7 +30,7 @@ from aiohttp.abc import AbstractStreamWriter
 from multidict import CIMultiDict
 
 from ossutil.server.http import router
-from ossutil.server.http.handlers.cname import xml_response
+from ossutil.server.http.responses import listing_response, xml_response
 from ossutil.server.models import Bucket, ObjectMeta
 from ossutil.server.naming import validate_object_key
 from ossutil.server.objects import listing, preconditions
@@ -313,12 +313,7 @@ def url_encoded(value: str, encode: bool) -> str:
 
 
 def emit_xml(root: wxml.Node) -> web.Response:
-    try:
-        return xml_response(wxml.emit(root))
-    except ValueError:
-        raise OssError.from_code(
-            "InvalidArgument", "A key in this listing has characters XML cannot carry; list "
-            "with encoding-type=url.", ArgumentName="encoding-type") from None
+    return listing_response(wxml.emit, root)
 
 
 def url_encoding(call: Call) -> bool:
