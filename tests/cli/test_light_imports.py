@@ -70,7 +70,7 @@ def test_bucket_cname_get_loads_nothing_heavy(tmp_path) -> None:  # type: ignore
     assert _offending(modules, FORBIDDEN) == []
     assert _offending(modules, NOT_FOR_PLAIN_HTTP) == []
     assert _offending(modules, START_UP_COST) == [], (
-        "keep dataclasses/typing off the CLI path (see ossutil.client.records)")
+        "keep dataclasses/typing off the CLI path (see ossutil.wire.records)")
 
 
 def _fake_run(argv: list[str], tmp_path) -> list[str]:  # type: ignore[no-untyped-def]

@@ -44,7 +44,6 @@ from ossutil.client.gocompat import (
     go_query_escape,
     parse_endpoint,
 )
-from ossutil.client.records import Record
 from ossutil.client.transport import (
     FileBody,
     HttpClientTransport,
@@ -57,6 +56,7 @@ from ossutil.client.transport import (
 )
 from ossutil.wire import signing
 from ossutil.wire.dates import rfc1123, v4_timestamp
+from ossutil.wire.records import Record
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 if TYPE_CHECKING:
@@ -343,24 +343,18 @@ class OssClient:
     def list_buckets(self, prefix: str = "", marker: str = "",
                      max_keys: int | None = None) -> list[BucketSummary]:
         """ListBuckets, following ``NextMarker`` until the listing is complete."""
-        from ossutil.wire import xml
+        from ossutil.wire.bucket_xml import decode_list_buckets
 
         result: list[BucketSummary] = []
         while True:
-            root = xml.parse(self.list_buckets_raw(prefix, marker, max_keys).body)
-            buckets = xml.child(root, "Buckets")
-            for entry in xml.children(buckets, "Bucket") if buckets is not None else []:
-                result.append(BucketSummary(
-                    name=xml.text(entry, "Name") or "",
-                    location=xml.text(entry, "Location") or "",
-                    creation_date=xml.text(entry, "CreationDate") or "",
-                    storage_class=xml.text(entry, "StorageClass") or "",
-                    region=xml.text(entry, "Region") or "",
-                    extranet_endpoint=xml.text(entry, "ExtranetEndpoint") or "",
-                    intranet_endpoint=xml.text(entry, "IntranetEndpoint") or ""))
-            truncated = (xml.text(root, "IsTruncated") or "").lower() == "true"
-            marker = xml.text(root, "NextMarker") or ""
-            if not truncated or not marker or max_keys is not None:
+            page = decode_list_buckets(self.list_buckets_raw(prefix, marker, max_keys).body)
+            result += (BucketSummary(
+                name=entry.name, location=entry.location, creation_date=entry.creation_date,
+                storage_class=entry.storage_class, region=entry.region,
+                extranet_endpoint=entry.extranet_endpoint,
+                intranet_endpoint=entry.intranet_endpoint) for entry in page.buckets)
+            marker = page.next_marker or ""
+            if not page.is_truncated or not marker or max_keys is not None:
                 return result
 
     def list_buckets_raw(self, prefix: str = "", marker: str = "",
@@ -433,48 +427,31 @@ class OssClient:
 
     def get_bucket_info(self, bucket: str) -> BucketInfo:
         """GetBucketInfo."""
-        from ossutil.wire import xml
+        from ossutil.wire.bucket_xml import decode_bucket_info
 
-        root = xml.parse(self._send("GET", bucket, [("bucketInfo", None)]).body)
-        entry = xml.child(root, "Bucket")
-        if entry is None:
-            from ossutil.wire.errors import OssError
-
-            raise OssError.from_code("MalformedXML")
-        owner = xml.child(entry, "Owner")
-        acl = xml.child(entry, "AccessControlList")
-        sse = xml.child(entry, "ServerSideEncryptionRule")
+        info = decode_bucket_info(self._send("GET", bucket, [("bucketInfo", None)]).body)
+        entry, owner = info.entry, info.owner
         return BucketInfo(
-            name=xml.text(entry, "Name") or "",
-            location=xml.text(entry, "Location") or "",
-            creation_date=xml.text(entry, "CreationDate") or "",
-            storage_class=xml.text(entry, "StorageClass") or "",
-            acl=(xml.text(acl, "Grant") or "") if acl is not None else "",
-            owner_id=(xml.text(owner, "ID") or "") if owner is not None else "",
-            owner_display_name=(xml.text(owner, "DisplayName") or "") if owner is not None
-            else "",
-            extranet_endpoint=xml.text(entry, "ExtranetEndpoint") or "",
-            intranet_endpoint=xml.text(entry, "IntranetEndpoint") or "",
-            redundancy_type=xml.text(entry, "DataRedundancyType") or "",
-            transfer_acceleration=xml.text(entry, "TransferAcceleration") or "",
-            cross_region_replication=xml.text(entry, "CrossRegionReplication") or "",
-            access_monitor=xml.text(entry, "AccessMonitor") or "",
-            sse_algorithm=(xml.text(sse, "SSEAlgorithm") or "") if sse is not None else "",
-            kms_master_key_id=(xml.text(sse, "KMSMasterKeyID") or "") if sse is not None
-            else "",
-            kms_data_encryption=(xml.text(sse, "KMSDataEncryption") or "") if sse is not None
-            else "")
+            name=entry.name, location=entry.location, creation_date=entry.creation_date,
+            storage_class=entry.storage_class, acl=info.acl,
+            owner_id=owner.id if owner is not None else "",
+            owner_display_name=owner.display_name if owner is not None else "",
+            extranet_endpoint=entry.extranet_endpoint, intranet_endpoint=entry.intranet_endpoint,
+            redundancy_type=info.data_redundancy_type,
+            transfer_acceleration=info.transfer_acceleration,
+            cross_region_replication=info.cross_region_replication,
+            access_monitor=info.access_monitor, sse_algorithm=info.sse_algorithm,
+            kms_master_key_id=info.kms_master_key_id or "",
+            kms_data_encryption=info.kms_data_encryption or "")
 
     def get_object_acl(self, bucket: str, key: str) -> ObjectAcl:
         """GetObjectAcl (``GET /key?acl``)."""
-        from ossutil.wire import xml
+        from ossutil.wire.bucket_xml import decode_access_control_policy
 
-        root = xml.parse(self._send("GET", bucket, [("acl", None)], key=key).body)
-        owner = xml.child(root, "Owner")
-        grants = xml.child(root, "AccessControlList")
-        return ObjectAcl(
-            acl=(xml.text(grants, "Grant") or "") if grants is not None else "",
-            owner_id=(xml.text(owner, "ID") or "") if owner is not None else "")
+        policy = decode_access_control_policy(
+            self._send("GET", bucket, [("acl", None)], key=key).body)
+        return ObjectAcl(acl=policy.grant,
+                         owner_id=policy.owner.id if policy.owner is not None else "")
 
     # --- plumbing: build -> sign -> send ---------------------------------------------------
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import socket
 
 from ossutil.client.errors import ClientError
-from ossutil.client.records import Record
+from ossutil.wire.records import Record
 
 # --- encoding/xml.EscapeText -------------------------------------------------------------------
 

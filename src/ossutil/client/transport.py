@@ -58,7 +58,7 @@ from ossutil.client.http11 import (
     read_reply,
     read_tunnel_reply,
 )
-from ossutil.client.records import Record
+from ossutil.wire.records import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

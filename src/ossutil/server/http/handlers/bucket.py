@@ -10,24 +10,30 @@ from ossutil.server.http import router
 from ossutil.server.http.responses import xml_response
 from ossutil.server.models import Bucket
 from ossutil.wire import dates
-from ossutil.wire import xml as wxml
+from ossutil.wire.bucket_xml import (
+    AccessControlPolicy,
+    BucketEntry,
+    BucketInfo,
+    ListAllMyBucketsResult,
+    Owner,
+    decode_create_bucket_configuration,
+    encode_access_control_policy,
+    encode_bucket_info,
+    encode_list_buckets,
+    encode_location,
+)
 from ossutil.wire.errors import OssError
 
 if TYPE_CHECKING:
     from ossutil.server.http.app import Call
 
 
-def _owner(owner_id: str) -> wxml.Node:
-    return ("Owner", [("ID", owner_id), ("DisplayName", owner_id)])
+def _owner(owner_id: str) -> Owner:
+    return Owner(owner_id, owner_id)
 
 
 def _storage_class(body: bytes) -> str | None:
-    if not body.strip():
-        return None
-    root = wxml.parse(body)
-    if wxml.local_name(root.tag) != "CreateBucketConfiguration":
-        raise OssError.from_code("MalformedXML")
-    text = wxml.text(root, "StorageClass")
+    text = decode_create_bucket_configuration(body).storage_class
     return None if text is None else router.storage_class(text)  # any case; archive: 501
 
 
@@ -49,17 +55,12 @@ def _endpoints(call: Call) -> tuple[str, str]:
                                   f"oss-{call.app.settings.region}-internal", 1)
 
 
-def _bucket_fields(call: Call, bucket: Bucket) -> list[wxml.Node]:
+def _bucket_entry(call: Call, bucket: Bucket) -> BucketEntry:
     extranet, intranet = _endpoints(call)
-    return [
-        ("CreationDate", dates.iso8601_ms(bucket.created_at)),
-        ("ExtranetEndpoint", extranet),
-        ("IntranetEndpoint", intranet),
-        ("Location", f"oss-{bucket.region}"),
-        ("Name", bucket.name),
-        ("Region", bucket.region),
-        ("StorageClass", bucket.storage_class),
-    ]
+    return BucketEntry(creation_date=dates.iso8601_ms(bucket.created_at),
+                       extranet_endpoint=extranet, intranet_endpoint=intranet,
+                       location=f"oss-{bucket.region}", name=bucket.name, region=bucket.region,
+                       storage_class=bucket.storage_class)
 
 
 async def get_bucket_info(call: Call) -> web.Response:
@@ -67,31 +68,22 @@ async def get_bucket_info(call: Call) -> web.Response:
     # Every element OSS sends (both SDKs' models parse them), with what this server has: no
     # resource groups, comment, logging, encryption or public-access block; Versioning is
     # omitted, as OSS does for a bucket whose versioning was never configured.
-    fields = _bucket_fields(call, bucket) + [
-        ("AccessMonitor", "Disabled"),
-        ("CrossRegionReplication", "Disabled"),
-        ("TransferAcceleration", "Disabled"),
-        ("DataRedundancyType", "LRS"),
-        ("ResourceGroupId", ""),
-        ("Comment", ""),
-        ("BlockPublicAccess", "false"),
-        _owner(bucket.owner_id),
-        ("AccessControlList", [("Grant", bucket.acl)]),
-        ("ServerSideEncryptionRule", [("SSEAlgorithm", "None")]),
-        ("BucketPolicy", [("LogBucket", ""), ("LogPrefix", "")]),
-    ]
-    return xml_response(wxml.emit(("BucketInfo", [("Bucket", fields)])))
+    return xml_response(encode_bucket_info(BucketInfo(
+        entry=_bucket_entry(call, bucket), access_monitor="Disabled",
+        cross_region_replication="Disabled", transfer_acceleration="Disabled",
+        data_redundancy_type="LRS", block_public_access="false",
+        owner=_owner(bucket.owner_id), acl=bucket.acl, sse_algorithm="None")))
 
 
 async def get_bucket_location(call: Call) -> web.Response:
     bucket = call.require_bucket()
-    return xml_response(wxml.emit(("LocationConstraint", f"oss-{bucket.region}")))
+    return xml_response(encode_location(f"oss-{bucket.region}"))
 
 
 async def get_bucket_acl(call: Call) -> web.Response:
     bucket = call.require_bucket()
-    return xml_response(wxml.emit(("AccessControlPolicy", [
-        _owner(bucket.owner_id), ("AccessControlList", [("Grant", bucket.acl)])])))
+    return xml_response(encode_access_control_policy(
+        AccessControlPolicy(_owner(bucket.owner_id), bucket.acl)))
 
 
 async def put_bucket_acl(call: Call) -> web.Response:
@@ -127,13 +119,9 @@ async def list_buckets(call: Call) -> web.Response:
     buckets = sorted((b for b in await call.app.buckets.list(principal.owner_id)
                       if b.name.startswith(prefix) and b.name > marker), key=lambda b: b.name)
     page, truncated = buckets[:limit], len(buckets) > limit
-    parts: list[wxml.Node] = []
-    for name in ("prefix", "marker", "max-keys"):
-        if name in query:
-            parts.append(({"prefix": "Prefix", "marker": "Marker", "max-keys": "MaxKeys"}[name],
-                          str(limit) if name == "max-keys" else query[name]))
-    if truncated:
-        parts += [("IsTruncated", "true"), ("NextMarker", page[-1].name)]
-    parts.append(_owner(principal.owner_id))
-    parts.append(("Buckets", [("Bucket", _bucket_fields(call, b)) for b in page]))
-    return xml_response(wxml.emit(("ListAllMyBucketsResult", parts)))
+    return xml_response(encode_list_buckets(ListAllMyBucketsResult(
+        owner=_owner(principal.owner_id),
+        buckets=tuple(_bucket_entry(call, b) for b in page),
+        prefix=query.get("prefix"), marker=query.get("marker"),
+        max_keys=limit if "max-keys" in query else None,
+        is_truncated=truncated, next_marker=page[-1].name if truncated else None)))
