@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ossutil.server.auth.keyring import KeyRing
+from ossutil.server.auth.sealing import Sealer
 from ossutil.server.auth.signature import SignatureVerifier
 from ossutil.server.buckets.service import BucketService
 from ossutil.server.cache import ReadCache
@@ -28,7 +29,13 @@ from ossutil.server.http.router import Addressing
 from ossutil.server.models import AccessKey, Account
 from ossutil.server.naming import DEFAULT_RESERVED
 from ossutil.server.settings import BLOB_STORES, STORES, Settings
-from ossutil.server.storage.base import BlobReferences, Store, StoreError, StoreRunner
+from ossutil.server.storage.base import (
+    AuthStore,
+    BlobReferences,
+    Store,
+    StoreError,
+    StoreRunner,
+)
 from ossutil.server.storage.blobs import BlobStore
 
 ROOT_CREDENTIALS_FILE = "root-credentials.json"
@@ -49,7 +56,7 @@ def open_store(settings: Settings, box: SecretBox) -> Store:
     private_data_dir(settings.data_dir)
     if settings.store == "sqlite":
         factory = _import(STORES["sqlite"])
-        return factory(settings.data_dir / "ossutil.db", box)  # type: ignore[no-any-return]
+        return factory(settings.data_dir / "ossutil.db")  # type: ignore[no-any-return]
     if not settings.database_url:
         raise StoreError(f"--store {settings.store} needs --database-url or "
                          "OSS_SERVER_DATABASE_URL (e.g. postgresql://user@host:5432/dbname)")
@@ -60,7 +67,8 @@ def open_store(settings: Settings, box: SecretBox) -> Store:
             raise
         raise StoreError(f"--store {settings.store} needs a driver that is not installed "
                          f"({exc.name}); install the '{settings.store}' extra") from None
-    return factory(settings.database_url, box)  # type: ignore[no-any-return]
+    # a shared store checks that every process has the master key it was set up with
+    return factory(settings.database_url, Sealer(box))  # type: ignore[no-any-return]
 
 
 def open_blobs(settings: Settings,
@@ -101,9 +109,10 @@ def new_access_key_secret() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(30))
 
 
-def bootstrap_root(store: Store, data_dir: Path, env: Mapping[str, str],
+def bootstrap_root(store: AuthStore, box: SecretBox, data_dir: Path, env: Mapping[str, str],
                    clock: Callable[[], datetime] = utcnow) -> tuple[AccessKey, bool] | None:
-    """Create the root account on the first start of an empty data dir.
+    """Create the root account on the first start of an empty data dir (its secret sealed with
+    ``box`` before the store sees it).
 
     Returns (key, generated) when created now, None when an account already existed. A generated
     key pair is written to ``root-credentials.json`` (mode 0600) in the data dir.
@@ -117,7 +126,7 @@ def bootstrap_root(store: Store, data_dir: Path, env: Mapping[str, str],
     if generated:
         ak, sk = new_access_key_id(), new_access_key_secret()
     key = AccessKey(ak, sk, owner_id, None)
-    if not store.bootstrap_root(Account(owner_id, clock()), key):
+    if not store.bootstrap_root(Account(owner_id, clock()), Sealer(box).seal(key)):
         return None
     if generated:
         path = data_dir / ROOT_CREDENTIALS_FILE
@@ -162,7 +171,7 @@ def build_services(settings: Settings, store: Store, box: SecretBox, *,
                    on_binding_change: Callable[[str], None] | None = None,
                    blobs: BlobStore | None = None) -> Services:
     runner = StoreRunner(store)
-    keyring = KeyRing(runner)
+    keyring = KeyRing(runner, Sealer(box))
     cache = ReadCache(runner)
     own_hosts = (settings.host,)
     reserved = tuple(DEFAULT_RESERVED) + (settings.endpoint_domain,)

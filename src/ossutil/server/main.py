@@ -172,6 +172,7 @@ def _read_policy(path: Path | None) -> str | None:
 
 
 def _user_command(args: argparse.Namespace) -> int:
+    from ossutil.server.auth.sealing import Sealer
     from ossutil.server.composition import (
         new_access_key_id,
         new_access_key_secret,
@@ -183,7 +184,8 @@ def _user_command(args: argparse.Namespace) -> int:
 
     settings = Settings(data_dir=args.data_dir, store=args.store,
                         database_url=args.database_url)
-    store = open_store(settings, open_box(settings))
+    box = open_box(settings)
+    store = open_store(settings, box)
     try:
         account = store.root_account()
         if account is None:
@@ -196,7 +198,7 @@ def _user_command(args: argparse.Namespace) -> int:
                             args.name)
             try:
                 store.create_user(User(args.name, account.owner_id, policy,
-                                       datetime.now(timezone.utc)), key)
+                                       datetime.now(timezone.utc)), Sealer(box).seal(key))
             except UserExists:
                 raise SystemExit(f"ossutil-server: user {args.name} already exists") from None
             print(json.dumps({"user": args.name, "access_key_id": key.access_key_id,

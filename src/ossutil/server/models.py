@@ -41,6 +41,18 @@ class AccessKey:
 
 
 @dataclass(frozen=True)
+class SealedAccessKey:
+    """An AccessKey as the stores keep it: the secret sealed by ``auth/sealing.py`` (stores
+    never see or open plain secrets)."""
+
+    access_key_id: str
+    secret_sealed: bytes = field(repr=False)
+    owner_id: str
+    user: str | None
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
 class Bucket:
     name: str
     owner_id: str

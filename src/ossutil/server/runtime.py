@@ -56,7 +56,7 @@ async def start(settings: Settings) -> Running:
     AcceptErrors(asyncio.get_running_loop()).install()
     box = open_box(settings)
     store = open_store(settings, box)
-    created = bootstrap_root(store, settings.data_dir, os.environ)
+    created = bootstrap_root(store, box, settings.data_dir, os.environ)
     if created is not None:
         key, generated = created
         if generated:

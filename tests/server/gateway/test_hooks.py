@@ -33,7 +33,7 @@ async def running(data_dir: Path, box: SecretBox, *, https: bool = False
                   ) -> AsyncIterator[tuple[GatewayHooks, Services]]:
     settings = Settings(data_dir=data_dir, dns_verify=False, https_port=0 if https else None)
     hooks = GatewayHooks(settings)
-    services = build_services(settings, SqliteStore(data_dir / "ossutil.db", box), box,
+    services = build_services(settings, SqliteStore(data_dir / "ossutil.db"), box,
                               on_binding_change=hooks.on_change)
     await hooks.start(services)
     try:
@@ -62,7 +62,7 @@ def box() -> SecretBox:
 
 @pytest.fixture
 def data_dir(tmp_path: Path, box: SecretBox) -> Path:
-    store = SqliteStore(tmp_path / "ossutil.db", box)
+    store = SqliteStore(tmp_path / "ossutil.db")
     store.create_bucket(BUCKET)
     store.close()
     return tmp_path
@@ -83,7 +83,7 @@ def test_a_binding_change_is_visible_to_the_very_next_request(data_dir: Path,
 
 
 def test_changes_committed_elsewhere_arrive_by_polling(data_dir: Path, box: SecretBox) -> None:
-    other = SqliteStore(data_dir / "ossutil.db", box)  # another process's connection
+    other = SqliteStore(data_dir / "ossutil.db")  # another process's connection
 
     async def scenario() -> None:
         async with running(data_dir, box) as (hooks, _services):
@@ -103,7 +103,7 @@ def test_changes_committed_elsewhere_arrive_by_polling(data_dir: Path, box: Secr
 
 def test_interleaved_refreshes_and_polls_converge_on_the_store(data_dir: Path,
                                                                box: SecretBox) -> None:
-    other = SqliteStore(data_dir / "ossutil.db", box)
+    other = SqliteStore(data_dir / "ossutil.db")
 
     async def scenario() -> None:
         async with running(data_dir, box) as (hooks, services):
@@ -138,7 +138,7 @@ def test_interleaved_refreshes_and_polls_converge_on_the_store(data_dir: Path,
 
 def test_start_up_loads_bindings_without_building_tls_contexts(data_dir: Path, box: SecretBox,
                                                                ca: CertFactory) -> None:
-    store = SqliteStore(data_dir / "ossutil.db", box)
+    store = SqliteStore(data_dir / "ossutil.db")
     chain, key = ca.leaf("*.example.com")
     checked = check_certificate(chain, key, "a.example.com", NOW)
     for i in range(300):

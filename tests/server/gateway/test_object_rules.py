@@ -12,7 +12,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ossutil.server.certs.keystore import SecretBox
 from ossutil.server.models import Bucket, ObjectMeta
 from ossutil.server.objects import listing, preconditions
 from ossutil.server.objects.ranges import parse_range
@@ -21,7 +20,6 @@ from ossutil.server.storage.sqlite import SqliteStore
 from ossutil.wire.errors import OssError
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
-BOX = SecretBox(os.urandom(32))
 
 # An alphabet that stresses the edges: the delimiter, multi-byte UTF-8, the largest code point.
 KEYS = st.text(alphabet="ab/é\U0010FFFF", min_size=1, max_size=5).filter(
@@ -46,7 +44,7 @@ def reference(keys: set[str], prefix: str, delimiter: str) -> list[str]:
        max_keys=st.integers(min_value=1, max_value=4))
 def test_paging_lists_every_entry_once_in_order(keys: set[str], prefix: str, delimiter: str,
                                                 max_keys: int) -> None:
-    store = SqliteStore(Path(":memory:"), BOX)
+    store = SqliteStore(Path(":memory:"))
     store.create_bucket(Bucket("b", "1", "cn-hangzhou", "private", "Standard", NOW))
     for key in keys:
         store.put_object(ObjectMeta("b", key, 1, '"X"', "text/plain", NOW, "0" * 32))

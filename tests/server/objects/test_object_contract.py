@@ -23,6 +23,7 @@ from typing import BinaryIO
 import pytest
 from tests.support import postgres
 
+from ossutil.server.auth.sealing import Sealer
 from ossutil.server.certs.keystore import SecretBox
 from ossutil.server.models import AccessKey, Account, Bucket, ObjectMeta
 from ossutil.server.objects.multipart import MultipartService, PartChoice
@@ -58,7 +59,7 @@ def postgres_backend() -> Iterator[Backend]:
         from ossutil.server.storage.postgres_blobs import PostgresBlobStore
 
         def open_database() -> tuple[Store, BlobStore]:
-            return PostgresStore(url, BOX), PostgresBlobStore(url)
+            return PostgresStore(url, Sealer(BOX)), PostgresBlobStore(url)
 
         def count_rows() -> int:  # blobs, and chunks of no blob (there should be none)
             with psycopg.connect(url) as conn:
@@ -80,7 +81,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
     from ossutil.server.storage.sqlite import SqliteStore
 
     def open_files() -> tuple[Store, BlobStore]:
-        return SqliteStore(tmp_path / "ossutil.db", BOX), FileBlobStore(tmp_path / "blobs")
+        return SqliteStore(tmp_path / "ossutil.db"), FileBlobStore(tmp_path / "blobs")
 
     def count_files() -> int:  # blob files and upload temporaries
         return sum(1 for p in (tmp_path / "blobs").glob("??/*") if p.is_file()) + sum(
@@ -109,7 +110,8 @@ async def setup_bucket(backend: Backend) -> None:
     store, blobs = backend.open_pair()
     try:
         if store.root_account() is None:
-            store.bootstrap_root(Account(OWNER, NOW), AccessKey("LTAIroot", "s", OWNER, None))
+            store.bootstrap_root(Account(OWNER, NOW),
+                                Sealer(BOX).seal(AccessKey("LTAIroot", "s", OWNER, None)))
         if store.get_bucket(BUCKET.name) is None:
             store.create_bucket(BUCKET)
     finally:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from tests.support import postgres
 
+from ossutil.server.auth.sealing import Sealer
 from ossutil.server.certs.keystore import SecretBox
 from ossutil.server.models import Bucket, MultipartUpload, ObjectMeta, PartRecord
 from ossutil.server.storage.base import Store
@@ -25,14 +26,14 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     if request.param == "sqlite":
         from ossutil.server.storage.sqlite import SqliteStore
 
-        opened: Store = SqliteStore(tmp_path / "ossutil.db", BOX)
+        opened: Store = SqliteStore(tmp_path / "ossutil.db")
         yield opened
         opened.close()
     else:
         with postgres.fresh_schema() as url:
             from ossutil.server.storage.postgres import PostgresStore
 
-            opened = PostgresStore(url, BOX)
+            opened = PostgresStore(url, Sealer(BOX))
             yield opened
             opened.close()
 
@@ -83,7 +84,7 @@ def test_sqlite_database_from_before_the_crc_columns_is_migrated(tmp_path: Path)
     path = tmp_path / "ossutil.db"
     with sqlite3.connect(path) as db:
         db.executescript(OLD_SCHEMA)
-    store = SqliteStore(path, BOX)
+    store = SqliteStore(path)
     try:
         old = store.get_object("b", "old")
         assert old is not None and old.crc64 is None
@@ -92,4 +93,4 @@ def test_sqlite_database_from_before_the_crc_columns_is_migrated(tmp_path: Path)
         assert store.get_object("b", "new").crc64 == TOP  # type: ignore[union-attr]
     finally:
         store.close()
-    SqliteStore(path, BOX).close()  # a second start finds the columns and adds nothing
+    SqliteStore(path).close()  # a second start finds the columns and adds nothing

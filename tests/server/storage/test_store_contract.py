@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from tests.support import postgres
 
+from ossutil.server.auth.sealing import Sealer
 from ossutil.server.certs.keystore import SecretBox
 from ossutil.server.models import (
     AccessKey,
@@ -27,6 +28,7 @@ from ossutil.server.models import (
     MultipartUpload,
     ObjectMeta,
     PartRecord,
+    SealedAccessKey,
     User,
 )
 from ossutil.server.storage.base import (
@@ -43,6 +45,7 @@ OpenStore = Callable[[], Store]
 T0 = datetime(2025, 2, 1, 3, 4, 5, 678901, tzinfo=timezone.utc)
 OWNER = "1234567890123456"
 BOX = SecretBox(bytes(range(32)))
+SEALER = Sealer(BOX)  # the auth side: stores take and give back sealed secrets only
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -58,12 +61,12 @@ def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OpenS
     if request.param == "sqlite":
         from ossutil.server.storage.sqlite import SqliteStore
 
-        yield opener(lambda: SqliteStore(tmp_path / "ossutil.db", BOX))
+        yield opener(lambda: SqliteStore(tmp_path / "ossutil.db"))
     else:
         with postgres.fresh_schema() as url:
             from ossutil.server.storage.postgres import PostgresStore
 
-            yield opener(lambda: PostgresStore(url, BOX))
+            yield opener(lambda: PostgresStore(url, SEALER))
             for store in opened:
                 store.close()
     for store in opened:
@@ -77,8 +80,19 @@ def store(open_store: OpenStore) -> Store:
 
 def root(store: Store) -> AccessKey:
     key = AccessKey("LTAIroot", "root-secret", OWNER, None)
-    assert store.bootstrap_root(Account(OWNER, T0), key)
+    assert store.bootstrap_root(Account(OWNER, T0), SEALER.seal(key))
     return key
+
+
+def create_user(store: Store, user: User, key: AccessKey) -> None:
+    store.create_user(user, SEALER.seal(key))
+
+
+def load_auth(store: Store) -> tuple[int, list[AccessKey], dict[str, str | None]]:
+    """``Store.load_auth`` with the secrets opened, as the KeyRing does."""
+    version, sealed, policies = store.load_auth()
+    assert all(isinstance(key, SealedAccessKey) for key in sealed)
+    return version, [SEALER.open(key) for key in sealed], policies
 
 
 def bucket(store: Store, name: str, owner: str = OWNER) -> Bucket:
@@ -128,23 +142,33 @@ def test_bootstrap_root_creates_the_account_once(open_store: OpenStore) -> None:
     first, second = open_store(), open_store()
     assert first.root_account() is None
     key = root(first)
-    assert not second.bootstrap_root(Account("other", T0), AccessKey("LTAIx", "s", "other", None))
+    assert not second.bootstrap_root(Account("other", T0),
+                                 SEALER.seal(AccessKey("LTAIx", "s", "other", None)))
     account = second.root_account()
     assert account == Account(OWNER, T0)
     assert account is not None and account.created_at.isoformat() == T0.isoformat()
-    version, keys, policies = second.load_auth()
+    version, keys, policies = load_auth(second)
     assert (version, keys, policies) == (1, [key], {})
     assert keys[0].secret == "root-secret"
+
+
+def test_secrets_are_kept_sealed_as_given(store: Store) -> None:
+    sealed = SEALER.seal(AccessKey("LTAIroot", "root-secret", OWNER, None))
+    assert store.bootstrap_root(Account(OWNER, T0), sealed)
+    _, keys, _ = store.load_auth()
+    assert keys == [sealed]  # the same ciphertext back: the store neither opens nor reseals
+    # the at-rest format of existing data dirs: SecretBox, the AccessKeyId as associated data
+    assert BOX.decrypt(keys[0].secret_sealed, context=b"LTAIroot") == b"root-secret"
 
 
 def test_users_create_list_policy_delete(store: Store) -> None:
     root_key = root(store)
     alice = AccessKey("LTAIalice", "alice-secret", OWNER, "alice")
-    store.create_user(User("alice", OWNER, None, T0), alice)
-    store.create_user(User("Bob", OWNER, '{"Version": "1"}', T0),
-                      AccessKey("LTAIbob", "bob-secret", OWNER, "Bob"))
+    create_user(store, User("alice", OWNER, None, T0), alice)
+    create_user(store, User("Bob", OWNER, '{"Version": "1"}', T0),
+                AccessKey("LTAIbob", "bob-secret", OWNER, "Bob"))
     with pytest.raises(UserExists):
-        store.create_user(User("alice", OWNER, None, T0), AccessKey("LTAIa2", "s", OWNER, "alice"))
+        create_user(store, User("alice", OWNER, None, T0), AccessKey("LTAIa2", "s", OWNER, "alice"))
     assert store.list_users() == [User("Bob", OWNER, '{"Version": "1"}', T0),
                                   User("alice", OWNER, None, T0)]  # byte order: B < a
     assert store.auth_version() == 3
@@ -152,7 +176,7 @@ def test_users_create_list_policy_delete(store: Store) -> None:
     store.set_user_policy("alice", '{"Statement": []}')
     with pytest.raises(NoSuchUser):
         store.set_user_policy("nobody", None)
-    version, keys, policies = store.load_auth()
+    version, keys, policies = load_auth(store)
     assert version == store.auth_version() == 4
     assert sorted(keys, key=lambda k: k.access_key_id) == [
         AccessKey("LTAIalice", "alice-secret", OWNER, "alice"),
@@ -162,7 +186,7 @@ def test_users_create_list_policy_delete(store: Store) -> None:
     store.delete_user("alice")
     with pytest.raises(NoSuchUser):
         store.delete_user("alice")
-    version, keys, policies = store.load_auth()
+    version, keys, policies = load_auth(store)
     assert version == 5
     assert {k.access_key_id for k in keys} == {"LTAIbob", "LTAIroot"}
     assert list(policies) == ["Bob"]
@@ -172,7 +196,7 @@ def test_user_changes_are_seen_by_another_instance(open_store: OpenStore) -> Non
     writer, reader = open_store(), open_store()
     root(writer)
     before = reader.versions()
-    writer.create_user(User("carol", OWNER, None, T0), AccessKey("LTAIc", "c", OWNER, "carol"))
+    create_user(writer, User("carol", OWNER, None, T0), AccessKey("LTAIc", "c", OWNER, "carol"))
     after = reader.versions()
     assert after["auth"] == before["auth"] + 1
     assert after["buckets"] == before["buckets"] and after["bindings"] == before["bindings"]

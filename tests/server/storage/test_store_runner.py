@@ -8,12 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ossutil.server.certs.keystore import SecretBox
 from ossutil.server.storage.base import StorageFull, StoreRunner, StoreUnavailable
 from ossutil.server.storage.sqlite import SqliteStore
 from ossutil.wire.errors import OssError
-
-BOX = SecretBox(bytes(range(32)))
 
 
 def _raise(exc: Exception) -> None:
@@ -22,7 +19,7 @@ def _raise(exc: Exception) -> None:
 
 @pytest.fixture
 def runner(tmp_path: Path) -> StoreRunner:
-    return StoreRunner(SqliteStore(tmp_path / "ossutil.db", BOX), wait_seconds=0.3)
+    return StoreRunner(SqliteStore(tmp_path / "ossutil.db"), wait_seconds=0.3)
 
 
 def test_store_failures_become_oss_errors(runner: StoreRunner) -> None:

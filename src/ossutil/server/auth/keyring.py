@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ossutil.server.auth.policy import Policy, PolicyError, parse_policy
+from ossutil.server.auth.sealing import Sealer
+from ossutil.server.models import AccessKey
 from ossutil.server.polling import poll_forever
 from ossutil.server.storage.base import AuthStore, StoreRunner
 from ossutil.wire import signing
@@ -39,8 +41,9 @@ class Principal:
 
 
 class KeyRing:
-    def __init__(self, runner: StoreRunner[AuthStore]) -> None:
+    def __init__(self, runner: StoreRunner[AuthStore], sealer: Sealer) -> None:
         self._runner = runner
+        self._sealer = sealer
         self._version = -1
         self._keys: dict[str, tuple[Principal, str]] = {}
 
@@ -60,7 +63,7 @@ class KeyRing:
         version = await self._runner(store.auth_version)
         if version == self._version:
             return False
-        version, keys, policies = await self._runner(store.load_auth)
+        version, keys, policies = await self._runner(self._load, store)
         parsed: dict[str, Policy | None] = {}
         for name, document in policies.items():
             try:
@@ -77,6 +80,12 @@ class KeyRing:
         }
         self._version = version
         return True
+
+    def _load(self, store: AuthStore) -> tuple[int, list[AccessKey], dict[str, str | None]]:
+        """The store's keys with their secrets opened, on the store's thread (as before the
+        store kept ciphertext only: the AES-GCM work never runs on the event loop)."""
+        version, sealed, policies = store.load_auth()
+        return version, [self._sealer.open(key) for key in sealed], policies
 
     async def watch(self, interval: float = 0.5) -> None:
         """Poll for changes until cancelled; the last good keys serve while polls fail."""

@@ -4,7 +4,9 @@ The domain (``server/cname``, ``server/buckets``) talks to a ``Store`` and never
 methods are synchronous and may block on disk; the server calls them through ``StoreRunner``,
 which runs them on the store's own worker thread so the event loop never waits on the database.
 
-Secrets in records are plain text in memory; a store seals them (``SecretBox``) at rest.
+Secrets reach a store sealed (``SealedAccessKey``, ``Certificate.key_sealed``) and leave it
+sealed: sealing and opening is the auth side's (``auth/sealing.py``) and the CNAME service's, so
+storage holds no crypto.
 
 Outages reach clients as OSS errors, mapped once here in ``StoreRunner`` (not per handler):
 ``StoreUnavailable`` (the database cannot be reached, or a call outlived ``STORE_WAIT_SECONDS``)
@@ -29,7 +31,6 @@ from datetime import datetime
 from typing import Generic, ParamSpec, Protocol, TypeVar
 
 from ossutil.server.models import (
-    AccessKey,
     Account,
     Binding,
     BindingChange,
@@ -40,6 +41,7 @@ from ossutil.server.models import (
     MultipartUpload,
     ObjectMeta,
     PartRecord,
+    SealedAccessKey,
     User,
     Versions,
 )
@@ -100,6 +102,14 @@ class NoSuchUser(StoreError):
     pass
 
 
+class KeyCheck(Protocol):
+    """Tells whether this process's master key is the one a shared store was set up with
+    (``auth/sealing.Sealer``). The store keeps the sealed value; it never holds the key."""
+
+    def new_check(self) -> bytes: ...
+    def opens_check(self, sealed: bytes) -> bool: ...
+
+
 # The store, split by who uses it: each service is given a runner typed with the narrow
 # protocol it needs (``StoreRunner[BucketStore]`` ...), so what a service may ask of the store is
 # written in its signature. ``Store`` is their union; SqliteStore and PostgresStore implement it.
@@ -107,16 +117,16 @@ class NoSuchUser(StoreError):
 
 class AuthStore(Protocol):
     """Accounts, RAM users and AccessKeys: the KeyRing, ``bootstrap_root`` and the ``user``
-    commands. Secrets are stored as given (see ``AccessKey``)."""
+    commands. Secrets come and go sealed (``auth/sealing.py``); the store never opens them."""
 
-    def bootstrap_root(self, account: Account, key: AccessKey) -> bool: ...
+    def bootstrap_root(self, account: Account, key: SealedAccessKey) -> bool: ...
     def root_account(self) -> Account | None: ...
-    def create_user(self, user: User, key: AccessKey) -> None: ...
+    def create_user(self, user: User, key: SealedAccessKey) -> None: ...
     def set_user_policy(self, name: str, policy: str | None) -> None: ...
     def delete_user(self, name: str) -> None: ...
     def list_users(self) -> list[User]: ...
     def auth_version(self) -> int: ...
-    def load_auth(self) -> tuple[int, list[AccessKey], dict[str, str | None]]: ...
+    def load_auth(self) -> tuple[int, list[SealedAccessKey], dict[str, str | None]]: ...
 
 
 class BucketStore(Protocol):

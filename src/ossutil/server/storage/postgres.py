@@ -22,10 +22,11 @@ same exceptions), so the domain cannot tell them apart. What differs is how that
   to the UTC-aware datetimes the domain writes; expiry comparisons are done on instants.
 - Ordered text columns (user, bucket and object names) use ``COLLATE "C"``: byte order, which
   for UTF-8 is code point order, like SQLite's default BINARY collation.
-- Secrets: as in SQLite, AccessKey secrets are sealed with the SecretBox here and private keys
-  arrive sealed. Every process sharing a database must use the same master key
-  (``OSS_SERVER_MASTER_KEY``); a sealed check value written with the root account makes a
-  process with another key fail at start-up with ``MasterKeyMismatch`` instead of later.
+- Secrets: as in SQLite, they arrive sealed and are stored as given (no crypto here). Every
+  process sharing a database must use the same master key (``OSS_SERVER_MASTER_KEY``): a sealed
+  check value (from the ``KeyCheck`` the store is opened with, ``auth/sealing.py``) is written
+  with the root account, and a process whose check does not open it fails at start-up with
+  ``MasterKeyMismatch`` instead of later.
 - Object content: the schema also holds ``blobs`` and ``blob_chunks``, which
   ``storage/postgres_blobs.py`` (PostgresBlobStore, on connections of its own made by
   ``connect`` below) writes and reads; ``objects.blob`` names a ``blobs.id``.
@@ -50,7 +51,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import errors
@@ -58,7 +59,6 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow, RowFactory, dict_row
 
 from ossutil.server.models import (
-    AccessKey,
     Account,
     Binding,
     BindingChange,
@@ -70,12 +70,14 @@ from ossutil.server.models import (
     MultipartUpload,
     ObjectMeta,
     PartRecord,
+    SealedAccessKey,
     User,
     Versions,
 )
 from ossutil.server.storage.base import (
     BucketMissing,
     DomainTaken,
+    KeyCheck,
     NoSuchUser,
     ObjectExists,
     StorageFull,
@@ -94,9 +96,6 @@ from ossutil.server.storage.rows import (
     stored_object_headers,
 )
 
-if TYPE_CHECKING:
-    from ossutil.server.certs.keystore import SecretBox
-
 T = TypeVar("T")
 R = TypeVar("R")
 Cursor = psycopg.Cursor[DictRow]
@@ -114,7 +113,6 @@ SCHEMA_SECONDS = 130.0  # creating or migrating the schema at start-up
 # connect timeout: an outage answers 503 quickly, and the first call after it reconnects.
 RECONNECT_PAUSE = 1.0
 _ATTEMPTS = 3  # a broken connection, a deadlock or a serialization failure is retried
-_CHECK_CONTEXT = b"ossutil-server:store-check"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
@@ -352,9 +350,9 @@ def connect(url: str, row_factory: RowFactory[R]) -> psycopg.Connection[R]:
 class PostgresStore:
     """``Store`` on PostgreSQL (psycopg 3, synchronous). Safe to use from one thread at a time."""
 
-    def __init__(self, database_url: str, box: SecretBox) -> None:
+    def __init__(self, database_url: str, check: KeyCheck) -> None:
         self._url = database_url
-        self._box = box
+        self._check = check
         self._where = _describe(database_url)
         self._conn: psycopg.Connection[DictRow] | None = None
         self._guard: Watchdog.Guard | None = None  # the call in progress (for ``interrupt``)
@@ -471,14 +469,10 @@ class PostgresStore:
         cur.execute(SCHEMA)
         row = cur.execute("SELECT sealed FROM sealing_check WHERE id = 1").fetchone()
         if row is not None:
-            self._check_box(bytes(row["sealed"]))
+            self._check_key(bytes(row["sealed"]))
 
-    def _check_box(self, sealed: bytes) -> None:
-        from ossutil.server.certs.keystore import SecretBoxError
-
-        try:
-            self._box.decrypt(sealed, context=_CHECK_CONTEXT)
-        except SecretBoxError:
+    def _check_key(self, sealed: bytes) -> None:
+        if not self._check.opens_check(sealed):
             raise MasterKeyMismatch(
                 f"the database at {self._where} was set up with another master key; every "
                 "process sharing it needs the same OSS_SERVER_MASTER_KEY") from None
@@ -513,13 +507,14 @@ class PostgresStore:
         return Versions(auth=int(row["auth"] or 0), buckets=int(row["buckets"] or 0),
                         bindings=int(row["bindings"]))
 
-    def _insert_key(self, cur: Cursor, key: AccessKey) -> None:
-        sealed = self._box.encrypt(key.secret.encode(), context=key.access_key_id.encode())
+    @staticmethod
+    def _insert_key(cur: Cursor, key: SealedAccessKey) -> None:
         cur.execute("INSERT INTO access_keys (access_key_id, secret_sealed, owner_id, user_name, "
                     "enabled) VALUES (%s, %s, %s, %s, %s)",
-                    (key.access_key_id, sealed, key.owner_id, key.user, key.enabled))
+                    (key.access_key_id, key.secret_sealed, key.owner_id, key.user,
+                     key.enabled))
 
-    def bootstrap_root(self, account: Account, key: AccessKey) -> bool:
+    def bootstrap_root(self, account: Account, key: SealedAccessKey) -> bool:
         """Create the root account and its key unless an account exists; True if created."""
         def work(cur: Cursor) -> bool:
             self._lock(cur, "auth")
@@ -531,7 +526,7 @@ class PostgresStore:
             self._bump(cur, "auth_version")
             cur.execute("INSERT INTO sealing_check (id, sealed) VALUES (1, %s) "
                         "ON CONFLICT (id) DO NOTHING",
-                        (self._box.encrypt(b"ok", context=_CHECK_CONTEXT),))
+                        (self._check.new_check(),))
             return True
         return self._transaction(work)
 
@@ -539,7 +534,7 @@ class PostgresStore:
         row = self._one("SELECT * FROM accounts WHERE is_root")
         return Account(row["owner_id"], _utc(row["created_at"])) if row else None
 
-    def create_user(self, user: User, key: AccessKey) -> None:
+    def create_user(self, user: User, key: SealedAccessKey) -> None:
         def work(cur: Cursor) -> None:
             self._lock(cur, "auth")
             if cur.execute("SELECT 1 FROM users WHERE name = %s", (user.name,)).fetchone():
@@ -582,17 +577,15 @@ class PostgresStore:
         row = self._one("SELECT value FROM meta WHERE key = 'auth_version'")
         return int(row["value"]) if row else 0
 
-    def load_auth(self) -> tuple[int, list[AccessKey], dict[str, str | None]]:
+    def load_auth(self) -> tuple[int, list[SealedAccessKey], dict[str, str | None]]:
         """Everything authentication needs, read from one snapshot."""
-        def work(cur: Cursor) -> tuple[int, list[AccessKey], dict[str, str | None]]:
+        def work(cur: Cursor) -> tuple[int, list[SealedAccessKey], dict[str, str | None]]:
             row = cur.execute("SELECT value FROM meta WHERE key = 'auth_version'").fetchone()
             version = int(row["value"]) if row else 0
             keys = []
             for r in cur.execute("SELECT * FROM access_keys").fetchall():
-                secret = self._box.decrypt(bytes(r["secret_sealed"]),
-                                           context=r["access_key_id"].encode()).decode()
-                keys.append(AccessKey(r["access_key_id"], secret, r["owner_id"], r["user_name"],
-                                      bool(r["enabled"])))
+                keys.append(SealedAccessKey(r["access_key_id"], bytes(r["secret_sealed"]),
+                                            r["owner_id"], r["user_name"], bool(r["enabled"])))
             policies = {r["name"]: r["policy"]
                         for r in cur.execute("SELECT name, policy FROM users").fetchall()}
             return version, keys, policies

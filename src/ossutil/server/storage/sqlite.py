@@ -3,8 +3,8 @@
 Every public method is one transaction (``with self._tx()``): a binding and its new certificate
 are written together or not at all, and a crash mid-request leaves the previous state. The
 one-domain-one-bucket rule is the ``bindings.domain`` primary key, so two racing binds cannot both
-win. Secrets (AccessKey secrets) are sealed with the data dir's SecretBox before they are stored;
-private keys arrive already sealed.
+win. Secrets arrive sealed (AccessKey secrets by ``auth/sealing.py``, private keys by the CNAME
+service) and are stored as given: this module holds no crypto.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ossutil.server.models import (
-    AccessKey,
     Account,
     Binding,
     BindingChange,
@@ -30,6 +29,7 @@ from ossutil.server.models import (
     MultipartUpload,
     ObjectMeta,
     PartRecord,
+    SealedAccessKey,
     User,
     Versions,
 )
@@ -51,9 +51,6 @@ from ossutil.server.storage.rows import (
     stored_headers,
     stored_object_headers,
 )
-
-if TYPE_CHECKING:
-    from ossutil.server.certs.keystore import SecretBox
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -137,8 +134,7 @@ def _req_dt(text: str) -> datetime:
 class SqliteStore:
     """``Store`` on SQLite (WAL). Safe to use from one thread at a time."""
 
-    def __init__(self, path: Path, box: SecretBox) -> None:
-        self._box = box
+    def __init__(self, path: Path) -> None:
         # private to the server's user: it holds tokens and sealed secrets. SQLite gives its
         # -wal and -shm files the database file's mode, so creating this one 0600 covers them.
         if str(path) != ":memory:":
@@ -206,13 +202,14 @@ class SqliteStore:
         return Versions(auth=int(meta.get("auth_version", 0)),
                         buckets=int(meta.get("bucket_version", 0)), bindings=int(seq))
 
-    def _insert_key(self, db: sqlite3.Connection, key: AccessKey) -> None:
-        sealed = self._box.encrypt(key.secret.encode(), context=key.access_key_id.encode())
+    @staticmethod
+    def _insert_key(db: sqlite3.Connection, key: SealedAccessKey) -> None:
         db.execute("INSERT INTO access_keys (access_key_id, secret_sealed, owner_id, user_name, "
                    "enabled) VALUES (?, ?, ?, ?, ?)",
-                   (key.access_key_id, sealed, key.owner_id, key.user, int(key.enabled)))
+                   (key.access_key_id, key.secret_sealed, key.owner_id, key.user,
+                    int(key.enabled)))
 
-    def bootstrap_root(self, account: Account, key: AccessKey) -> bool:
+    def bootstrap_root(self, account: Account, key: SealedAccessKey) -> bool:
         """Create the root account and its key unless an account exists; True if created."""
         with self._tx() as db:
             if db.execute("SELECT 1 FROM accounts WHERE is_root = 1").fetchone():
@@ -227,7 +224,7 @@ class SqliteStore:
         row = self._one("SELECT * FROM accounts WHERE is_root = 1")
         return Account(row["owner_id"], _req_dt(row["created_at"])) if row else None
 
-    def create_user(self, user: User, key: AccessKey) -> None:
+    def create_user(self, user: User, key: SealedAccessKey) -> None:
         with self._tx() as db:
             if db.execute("SELECT 1 FROM users WHERE name = ?", (user.name,)).fetchone():
                 raise UserExists(user.name)
@@ -264,17 +261,15 @@ class SqliteStore:
         row = self._one("SELECT value FROM meta WHERE key = 'auth_version'")
         return int(row[0]) if row else 0
 
-    def load_auth(self) -> tuple[int, list[AccessKey], dict[str, str | None]]:
+    def load_auth(self) -> tuple[int, list[SealedAccessKey], dict[str, str | None]]:
         """Everything authentication needs, read in one transaction."""
         with self._tx() as db:
             version = int(db.execute(
                 "SELECT value FROM meta WHERE key = 'auth_version'").fetchone()[0])
             keys = []
             for r in db.execute("SELECT * FROM access_keys").fetchall():
-                secret = self._box.decrypt(r["secret_sealed"],
-                                           context=r["access_key_id"].encode()).decode()
-                keys.append(AccessKey(r["access_key_id"], secret, r["owner_id"], r["user_name"],
-                                      bool(r["enabled"])))
+                keys.append(SealedAccessKey(r["access_key_id"], bytes(r["secret_sealed"]),
+                                            r["owner_id"], r["user_name"], bool(r["enabled"])))
             policies = {r["name"]: r["policy"]
                         for r in db.execute("SELECT name, policy FROM users").fetchall()}
         return version, keys, policies
