@@ -369,25 +369,19 @@ class OssClient:
                           delimiter: str = "", max_keys: int = 1000) -> ObjectPage:
         """One page of ListObjects (V1), asked with ``encoding-type=url`` as ossutil does, so
         any key survives the XML; names come back decoded."""
-        from ossutil.wire import xml
+        from ossutil.wire.object_xml import decode_list_bucket_result
 
         query: list[tuple[str, str | None]] = [
             ("delimiter", delimiter or None), ("encoding-type", "url"),
             ("marker", marker or None), ("max-keys", str(max_keys)), ("prefix", prefix or None)]
-        root = xml.parse(self._send("GET", bucket, query).body)
-        name = _name_decoder(root)
+        page = decode_list_bucket_result(self._send("GET", bucket, query).body)
         objects = tuple(ObjectSummary(
-            key=name(xml.text(entry, "Key")),
-            last_modified=xml.text(entry, "LastModified") or "",
-            size=int(xml.text(entry, "Size") or 0),
-            etag=(xml.text(entry, "ETag") or "").strip('"'),
-            storage_class=xml.text(entry, "StorageClass") or "",
-            type=xml.text(entry, "Type") or "") for entry in xml.children(root, "Contents"))
-        prefixes = tuple(name(xml.text(entry, "Prefix"))
-                         for entry in xml.children(root, "CommonPrefixes"))
-        truncated = (xml.text(root, "IsTruncated") or "").lower() == "true"
-        next_marker = name(xml.text(root, "NextMarker")) if truncated else ""
-        return ObjectPage(objects=objects, prefixes=prefixes, next_marker=next_marker)
+            key=entry.key, last_modified=entry.last_modified, size=entry.size,
+            etag=entry.etag.strip('"'), storage_class=entry.storage_class, type=entry.type)
+            for entry in page.contents)
+        next_marker = (page.next_marker or "") if page.is_truncated else ""
+        return ObjectPage(objects=objects, prefixes=page.common_prefixes,
+                          next_marker=next_marker)
 
     def object_pages(self, bucket: str, prefix: str = "", marker: str = "",
                      delimiter: str = "", max_keys: int = 1000) -> Iterator[ObjectPage]:
@@ -720,11 +714,10 @@ class OssClient:
 
     def delete_objects(self, bucket: str, keys: Sequence[str]) -> None:
         """DeleteMultipleObjects, quiet, for up to 1,000 keys (Content-MD5 as OSS requires)."""
-        from ossutil.wire import xml
+        from ossutil.wire.object_xml import DeleteRequest, encode_delete
         from ossutil.wire.signing import content_md5
 
-        body = xml.emit_compact(("Delete", [("Quiet", "true")] + [
-            ("Object", [("Key", key)]) for key in keys]))
+        body = encode_delete(DeleteRequest(quiet=True, keys=tuple(keys)))
         self._send("POST", bucket, [("delete", None)], body,
                    [("Content-MD5", content_md5(body))], expect_exactly=200)
 

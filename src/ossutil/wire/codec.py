@@ -23,9 +23,9 @@ if TYPE_CHECKING:
 URL = "url"  # the one encoding-type OSS knows
 
 
-def malformed(reason: str, message: str | None = None) -> OssError:
+def malformed(reason: str, message: str | None = None, *, ec: str | None = None) -> OssError:
     """MalformedXML (OSS's fixed message unless ``message``); ``reason`` is kept for logs."""
-    error = OssError.from_code("MalformedXML", message)
+    error = OssError.from_code("MalformedXML", message, ec=ec)
     error.reason = reason
     return error
 

@@ -36,9 +36,22 @@ from ossutil.server.naming import validate_object_key
 from ossutil.server.objects import listing, preconditions
 from ossutil.server.objects.ranges import parse_range
 from ossutil.server.objects.service import STORED_HEADERS, ObjectService, Upload, check_upload
-from ossutil.wire import dates
+from ossutil.wire import codec, dates
 from ossutil.wire import xml as wxml
+from ossutil.wire.bucket_xml import AccessControlPolicy, Owner, encode_access_control_policy
 from ossutil.wire.errors import OssError
+from ossutil.wire.object_xml import (
+    CopyObjectResult,
+    DeleteResult,
+    ListBucketResult,
+    ListBucketV2Result,
+    ObjectEntry,
+    decode_delete,
+    encode_copy_object_result,
+    encode_delete_result,
+    encode_list_bucket_result,
+    encode_list_bucket_v2_result,
+)
 
 if TYPE_CHECKING:
     from ossutil.server.http.app import Call, Handler
@@ -234,36 +247,6 @@ def _copy_source(value: str) -> tuple[str, str]:
     return bucket, key
 
 
-MAX_DELETE_KEYS = 1000
-
-
-def _delete_request(body: bytes) -> tuple[bool, list[str]]:
-    """``<Delete><Quiet>true|false</Quiet><Object><Key>k</Key></Object>...</Delete>``."""
-    root = wxml.parse(body)
-    if wxml.local_name(root.tag) != "Delete":
-        raise OssError.from_code("MalformedXML")
-    quiet_text = (wxml.text(root, "Quiet") or "false").strip().lower()
-    if quiet_text not in ("true", "false"):
-        raise OssError.from_code("MalformedXML", "Quiet must be true or false.")
-    keys: list[str] = []
-    for item in wxml.children(root, "Object"):
-        if wxml.child(item, "VersionId") is not None:
-            raise OssError.from_code("NotImplemented", "Deleting object versions is not "
-                                     "supported.")
-        key = wxml.text(item, "Key")
-        if not key:
-            raise OssError.from_code("MalformedXML", "Every Object needs a Key.")
-        validate_object_key(key)
-        keys.append(key)
-    if not keys:
-        raise OssError.from_code("MalformedXML", "The Delete element names no Object.")
-    if len(keys) > MAX_DELETE_KEYS:  # Object elements, as OSS counts them (before de-dup)
-        raise OssError.from_code("MalformedXML", f"At most {MAX_DELETE_KEYS} objects may be "
-                                 "deleted in one request.", ec="0016-00000609")
-    keys = list(dict.fromkeys(keys))  # a key named twice is deleted (and reported) once
-    return quiet_text == "true", keys
-
-
 def _reader(content: bytes | BinaryIO) -> Callable[[], Awaitable[bytes]]:
     """The source's content as the chunk reader ``ObjectService.put`` takes (b"" at the end);
     file reads run in worker threads."""
@@ -287,25 +270,16 @@ async def send_continue(request: web.BaseRequest) -> None:
         request.writer.output_size = 0
 
 
-# --- listing XML ----------------------------------------------------------------------------
+# --- listings -------------------------------------------------------------------------------
 
-def _owner(bucket: Bucket) -> wxml.Node:
-    return ("Owner", [("ID", bucket.owner_id), ("DisplayName", bucket.owner_id)])
+def _owner(bucket: Bucket) -> Owner:
+    return Owner(bucket.owner_id, bucket.owner_id)
 
 
-def _contents(meta: ObjectMeta, encode: bool, owner: wxml.Node | None,
-              storage_class: str) -> wxml.Node:
-    fields: list[wxml.Node] = [
-        ("Key", url_encoded(meta.key, encode)),
-        ("LastModified", dates.iso8601_ms(meta.last_modified)),
-        ("ETag", meta.etag),
-        ("Type", meta.object_type),
-        ("Size", str(meta.size)),
-        ("StorageClass", storage_class),
-    ]
-    if owner is not None:
-        fields.append(owner)
-    return ("Contents", fields)
+def _entry(meta: ObjectMeta, owner: Owner | None, storage_class: str) -> ObjectEntry:
+    return ObjectEntry(key=meta.key, last_modified=dates.iso8601_ms(meta.last_modified),
+                       etag=meta.etag, type=meta.object_type, size=meta.size,
+                       storage_class=storage_class, owner=owner)
 
 
 def url_encoded(value: str, encode: bool) -> str:
@@ -317,17 +291,21 @@ def emit_xml(root: wxml.Node) -> web.Response:
 
 
 def url_encoding(call: Call) -> bool:
-    """``encoding-type``: absent, or ``url`` (names in the reply URL-encoded); else 400."""
+    return encoding_type(call) == codec.URL
+
+
+def encoding_type(call: Call) -> str:
+    """``encoding-type``: absent (""), or ``url`` (names in the reply URL-encoded); else 400."""
     encoding = call.query.get("encoding-type", "")
-    if encoding not in ("", "url"):
+    if encoding not in ("", codec.URL):
         raise OssError.from_code("InvalidArgument", "encoding-type must be url.",
                                  ArgumentName="encoding-type", ArgumentValue=encoding)
-    return encoding == "url"
+    return encoding
 
 
-def _listing_query(call: Call, after: str) -> tuple[listing.ListQuery, bool]:
+def _listing_query(call: Call, after: str) -> tuple[listing.ListQuery, str]:
     query = call.query
-    encode = url_encoding(call)
+    encode = encoding_type(call)
     return listing.ListQuery(
         prefix=listing.check_prefix("prefix", query.get("prefix", "")),
         delimiter=listing.check_prefix("delimiter", query.get("delimiter", "")),
@@ -407,8 +385,8 @@ class ObjectHandlers:
             copied = await self.objects.put(bucket, call.target.key, upload, _reader(content))
         finally:
             _close(content)
-        response = xml_response(wxml.emit(("CopyObjectResult", [
-            ("ETag", copied.etag), ("LastModified", dates.iso8601_ms(copied.last_modified))])))
+        response = xml_response(encode_copy_object_result(
+            CopyObjectResult(copied.etag, dates.iso8601_ms(copied.last_modified))))
         response.headers["ETag"] = copied.etag  # oss2 reads the header, oss-v2 the body
         response.headers.update(crc_headers(copied.crc64))
         return response
@@ -464,10 +442,8 @@ class ObjectHandlers:
         """Objects carry no ACL of their own here: ``default`` (the bucket's) is the answer."""
         bucket = call.require_bucket()
         await self.objects.head(bucket, call.target.key)  # NoSuchKey for a missing object
-        owner = bucket.owner_id
-        return xml_response(wxml.emit(("AccessControlPolicy", [
-            ("Owner", [("ID", owner), ("DisplayName", owner)]),
-            ("AccessControlList", [("Grant", "default")])])))
+        return xml_response(encode_access_control_policy(
+            AccessControlPolicy(_owner(bucket), "default")))
 
     async def delete_object(self, call: Call) -> web.StreamResponse:
         await self.objects.delete(call.require_bucket(), call.target.key)
@@ -477,63 +453,41 @@ class ObjectHandlers:
         """DeleteMultipleObjects (``POST /?delete``): up to 1,000 keys, each needing
         ``oss:DeleteObject``; every key is authorized before any is deleted."""
         bucket = call.require_bucket()
-        encode = url_encoding(call)
-        quiet, keys = _delete_request(call.body)
-        for key in keys:
+        encoding = encoding_type(call)
+        request = decode_delete(call.body, validate_object_key)
+        for key in request.keys:
             call.authorize(router.DELETE_OBJECT, bucket.name, bucket, key)
-        for key in keys:
+        for key in request.keys:
             await self.objects.delete(bucket, key)
-        parts: list[wxml.Node] = [("EncodingType", "url")] if encode else []
-        if not quiet:
-            parts += [("Deleted", [("Key", url_encoded(key, encode))]) for key in keys]
-        return emit_xml(("DeleteResult", parts))
+        return listing_response(encode_delete_result, DeleteResult(
+            encoding, () if request.quiet else request.keys))
 
     async def list_objects(self, call: Call) -> web.StreamResponse:
         bucket = call.require_bucket()
         marker = call.query.get("marker", "")
-        query, encode = _listing_query(call, marker)
+        query, encoding = _listing_query(call, marker)
         page = await self.objects.list(bucket, query)
-        parts: list[wxml.Node] = [
-            ("Name", bucket.name),
-            ("Prefix", url_encoded(query.prefix, encode)),
-            ("Marker", url_encoded(marker, encode)),
-            ("MaxKeys", str(query.max_keys)),
-            ("Delimiter", url_encoded(query.delimiter, encode)),
-        ]
-        if encode:
-            parts.append(("EncodingType", "url"))
-        parts.append(("IsTruncated", "true" if page.truncated else "false"))
-        if page.truncated:
-            parts.append(("NextMarker", url_encoded(page.last, encode)))
         owner = _owner(bucket)
-        parts += [_contents(meta, encode, owner, bucket.storage_class)
-                  for meta in page.objects]
-        parts += [("CommonPrefixes", [("Prefix", url_encoded(p, encode))]) for p in page.prefixes]
-        return emit_xml(("ListBucketResult", parts))
+        return listing_response(encode_list_bucket_result, ListBucketResult(
+            name=bucket.name, prefix=query.prefix, marker=marker, max_keys=query.max_keys,
+            delimiter=query.delimiter, encoding_type=encoding, is_truncated=page.truncated,
+            next_marker=page.last if page.truncated else None,
+            contents=tuple(_entry(meta, owner, bucket.storage_class) for meta in page.objects),
+            common_prefixes=tuple(page.prefixes)))
 
     async def list_objects_v2(self, call: Call) -> web.StreamResponse:
         bucket = call.require_bucket()
         token = call.query.get("continuation-token", "")
         start_after = call.query.get("start-after", "")
         after = listing.decode_token(token) if token else start_after
-        query, encode = _listing_query(call, after)
+        query, encoding = _listing_query(call, after)
         page = await self.objects.list(bucket, query)
-        parts: list[wxml.Node] = [("Name", bucket.name),
-                                  ("Prefix", url_encoded(query.prefix, encode))]
-        if start_after:
-            parts.append(("StartAfter", url_encoded(start_after, encode)))
-        if token:
-            parts.append(("ContinuationToken", token))
-        parts += [("MaxKeys", str(query.max_keys)),
-                  ("Delimiter", url_encoded(query.delimiter, encode))]
-        if encode:
-            parts.append(("EncodingType", "url"))
-        parts.append(("IsTruncated", "true" if page.truncated else "false"))
-        if page.truncated:
-            parts.append(("NextContinuationToken", listing.encode_token(page.last)))
         owner = _owner(bucket) if call.query.get("fetch-owner") == "true" else None
-        parts += [_contents(meta, encode, owner, bucket.storage_class)
-                  for meta in page.objects]
-        parts += [("CommonPrefixes", [("Prefix", url_encoded(p, encode))]) for p in page.prefixes]
-        parts.append(("KeyCount", str(len(page.objects) + len(page.prefixes))))
-        return emit_xml(("ListBucketResult", parts))
+        return listing_response(encode_list_bucket_v2_result, ListBucketV2Result(
+            name=bucket.name, prefix=query.prefix, start_after=start_after or None,
+            continuation_token=token or None, max_keys=query.max_keys,
+            delimiter=query.delimiter, encoding_type=encoding, is_truncated=page.truncated,
+            next_continuation_token=listing.encode_token(page.last) if page.truncated else None,
+            contents=tuple(_entry(meta, owner, bucket.storage_class) for meta in page.objects),
+            common_prefixes=tuple(page.prefixes),
+            key_count=len(page.objects) + len(page.prefixes)))
