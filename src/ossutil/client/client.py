@@ -61,7 +61,6 @@ from ossutil.wire.records import Record
 TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 if TYPE_CHECKING:
     from typing import BinaryIO, Literal
-    from xml.etree.ElementTree import Element
 
     from ossutil.wire.cname_xml import CnameConfiguration, CnameToken, ListCnameResult
 
@@ -398,26 +397,21 @@ class OssClient:
                                     upload_id_marker: str = "", delimiter: str = "",
                                     max_uploads: int = 1000) -> UploadPage:
         """One page of ListMultipartUploads (``GET /?uploads``), names decoded."""
-        from ossutil.wire import xml
+        from ossutil.wire.multipart_xml import decode_list_uploads
 
         query: list[tuple[str, str | None]] = [
             ("delimiter", delimiter or None), ("encoding-type", "url"),
             ("key-marker", key_marker or None), ("max-uploads", str(max_uploads)),
             ("prefix", prefix or None), ("upload-id-marker", upload_id_marker or None),
             ("uploads", None)]
-        root = xml.parse(self._send("GET", bucket, query).body)
-        name = _name_decoder(root)
-        uploads = tuple(UploadSummary(key=name(xml.text(entry, "Key")),
-                                      upload_id=xml.text(entry, "UploadId") or "",
-                                      initiated=xml.text(entry, "Initiated") or "")
-                        for entry in xml.children(root, "Upload"))
-        prefixes = tuple(name(xml.text(entry, "Prefix"))
-                         for entry in xml.children(root, "CommonPrefixes"))
-        if (xml.text(root, "IsTruncated") or "").lower() != "true":
-            return UploadPage(uploads=uploads, prefixes=prefixes)
-        return UploadPage(uploads=uploads, prefixes=prefixes,
-                          next_key_marker=name(xml.text(root, "NextKeyMarker")),
-                          next_upload_id_marker=xml.text(root, "NextUploadIdMarker") or "")
+        page = decode_list_uploads(self._send("GET", bucket, query).body)
+        uploads = tuple(UploadSummary(key=entry.key, upload_id=entry.upload_id,
+                                      initiated=entry.initiated) for entry in page.uploads)
+        if not page.is_truncated:
+            return UploadPage(uploads=uploads, prefixes=page.common_prefixes)
+        return UploadPage(uploads=uploads, prefixes=page.common_prefixes,
+                          next_key_marker=page.next_key_marker,
+                          next_upload_id_marker=page.next_upload_id_marker)
 
     def get_bucket_info(self, bucket: str) -> BucketInfo:
         """GetBucketInfo."""
@@ -752,17 +746,6 @@ class ObjectInfo(Record):
         return cls(size, response.header("ETag"), response.header("Content-Type"),
                    response.header("Last-Modified"), response.header("x-oss-request-id"),
                    tuple(response.headers))
-
-
-def _name_decoder(root: Element) -> Callable[[str | None], str]:
-    """A listing's names as sent: URL-decoded when the reply says ``<EncodingType>url``."""
-    from urllib.parse import unquote
-
-    from ossutil.wire import xml
-
-    if (xml.text(root, "EncodingType") or "") == "url":
-        return lambda value: unquote(value or "")
-    return lambda value: value or ""
 
 
 class _CountingSink:

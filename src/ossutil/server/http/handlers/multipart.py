@@ -2,10 +2,8 @@
 AbortMultipartUpload, ListParts, ListMultipartUploads.
 
 Decode query, headers and the CompleteMultipartUpload body, call ``MultipartService``, encode
-OSS's XML. ``encoding-type=url`` URL-encodes the keys (and prefixes, markers, delimiter) in the
-reply, as for object listings. Element order follows OSS's API reference; where it shows no
-EncodingType, that element comes right after the first one (Bucket), as ListMultipartUploads
-always placed it here.
+OSS's XML with ``wire.multipart_xml`` (``encoding-type=url`` URL-encodes the keys, prefixes,
+markers and delimiter in the reply, as for object listings).
 """
 
 from __future__ import annotations
@@ -19,13 +17,12 @@ from aiohttp import web
 from ossutil.server.http.handlers.object import (
     body_upload,
     crc_headers,
-    emit_xml,
+    encoding_type,
     forbid_overwrite,
     object_metadata,
     send_continue,
-    url_encoded,
-    url_encoding,
 )
+from ossutil.server.http.responses import listing_response
 from ossutil.server.models import Bucket
 from ossutil.server.naming import validate_object_key
 from ossutil.server.objects import listing
@@ -39,8 +36,20 @@ from ossutil.server.objects.multipart import (
 )
 from ossutil.server.objects.service import check_upload
 from ossutil.wire import dates, numbers
-from ossutil.wire import xml as wxml
 from ossutil.wire.errors import OssError
+from ossutil.wire.multipart_xml import (
+    CompleteMultipartUploadResult,
+    InitiateMultipartUploadResult,
+    ListMultipartUploadsResult,
+    ListPartsResult,
+    PartEntry,
+    UploadEntry,
+    decode_complete,
+    encode_complete_result,
+    encode_initiate_result,
+    encode_list_parts,
+    encode_list_uploads,
+)
 
 if TYPE_CHECKING:
     from ossutil.server.http.app import Call, Handler
@@ -60,27 +69,7 @@ def _upload_id(call: Call) -> str:
 
 
 def _complete_request(body: bytes) -> list[PartChoice]:
-    """``<CompleteMultipartUpload><Part><PartNumber/><ETag/></Part>...``."""
-    root = wxml.parse(body)
-    if wxml.local_name(root.tag) != "CompleteMultipartUpload":
-        raise OssError.from_code("MalformedXML")
-    choices = []
-    for item in wxml.children(root, "Part"):
-        number = (wxml.text(item, "PartNumber") or "").strip()
-        etag = wxml.text(item, "ETag")
-        if not etag:
-            raise OssError.from_code("MalformedXML", "Every Part needs a PartNumber and an "
-                                     "ETag.")
-        part_number = numbers.parse_int(
-            number, "PartNumber", 1, MAX_PART_NUMBER, code="InvalidPart",
-            message=f"Part number must be an integer between 1 and {MAX_PART_NUMBER}, "
-            "inclusive.", PartNumber=numbers.echo(number))
-        choices.append(PartChoice(part_number, etag))
-    if not choices:
-        raise OssError.from_code("MalformedXML", "CompleteMultipartUpload names no Part.")
-    if len(choices) > MAX_PART_NUMBER:
-        raise OssError.from_code("InvalidPart", f"At most {MAX_PART_NUMBER} parts.")
-    return choices
+    return [PartChoice(part.part_number, part.etag) for part in decode_complete(body)]
 
 
 def _location(call: Call, bucket: Bucket) -> str:
@@ -113,18 +102,15 @@ class MultipartHandlers:
         bucket = call.require_bucket()
         key = call.target.key
         validate_object_key(key)
-        encode = url_encoding(call)
+        encoding = encoding_type(call)
         described = object_metadata(call)
         check_upload(described)  # the x-oss-meta-* size limit
         if described.forbid_overwrite:
             await self.multipart.refuse_existing(bucket, key)
         upload = await self.multipart.initiate(bucket, key, described.content_type,
                                                described.user_meta, described.headers)
-        parts: list[wxml.Node] = [("Bucket", bucket.name), ("Key", url_encoded(key, encode)),
-                                  ("UploadId", upload.upload_id)]
-        if encode:
-            parts.append(("EncodingType", "url"))
-        return emit_xml(("InitiateMultipartUploadResult", parts))
+        return listing_response(encode_initiate_result, InitiateMultipartUploadResult(
+            bucket.name, key, upload.upload_id, encoding))
 
     async def upload_part(self, call: Call) -> web.StreamResponse:
         bucket = call.require_bucket()
@@ -146,7 +132,7 @@ class MultipartHandlers:
 
     async def complete(self, call: Call) -> web.StreamResponse:
         bucket = call.require_bucket()
-        encode = url_encoding(call)
+        encoding = encoding_type(call)
         upload_id = _upload_id(call)
         complete_all = call.request.headers.get(_COMPLETE_ALL)
         if complete_all is not None:
@@ -162,10 +148,8 @@ class MultipartHandlers:
             chosen = _complete_request(call.body)
         meta = await self.multipart.complete(bucket, call.target.key, upload_id, chosen,
                                              forbid_overwrite=forbid_overwrite(call))
-        parts: list[wxml.Node] = [("EncodingType", "url")] if encode else []
-        parts += [("Location", _location(call, bucket)), ("Bucket", bucket.name),
-                  ("Key", url_encoded(meta.key, encode)), ("ETag", meta.etag)]
-        response = emit_xml(("CompleteMultipartUploadResult", parts))
+        response = listing_response(encode_complete_result, CompleteMultipartUploadResult(
+            _location(call, bucket), bucket.name, meta.key, meta.etag, encoding))
         response.headers["ETag"] = meta.etag  # oss2 reads the header, oss-v2 the body
         response.headers.update(crc_headers(meta.crc64))  # combined from the parts' CRCs
         return response
@@ -176,34 +160,24 @@ class MultipartHandlers:
 
     async def list_parts(self, call: Call) -> web.StreamResponse:
         bucket = call.require_bucket()
-        encode = url_encoding(call)
+        encoding = encoding_type(call)
         upload_id = _upload_id(call)
         limit = _count(call, "max-parts", 1, MAX_LISTED, MAX_LISTED)
         marker = _count(call, "part-number-marker", 0, MAX_PART_NUMBER, 0)
         upload, page = await self.multipart.list_parts(bucket, call.target.key, upload_id,
                                                        marker, limit)
-        parts: list[wxml.Node] = [("Bucket", bucket.name)]
-        if encode:
-            parts.append(("EncodingType", "url"))
         last = page.parts[-1].part_number if page.parts else marker
-        parts += [
-            ("Key", url_encoded(upload.key, encode)),
-            ("UploadId", upload.upload_id),
-            ("StorageClass", bucket.storage_class),
-            ("PartNumberMarker", str(marker)),
-            ("NextPartNumberMarker", str(last)),
-            ("MaxParts", str(limit)),
-            ("IsTruncated", "true" if page.truncated else "false"),
-        ]
-        parts += [("Part", [("PartNumber", str(part.part_number)),
-                            ("LastModified", dates.iso8601_ms(part.last_modified)),
-                            ("ETag", part.etag), ("Size", str(part.size))])
-                  for part in page.parts]
-        return emit_xml(("ListPartsResult", parts))
+        return listing_response(encode_list_parts, ListPartsResult(
+            bucket=bucket.name, key=upload.key, upload_id=upload.upload_id,
+            storage_class=bucket.storage_class, part_number_marker=marker,
+            next_part_number_marker=last, max_parts=limit, is_truncated=page.truncated,
+            parts=tuple(PartEntry(part.part_number, dates.iso8601_ms(part.last_modified),
+                                  part.etag, part.size) for part in page.parts),
+            encoding_type=encoding))
 
     async def list_uploads(self, call: Call) -> web.StreamResponse:
         bucket = call.require_bucket()
-        encode = url_encoding(call)
+        encoding = encoding_type(call)
         query = call.query
         uploads_query = UploadsQuery(
             prefix=listing.check_prefix("prefix", query.get("prefix", "")),
@@ -212,23 +186,14 @@ class MultipartHandlers:
             upload_id_marker=query.get("upload-id-marker", ""),
             max_uploads=_count(call, "max-uploads", 1, MAX_LISTED, MAX_LISTED))
         page = await self.multipart.list_uploads(bucket, uploads_query)
-        parts: list[wxml.Node] = [("Bucket", bucket.name)]
-        if encode:
-            parts.append(("EncodingType", "url"))
-        parts += [
-            ("KeyMarker", url_encoded(uploads_query.key_marker, encode)),
-            ("UploadIdMarker", uploads_query.upload_id_marker),
-            ("NextKeyMarker", url_encoded(page.next_key_marker, encode)),
-            ("NextUploadIdMarker", page.next_upload_id_marker),
-            ("Delimiter", url_encoded(uploads_query.delimiter, encode)),
-            ("Prefix", url_encoded(uploads_query.prefix, encode)),
-            ("MaxUploads", str(uploads_query.max_uploads)),
-            ("IsTruncated", "true" if page.truncated else "false"),
-        ]
-        parts += [("Upload", [("Key", url_encoded(upload.key, encode)),
-                              ("UploadId", upload.upload_id),
-                              ("Initiated", dates.iso8601_ms(upload.initiated))])
-                  for upload in page.uploads]
-        parts += [("CommonPrefixes", [("Prefix", url_encoded(p, encode))])
-                  for p in page.prefixes]
-        return emit_xml(("ListMultipartUploadsResult", parts))
+        return listing_response(encode_list_uploads, ListMultipartUploadsResult(
+            bucket=bucket.name, key_marker=uploads_query.key_marker,
+            upload_id_marker=uploads_query.upload_id_marker,
+            next_key_marker=page.next_key_marker,
+            next_upload_id_marker=page.next_upload_id_marker,
+            delimiter=uploads_query.delimiter, prefix=uploads_query.prefix,
+            max_uploads=uploads_query.max_uploads, is_truncated=page.truncated,
+            uploads=tuple(UploadEntry(upload.key, upload.upload_id,
+                                      dates.iso8601_ms(upload.initiated))
+                          for upload in page.uploads),
+            common_prefixes=tuple(page.prefixes), encoding_type=encoding))

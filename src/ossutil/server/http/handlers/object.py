@@ -23,7 +23,6 @@ import os
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, BinaryIO
-from urllib.parse import quote
 
 from aiohttp import web
 from aiohttp.abc import AbstractStreamWriter
@@ -37,7 +36,6 @@ from ossutil.server.objects import listing, preconditions
 from ossutil.server.objects.ranges import parse_range
 from ossutil.server.objects.service import STORED_HEADERS, ObjectService, Upload, check_upload
 from ossutil.wire import codec, dates
-from ossutil.wire import xml as wxml
 from ossutil.wire.bucket_xml import AccessControlPolicy, Owner, encode_access_control_policy
 from ossutil.wire.errors import OssError
 from ossutil.wire.object_xml import (
@@ -280,18 +278,6 @@ def _entry(meta: ObjectMeta, owner: Owner | None, storage_class: str) -> ObjectE
     return ObjectEntry(key=meta.key, last_modified=dates.iso8601_ms(meta.last_modified),
                        etag=meta.etag, type=meta.object_type, size=meta.size,
                        storage_class=storage_class, owner=owner)
-
-
-def url_encoded(value: str, encode: bool) -> str:
-    return quote(value, safe="") if encode else value
-
-
-def emit_xml(root: wxml.Node) -> web.Response:
-    return listing_response(wxml.emit, root)
-
-
-def url_encoding(call: Call) -> bool:
-    return encoding_type(call) == codec.URL
 
 
 def encoding_type(call: Call) -> str:
