@@ -14,17 +14,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ossutil.wire import xml
-from ossutil.wire.errors import OssError
+from ossutil.wire.codec import malformed as _malformed
+from ossutil.wire.codec import root as _root
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
-
-
-def _malformed(reason: str) -> OssError:
-    """MalformedXML with OSS's fixed message; ``reason`` is kept for logs, not sent."""
-    error = OssError.from_code("MalformedXML")
-    error.reason = reason
-    return error
 
 
 def parse_bool(value: str | None, what: str) -> bool:
@@ -37,13 +31,6 @@ def parse_bool(value: str | None, what: str) -> bool:
     if lowered == "true":
         return True
     raise _malformed(f"{what} must be true or false")
-
-
-def _root(body: bytes, expected: str) -> Element:
-    root = xml.parse(body)
-    if xml.local_name(root.tag) != expected:
-        raise _malformed(f"root element must be {expected}")
-    return root
 
 
 def _required(parent: Element, name: str) -> str:
