@@ -46,6 +46,10 @@ RULES: tuple[tuple[str, tuple[str, ...], str], ...] = (
        "domain code knows no HTTP and no store implementation") for domain in DOMAIN),
     ("ossutil.server.storage", ("ossutil.server.certs", *DOMAIN),
      "storage holds no crypto and no domain rules"),
+    ("ossutil.server.auth", ("ossutil.server.http", "aiohttp"),
+     "auth reads the operation table (server/operations.py), never the HTTP layer"),
+    ("ossutil.server.operations", ("ossutil.server.http", "aiohttp"),
+     "the operation table knows no HTTP"),
     *((module, SQLITE_SIDE, "the PostgreSQL side shares code with SQLite's through "
        "storage/rows.py, never by importing it") for module in POSTGRES_SIDE),
     *((module, (*POSTGRES_SIDE, "psycopg"), "the SQLite default never imports PostgreSQL "

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 
 from ossutil.server.auth.keyring import Principal
 from ossutil.server.auth.policy import Decision, resource_arn
-from ossutil.server.http.router import Operation
 from ossutil.server.models import Bucket
+from ossutil.server.operations import Operation
 from ossutil.wire.errors import OssError
 
 _PUBLIC_READ_ACTIONS = frozenset({"oss:GetObject"})

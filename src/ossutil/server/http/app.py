@@ -29,6 +29,7 @@ from ossutil.server.http.errors import error_response
 from ossutil.server.http.handlers import bucket as bucket_handlers
 from ossutil.server.http.handlers import cname as cname_handlers
 from ossutil.server.models import Bucket
+from ossutil.server.operations import PUT_BUCKET, Operation
 from ossutil.wire import signing
 from ossutil.wire.errors import OssError
 
@@ -86,7 +87,7 @@ class Call:
     request: web.BaseRequest
     target: router.Target
     query: dict[str, str]
-    operation: router.Operation
+    operation: Operation
     principal: Principal | None
     bucket: Bucket | None
     headers: dict[str, str] = field(default_factory=dict)  # the one view: lower-case, single
@@ -104,7 +105,7 @@ class Call:
             raise OssError.from_code("AccessDenied", "Anonymous access is not allowed here.")
         return self.principal
 
-    def authorize(self, operation: router.Operation, bucket_name: str, bucket: Bucket | None,
+    def authorize(self, operation: Operation, bucket_name: str, bucket: Bucket | None,
                   key: str) -> None:
         """Authorize this request's principal for one more resource than its own target (a
         CopyObject source, each key of DeleteMultipleObjects), as the pipeline does."""
@@ -242,7 +243,7 @@ class Pipeline:
         # The bucket before the signature, as OSS: a request for a bucket that does not exist
         # is NoSuchBucket whatever its credentials (SDKs' bucket_exists relies on it).
         bucket = await services.buckets.find(target.bucket) if target.bucket else None
-        if bucket is None and operation.level != "service" and operation is not router.PUT_BUCKET:
+        if bucket is None and operation.level != "service" and operation is not PUT_BUCKET:
             raise OssError.from_code("NoSuchBucket", BucketName=target.bucket)
         signing_request = signing.SigningRequest(request.method, target.bucket, target.key,
                                                  pairs, headers)

@@ -28,13 +28,13 @@ from aiohttp import web
 from aiohttp.abc import AbstractStreamWriter
 from multidict import CIMultiDict
 
-from ossutil.server.http import router
 from ossutil.server.http.responses import listing_response, xml_response
 from ossutil.server.models import Bucket, ObjectMeta
 from ossutil.server.naming import validate_object_key
 from ossutil.server.objects import listing, preconditions
 from ossutil.server.objects.ranges import parse_range
 from ossutil.server.objects.service import STORED_HEADERS, ObjectService, Upload, check_upload
+from ossutil.server.operations import DELETE_OBJECT, GET_OBJECT
 from ossutil.wire import codec, dates
 from ossutil.wire.bucket_xml import AccessControlPolicy, Owner, encode_access_control_policy
 from ossutil.wire.errors import OssError
@@ -345,7 +345,7 @@ class ObjectHandlers:
                                      ArgumentValue=directive)
         source_bucket = (bucket if source_bucket_name == bucket.name
                          else await call.app.buckets.find(source_bucket_name))
-        call.authorize(router.GET_OBJECT, source_bucket_name, source_bucket, source_key)
+        call.authorize(GET_OBJECT, source_bucket_name, source_bucket, source_key)
         if source_bucket is None:
             raise OssError.from_code("NoSuchBucket", BucketName=source_bucket_name)
         meta, content = await self.objects.open(source_bucket, source_key)
@@ -442,7 +442,7 @@ class ObjectHandlers:
         encoding = encoding_type(call)
         request = decode_delete(call.body, validate_object_key)
         for key in request.keys:
-            call.authorize(router.DELETE_OBJECT, bucket.name, bucket, key)
+            call.authorize(DELETE_OBJECT, bucket.name, bucket, key)
         for key in request.keys:
             await self.objects.delete(bucket, key)
         return listing_response(encode_delete_result, DeleteResult(
