@@ -81,11 +81,11 @@ def serve_starlette(data_dir: str, port: int) -> None:
     from starlette.responses import Response
     from starlette.routing import Route
 
+    from ossutil.server.app import build_services, open_box, open_store
     from ossutil.server.auth.authorize import authorize
-    from ossutil.server.composition import build_services, open_box, open_store
     from ossutil.server.http import router
-    from ossutil.server.http.app import new_request_id, parse_query
     from ossutil.server.http.handlers.cname import cname_info
+    from ossutil.server.http.pipeline import new_request_id, parse_query
     from ossutil.server.settings import Settings
     from ossutil.wire import signing
     from ossutil.wire.cname_xml import ListCnameResult, encode_list_cname_result

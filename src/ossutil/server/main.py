@@ -172,13 +172,13 @@ def _read_policy(path: Path | None) -> str | None:
 
 
 def _user_command(args: argparse.Namespace) -> int:
-    from ossutil.server.auth.sealing import Sealer
-    from ossutil.server.composition import (
+    from ossutil.server.app import (
         new_access_key_id,
         new_access_key_secret,
         open_box,
         open_store,
     )
+    from ossutil.server.auth.sealing import Sealer
     from ossutil.server.models import AccessKey, User
     from ossutil.server.storage.base import NoSuchUser, UserExists
 

@@ -11,8 +11,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from ossutil.server.certs.isolated import shutdown_workers
-from ossutil.server.composition import (
+from ossutil.server.app import (
     ROOT_CREDENTIALS_FILE,
     Services,
     bootstrap_root,
@@ -20,9 +19,10 @@ from ossutil.server.composition import (
     open_box,
     open_store,
 )
+from ossutil.server.certs.isolated import shutdown_workers
 from ossutil.server.connections import AcceptErrors, TimedServer, raise_open_file_limit
 from ossutil.server.gateway.hooks import GatewayHooks
-from ossutil.server.http.app import Pipeline
+from ossutil.server.http.pipeline import Pipeline
 from ossutil.server.settings import Settings
 
 log = logging.getLogger("ossutil.server")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# The backends ``--store`` names, as import strings: composition.py imports only the chosen one
+# The backends ``--store`` names, as import strings: server/app.py imports only the chosen one
 # (so SQLite never imports a PostgreSQL driver), and ``serve --store`` offers exactly these.
 STORES = {
     "sqlite": "ossutil.server.storage.sqlite:SqliteStore",

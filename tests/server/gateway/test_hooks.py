@@ -15,8 +15,8 @@ import pytest
 from tests.support.certs import CertFactory
 
 from ossutil.certcheck import check_certificate
+from ossutil.server.app import Services, build_services
 from ossutil.server.certs.keystore import SecretBox
-from ossutil.server.composition import Services, build_services
 from ossutil.server.gateway.hooks import GatewayHooks
 from ossutil.server.models import BindingChange, Bucket, Certificate
 from ossutil.server.settings import Settings

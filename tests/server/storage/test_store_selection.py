@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from ossutil.server.app import open_store
 from ossutil.server.certs.keystore import SecretBox
-from ossutil.server.composition import open_store
 from ossutil.server.main import main
 from ossutil.server.settings import Settings
 from ossutil.server.storage.base import StoreError
@@ -21,7 +21,7 @@ def test_the_sqlite_default_never_imports_psycopg(tmp_path: Path) -> None:
         "import sys\n"
         "from pathlib import Path\n"
         "import ossutil.server.runtime\n"
-        "from ossutil.server.composition import open_store, open_box\n"
+        "from ossutil.server.app import open_store, open_box\n"
         "from ossutil.server.settings import Settings\n"
         f"settings = Settings(data_dir=Path({str(tmp_path)!r}))\n"
         "open_store(settings, open_box(settings)).close()\n"

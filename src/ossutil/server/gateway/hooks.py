@@ -49,8 +49,8 @@ from ossutil.server.storage.base import BindingFeed, Store, StoreRunner
 from ossutil.wire.errors import OssError
 
 if TYPE_CHECKING:
-    from ossutil.server.composition import Services
-    from ossutil.server.http.app import Handler
+    from ossutil.server.app import Services
+    from ossutil.server.http.pipeline import Handler
 
 log = logging.getLogger("ossutil.server.gateway")
 

@@ -25,8 +25,8 @@ from typing import Any
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler, _ErrInfo
 
-from ossutil.server.http.app import new_request_id
 from ossutil.server.http.errors import error_response
+from ossutil.server.http.pipeline import new_request_id
 from ossutil.wire.errors import OssError
 
 log = logging.getLogger("ossutil.server.access")

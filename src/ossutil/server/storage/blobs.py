@@ -1,6 +1,6 @@
 """Where object content lives: the ``BlobStore`` protocol ObjectService and MultipartService
 use, and the ``BlobWriter`` it hands out. The implementations live beside the stores they go
-with (chosen in ``composition.BLOB_STORES``), which is why the protocol is here and not in
+with (chosen in ``settings.BLOB_STORES``), which is why the protocol is here and not in
 ``objects/``: storage never imports the domain.
 
     BlobStore (protocol)      what ObjectService needs; the store row names a blob

@@ -25,7 +25,7 @@ from ossutil.wire.bucket_xml import (
 from ossutil.wire.errors import OssError
 
 if TYPE_CHECKING:
-    from ossutil.server.http.app import Call
+    from ossutil.server.http.pipeline import Call
 
 
 def _owner(owner_id: str) -> Owner:

@@ -20,7 +20,7 @@ from ossutil.wire.cname_xml import (
 )
 
 if TYPE_CHECKING:
-    from ossutil.server.http.app import Call
+    from ossutil.server.http.pipeline import Call
 
 
 def _token_xml(record: CnameTokenRecord) -> web.Response:

@@ -52,7 +52,7 @@ from ossutil.wire.object_xml import (
 )
 
 if TYPE_CHECKING:
-    from ossutil.server.http.app import Call, Handler
+    from ossutil.server.http.pipeline import Call, Handler
 
 READ_CHUNK = 256 * 1024
 _META_PREFIX = "x-oss-meta-"

@@ -34,7 +34,7 @@ from ossutil.wire import signing
 from ossutil.wire.errors import OssError
 
 if TYPE_CHECKING:
-    from ossutil.server.composition import Services
+    from ossutil.server.app import Services
 
 log = logging.getLogger("ossutil.server.access")
 
