@@ -71,13 +71,21 @@ class CnameTokenRecord:
     expires_at: datetime
 
 
+class CertificateType(StrEnum):
+    """Where a stored certificate came from; the value is the ``type`` column and OSS's
+    ``<Certificate><Type>``."""
+
+    UPLOAD = "Upload"  # inline PEM given to PutCname
+    CAS = "CAS"  # referenced by id (Certificate Management Service)
+
+
 @dataclass(frozen=True)
 class Certificate:
     """A stored certificate; ``key_sealed`` is the private key encrypted by the SecretBox."""
 
     cert_id: str
     owner_id: str
-    type: str  # "Upload" (inline PEM) or "CAS" (referenced by id)
+    type: CertificateType
     chain_pem: str
     key_sealed: bytes = field(repr=False)
     fingerprint: str
@@ -86,13 +94,20 @@ class Certificate:
     created_at: datetime
 
 
+class BindingStatus(StrEnum):
+    """A binding's state; the value is the ``status`` column and OSS's ``<Status>``."""
+
+    ENABLED = "Enabled"  # the only state the stores write
+    DISABLED = "Disabled"  # never written today; the gateway serves only ENABLED bindings
+
+
 @dataclass(frozen=True)
 class Binding:
     """A domain bound to a bucket, with the certificate attached to it, if any."""
 
     domain: str
     bucket: str
-    status: str
+    status: BindingStatus
     created_at: datetime
     last_modified: datetime
     cert_id: str | None = None
@@ -121,6 +136,13 @@ class BindingChange:
     new_certificate: Certificate | None = None
 
 
+class ObjectType(StrEnum):
+    """An object's kind; the value is ``x-oss-object-type`` and ListObjects' ``<Type>``."""
+
+    NORMAL = "Normal"  # PutObject, CopyObject
+    MULTIPART = "Multipart"  # made by CompleteMultipartUpload
+
+
 @dataclass(frozen=True)
 class ObjectMeta:
     """One object's row. The content is the blob file ``blob`` (see ``server/storage/blobs.py``).
@@ -140,7 +162,7 @@ class ObjectMeta:
     blob: str  # file name of the content inside the data dir's blob folder
     user_meta: tuple[tuple[str, str], ...] = ()
     headers: tuple[tuple[str, str], ...] = ()
-    object_type: str = "Normal"  # "Multipart" for an object CompleteMultipartUpload made
+    object_type: ObjectType = ObjectType.NORMAL
     crc64: int | None = None  # x-oss-hash-crc64ecma; None: stored before CRCs were kept
 
 

@@ -5,24 +5,25 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from ossutil.server.gateway.domains import DomainTable
-from ossutil.server.models import Binding, Certificate
+from ossutil.server.models import Binding, BindingStatus, Certificate, CertificateType
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def certificate(cert_id: str, fingerprint: str = "AA") -> Certificate:
-    return Certificate(cert_id, "1", "Upload", "chain", b"sealed", fingerprint, NOW, NOW, NOW)
+    return Certificate(cert_id, "1", CertificateType.UPLOAD, "chain", b"sealed", fingerprint,
+                       NOW, NOW, NOW)
 
 
 def binding(domain: str, bucket: str = "bucket-a", cert: Certificate | None = None,
-            status: str = "Enabled") -> Binding:
+            status: BindingStatus = BindingStatus.ENABLED) -> Binding:
     return Binding(domain, bucket, status, NOW, NOW, cert.cert_id if cert else None, None, cert)
 
 
 def test_bound_enabled_domains_map_to_their_bucket_and_nothing_else() -> None:
     table = DomainTable()
     table.load([binding("www.example.com"), binding("img.example.com", "bucket-b"),
-                binding("off.example.com", status="Disabled")])
+                binding("off.example.com", status=BindingStatus.DISABLED)])
     assert table.bucket_for("www.example.com") == "bucket-a"
     assert table.bucket_for("img.example.com") == "bucket-b"
     assert table.bucket_for("off.example.com") is None

@@ -18,7 +18,7 @@ from ossutil.server.certs.keystore import SecretBox
 from ossutil.server.certs.tls import generate_self_signed
 from ossutil.server.gateway.domains import DomainTable
 from ossutil.server.gateway.tls import SniContexts
-from ossutil.server.models import Binding, Certificate
+from ossutil.server.models import Binding, BindingStatus, Certificate, CertificateType
 
 NOW = datetime.now(UTC)
 
@@ -66,9 +66,9 @@ def bound(box: SecretBox, ca: CertFactory, domain: str, cert_id: str) -> tuple[B
     chain, key = ca.leaf(domain)
     checked = check_certificate(chain, key, domain, NOW)
     sealed = box.encrypt(checked.key_pem, context=cert_id.encode())
-    cert = Certificate(cert_id, "1", "Upload", checked.chain_pem, sealed, checked.fingerprint,
-                       checked.not_before, checked.not_after, NOW)
-    return Binding(domain, "bucket", "Enabled", NOW, NOW, cert_id, NOW, cert), \
+    cert = Certificate(cert_id, "1", CertificateType.UPLOAD, checked.chain_pem, sealed,
+                       checked.fingerprint, checked.not_before, checked.not_after, NOW)
+    return Binding(domain, "bucket", BindingStatus.ENABLED, NOW, NOW, cert_id, NOW, cert), \
         checked.fingerprint
 
 

@@ -22,11 +22,14 @@ from ossutil.server.models import (
     AccessKey,
     Account,
     BindingChange,
+    BindingStatus,
     Bucket,
     Certificate,
+    CertificateType,
     CnameTokenRecord,
     MultipartUpload,
     ObjectMeta,
+    ObjectType,
     PartRecord,
     SealedAccessKey,
     User,
@@ -106,7 +109,8 @@ def bind(store: Store, domain: str, bucket_name: str, *, at: datetime = T0,
 
 
 def certificate(cert_id: str = "cert-1") -> Certificate:
-    return Certificate(cert_id, OWNER, "Upload", "-----BEGIN CERTIFICATE-----\n...",
+    return Certificate(cert_id, OWNER, CertificateType.UPLOAD,
+                       "-----BEGIN CERTIFICATE-----\n...",
                        BOX.encrypt(b"private key", context=b"cert"), "AB:CD",
                        T0 - timedelta(days=1), T0 + timedelta(days=90), T0)
 
@@ -295,7 +299,8 @@ def test_apply_binding_creates_lists_and_counts(store: Store) -> None:
     bucket(store, "b1")
     bucket(store, "b2")
     made = bind(store, "z.example.com", "b1")
-    assert (made.domain, made.bucket, made.status) == ("z.example.com", "b1", "Enabled")
+    assert (made.domain, made.bucket) == ("z.example.com", "b1")
+    assert made.status is BindingStatus.ENABLED
     assert made.created_at == made.last_modified == T0
     assert made.cert_id is None and made.cert_attached_at is None and made.certificate is None
     bind(store, "a.example.com", "b1", at=T0 + timedelta(seconds=1))
@@ -520,7 +525,7 @@ def test_complete_upload_writes_the_object_and_ends_the_upload(store: Store) -> 
     store.create_upload(upload("k", "U1"))
     store.put_part(part("U1", 1, "p1"))
     store.put_part(part("U1", 2, "p2"))
-    meta = obj("k", "new-blob", object_type="Multipart")
+    meta = obj("k", "new-blob", object_type=ObjectType.MULTIPART)
     assert store.complete_upload("b1", "k", "U1", meta) == ("old-blob", ["p1", "p2"])
     assert store.get_object("b1", "k") == meta
     assert store.get_upload("b1", "k", "U1") is None
@@ -594,7 +599,7 @@ def test_racing_part_uploads_and_completion(open_store: OpenStore) -> None:
     calls: list[Any] = [partial(s.put_part, part("U1", 1, f"p-{n}"))
                         for n, s in enumerate(stores[1:4], start=1)]
     calls.append(partial(stores[4].complete_upload, "b1", "k", "U1",
-                         obj("k", "object-blob", object_type="Multipart")))
+                         obj("k", "object-blob", object_type=ObjectType.MULTIPART)))
     results = race(*calls)
     handed_back: list[str] = []
     stored = ["p-0"]

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from ossutil.server.auth.keyring import Principal
 from ossutil.server.auth.policy import Decision, resource_arn
 from ossutil.server.models import Bucket
-from ossutil.server.operations import Operation
+from ossutil.server.operations import Level, Operation
 from ossutil.wire.errors import OssError
 
 _PUBLIC_READ_ACTIONS = frozenset({"oss:GetObject"})
@@ -63,9 +63,9 @@ def authorize(principal: Principal | None, operation: Operation, *, region: str,
     if principal.is_root:
         return
     owner = bucket.owner_id if bucket else principal.owner_id
-    if operation.level == "service":
+    if operation.level is Level.SERVICE:
         arn = resource_arn(region, owner)
-    elif operation.level == "object":
+    elif operation.level is Level.OBJECT:
         arn = resource_arn(region, owner, bucket_name, key)
     else:
         arn = resource_arn(region, owner, bucket_name)

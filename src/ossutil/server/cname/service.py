@@ -38,6 +38,7 @@ from ossutil.server.models import (
     Bucket,
     CertAction,
     Certificate,
+    CertificateType,
     CnameTokenRecord,
 )
 from ossutil.server.naming import DEFAULT_RESERVED, normalize_domain
@@ -226,6 +227,7 @@ class CnameService:
             cert_id = f"{secrets.randbelow(90_000_000) + 10_000_000}-{self._region}"
         sealed = await asyncio.to_thread(self._box.encrypt, checked.key_pem,
                                          context=cert_id.encode())
-        certificate = Certificate(cert_id, owner, "Upload", checked.chain_pem, sealed,
-                                  checked.fingerprint, checked.not_before, checked.not_after, now)
+        certificate = Certificate(cert_id, owner, CertificateType.UPLOAD, checked.chain_pem,
+                                  sealed, checked.fingerprint, checked.not_before,
+                                  checked.not_after, now)
         return CertificatePlan(CertAction.ATTACH, cert_id, certificate)

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ossutil.server.models import Binding
+from ossutil.server.models import Binding, BindingStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +65,7 @@ class DomainTable:
         no binding uses any more, for the TLS context cache to drop."""
         released: list[tuple[str, str]] = []
         old = self._certs.pop(domain, None)
-        if binding is None or binding.status != "Enabled":
+        if binding is None or binding.status is not BindingStatus.ENABLED:
             self._buckets.pop(domain, None)
             new = None
         else:

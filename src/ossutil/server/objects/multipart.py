@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
 
-from ossutil.server.models import Bucket, MultipartUpload, ObjectMeta, PartRecord
+from ossutil.server.models import Bucket, MultipartUpload, ObjectMeta, ObjectType, PartRecord
 from ossutil.server.objects.listing import roll_up
 from ossutil.server.objects.service import (
     WRITE_CHUNK,
@@ -227,7 +227,8 @@ class MultipartService:
         name = await asyncio.to_thread(self._blobs.commit, writer)
         crc = await asyncio.to_thread(combined_crc, parts)
         meta = ObjectMeta(upload.bucket, upload.key, writer.size, etag, upload.content_type,
-                          self._now(), name, upload.user_meta, upload.headers, "Multipart", crc)
+                          self._now(), name, upload.user_meta, upload.headers,
+                          ObjectType.MULTIPART, crc)
         try:
             replaced, part_blobs = await self._run(
                 self._store.complete_upload, upload.bucket, upload.key, upload.upload_id, meta,

@@ -62,10 +62,12 @@ from ossutil.server.models import (
     Account,
     Binding,
     BindingChange,
+    BindingStatus,
     Bucket,
     BucketContent,
     CertAction,
     Certificate,
+    CertificateType,
     CnameTokenRecord,
     MultipartUpload,
     ObjectMeta,
@@ -695,7 +697,8 @@ class PostgresStore:
     @staticmethod
     def _certificate(row: DictRow, prefix: str = "") -> Certificate:
         return Certificate(
-            row[prefix + "cert_id"], row[prefix + "owner_id"], row[prefix + "type"],
+            row[prefix + "cert_id"], row[prefix + "owner_id"],
+            CertificateType(row[prefix + "type"]),
             row[prefix + "chain_pem"], bytes(row[prefix + "key_sealed"]),
             row[prefix + "fingerprint"], _utc(row[prefix + "not_before"]),
             _utc(row[prefix + "not_after"]), _utc(row[prefix + "created_at"]))
@@ -710,7 +713,8 @@ class PostgresStore:
 
     def _binding(self, row: DictRow) -> Binding:
         certificate = self._certificate(row, "c_") if row["c_cert_id"] else None
-        return Binding(row["domain"], row["bucket"], row["status"], _utc(row["created_at"]),
+        return Binding(row["domain"], row["bucket"], BindingStatus(row["status"]),
+                       _utc(row["created_at"]),
                        _utc(row["last_modified"]), row["cert_id"],
                        _opt_utc(row["cert_attached_at"]), certificate)
 
@@ -757,9 +761,10 @@ class PostgresStore:
                     inserted = cur.execute(
                         "INSERT INTO bindings (domain, bucket, seq, status, created_at, "
                         "last_modified, cert_id, cert_attached_at) "
-                        "VALUES (%s, %s, %s, 'Enabled', %s, %s, NULL, NULL) "
+                        "VALUES (%s, %s, %s, %s, %s, %s, NULL, NULL) "
                         "ON CONFLICT (domain) DO NOTHING",
-                        (change.domain, change.bucket, seq["seq"], now, now)).rowcount
+                        (change.domain, change.bucket, seq["seq"], BindingStatus.ENABLED, now,
+                         now)).rowcount
                 except errors.ForeignKeyViolation:
                     # the bucket is gone; SQLite reports this IntegrityError the same way
                     raise DomainTaken(change.domain, "") from None

@@ -9,19 +9,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ossutil.server.models import ObjectMeta
+from ossutil.server.models import ObjectMeta, ObjectType
 
 Pairs = tuple[tuple[str, str], ...]
 
 
-def headers_json(user_meta: Pairs, headers: Pairs, object_type: str = "Normal") -> str:
+def headers_json(user_meta: Pairs, headers: Pairs,
+                 object_type: ObjectType = ObjectType.NORMAL) -> str:
     """The ``user_meta`` column's JSON (both stores write the same text):
     ``{"meta": [[name, value], ...], "headers": [[name, value], ...]}`` plus ``"type"`` for an
     object that is not Normal."""
     stored: dict[str, Any] = {"meta": [list(p) for p in user_meta],
                               "headers": [list(p) for p in headers]}
-    if object_type != "Normal":  # absent for Normal: rows written before stay byte-identical
-        stored["type"] = object_type
+    if object_type is not ObjectType.NORMAL:  # absent for Normal: older rows stay byte-identical
+        stored["type"] = object_type.value
     return json.dumps(stored, separators=(",", ":"))
 
 
@@ -35,12 +36,12 @@ def stored_headers(text: str) -> tuple[Pairs, Pairs]:
     return meta, headers
 
 
-def stored_object_headers(text: str) -> tuple[Pairs, Pairs, str]:
+def stored_object_headers(text: str) -> tuple[Pairs, Pairs, ObjectType]:
     """(x-oss-meta-* pairs, content header pairs, object type) from ``objects.user_meta``."""
     stored = json.loads(text) if text else {}
     return (tuple((k, v) for k, v in stored.get("meta", ())),
             tuple((k, v) for k, v in stored.get("headers", ())),
-            stored.get("type", "Normal"))
+            ObjectType(stored.get("type", ObjectType.NORMAL.value)))
 
 
 def crc_from_text(text: str | None) -> int | None:

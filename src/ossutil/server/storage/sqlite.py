@@ -21,10 +21,12 @@ from ossutil.server.models import (
     Account,
     Binding,
     BindingChange,
+    BindingStatus,
     Bucket,
     BucketContent,
     CertAction,
     Certificate,
+    CertificateType,
     CnameTokenRecord,
     MultipartUpload,
     ObjectMeta,
@@ -363,7 +365,8 @@ class SqliteStore:
     @staticmethod
     def _certificate(row: sqlite3.Row, prefix: str = "") -> Certificate:
         return Certificate(
-            row[prefix + "cert_id"], row[prefix + "owner_id"], row[prefix + "type"],
+            row[prefix + "cert_id"], row[prefix + "owner_id"],
+            CertificateType(row[prefix + "type"]),
             row[prefix + "chain_pem"], bytes(row[prefix + "key_sealed"]),
             row[prefix + "fingerprint"], _req_dt(row[prefix + "not_before"]),
             _req_dt(row[prefix + "not_after"]), _req_dt(row[prefix + "created_at"]))
@@ -378,7 +381,8 @@ class SqliteStore:
 
     def _binding(self, row: sqlite3.Row) -> Binding:
         certificate = self._certificate(row, "c_") if row["c_cert_id"] else None
-        return Binding(row["domain"], row["bucket"], row["status"], _req_dt(row["created_at"]),
+        return Binding(row["domain"], row["bucket"], BindingStatus(row["status"]),
+                       _req_dt(row["created_at"]),
                        _req_dt(row["last_modified"]), row["cert_id"],
                        _dt(row["cert_attached_at"]), certificate)
 
@@ -421,8 +425,8 @@ class SqliteStore:
                 try:
                     db.execute("INSERT INTO bindings (domain, bucket, seq, status, created_at, "
                                "last_modified, cert_id, cert_attached_at) "
-                               "VALUES (?, ?, ?, 'Enabled', ?, ?, NULL, NULL)",
-                               (change.domain, change.bucket, seq, now, now))
+                               "VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)",
+                               (change.domain, change.bucket, seq, BindingStatus.ENABLED, now, now))
                 except sqlite3.IntegrityError:
                     row = db.execute("SELECT bucket FROM bindings WHERE domain = ?",
                                      (change.domain,)).fetchone()
