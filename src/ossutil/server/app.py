@@ -1,15 +1,23 @@
-"""Composition root: the only place concrete stores and resolvers are picked.
+"""The composition root: the one place the server is put together.
 
-Backends are chosen by name from small tables of import strings and imported only when chosen
-(uvicorn's ``HTTP_PROTOCOLS`` habit), so the SQLite default never imports a PostgreSQL driver.
+``assemble`` opens the data dir, the store and the blob store, creates the root account on a
+first start, builds every service, the one handler table the pipeline dispatches on, the
+gateway's domain table and the default TLS certificate. Nothing else constructs a service or
+picks a backend.
+
+Backends are chosen by name from small tables of import strings (``settings.STORES``,
+``settings.BLOB_STORES``) and imported only when chosen (uvicorn's ``HTTP_PROTOCOLS`` habit), so
+the SQLite default never imports a PostgreSQL driver.
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 import os
 import secrets
+import ssl
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,12 +31,26 @@ from ossutil.server.auth.signature import SignatureVerifier
 from ossutil.server.buckets.service import BucketService
 from ossutil.server.cache import ReadCache
 from ossutil.server.certs.keystore import SecretBox
+from ossutil.server.certs.tls import (
+    SHARED_DEFAULT_NAME,
+    load_or_create_default_certificate,
+    new_shared_default_record,
+    open_shared_default_record,
+)
 from ossutil.server.cname.service import CnameService
 from ossutil.server.dns.lookup import DnspythonTxtLookup, TxtLookup
+from ossutil.server.gateway.hooks import GatewayHooks
+from ossutil.server.http.call import Handler
+from ossutil.server.http.handlers import bucket as bucket_handlers
+from ossutil.server.http.handlers import cname as cname_handlers
+from ossutil.server.http.handlers.multipart import MultipartHandlers
+from ossutil.server.http.handlers.object import ObjectHandlers
 from ossutil.server.http.router import Addressing
 from ossutil.server.models import AccessKey, Account
 from ossutil.server.naming import DEFAULT_RESERVED
-from ossutil.server.settings import BLOB_STORES, STORES, Settings
+from ossutil.server.objects.multipart import MultipartService
+from ossutil.server.objects.service import ObjectService
+from ossutil.server.settings import BLOB_STORES, SHARED_STORES, STORES, Settings, StartupError
 from ossutil.server.storage.base import (
     AuthStore,
     BlobReferences,
@@ -190,3 +212,91 @@ def build_services(settings: Settings, store: Store, box: SecretBox, *,
         clock=clock,
         blobs=open_blobs(settings, runner) if blobs is None else blobs,
     )
+
+
+BUCKET_HANDLERS: dict[str, Handler] = {
+    "ListBuckets": bucket_handlers.list_buckets,
+    "PutBucket": bucket_handlers.put_bucket,
+    "DeleteBucket": bucket_handlers.delete_bucket,
+    "GetBucketInfo": bucket_handlers.get_bucket_info,
+    "GetBucketLocation": bucket_handlers.get_bucket_location,
+    "GetBucketAcl": bucket_handlers.get_bucket_acl,
+    "PutBucketAcl": bucket_handlers.put_bucket_acl,
+    "CreateCnameToken": cname_handlers.create_cname_token,
+    "GetCnameToken": cname_handlers.get_cname_token,
+    "PutCname": cname_handlers.put_cname,
+    "ListCname": cname_handlers.list_cname,
+    "DeleteCname": cname_handlers.delete_cname,
+}
+
+
+def handler_table(services: Services) -> dict[str, Handler]:
+    """Operation name -> handler, for every operation the router can name: the bucket and
+    CNAME handlers, and the object and multipart ones bound to their services."""
+    objects = ObjectService(services.runner, services.blobs, clock=services.clock)
+    multipart = MultipartService(services.runner, services.blobs, clock=services.clock)
+    return {**BUCKET_HANDLERS, **ObjectHandlers(objects).table(),
+            **MultipartHandlers(multipart).table()}
+
+
+def default_certificate(settings: Settings, box: SecretBox) -> tuple[str, bytes]:
+    """``--tls-cert``/``--tls-key`` when given, else the generated one in the data dir."""
+    if (settings.tls_cert is None) != (settings.tls_key is None):
+        raise StartupError("--tls-cert and --tls-key must be given together")
+    if settings.tls_cert is not None and settings.tls_key is not None:
+        try:  # the operator's own files: refuse unusable ones at start, in words
+            ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(settings.tls_cert,
+                                                                    settings.tls_key)
+            return Path(settings.tls_cert).read_text(), Path(settings.tls_key).read_bytes()
+        except (ssl.SSLError, UnicodeDecodeError) as exc:
+            raise StartupError(f"--tls-cert {settings.tls_cert} / --tls-key "
+                               f"{settings.tls_key}: not a PEM certificate chain and its "
+                               f"unencrypted private key ({exc})") from None
+    return load_or_create_default_certificate(settings.data_dir, box)
+
+
+async def shared_default_certificate(services: Services) -> tuple[str, bytes]:
+    """The generated default pair for processes sharing one store (PostgreSQL): kept in the
+    store, key sealed, so every process presents the same certificate; the first process to
+    start generates it and the database decides who was first."""
+    store = services.runner.store
+    record = await services.runner(store.get_server_value, SHARED_DEFAULT_NAME)
+    if record is None:
+        candidate = await asyncio.to_thread(new_shared_default_record, services.box)
+        record = await services.runner(store.put_server_value_if_absent, SHARED_DEFAULT_NAME,
+                                       candidate)
+    return await asyncio.to_thread(open_shared_default_record, record, services.box)
+
+
+async def default_pair(settings: Settings, services: Services) -> tuple[str, bytes] | None:
+    """The HTTPS listener's default certificate and key; None without ``--https-port``."""
+    if settings.https_port is None:
+        return None
+    if settings.tls_cert is None and settings.store in SHARED_STORES:
+        return await shared_default_certificate(services)
+    return await asyncio.to_thread(default_certificate, settings, services.box)
+
+
+@dataclass
+class Assembly:
+    """A server ready to listen: what ``runtime.start`` serves and later closes."""
+
+    services: Services
+    gateway: GatewayHooks
+    handlers: dict[str, Handler]
+    root_key: tuple[AccessKey, bool] | None  # created on this start (and whether generated)
+
+
+async def assemble(settings: Settings) -> Assembly:
+    """Put the server together (see the module docstring); before any listener opens, so the
+    first steps (data dir, store, root account) may block."""
+    box = open_box(settings)
+    store = open_store(settings, box)
+    created = bootstrap_root(store, box, settings.data_dir, os.environ)
+    gateway = GatewayHooks(settings)
+    services = build_services(settings, store, box, on_binding_change=gateway.on_change)
+    await services.keyring.refresh()
+    await asyncio.to_thread(services.blobs.prepare)
+    handlers = handler_table(services)
+    await gateway.start(services.runner, box, await default_pair(settings, services))
+    return Assembly(services, gateway, handlers, created)

@@ -5,20 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import sys
 from collections.abc import Callable
 
 from aiohttp import web
 
-from ossutil.server.app import (
-    ROOT_CREDENTIALS_FILE,
-    Services,
-    bootstrap_root,
-    build_services,
-    open_box,
-    open_store,
-)
+from ossutil.server.app import ROOT_CREDENTIALS_FILE, Services, assemble
 from ossutil.server.certs.isolated import shutdown_workers
 from ossutil.server.connections import AcceptErrors, TimedServer, raise_open_file_limit
 from ossutil.server.gateway.hooks import GatewayHooks
@@ -54,21 +46,15 @@ async def start(settings: Settings) -> Running:
     """Open the data dir, build the services, start listening on HTTP (and HTTPS)."""
     raise_open_file_limit()
     AcceptErrors(asyncio.get_running_loop()).install()
-    box = open_box(settings)
-    store = open_store(settings, box)
-    created = bootstrap_root(store, box, settings.data_dir, os.environ)
-    if created is not None:
-        key, generated = created
+    assembly = await assemble(settings)
+    services, gateway = assembly.services, assembly.gateway
+    if assembly.root_key is not None:
+        key, generated = assembly.root_key
         if generated:
             _say(f"ossutil-server: created root account; AccessKeyId {key.access_key_id} "
                  f"AccessKeySecret {key.secret} (also saved to "
                  f"{settings.data_dir / ROOT_CREDENTIALS_FILE}, mode 0600)")
-    gateway = GatewayHooks(settings)
-    services = build_services(settings, store, box, on_binding_change=gateway.on_change)
-    await services.keyring.refresh()
-    await gateway.start(services)  # bindings loaded, object handlers built
-    pipeline = Pipeline(services, gateway=gateway.resolve,
-                        object_handlers=gateway.object_handlers)
+    pipeline = Pipeline(services, assembly.handlers, gateway=gateway.resolve)
     # auto_decompress=False: Content-Encoding is object metadata; bodies are the bytes sent.
     # Timeouts: connections.py (idle keep-alive, and headers that never finish: slowloris).
     server = TimedServer(pipeline, access_log=None, handler_cancellation=True,

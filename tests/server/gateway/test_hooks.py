@@ -15,7 +15,7 @@ import pytest
 from tests.support.certs import CertFactory
 
 from ossutil.certcheck import check_certificate
-from ossutil.server.app import Services, build_services
+from ossutil.server.app import Services, build_services, default_pair
 from ossutil.server.certs.keystore import SecretBox
 from ossutil.server.gateway.hooks import GatewayHooks
 from ossutil.server.models import BindingChange, Bucket, Certificate
@@ -35,7 +35,7 @@ async def running(data_dir: Path, box: SecretBox, *, https: bool = False
     hooks = GatewayHooks(settings)
     services = build_services(settings, SqliteStore(data_dir / "ossutil.db"), box,
                               on_binding_change=hooks.on_change)
-    await hooks.start(services)
+    await hooks.start(services.runner, box, await default_pair(settings, services))
     try:
         yield hooks, services
     finally:

@@ -1,6 +1,5 @@
-"""GatewayHooks: what ``server/runtime.py`` plugs into the server for issue 5.
+"""GatewayHooks: the custom-domain state ``server/app.py`` plugs into the pipeline and listeners.
 
-- ``object_handlers``: the object operations (``http/handlers/object.py``), ready after ``start``;
 - ``resolve(domain)``: the bucket a custom-domain Host is served from, from the in-memory
   ``DomainTable`` (no store or DNS read on the request path), or 404 ``NoSuchCnameInRecord``;
 - ``ssl_context()``: the HTTPS listener's context (default certificate + SNI callback);
@@ -26,31 +25,15 @@ import contextlib
 import logging
 import ssl
 from concurrent.futures import Future
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ossutil.server.certs.keystore import SecretBox
-from ossutil.server.certs.tls import (
-    SHARED_DEFAULT_NAME,
-    load_or_create_default_certificate,
-    new_shared_default_record,
-    open_shared_default_record,
-)
 from ossutil.server.gateway.domains import DomainTable
 from ossutil.server.gateway.tls import SniContexts
-from ossutil.server.http.handlers.multipart import MultipartHandlers
-from ossutil.server.http.handlers.object import ObjectHandlers
 from ossutil.server.models import Binding
-from ossutil.server.objects.multipart import MultipartService
-from ossutil.server.objects.service import ObjectService
 from ossutil.server.polling import poll_forever
-from ossutil.server.settings import SHARED_STORES, Settings, StartupError
+from ossutil.server.settings import Settings
 from ossutil.server.storage.base import BindingFeed, Store, StoreRunner
 from ossutil.wire.errors import OssError
-
-if TYPE_CHECKING:
-    from ossutil.server.app import Services
-    from ossutil.server.http.pipeline import Handler
 
 log = logging.getLogger("ossutil.server.gateway")
 
@@ -68,40 +51,14 @@ def _changes(store: BindingFeed, version: int) -> tuple[int, list[tuple[str, Bin
     return newest, [(domain, store.get_binding(domain)) for domain in domains]
 
 
-def default_certificate(settings: Settings, box: SecretBox) -> tuple[str, bytes]:
-    """``--tls-cert``/``--tls-key`` when given, else the generated one in the data dir."""
-    if (settings.tls_cert is None) != (settings.tls_key is None):
-        raise StartupError("--tls-cert and --tls-key must be given together")
-    if settings.tls_cert is not None and settings.tls_key is not None:
-        try:  # the operator's own files: refuse unusable ones at start, in words
-            ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(settings.tls_cert,
-                                                                    settings.tls_key)
-            return Path(settings.tls_cert).read_text(), Path(settings.tls_key).read_bytes()
-        except (ssl.SSLError, UnicodeDecodeError) as exc:
-            raise StartupError(f"--tls-cert {settings.tls_cert} / --tls-key "
-                               f"{settings.tls_key}: not a PEM certificate chain and its "
-                               f"unencrypted private key ({exc})") from None
-    return load_or_create_default_certificate(settings.data_dir, box)
-
-
-async def shared_default_certificate(services: Services) -> tuple[str, bytes]:
-    """The generated default pair for processes sharing one store (PostgreSQL): kept in the
-    store, key sealed, so every process presents the same certificate; the first process to
-    start generates it and the database decides who was first."""
-    store = services.runner.store
-    record = await services.runner(store.get_server_value, SHARED_DEFAULT_NAME)
-    if record is None:
-        candidate = await asyncio.to_thread(new_shared_default_record, services.box)
-        record = await services.runner(store.put_server_value_if_absent, SHARED_DEFAULT_NAME,
-                                       candidate)
-    return await asyncio.to_thread(open_shared_default_record, record, services.box)
-
-
 class GatewayHooks:
+    """The custom-domain side of one server process: the Host -> bucket table, the TLS
+    certificate per SNI name, and the poller that keeps both current. Built by the composition
+    root (``server/app.py``), which hands it the store runner and the default certificate."""
+
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self.table = DomainTable()
-        self.object_handlers: dict[str, Handler] = {}
         self.sni: SniContexts | None = None
         self._runner: StoreRunner[Store] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -109,26 +66,17 @@ class GatewayHooks:
         self._version = 0
         self._poller: asyncio.Task[None] | None = None
 
-    async def start(self, services: Services) -> None:
-        """Prepare the blob store (files or PostgreSQL, as composed), load every binding,
-        build TLS, start polling."""
+    async def start(self, runner: StoreRunner[Store], box: SecretBox,
+                    default_pair: tuple[str, bytes] | None) -> None:
+        """Load every binding, build TLS around ``default_pair`` (None: no HTTPS listener),
+        start polling."""
         self._loop = asyncio.get_running_loop()
-        self._runner = services.runner
-        await asyncio.to_thread(services.blobs.prepare)
-        objects = ObjectService(services.runner, services.blobs, clock=services.clock)
-        multipart = MultipartService(services.runner, services.blobs, clock=services.clock)
-        self.object_handlers = {**ObjectHandlers(objects).table(),
-                                **MultipartHandlers(multipart).table()}
-        self._version, bindings = await services.runner(_snapshot, services.runner.store)
+        self._runner = runner
+        self._version, bindings = await runner(_snapshot, runner.store)
         self.table.load(bindings)
-        if self._settings.https_port is not None:
-            if self._settings.tls_cert is None and self._settings.store in SHARED_STORES:
-                chain, key = await shared_default_certificate(services)
-            else:
-                chain, key = await asyncio.to_thread(default_certificate, self._settings,
-                                                     services.box)
-            self.sni = await asyncio.to_thread(SniContexts, chain, key, self.table,
-                                               services.box)
+        if default_pair is not None:
+            chain, key = default_pair
+            self.sni = await asyncio.to_thread(SniContexts, chain, key, self.table, box)
         self._poller = asyncio.create_task(self._poll())
 
     async def stop(self) -> None:

@@ -15,21 +15,18 @@ import logging
 import os
 import random
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from aiohttp import web
 
 from ossutil.server.auth.authorize import authorize
-from ossutil.server.auth.keyring import Principal
+from ossutil.server.gateway.rules import check_served
 from ossutil.server.http import router
+from ossutil.server.http.call import Call, Handler, request_context
 from ossutil.server.http.errors import error_response
-from ossutil.server.http.handlers import bucket as bucket_handlers
-from ossutil.server.http.handlers import cname as cname_handlers
-from ossutil.server.models import Bucket
-from ossutil.server.operations import PUT_BUCKET, Operation
+from ossutil.server.operations import PUT_BUCKET
 from ossutil.wire import signing
 from ossutil.wire.errors import OssError
 
@@ -38,30 +35,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ossutil.server.access")
 
-Handler = Callable[["Call"], Awaitable[web.StreamResponse]]
-
-HANDLERS: dict[str, Handler] = {
-    "ListBuckets": bucket_handlers.list_buckets,
-    "PutBucket": bucket_handlers.put_bucket,
-    "DeleteBucket": bucket_handlers.delete_bucket,
-    "GetBucketInfo": bucket_handlers.get_bucket_info,
-    "GetBucketLocation": bucket_handlers.get_bucket_location,
-    "GetBucketAcl": bucket_handlers.get_bucket_acl,
-    "PutBucketAcl": bucket_handlers.put_bucket_acl,
-    "CreateCnameToken": cname_handlers.create_cname_token,
-    "GetCnameToken": cname_handlers.get_cname_token,
-    "PutCname": cname_handlers.put_cname,
-    "ListCname": cname_handlers.list_cname,
-    "DeleteCname": cname_handlers.delete_cname,
-}
-
-# What a custom domain serves: its bucket's objects and listings. Bucket administration (ACL,
-# CNAME, deletion) stays on the endpoint, where the bucket is named explicitly.
-# What a bound domain serves besides every object-level operation (an SDK given the domain as a
-# CNAME endpoint sends its whole object API there: multipart, copy, batch delete ...); bucket
-# administration (ACL, CNAME, info, create/delete) stays on the endpoint.
-CUSTOM_DOMAIN_BUCKET_OPERATIONS = frozenset({"ListObjects", "ListObjectsV2",
-                                             "ListMultipartUploads", "DeleteMultipleObjects"})
 
 # Headers that may legitimately repeat and that no signature, body check or decision reads
 # (proxies append them). Every other header given twice is refused: the signature, the body
@@ -77,41 +50,6 @@ _BODY_LIMITS = {"DeleteMultipleObjects": 8 << 20, "CompleteMultipartUpload": 4 <
 # Query parameters whose values must not reach a log line.
 _SECRET_PARAMS = frozenset({"Signature", "x-oss-signature", "security-token",
                             "x-oss-security-token"})
-
-
-@dataclass
-class Call:
-    """One request as the handlers see it: already authenticated and authorized."""
-
-    app: Services
-    request: web.BaseRequest
-    target: router.Target
-    query: dict[str, str]
-    operation: Operation
-    principal: Principal | None
-    bucket: Bucket | None
-    headers: dict[str, str] = field(default_factory=dict)  # the one view: lower-case, single
-    body: bytes = b""
-    request_id: str = ""
-    extra_headers: dict[str, str] = field(default_factory=dict)
-
-    def require_bucket(self) -> Bucket:
-        if self.bucket is None:
-            raise OssError.from_code("NoSuchBucket", BucketName=self.target.bucket)
-        return self.bucket
-
-    def require_principal(self) -> Principal:
-        if self.principal is None:
-            raise OssError.from_code("AccessDenied", "Anonymous access is not allowed here.")
-        return self.principal
-
-    def authorize(self, operation: Operation, bucket_name: str, bucket: Bucket | None,
-                  key: str) -> None:
-        """Authorize this request's principal for one more resource than its own target (a
-        CopyObject source, each key of DeleteMultipleObjects), as the pipeline does."""
-        authorize(self.principal, operation, region=self.app.settings.region,
-                  bucket_name=bucket_name, bucket=bucket, key=key,
-                  context=request_context(self.request))
 
 
 _ids = random.Random(os.urandom(16))
@@ -181,13 +119,11 @@ class _DateCache:
 class Pipeline:
     """The aiohttp low-level handler; ``services`` holds the domain objects."""
 
-    def __init__(self, services: Services,
-                 gateway: Callable[[str], Awaitable[str]] | None = None,
-                 object_handlers: dict[str, Handler] | None = None) -> None:
+    def __init__(self, services: Services, handlers: Mapping[str, Handler],
+                 gateway: Callable[[str], Awaitable[str]] | None = None) -> None:
         self.services = services
         self.gateway = gateway
-        self.handlers = dict(HANDLERS)
-        self.handlers.update(object_handlers or {})
+        self.handlers = dict(handlers)  # operation name -> handler (server/app.py builds it)
         self._dates = _DateCache()
 
     async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
@@ -235,11 +171,8 @@ class Pipeline:
             bucket_name = await self.gateway(target.custom_domain)
             target = router.Target(bucket_name, target.key, target.custom_domain)
         operation = router.route(request.method, target, query, headers)
-        if target.custom_domain and operation.level != "object" and \
-                operation.name not in CUSTOM_DOMAIN_BUCKET_OPERATIONS:
-            raise OssError.from_code(
-                "MethodNotAllowed", f"{operation.name} is not served on a custom domain; use "
-                "the bucket's endpoint.")
+        if target.custom_domain:
+            check_served(operation)
         # The bucket before the signature, as OSS: a request for a bucket that does not exist
         # is NoSuchBucket whatever its credentials (SDKs' bucket_exists relies on it).
         bucket = await services.buckets.find(target.bucket) if target.bucket else None
@@ -258,12 +191,6 @@ class Pipeline:
             limit = _BODY_LIMITS.get(operation.name, services.settings.max_xml_body)
             call.body = await read_body(request, headers, limit)
         return await self.handlers[operation.name](call)
-
-
-def request_context(request: web.BaseRequest) -> dict[str, str]:
-    """Values RAM policy conditions may test."""
-    return {"acs:SourceIp": request.remote or "",
-            "acs:SecureTransport": "true" if request.secure else "false"}
 
 
 def _loggable_path(raw_path: str) -> str:

@@ -25,7 +25,7 @@ from ossutil.wire.bucket_xml import (
 from ossutil.wire.errors import OssError
 
 if TYPE_CHECKING:
-    from ossutil.server.http.pipeline import Call
+    from ossutil.server.http.call import Call
 
 
 def _owner(owner_id: str) -> Owner:
@@ -39,20 +39,20 @@ def _storage_class(body: bytes) -> str | None:
 
 async def put_bucket(call: Call) -> web.Response:
     principal = call.require_principal()
-    await call.app.buckets.create(call.target.bucket, principal.owner_id,
+    await call.services.buckets.create(call.target.bucket, principal.owner_id,
                                   call.request.headers.get("x-oss-acl"), _storage_class(call.body))
     return web.Response()
 
 
 async def delete_bucket(call: Call) -> web.Response:
-    await call.app.buckets.delete(call.require_bucket())
+    await call.services.buckets.delete(call.require_bucket())
     return web.Response(status=204)
 
 
 def _endpoints(call: Call) -> tuple[str, str]:
-    domain = call.app.settings.endpoint_domain
-    return domain, domain.replace(f"oss-{call.app.settings.region}",
-                                  f"oss-{call.app.settings.region}-internal", 1)
+    domain = call.services.settings.endpoint_domain
+    return domain, domain.replace(f"oss-{call.services.settings.region}",
+                                  f"oss-{call.services.settings.region}-internal", 1)
 
 
 def _bucket_entry(call: Call, bucket: Bucket) -> BucketEntry:
@@ -90,7 +90,7 @@ async def put_bucket_acl(call: Call) -> web.Response:
     acl = call.request.headers.get("x-oss-acl")
     if not acl:
         raise OssError.from_code("InvalidArgument", "The x-oss-acl header is required.")
-    await call.app.buckets.set_acl(call.require_bucket(), acl)
+    await call.services.buckets.set_acl(call.require_bucket(), acl)
     return web.Response()
 
 
@@ -116,7 +116,7 @@ async def list_buckets(call: Call) -> web.Response:
     query = call.query
     prefix, marker = query.get("prefix", ""), query.get("marker", "")
     limit = _max_keys(query.get("max-keys"))
-    buckets = sorted((b for b in await call.app.buckets.list(principal.owner_id)
+    buckets = sorted((b for b in await call.services.buckets.list(principal.owner_id)
                       if b.name.startswith(prefix) and b.name > marker), key=lambda b: b.name)
     page, truncated = buckets[:limit], len(buckets) > limit
     return xml_response(encode_list_buckets(ListAllMyBucketsResult(

@@ -20,7 +20,7 @@ from ossutil.wire.cname_xml import (
 )
 
 if TYPE_CHECKING:
-    from ossutil.server.http.pipeline import Call
+    from ossutil.server.http.call import Call
 
 
 def _token_xml(record: CnameTokenRecord) -> web.Response:
@@ -44,28 +44,28 @@ def cname_info(binding: Binding) -> CnameInfo:
 
 async def create_cname_token(call: Call) -> web.Response:
     config = decode_cname_configuration(call.body)
-    return _token_xml(await call.app.cnames.create_token(call.require_bucket(), config.domain))
+    return _token_xml(await call.services.cnames.create_token(call.require_bucket(), config.domain))
 
 
 async def get_cname_token(call: Call) -> web.Response:
     domain = call.query.get("cname", "")
-    return _token_xml(await call.app.cnames.get_token(call.require_bucket(), domain))
+    return _token_xml(await call.services.cnames.get_token(call.require_bucket(), domain))
 
 
 async def put_cname(call: Call) -> web.Response:
     config = decode_cname_configuration(call.body)
-    await call.app.cnames.put_cname(call.require_bucket(), config)
+    await call.services.cnames.put_cname(call.require_bucket(), config)
     return web.Response()
 
 
 async def list_cname(call: Call) -> web.Response:
     bucket = call.require_bucket()
-    bindings = await call.app.cnames.list_cnames(bucket)
+    bindings = await call.services.cnames.list_cnames(bucket)
     return xml_response(encode_list_cname_result(ListCnameResult(
         bucket.name, bucket.owner_id, tuple(cname_info(b) for b in bindings))))
 
 
 async def delete_cname(call: Call) -> web.Response:
     config = decode_cname_configuration(call.body)
-    await call.app.cnames.delete_cname(call.require_bucket(), config.domain)
+    await call.services.cnames.delete_cname(call.require_bucket(), config.domain)
     return web.Response()

@@ -52,7 +52,7 @@ from ossutil.wire.multipart_xml import (
 )
 
 if TYPE_CHECKING:
-    from ossutil.server.http.pipeline import Call, Handler
+    from ossutil.server.http.call import Call, Handler
 
 _COMPLETE_ALL = "x-oss-complete-all"
 

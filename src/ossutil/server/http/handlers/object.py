@@ -52,7 +52,7 @@ from ossutil.wire.object_xml import (
 )
 
 if TYPE_CHECKING:
-    from ossutil.server.http.pipeline import Call, Handler
+    from ossutil.server.http.call import Call, Handler
 
 READ_CHUNK = 256 * 1024
 _META_PREFIX = "x-oss-meta-"
@@ -344,7 +344,7 @@ class ObjectHandlers:
                                      "or REPLACE.", ArgumentName="x-oss-metadata-directive",
                                      ArgumentValue=directive)
         source_bucket = (bucket if source_bucket_name == bucket.name
-                         else await call.app.buckets.find(source_bucket_name))
+                         else await call.services.buckets.find(source_bucket_name))
         call.authorize(GET_OBJECT, source_bucket_name, source_bucket, source_key)
         if source_bucket is None:
             raise OssError.from_code("NoSuchBucket", BucketName=source_bucket_name)
