@@ -390,3 +390,25 @@ def test_changes_made_by_another_process_arrive_within_a_second(
         assert _wait_for(lambda: via(reader, domain, "GET", "/index.html").status == 404) < 1.5
     finally:
         reader.stop()
+
+
+def test_the_servers_own_endpoints_live_under_a_path_no_bucket_can_take(
+        server: RunningServer, dns: DnsServer, bucket_name: str, domain: str) -> None:
+    """``/-/health`` on the server's own hosts; ``-`` is no legal bucket name, so no bucket is
+    shadowed. On a bound domain ``/-/health`` is an object key of its bucket like any other."""
+    health = send(server.endpoint, "GET", "/-/health")
+    assert (health.status, health.body) == (200, b'{"status":"ok"}\n')
+    assert health.headers["content-type"] == "application/json"
+    assert re.fullmatch(r"[0-9A-F]{24}", health.headers["x-oss-request-id"])
+    assert send(server.endpoint, "HEAD", "/-/health").status == 200
+    assert code(send(server.endpoint, "GET", "/-/nothing")) == (404, "NoSuchKey")
+    assert code(send(server.endpoint, "GET", "/-/")) == (404, "NoSuchKey")
+    assert code(send(server.endpoint, "PUT", "/-/health")) == (405, "MethodNotAllowed")
+    assert code(send(server.endpoint, "PUT", "/-")) == (404, "NoSuchKey")
+    owner = sdk(server, bucket_name)
+    owner.create_bucket()
+    bind(owner, dns, domain)
+    owner.put_object("-/health", BODY)
+    owner.put_bucket_acl(oss2.BUCKET_ACL_PUBLIC_READ)
+    assert via(server, domain, "GET", "/-/health").body == BODY
+    owner.delete_bucket_cname(domain)

@@ -23,7 +23,7 @@ from aiohttp import web
 
 from ossutil.server.auth.authorize import authorize
 from ossutil.server.gateway.rules import check_served
-from ossutil.server.http import router
+from ossutil.server.http import endpoints, router
 from ossutil.server.http.call import Call, Handler, request_context
 from ossutil.server.http.errors import error_response
 from ossutil.server.operations import PUT_BUCKET
@@ -120,10 +120,13 @@ class Pipeline:
     """The aiohttp low-level handler; ``services`` holds the domain objects."""
 
     def __init__(self, services: Services, handlers: Mapping[str, Handler],
-                 gateway: Callable[[str], Awaitable[str]] | None = None) -> None:
+                 gateway: Callable[[str], Awaitable[str]] | None = None,
+                 endpoints: Mapping[str, endpoints.Endpoint] = endpoints.DEFAULT_ENDPOINTS,
+                 ) -> None:
         self.services = services
         self.gateway = gateway
         self.handlers = dict(handlers)  # operation name -> handler (server/app.py builds it)
+        self.endpoints = dict(endpoints)  # /-/<name> -> the server's own endpoint
         self._dates = _DateCache()
 
     async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
@@ -131,7 +134,7 @@ class Pipeline:
         request_id = new_request_id()
         host = request.headers.get("Host", "")
         head = request.method == "HEAD"
-        host_id = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+        host_id = router.host_name(host)
         try:
             response = await self._dispatch(request, request_id)
         except OssError as error:
@@ -161,6 +164,8 @@ class Pipeline:
         headers = header_view(request)
         path, _, raw_query = request.raw_path.partition("?")
         target = services.addressing.resolve(headers.get("host", ""), path)
+        if target.server_path is not None:
+            return await endpoints.serve(self.endpoints, target.server_path, request)
         pairs = parse_query(raw_query)
         query = single_values(pairs)
         if target.custom_domain:

@@ -46,14 +46,23 @@ from ossutil.server.operations import (
 from ossutil.wire import signing
 from ossutil.wire.errors import OssError
 
+# The server's own endpoints (health now; metrics and the like later) live under this first
+# path segment on our own hosts (the endpoint domain, localhost, IP addresses): ``-`` is not a
+# legal bucket name (names start with a letter or a digit), so no bucket can ever be shadowed.
+# Bound domains keep the whole path space for their bucket's keys, except the ACME challenge
+# path ``/.well-known/acme-challenge/`` (RFC 8555 §8.3), which HTTP-01 needs on the domain.
+SERVER_PATH_SEGMENT = "-"
+
 
 @dataclass(frozen=True)
 class Target:
-    """What a request addresses. ``custom_domain`` is set when Host is not ours (gateway)."""
+    """What a request addresses. ``custom_domain`` is set when Host is not ours (gateway);
+    ``server_path`` when the path names one of the server's own endpoints (``/-/<name>``)."""
 
     bucket: str
     key: str
     custom_domain: str = ""
+    server_path: str | None = None
 
 
 class Addressing:
@@ -74,7 +83,7 @@ class Addressing:
         return True
 
     def resolve(self, host_header: str, raw_path: str) -> Target:
-        host = _strip_port(host_header).lower().rstrip(".")
+        host = host_name(host_header).lower().rstrip(".")
         path = unquote(raw_path)
         if host.endswith(self._suffix):
             bucket = host[: -len(self._suffix)]
@@ -82,11 +91,16 @@ class Addressing:
         if not host or self.is_own_host(host):
             stripped = path[1:] if path.startswith("/") else path
             bucket, _, key = stripped.partition("/")
+            if bucket == SERVER_PATH_SEGMENT:
+                return Target("", "", server_path=key)
             return Target(bucket, key)
         return Target("", path[1:] if path.startswith("/") else path, custom_domain=host)
 
 
-def _strip_port(host: str) -> str:
+def host_name(host: str) -> str:
+    """The Host header without its port: ``[::1]:9000`` -> ``[::1]``, ``a.b:80`` -> ``a.b``; a
+    bare IPv6 address (more than one colon, no brackets) is kept whole. The one rule for every
+    reader of Host (addressing, the HostId of errors)."""
     if host.startswith("["):
         end = host.find("]")
         return host[: end + 1] if end >= 0 else host

@@ -1,0 +1,36 @@
+"""The server's own endpoints, under ``/-/`` on its own hosts (``router.SERVER_PATH_SEGMENT``).
+
+They answer before any bucket routing and need no signature. ``health`` says the process is
+up and serving; richer health, metrics and the like get their own entries in the table the
+composition root (``server/app.py``) hands the pipeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+from aiohttp import web
+
+from ossutil.wire.errors import OssError
+
+Endpoint = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
+
+
+async def health(request: web.BaseRequest) -> web.StreamResponse:
+    """``GET /-/health``: 200 while this process serves requests."""
+    return web.Response(body=b'{"status":"ok"}\n', content_type="application/json")
+
+
+DEFAULT_ENDPOINTS: Mapping[str, Endpoint] = {"health": health}
+
+
+async def serve(endpoints: Mapping[str, Endpoint], name: str,
+                request: web.BaseRequest) -> web.StreamResponse:
+    """Answer ``/-/<name>``: GET and HEAD only; an unknown name is 404 in OSS's XML."""
+    endpoint = endpoints.get(name)
+    if endpoint is None:
+        raise OssError.from_code("NoSuchKey", f"The server has no endpoint /-/{name[:64]}.")
+    if request.method not in ("GET", "HEAD"):
+        raise OssError.from_code("MethodNotAllowed",
+                                 f"/-/{name} answers GET and HEAD only.")
+    return await endpoint(request)
