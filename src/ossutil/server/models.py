@@ -52,12 +52,20 @@ class SealedAccessKey:
     enabled: bool = True
 
 
+class BucketAcl(StrEnum):
+    """A bucket's canned ACL; the value is the ``acl`` column, ``x-oss-acl`` and ``<Grant>``."""
+
+    PRIVATE = "private"
+    PUBLIC_READ = "public-read"
+    PUBLIC_READ_WRITE = "public-read-write"
+
+
 @dataclass(frozen=True)
 class Bucket:
     name: str
     owner_id: str
     region: str
-    acl: str
+    acl: BucketAcl
     storage_class: str
     created_at: datetime
 

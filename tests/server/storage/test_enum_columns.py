@@ -1,6 +1,6 @@
-"""The enum-valued fields (Certificate.type, Binding.status, ObjectMeta.object_type) are stored
-as the strings the stores always wrote, and rows holding those strings (a database made before
-the enums) read back as the enum members."""
+"""The enum-valued fields (Bucket.acl, Certificate.type, Binding.status, ObjectMeta.object_type)
+are stored as the strings the stores always wrote, and rows holding those strings (a database
+made before the enums) read back as the enum members."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from ossutil.server.models import (
     BindingChange,
     BindingStatus,
     Bucket,
+    BucketAcl,
     CertAction,
     Certificate,
     CertificateType,
@@ -65,7 +66,9 @@ def opened(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Sto
 def test_stored_as_the_old_strings_and_read_back_as_members(
         opened: tuple[Store, Any]) -> None:
     store, query = opened
-    store.create_bucket(Bucket("b", "1", "cn-hangzhou", "private", "Standard", T0))
+    store.create_bucket(Bucket("b", "1", "cn-hangzhou", BucketAcl.PRIVATE, "Standard", T0))
+    store.create_bucket(Bucket("p", "1", "cn-hangzhou", BucketAcl.PRIVATE, "Standard", T0))
+    store.set_bucket_acl("p", BucketAcl.PUBLIC_READ_WRITE)
     cert = Certificate("c-1", "1", CertificateType.UPLOAD, "chain", b"sealed", "AB", T0,
                        T0 + timedelta(days=1), T0)
     store.apply_binding(BindingChange("www.example.com", "b", T0, True, CertAction.ATTACH,
@@ -74,6 +77,8 @@ def test_stored_as_the_old_strings_and_read_back_as_members(
     store.put_object(ObjectMeta("b", "multi", 1, '"E-2"', "text/plain", T0, "1" * 32,
                                 object_type=ObjectType.MULTIPART))
 
+    assert sorted(query("SELECT name, acl FROM buckets")) == [("b", "private"),
+                                                            ("p", "public-read-write")]
     assert query("SELECT type FROM certificates") == [("Upload",)]
     assert query("SELECT status FROM bindings") == [("Enabled",)]
     columns = dict(query("SELECT key, user_meta FROM objects"))
@@ -81,6 +86,9 @@ def test_stored_as_the_old_strings_and_read_back_as_members(
     assert json.loads(columns["multi"]) == {"meta": [], "headers": [], "type": "Multipart"}
     assert columns["multi"] == '{"meta":[],"headers":[],"type":"Multipart"}'
 
+    private, public = store.get_bucket("b"), store.get_bucket("p")
+    assert private is not None and private.acl is BucketAcl.PRIVATE
+    assert public is not None and public.acl is BucketAcl.PUBLIC_READ_WRITE
     binding = store.get_binding("www.example.com")
     assert binding is not None and binding.certificate is not None
     assert binding.status is BindingStatus.ENABLED

@@ -24,6 +24,7 @@ from ossutil.server.models import (
     BindingChange,
     BindingStatus,
     Bucket,
+    BucketAcl,
     Certificate,
     CertificateType,
     CnameTokenRecord,
@@ -212,7 +213,7 @@ def test_versions_start_at_zero_and_count_changes(store: Store) -> None:
     root(store)
     bucket(store, "b1")
     bucket(store, "b1")  # exists: no change
-    store.set_bucket_acl("b1", "public-read")
+    store.set_bucket_acl("b1", BucketAcl.PUBLIC_READ)
     bind(store, "www.example.com", "b1")
     assert store.versions() == {"auth": 1, "buckets": 2, "bindings": 1}
 
@@ -222,7 +223,7 @@ def test_versions_start_at_zero_and_count_changes(store: Store) -> None:
 
 def test_create_bucket_returns_the_stored_bucket(store: Store) -> None:
     created = bucket(store, "b1")
-    assert created == Bucket("b1", OWNER, "cn-hangzhou", "private", "Standard", T0)
+    assert created == Bucket("b1", OWNER, "cn-hangzhou", BucketAcl.PRIVATE, "Standard", T0)
     again = store.create_bucket(Bucket("b1", "someone-else", "cn-beijing", "public-read",
                                        "IA", T0 + timedelta(hours=1)))
     assert again == created
@@ -236,9 +237,9 @@ def test_list_buckets_by_owner_in_name_order(store: Store) -> None:
     bucket(store, "theirs", owner="other")
     assert [b.name for b in store.list_buckets(OWNER)] == ["B9", "b1", "b2"]
     assert [b.name for b in store.list_buckets("other")] == ["theirs"]
-    store.set_bucket_acl("b1", "public-read")
+    store.set_bucket_acl("b1", BucketAcl.PUBLIC_READ)
     got = store.get_bucket("b1")
-    assert got is not None and got.acl == "public-read"
+    assert got is not None and got.acl is BucketAcl.PUBLIC_READ
 
 
 def test_delete_bucket_refuses_objects_and_bindings(store: Store) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from ossutil.server.auth.keyring import Principal
 from ossutil.server.auth.policy import Decision, resource_arn
-from ossutil.server.models import Bucket
+from ossutil.server.models import Bucket, BucketAcl
 from ossutil.server.operations import Level, Operation
 from ossutil.wire.errors import OssError
 
@@ -25,9 +25,9 @@ _PUBLIC_WRITE_ACTIONS = frozenset({"oss:GetObject", "oss:PutObject", "oss:Delete
 def _acl_grants(bucket: Bucket | None, action: str) -> bool:
     if bucket is None:
         return False
-    if bucket.acl == "public-read-write":
+    if bucket.acl is BucketAcl.PUBLIC_READ_WRITE:
         return action in _PUBLIC_WRITE_ACTIONS
-    if bucket.acl == "public-read":
+    if bucket.acl is BucketAcl.PUBLIC_READ:
         return action in _PUBLIC_READ_ACTIONS
     return False
 

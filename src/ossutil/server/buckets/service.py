@@ -6,21 +6,21 @@ from collections.abc import Callable
 from datetime import datetime
 
 from ossutil.server.cache import ReadCache
-from ossutil.server.models import Bucket, BucketContent
+from ossutil.server.models import Bucket, BucketAcl, BucketContent
 from ossutil.server.naming import validate_bucket_name
 from ossutil.server.storage.base import BucketStore, StoreRunner
 from ossutil.wire.errors import OssError
 
-ACLS = ("private", "public-read", "public-read-write")
+ACLS = tuple(acl.value for acl in BucketAcl)  # private, public-read, public-read-write
 STORAGE_CLASSES = ("Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive")
 
 
-def check_acl(acl: str) -> str:
+def check_acl(acl: str) -> BucketAcl:
     """An ACL named in any case (OSS's enumerations are case-insensitive): its canonical form."""
     if acl.lower() not in ACLS:
         raise OssError.from_code("InvalidArgument",
                                  f"The ACL {acl!r} is not one of {', '.join(ACLS)}.")
-    return acl.lower()
+    return BucketAcl(acl.lower())
 
 
 class BucketService:
@@ -48,8 +48,9 @@ class BucketService:
         if storage_class not in STORAGE_CLASSES:
             raise OssError.from_code("InvalidArgument",
                                      f"The storage class {storage_class!r} is not supported.")
-        candidate = Bucket(name, owner_id, self._region, check_acl(acl or "private"),
-                           storage_class, self._clock().replace(microsecond=0))
+        candidate = Bucket(name, owner_id, self._region,
+                           check_acl(acl) if acl else BucketAcl.PRIVATE, storage_class,
+                           self._clock().replace(microsecond=0))
         stored = await self._run(self._store.create_bucket, candidate)
         self._cache.forget_bucket(name)
         if stored.owner_id != owner_id:

@@ -35,6 +35,7 @@ from ossutil.server.models import (
     Binding,
     BindingChange,
     Bucket,
+    BucketAcl,
     BucketContent,
     Certificate,
     CnameTokenRecord,
@@ -134,7 +135,7 @@ class BucketStore(Protocol):
 
     def create_bucket(self, bucket: Bucket) -> Bucket: ...
     def list_buckets(self, owner_id: str) -> list[Bucket]: ...
-    def set_bucket_acl(self, name: str, acl: str) -> None: ...
+    def set_bucket_acl(self, name: str, acl: BucketAcl) -> None: ...
 
     def delete_bucket(self, name: str) -> BucketContent | None:
         """Delete an empty bucket (and its tokens); else what it still holds."""

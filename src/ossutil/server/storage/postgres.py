@@ -64,6 +64,7 @@ from ossutil.server.models import (
     BindingChange,
     BindingStatus,
     Bucket,
+    BucketAcl,
     BucketContent,
     CertAction,
     Certificate,
@@ -597,7 +598,7 @@ class PostgresStore:
 
     @staticmethod
     def _bucket(row: DictRow) -> Bucket:
-        return Bucket(row["name"], row["owner_id"], row["region"], row["acl"],
+        return Bucket(row["name"], row["owner_id"], row["region"], BucketAcl(row["acl"]),
                       row["storage_class"], _utc(row["created_at"]))
 
     def create_bucket(self, bucket: Bucket) -> Bucket:
@@ -623,7 +624,7 @@ class PostgresStore:
         rows = self._all("SELECT * FROM buckets WHERE owner_id = %s ORDER BY name", owner_id)
         return [self._bucket(r) for r in rows]
 
-    def set_bucket_acl(self, name: str, acl: str) -> None:
+    def set_bucket_acl(self, name: str, acl: BucketAcl) -> None:
         def work(cur: Cursor) -> None:
             cur.execute("UPDATE buckets SET acl = %s WHERE name = %s", (acl, name))
             self._bump(cur, "bucket_version")

@@ -23,6 +23,7 @@ from ossutil.server.models import (
     BindingChange,
     BindingStatus,
     Bucket,
+    BucketAcl,
     BucketContent,
     CertAction,
     Certificate,
@@ -280,7 +281,7 @@ class SqliteStore:
 
     @staticmethod
     def _bucket(row: sqlite3.Row) -> Bucket:
-        return Bucket(row["name"], row["owner_id"], row["region"], row["acl"],
+        return Bucket(row["name"], row["owner_id"], row["region"], BucketAcl(row["acl"]),
                       row["storage_class"], _req_dt(row["created_at"]))
 
     def create_bucket(self, bucket: Bucket) -> Bucket:
@@ -305,7 +306,7 @@ class SqliteStore:
                                 (owner_id,)).fetchall()
         return [self._bucket(r) for r in rows]
 
-    def set_bucket_acl(self, name: str, acl: str) -> None:
+    def set_bucket_acl(self, name: str, acl: BucketAcl) -> None:
         with self._tx() as db:
             db.execute("UPDATE buckets SET acl = ? WHERE name = ?", (acl, name))
             self._bump_buckets(db)

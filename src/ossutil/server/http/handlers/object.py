@@ -29,7 +29,7 @@ from aiohttp.abc import AbstractStreamWriter
 from multidict import CIMultiDict
 
 from ossutil.server.http.responses import listing_response, xml_response
-from ossutil.server.models import Bucket, ObjectMeta
+from ossutil.server.models import Bucket, ObjectMeta, ObjectType
 from ossutil.server.naming import validate_object_key
 from ossutil.server.objects import listing, preconditions
 from ossutil.server.objects.ranges import parse_range
@@ -154,7 +154,7 @@ def _object_headers(meta: ObjectMeta, storage_class: str, *, whole: bool) -> CIM
     headers["x-oss-object-type"] = meta.object_type
     headers["x-oss-storage-class"] = storage_class
     headers.update(crc_headers(meta.crc64))
-    if whole and meta.object_type == "Normal":  # a multipart ETag is no MD5 of the content
+    if whole and meta.object_type is ObjectType.NORMAL:  # a multipart ETag is no MD5 of the content
         headers["Content-MD5"] = base64.b64encode(bytes.fromhex(meta.etag.strip('"'))).decode()
     for name, value in meta.headers:
         headers[name.title()] = value
