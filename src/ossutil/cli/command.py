@@ -111,6 +111,26 @@ def load_config_for(parsed: ParseResult) -> ConfigFile | None:
         raise CliError(render.config_read_error(message)) from error
 
 
+def system_language() -> str:
+    """ossutil's default language: CH when ``LANG`` is ``zh_CN`` (any encoding), else EN."""
+    return "CH" if os.environ.get("LANG", "").split(".")[0] == "zh_CN" else "EN"
+
+
+def chosen_language(parsed: ParseResult) -> str:
+    """``-L`` > ``language`` in the config file (unreadable: none) > ``LANG``, as spelled."""
+    from ossutil.client.config import load_config
+    from ossutil.client.errors import ConfigError
+
+    value = parsed.get("language")
+    if value:
+        return value
+    try:
+        value = load_config(parsed.get("configFile") or None).options().get("language", "")
+    except ConfigError:
+        value = ""
+    return value or system_language()
+
+
 def check_options(spec: CommandSpec, parsed: ParseResult) -> None:
     """Step 5: any option given that the command does not accept (internal name in the text)."""
     for name in parsed.given:

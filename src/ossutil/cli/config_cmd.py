@@ -16,6 +16,8 @@ from ossutil.cli.command import (
     Context,
     check_args,
     check_options,
+    chosen_language,
+    system_language,
 )
 
 SPEC = CommandSpec("config", min_args=0, max_args=0, valid_options=(
@@ -51,22 +53,12 @@ TEXT = {
 }
 
 
-def default_language() -> str:
-    return "CH" if os.environ.get("LANG", "").split(".")[0] == "zh_CN" else "EN"
-
-
 def run(ctx: Context) -> None:
-    from ossutil.client.config import config_path, load_config
-    from ossutil.client.errors import ConfigError
+    from ossutil.client.config import config_path
 
     check_args(SPEC, ctx.args)
     check_options(SPEC, ctx.parsed)
-    try:
-        existing = load_config(ctx.parsed.get("configFile") or None)
-        file_language = existing.options().get("language", "")
-    except ConfigError:
-        file_language = ""
-    language = ctx.parsed.get("language") or file_language or default_language()
+    language = chosen_language(ctx.parsed)
     given = {key: ctx.parsed.get(key) for key in KEYS if ctx.parsed.get(key)}
     if given:
         path = config_path(ctx.parsed.get("configFile") or None)
@@ -94,7 +86,7 @@ def _interactive(ctx: Context, language: str, path: str) -> None:
     out.write(text["skip"])
     entries: list[tuple[str, str]] = [("language", language)]
     if not os.path.exists(path):
-        out.write(text["language"].format(default=default_language()))
+        out.write(text["language"].format(default=system_language()))
         out.flush()
         words = ctx.stdin.readline().split()
         if len(words) == 1:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from ossutil.cli.command import (
     ADDITIONAL,
     CliError,
@@ -11,6 +9,7 @@ from ossutil.cli.command import (
     Context,
     check_args,
     check_options,
+    chosen_language,
 )
 
 SPEC = CommandSpec("help", min_args=0, max_args=1, valid_options=("language", "loglevel"),
@@ -19,19 +18,7 @@ SPEC = CommandSpec("help", min_args=0, max_args=1, valid_options=("language", "l
 
 def language(ctx: Context) -> str:
     """``-L`` > ``language`` in the config file > ``LANG`` (``zh_CN`` -> CH, else EN)."""
-    value = ctx.parsed.get("language")
-    if not value:
-        from ossutil.client.config import load_config
-        from ossutil.client.errors import ConfigError
-
-        try:
-            config = load_config(ctx.parsed.get("configFile") or None)
-            value = config.options().get("language", "")
-        except ConfigError:
-            value = ""
-    if not value:
-        value = "CH" if os.environ.get("LANG", "").split(".")[0] == "zh_CN" else "EN"
-    return "CH" if value.upper() == "CH" else "EN"
+    return "CH" if chosen_language(ctx.parsed).upper() == "CH" else "EN"
 
 
 def run(ctx: Context) -> None:
