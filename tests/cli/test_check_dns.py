@@ -236,6 +236,9 @@ def test_check_dns_passed_but_server_refused_still_gets_the_hint(  # type: ignor
      'invalid --dns-server "dns.example.com": expected IP or IP:PORT ([IPv6]:PORT for IPv6)'),
     (["--method", "put", "--check-dns", "--dns-server", "127.0.0.1:99999"],
      'invalid --dns-server "127.0.0.1:99999": the port must be a number in 1-65535'),
+    # the server's --dns-server rule (dnsrules.parse_server): brackets are for IPv6 only
+    (["--method", "put", "--check-dns", "--dns-server", "[127.0.0.1]:53"],
+     'invalid --dns-server "[127.0.0.1]:53": expected IP or IP:PORT ([IPv6]:PORT for IPv6)'),
 ])
 def test_beyond_options_are_refused_where_they_mean_nothing(server, bucket, tmp_path,  # type: ignore[no-untyped-def]
                                                              extra, message) -> None:

@@ -30,34 +30,25 @@ LIFETIME = 4.0
 def parse_servers(texts: list[str]) -> list[tuple[str, int]]:
     """``--dns-server`` values (repeatable, or comma-separated) as ``(ip, port)`` pairs.
 
-    Accepts ``IP``, ``IP:PORT``, ``IPv6``, ``[IPv6]`` and ``[IPv6]:PORT``; the port defaults to
-    53. Host names are refused: the resolver that would resolve them is the one being chosen.
-    Raises ``ValueError`` with a message naming the bad value.
+    Each is read by the server's rule (``dnsrules.parse_server``): ``IP``, ``IP:PORT``, ``IPv6``,
+    ``[IPv6]`` and ``[IPv6]:PORT``; the port defaults to 53; host names are refused (the
+    resolver that would resolve them is the one being chosen). Raises ``ValueError`` with a
+    message naming the bad value.
     """
-    import ipaddress
+    from ossutil.dnsrules import ServerAddressError, parse_server
 
     servers: list[tuple[str, int]] = []
     for text in texts:
         for raw in text.split(","):
             raw = raw.strip()
-            host, port_text = raw, None  # None: no port given (53)
-            if raw.startswith("["):
-                host, closed, rest = raw[1:].partition("]")
-                if not closed or (rest and not rest.startswith(":")):
-                    host = ""
-                port_text = rest[1:] if rest else None
-            elif raw.count(":") == 1:
-                host, port_text = raw.split(":")
             try:
-                address = ipaddress.ip_address(host)
-            except ValueError:
+                servers.append(parse_server(raw))
+            except ServerAddressError as error:
+                if error.part == "port":
+                    raise ValueError(f'invalid --dns-server "{raw}": the port must be a number '
+                                     "in 1-65535") from None
                 raise ValueError(f'invalid --dns-server "{raw}": expected IP or IP:PORT '
                                  "([IPv6]:PORT for IPv6)") from None
-            if port_text is not None and (not port_text.isdigit()
-                                          or not 1 <= int(port_text) <= 65535):
-                raise ValueError(f'invalid --dns-server "{raw}": the port must be a number in '
-                                 "1-65535")
-            servers.append((str(address), int(port_text) if port_text is not None else 53))
     return servers
 
 

@@ -13,7 +13,6 @@ after a failed bind retries at once and must succeed.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import time
 from collections.abc import Sequence
 from typing import Protocol
@@ -24,7 +23,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.resolver
 
-from ossutil.dnsrules import MAX_CNAME_HOPS, format_server
+from ossutil.dnsrules import MAX_CNAME_HOPS, format_server, parse_server
 from ossutil.dnsrules import txt as rules
 from ossutil.dnsrules.txt import Outcome, TxtAnswer, TxtChase, txt_value
 
@@ -41,47 +40,9 @@ class TxtLookup(Protocol):
 
 
 def parse_nameserver(text: str) -> tuple[str, int]:
-    """Parse ``127.0.0.1``, ``127.0.0.1:5353``, ``[::1]:53`` or ``::1`` into ``(ip, port)``.
-
-    The port defaults to 53. Host names are refused: the resolver that would resolve them is the
-    one being configured.
-    """
-    raw = text.strip()
-    if not raw:
-        raise ValueError("DNS server address is empty; expected IP or IP:PORT")
-    host, port_text = raw, ""
-    if raw.startswith("["):
-        end = raw.find("]")
-        if end < 0:
-            raise ValueError(f"DNS server address {text!r}: missing ']' after IPv6 address")
-        host, rest = raw[1:end], raw[end + 1 :]
-        if rest:
-            if not rest.startswith(":"):
-                raise ValueError(f"DNS server address {text!r}: expected ':PORT' after ']'")
-            port_text = rest[1:]
-            if not port_text:
-                raise ValueError(f"DNS server address {text!r}: empty port after ':'")
-    elif raw.count(":") == 1:
-        host, port_text = raw.split(":")
-        if not port_text:
-            raise ValueError(f"DNS server address {text!r}: empty port after ':'")
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        raise ValueError(
-            f"DNS server address {text!r}: {host!r} is not an IPv4 or IPv6 address "
-            "(use IP, IP:PORT, [IPv6] or [IPv6]:PORT)"
-        ) from None
-    if raw.startswith("[") and address.version != 6:
-        raise ValueError(f"DNS server address {text!r}: brackets are only for IPv6 addresses")
-    port = 53
-    if port_text:
-        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
-            raise ValueError(
-                f"DNS server address {text!r}: port {port_text!r} is not a number in 1-65535"
-            )
-        port = int(port_text)
-    return str(address), port
+    """A ``--dns-server`` address as ``(ip, port)``: ``dnsrules.parse_server``, the rule the
+    CLI's ``--check-dns`` reads its ``--dns-server`` with too (``ValueError`` if bad)."""
+    return parse_server(text)
 
 
 class DnspythonTxtLookup:
