@@ -30,7 +30,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-__all__ = ["MASTER_KEY_ENV", "MASTER_KEY_FILE", "SecretBox", "SecretBoxError"]
+__all__ = ["MASTER_KEY_ENV", "MASTER_KEY_FILE", "SecretBox", "SecretBoxError", "write_temp_file"]
 
 MASTER_KEY_ENV = "OSS_SERVER_MASTER_KEY"
 MASTER_KEY_FILE = "master.key"
@@ -132,6 +132,28 @@ def _decode_key(text: str) -> bytes | None:
     return key if len(key) == _KEY_SIZE else None
 
 
+def write_temp_file(path: Path, data: bytes, mode: int) -> Path:
+    """A new temporary file beside ``path`` holding ``data``, ``fsync``-ed, with ``mode``; the
+    caller links or renames it into place. Created ``O_EXCL`` with 0600, so no other user can
+    read it before ``mode`` applies (``fchmod``: the umask never narrows it); removed again if
+    writing fails."""
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        try:
+            os.fchmod(fd, mode)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return temp
+
+
 def _create_key_file(path: Path) -> None:
     """Write a new random key without ever exposing a partial file or a loose mode.
 
@@ -140,17 +162,8 @@ def _create_key_file(path: Path) -> None:
     process's key is kept.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
     encoded = base64.b64encode(secrets.token_bytes(_KEY_SIZE)) + b"\n"
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)  # the umask may have removed bits from the mode above
-        view = memoryview(encoded)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    temp = write_temp_file(path, encoded, 0o600)
     try:
         os.link(temp, path)
     except FileExistsError:

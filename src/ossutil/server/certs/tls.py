@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import secrets
 import ssl
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -27,7 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ossutil.server.certs.keystore import SecretBox
+from ossutil.server.certs.keystore import SecretBox, write_temp_file
 
 __all__ = [
     "DEFAULT_CERT_FILE",
@@ -195,17 +194,8 @@ def _pair_matches(cert_pem: str, key_pem: bytes) -> bool:
 
 def _write_atomically(path: Path, data: bytes, mode: int) -> None:
     """Write ``data`` to a new temporary file with ``mode``, then rename it over ``path``."""
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    temp = write_temp_file(path, data, mode)
     try:
-        try:
-            os.fchmod(fd, mode)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
         os.replace(temp, path)
     except BaseException:
         temp.unlink(missing_ok=True)
