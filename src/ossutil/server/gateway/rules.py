@@ -9,7 +9,7 @@ MethodNotAllowed through a domain.
 
 from __future__ import annotations
 
-from ossutil.server.operations import Operation
+from ossutil.server.operations import Level, Operation
 from ossutil.wire.errors import OssError
 
 BUCKET_OPERATIONS_SERVED = frozenset({"ListObjects", "ListObjectsV2", "ListMultipartUploads",
@@ -18,7 +18,7 @@ BUCKET_OPERATIONS_SERVED = frozenset({"ListObjects", "ListObjectsV2", "ListMulti
 
 def check_served(operation: Operation) -> None:
     """405 MethodNotAllowed unless a bound domain serves ``operation``."""
-    if operation.level != "object" and operation.name not in BUCKET_OPERATIONS_SERVED:
+    if operation.level is not Level.OBJECT and operation.name not in BUCKET_OPERATIONS_SERVED:
         raise OssError.from_code(
             "MethodNotAllowed", f"{operation.name} is not served on a custom domain; use "
             "the bucket's endpoint.")

@@ -26,7 +26,7 @@ from ossutil.server.gateway.rules import check_served
 from ossutil.server.http import endpoints, router
 from ossutil.server.http.call import Call, Handler, request_context
 from ossutil.server.http.errors import error_response
-from ossutil.server.operations import PUT_BUCKET
+from ossutil.server.operations import PUT_BUCKET, Level
 from ossutil.wire import signing
 from ossutil.wire.errors import OssError
 
@@ -181,7 +181,7 @@ class Pipeline:
         # The bucket before the signature, as OSS: a request for a bucket that does not exist
         # is NoSuchBucket whatever its credentials (SDKs' bucket_exists relies on it).
         bucket = await services.buckets.find(target.bucket) if target.bucket else None
-        if bucket is None and operation.level != "service" and operation is not PUT_BUCKET:
+        if bucket is None and operation.level is not Level.SERVICE and operation is not PUT_BUCKET:
             raise OssError.from_code("NoSuchBucket", BucketName=target.bucket)
         signing_request = signing.SigningRequest(request.method, target.bucket, target.key,
                                                  pairs, headers)
@@ -192,7 +192,7 @@ class Pipeline:
                       context=request_context(request))
         call = Call(services, request, target, query, operation, principal, bucket,
                     headers=headers, request_id=request_id)
-        if operation.level != "object" or operation.body:
+        if operation.level is not Level.OBJECT or operation.body:
             limit = _BODY_LIMITS.get(operation.name, services.settings.max_xml_body)
             call.body = await read_body(request, headers, limit)
         return await self.handlers[operation.name](call)
