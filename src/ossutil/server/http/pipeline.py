@@ -62,8 +62,9 @@ def new_request_id() -> str:
 
 def header_view(request: web.BaseRequest) -> dict[str, str]:
     """The request's headers as the signature and the handlers both see them: lower-case names,
-    one value each. A header given more than once is refused (400 InvalidArgument) unless it is
-    one of the few that proxies repeat and nothing here reads."""
+    one value each, UTF-8 text. A header given more than once is refused (400 InvalidArgument)
+    unless it is one of the few that proxies repeat and nothing here reads; so is a value that
+    is not UTF-8."""
     headers: dict[str, str] = {}
     for name, value in request.headers.items():
         lower = name.lower()
@@ -71,8 +72,21 @@ def header_view(request: web.BaseRequest) -> dict[str, str]:
             raise OssError.from_code("InvalidArgument",
                                      f"The header {lower} is given more than once.",
                                      ArgumentName=lower)
+        if not value.isascii():
+            _check_utf8(lower, value)
         headers[lower] = value
     return headers
+
+
+def _check_utf8(name: str, value: str) -> None:
+    """A header value is UTF-8 text: bytes that are not (which aiohttp hands over as lone
+    surrogates) are refused here, once, rather than reaching a signature, a stored object's
+    metadata or an error's XML as something none of them can carry."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise OssError.from_code("InvalidArgument", f"The value of header {name} is not "
+                                 "valid UTF-8.", ArgumentName=name) from None
 
 
 def parse_query(raw: str) -> list[tuple[str, str]]:
