@@ -27,9 +27,9 @@ from ossutil.wire.errors import OssError
 DEFAULT_MAX_KEYS = 100
 MAX_KEYS = 1000
 MAX_PREFIX_BYTES = 1023
-# Sorts after every character, so ``common + _TOP`` is past every key under ``common`` (bar keys
+# Sorts after every character, so ``common + TOP`` is past every key under ``common`` (bar keys
 # that themselves continue with U+10FFFF, which the loop below steps over one by one).
-_TOP = "\U0010FFFF"
+TOP = "\U0010FFFF"
 
 Fetch = Callable[[str, str, int], list[ObjectMeta]]  # (prefix, after, limit) -> objects
 
@@ -112,7 +112,7 @@ def roll_up(fetch: Callable[[Position, int], list[Item]], key_of: Callable[[Item
     rolled = ""  # the common prefix listed last (on this page or, when resuming, the previous)
     if cursor[0].startswith(prefix) and common_prefix(cursor[0], prefix, delimiter) == cursor[0]:
         rolled = cursor[0]
-        cursor = (cursor[0] + _TOP, "")  # resuming right after a common prefix: skip under it
+        cursor = (cursor[0] + TOP, "")  # resuming right after a common prefix: skip under it
     while True:
         want = limit - len(items) - len(prefixes) + 1
         batch = fetch(cursor, want)
@@ -129,7 +129,7 @@ def roll_up(fetch: Callable[[Position, int], list[Item]], key_of: Callable[[Item
             else:
                 prefixes.append(common)
                 last, rolled = (common, ""), common
-                cursor = (common + _TOP, "")
+                cursor = (common + TOP, "")
                 break  # read on from past everything under the common prefix
         else:
             if len(batch) < want:

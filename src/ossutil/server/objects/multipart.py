@@ -38,7 +38,7 @@ from datetime import datetime
 from typing import BinaryIO
 
 from ossutil.server.models import Bucket, MultipartUpload, ObjectMeta, ObjectType, PartRecord
-from ossutil.server.objects.listing import roll_up
+from ossutil.server.objects.listing import TOP, roll_up
 from ossutil.server.objects.service import (
     WRITE_CHUNK,
     Upload,
@@ -62,7 +62,6 @@ log = logging.getLogger("ossutil.server.objects")
 MAX_PART_NUMBER = 10000
 MIN_PART_SIZE = 100 * 1024  # every part but the last (OSS: 100 KB)
 MAX_LISTED = 1000  # max-parts and max-uploads
-_TOP = "\U0010FFFF"  # sorts after every key and every upload id
 
 
 @dataclass(frozen=True)
@@ -335,7 +334,7 @@ def uploads_page(fetch: UploadsFetch, query: UploadsQuery) -> UploadsPage:
     (``listing.roll_up``, as for objects). Without ``upload-id-marker`` the listing starts
     after every upload of ``key-marker``. The next markers name the last entry listed."""
     key = query.key_marker
-    start = (key, query.upload_id_marker if key and query.upload_id_marker else _TOP)
+    start = (key, query.upload_id_marker if key and query.upload_id_marker else TOP)
     page = roll_up(lambda after, n: fetch(query.prefix, after[0], after[1], n),
                    _upload_key, _upload_position, query.prefix, query.delimiter,
                    query.max_uploads, start)

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Generic, ParamSpec, Protocol, TypeVar
 
@@ -53,8 +54,30 @@ T = TypeVar("T")
 P = ParamSpec("P")
 log = logging.getLogger("ossutil.server.storage")
 # one line per outage and per 10 s, not one per failed call
-_unavailable = Throttled(log)
-_full = Throttled(log)
+_failure_logs: dict[tuple[str, str], Throttled] = {}
+
+
+@contextmanager
+def as_oss_error(what: str) -> Iterator[None]:
+    """The one mapping of store failures to OSS errors, for the store runner and the blob
+    stores alike: ``StoreUnavailable`` -> 503 ServiceUnavailable, ``StorageFull`` -> 507
+    InsufficientStorage (never a 500), each logged as "<what> unavailable/full: ..." at most
+    once per 10 s per kind."""
+    try:
+        yield
+    except StoreUnavailable as exc:
+        _failure_log(what, "unavailable")(f"{what} unavailable: %s", exc)
+        raise OssError.from_code("ServiceUnavailable") from None
+    except StorageFull as exc:
+        _failure_log(what, "full")(f"{what} full: %s", exc)
+        raise OssError.from_code("InsufficientStorage") from None
+
+
+def _failure_log(what: str, kind: str) -> Throttled:
+    found = _failure_logs.get((what, kind))
+    if found is None:
+        found = _failure_logs.setdefault((what, kind), Throttled(log))
+    return found
 
 # The longest a request waits for one store call (queueing included). Above the PostgreSQL
 # store's own bounds (lock and statement timeouts, its watchdog), so those fire first.
@@ -283,26 +306,22 @@ class StoreRunner(Generic[S]):
     async def __call__(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         job = self._executor.submit(fn, *args, **kwargs)
         waiter = asyncio.wrap_future(job)
-        try:
+        with as_oss_error("store"):
             try:
-                return await asyncio.wait_for(asyncio.shield(waiter), self.wait_seconds)
-            except TimeoutError:
-                pass
-            if job.cancel():  # still queued behind a call that hangs: never runs
-                raise StoreUnavailable(f"no store call finished within {self.wait_seconds:g} s")
-            interrupt = getattr(self.store, "interrupt", None)
-            if interrupt is not None:
-                interrupt()  # the running call fails at once instead of waiting on the network
-            return await waiter  # report its outcome: a write may have committed meanwhile
-        except asyncio.CancelledError:
-            waiter.cancel()  # the request went away: a queued call need not run
-            raise
-        except StoreUnavailable as exc:
-            _unavailable("store unavailable: %s", exc)
-            raise OssError.from_code("ServiceUnavailable") from None
-        except StorageFull as exc:
-            _full("store full: %s", exc)
-            raise OssError.from_code("InsufficientStorage") from None
+                try:
+                    return await asyncio.wait_for(asyncio.shield(waiter), self.wait_seconds)
+                except TimeoutError:
+                    pass
+                if job.cancel():  # still queued behind a call that hangs: never runs
+                    raise StoreUnavailable(
+                        f"no store call finished within {self.wait_seconds:g} s")
+                interrupt = getattr(self.store, "interrupt", None)
+                if interrupt is not None:
+                    interrupt()  # the running call fails at once, not waiting on the network
+                return await waiter  # report its outcome: a write may have committed meanwhile
+            except asyncio.CancelledError:
+                waiter.cancel()  # the request went away: a queued call need not run
+                raise
 
     def submit(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         """Queue ``fn`` on the store thread at once, without yielding to the event loop.

@@ -58,9 +58,9 @@ import secrets
 import select
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any, BinaryIO, TypeVar
 
 import psycopg
@@ -68,15 +68,16 @@ from psycopg import IsolationLevel, errors
 from psycopg.pq import TransactionStatus
 from psycopg.rows import TupleRow, tuple_row
 
-from ossutil.server.storage.base import StorageFull, StoreError, StoreUnavailable
+from ossutil.server.storage.base import (
+    StorageFull,
+    StoreError,
+    StoreUnavailable,
+    as_oss_error,
+)
 from ossutil.server.storage.blobs import BlobWriter
 from ossutil.server.storage.postgres import CALL_SECONDS, WATCHDOG, connect
-from ossutil.server.throttle import Throttled
-from ossutil.wire.errors import OssError
 
 log = logging.getLogger("ossutil.server.objects")
-_full_log = Throttled(log)  # one line per outage and per 10 s, not one per failed call
-_unavailable_log = Throttled(log)
 
 CHUNK_SIZE = 1 << 20  # bytes per blob_chunks row: the service's write buffer, a few round trips
 STALE_SECONDS = 24 * 3600
@@ -190,18 +191,10 @@ def _unavailable(exc: psycopg.Error, what: str) -> StoreError:
     return StoreUnavailable(message)
 
 
-@contextmanager
-def _as_oss_error() -> Iterator[None]:
+def _as_oss_error() -> AbstractContextManager[None]:
     """What the service calls fails as an OSS error: 503 ServiceUnavailable, or 507
     InsufficientStorage when PostgreSQL's disk is full (never a 500)."""
-    try:
-        yield
-    except StorageFull as exc:
-        _full_log("blob store full: %s", exc)
-        raise OssError.from_code("InsufficientStorage") from None
-    except StoreUnavailable as exc:
-        _unavailable_log("blob store unavailable: %s", exc)
-        raise OssError.from_code("ServiceUnavailable") from None
+    return as_oss_error("blob store")
 
 
 class PostgresBlobWriter:

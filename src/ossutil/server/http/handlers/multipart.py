@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from ossutil.server.http import router
 from ossutil.server.http.handlers.object import (
     body_upload,
     crc_headers,
@@ -77,7 +78,7 @@ def _location(call: Call, bucket: Bucket) -> str:
     host = call.request.headers.get("Host", "")
     scheme = "https" if call.request.secure else "http"
     path = quote(call.target.key, safe="/")
-    if host.split(":", 1)[0].lower().startswith(f"{bucket.name}."):
+    if router.host_name(host).lower().startswith(f"{bucket.name}."):
         return f"{scheme}://{host}/{path}"
     return f"{scheme}://{host}/{bucket.name}/{path}"
 
