@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Generic, ParamSpec, Protocol, TypeVar
+from typing import Any, Generic, ParamSpec, Protocol, TypeVar
 
 from ossutil.server.models import (
     Account,
@@ -306,22 +306,31 @@ class StoreRunner(Generic[S]):
     async def __call__(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         job = self._executor.submit(fn, *args, **kwargs)
         waiter = asyncio.wrap_future(job)
+        overdue: list[bool] = []  # set by the deadline timer: one handle per call, no extra task
+        deadline = asyncio.get_running_loop().call_later(self.wait_seconds, self._overdue,
+                                                         job, overdue)
         with as_oss_error("store"):
             try:
-                try:
-                    return await asyncio.wait_for(asyncio.shield(waiter), self.wait_seconds)
-                except TimeoutError:
-                    pass
-                if job.cancel():  # still queued behind a call that hangs: never runs
-                    raise StoreUnavailable(
-                        f"no store call finished within {self.wait_seconds:g} s")
-                interrupt = getattr(self.store, "interrupt", None)
-                if interrupt is not None:
-                    interrupt()  # the running call fails at once, not waiting on the network
-                return await waiter  # report its outcome: a write may have committed meanwhile
+                return await waiter
             except asyncio.CancelledError:
-                waiter.cancel()  # the request went away: a queued call need not run
+                if overdue and job.cancelled():  # still queued behind a call that hangs
+                    raise StoreUnavailable(
+                        f"no store call finished within {self.wait_seconds:g} s") from None
+                job.cancel()  # the request went away: a queued call need not run
                 raise
+            finally:
+                deadline.cancel()
+
+    def _overdue(self, job: Future[Any], overdue: list[bool]) -> None:
+        """The wait is over: a call still queued never runs (its waiter fails); one already
+        running is interrupted (``Store.interrupt``, when the store has it) and its outcome,
+        an error or a write that committed meanwhile, is reported when it returns."""
+        overdue.append(True)
+        if job.cancel():
+            return
+        interrupt = getattr(self.store, "interrupt", None)
+        if interrupt is not None:
+            interrupt()
 
     def submit(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         """Queue ``fn`` on the store thread at once, without yielding to the event loop.
