@@ -348,6 +348,46 @@ def test_an_error_echoing_a_key_xml_cannot_carry_is_well_formed(server: RunningS
     no_server_errors(server, since)
 
 
+def test_a_reply_that_could_not_carry_the_key_changes_nothing(server: RunningServer,
+                                                              bucket: str) -> None:
+    """Initiate/CompleteMultipartUpload and a verbose DeleteMultipleObjects name their keys in
+    the reply: without encoding-type=url a key XML cannot carry is refused before anything is
+    written or deleted (it used to be committed, then answered 400)."""
+    key = "mp\x01key"
+    refused = as_root(server, "POST", bucket, key, query=[("uploads", "")])
+    assert error_code(refused) == (400, "InvalidArgument")
+    assert "<ArgumentName>encoding-type</ArgumentName>" in refused.text
+    listing = as_root(server, "GET", bucket, query=[("uploads", ""), ("encoding-type", "url")])
+    assert "<Upload>" not in listing.text  # no upload was created
+    started = as_root(server, "POST", bucket, key, query=[("uploads", ""),
+                                                         ("encoding-type", "url")])
+    assert started.status == 200
+    upload_id = ET.fromstring(started.body).findtext("UploadId") or ""
+    part = as_root(server, "PUT", bucket, key, query=[("partNumber", "1"),
+                                                      ("uploadId", upload_id)], body=b"p")
+    assert part.status == 200
+    document = (f"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber>"
+                f"<ETag>{part.headers['etag']}</ETag></Part></CompleteMultipartUpload>").encode()
+    plain = as_root(server, "POST", bucket, key, query=[("uploadId", upload_id)], body=document)
+    assert error_code(plain) == (400, "InvalidArgument")
+    assert error_code(as_root(server, "GET", bucket, key)) == (404, "NoSuchKey")
+    done = as_root(server, "POST", bucket, key, query=[("uploadId", upload_id),
+                                                       ("encoding-type", "url")], body=document)
+    assert done.status == 200
+    assert as_root(server, "GET", bucket, key).body == b"p"
+    delete = (f"<Delete><Quiet>false</Quiet><Object><Key>mp&#1;key</Key></Object>"
+              "</Delete>").encode()
+    md5 = base64.b64encode(hashlib.md5(delete).digest()).decode()
+    verbose = as_root(server, "POST", bucket, query=[("delete", "")], body=delete,
+                      headers={"Content-MD5": md5})
+    assert error_code(verbose) == (400, "InvalidArgument")
+    assert as_root(server, "GET", bucket, key).body == b"p"  # still there
+    deleted = as_root(server, "POST", bucket, query=[("delete", ""), ("encoding-type", "url")],
+                      body=delete, headers={"Content-MD5": md5})
+    assert deleted.status == 200
+    assert error_code(as_root(server, "GET", bucket, key)) == (404, "NoSuchKey")
+
+
 @pytest.mark.parametrize("path", ["/%ED%A0%80", "/%ED%A0%80/key", "/b%00b/", "/%FF%FE/k",
                                   "/%C0%AF/", "/bucket-ok/%ED%B0%80%00%EF%BF%BF"])
 def test_paths_with_invalid_utf8_and_nul(server: RunningServer, path: str) -> None:

@@ -3,13 +3,13 @@ listing does with a name XML cannot carry."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from aiohttp import web
 
 from ossutil.wire.errors import OssError
-from ossutil.wire.xml import UnwritableXmlError
+from ossutil.wire.xml import UnwritableXmlError, check_xml_text
 
 T = TypeVar("T")
 
@@ -26,6 +26,24 @@ def listing_response(encode: Callable[[T], bytes], document: T) -> web.Response:
     try:
         return xml_response(encode(document))
     except UnwritableXmlError:
-        raise OssError.from_code(
-            "InvalidArgument", "A key in this listing has characters XML cannot carry; list "
-            "with encoding-type=url.", ArgumentName="encoding-type") from None
+        raise _unwritable() from None
+
+
+def require_writable(keys: Iterable[str], encoding: str) -> None:
+    """For an operation whose reply names ``keys`` (Initiate/CompleteMultipartUpload, a verbose
+    DeleteMultipleObjects): refuse, before anything is written or deleted, a key the reply
+    could not carry without ``encoding-type=url`` (else the change would be made and then
+    answered with an error)."""
+    if encoding:
+        return
+    try:
+        for key in keys:
+            check_xml_text(key)
+    except UnwritableXmlError:
+        raise _unwritable() from None
+
+
+def _unwritable() -> OssError:
+    return OssError.from_code(
+        "InvalidArgument", "A key in this request or reply has characters XML cannot carry; "
+        "use encoding-type=url.", ArgumentName="encoding-type")

@@ -23,7 +23,7 @@ from ossutil.server.http.handlers.object import (
     object_metadata,
     send_continue,
 )
-from ossutil.server.http.responses import listing_response
+from ossutil.server.http.responses import listing_response, require_writable
 from ossutil.server.models import Bucket
 from ossutil.server.naming import validate_object_key
 from ossutil.server.objects import listing
@@ -104,6 +104,7 @@ class MultipartHandlers:
         key = call.target.key
         validate_object_key(key)
         encoding = encoding_type(call)
+        require_writable((key,), encoding)
         described = object_metadata(call)
         check_upload(described)  # the x-oss-meta-* size limit
         if described.forbid_overwrite:
@@ -134,6 +135,7 @@ class MultipartHandlers:
     async def complete(self, call: Call) -> web.StreamResponse:
         bucket = call.require_bucket()
         encoding = encoding_type(call)
+        require_writable((call.target.key,), encoding)
         upload_id = _upload_id(call)
         complete_all = call.request.headers.get(_COMPLETE_ALL)
         if complete_all is not None:

@@ -28,7 +28,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractStreamWriter
 from multidict import CIMultiDict
 
-from ossutil.server.http.responses import listing_response, xml_response
+from ossutil.server.http.responses import listing_response, require_writable, xml_response
 from ossutil.server.models import Bucket, ObjectMeta, ObjectType
 from ossutil.server.naming import validate_object_key
 from ossutil.server.objects import listing, preconditions
@@ -441,6 +441,8 @@ class ObjectHandlers:
         bucket = call.require_bucket()
         encoding = encoding_type(call)
         request = decode_delete(call.body, validate_object_key)
+        if not request.quiet:
+            require_writable(request.keys, encoding)
         for key in request.keys:
             call.authorize(DELETE_OBJECT, bucket.name, bucket, key)
         for key in request.keys:
