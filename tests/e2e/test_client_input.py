@@ -375,8 +375,8 @@ def test_a_reply_that_could_not_carry_the_key_changes_nothing(server: RunningSer
                                                        ("encoding-type", "url")], body=document)
     assert done.status == 200
     assert as_root(server, "GET", bucket, key).body == b"p"
-    delete = (f"<Delete><Quiet>false</Quiet><Object><Key>mp&#1;key</Key></Object>"
-              "</Delete>").encode()
+    delete = (b"<Delete><Quiet>false</Quiet><Object><Key>mp&#1;key</Key></Object>"
+              b"</Delete>")
     md5 = base64.b64encode(hashlib.md5(delete).digest()).decode()
     verbose = as_root(server, "POST", bucket, query=[("delete", "")], body=delete,
                       headers={"Content-MD5": md5})
