@@ -167,8 +167,7 @@ def storage_class(value: str) -> str:
 def refuse_unimplemented(operation: Operation, query: Mapping[str, str],
                          headers: Mapping[str, str] | None = None) -> None:
     """501 NotImplemented when the request asks ``operation`` for a feature this server lacks
-    (``headers``: lower-case names). ``route`` checks the parameters; the headers are checked
-    with the request's one header view."""
+    (``headers``: the request's one header view, lower-case names); ``route`` calls it."""
     for name in UNIMPLEMENTED_PARAMETERS.get(operation.name, ()):
         if name in query:
             raise OssError.from_code("NotImplemented", f"The parameter {name} of "

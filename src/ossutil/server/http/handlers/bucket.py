@@ -40,7 +40,7 @@ def _storage_class(body: bytes) -> str | None:
 async def put_bucket(call: Call) -> web.Response:
     principal = call.require_principal()
     await call.services.buckets.create(call.target.bucket, principal.owner_id,
-                                  call.request.headers.get("x-oss-acl"), _storage_class(call.body))
+                                  call.headers.get("x-oss-acl"), _storage_class(call.body))
     return web.Response()
 
 
@@ -87,7 +87,7 @@ async def get_bucket_acl(call: Call) -> web.Response:
 
 
 async def put_bucket_acl(call: Call) -> web.Response:
-    acl = call.request.headers.get("x-oss-acl")
+    acl = call.headers.get("x-oss-acl")
     if not acl:
         raise OssError.from_code("InvalidArgument", "The x-oss-acl header is required.")
     await call.services.buckets.set_acl(call.require_bucket(), acl)

@@ -75,7 +75,7 @@ def _complete_request(body: bytes) -> list[PartChoice]:
 
 def _location(call: Call, bucket: Bucket) -> str:
     """The object's URL on the host the request came to (virtual-hosted or path style)."""
-    host = call.request.headers.get("Host", "")
+    host = call.headers.get("host", "")
     scheme = "https" if call.request.secure else "http"
     path = quote(call.target.key, safe="/")
     if router.host_name(host).lower().startswith(f"{bucket.name}."):
@@ -117,7 +117,7 @@ class MultipartHandlers:
     async def upload_part(self, call: Call) -> web.StreamResponse:
         bucket = call.require_bucket()
         validate_object_key(call.target.key)
-        if "x-oss-copy-source" in call.request.headers:
+        if "x-oss-copy-source" in call.headers:
             raise OssError.from_code("NotImplemented", "UploadPartCopy is not supported.",
                                      Header="x-oss-copy-source")
         number = parse_part_number(call.query.get("partNumber"))
@@ -137,7 +137,7 @@ class MultipartHandlers:
         encoding = encoding_type(call)
         require_writable((call.target.key,), encoding)
         upload_id = _upload_id(call)
-        complete_all = call.request.headers.get(_COMPLETE_ALL)
+        complete_all = call.headers.get(_COMPLETE_ALL)
         if complete_all is not None:
             if complete_all.lower() != "yes":
                 raise OssError.from_code("InvalidArgument", f"{_COMPLETE_ALL} must be yes.",

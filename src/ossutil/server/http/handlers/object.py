@@ -190,37 +190,35 @@ def object_metadata(call: Call) -> Upload:
     """What a PutObject or InitiateMultipartUpload request says about the object to be: its
     Content-Type (else guessed from the key), x-oss-meta-* and the stored content headers.
     Refuses what this server cannot honour. ``length`` is 0: the caller sets the body's."""
-    headers = call.request.headers
+    headers = call.headers
     if headers.get("x-oss-object-acl", "default").lower() != "default":  # any case, as OSS
         raise OssError.from_code("NotImplemented", "Object ACLs are not supported; use the "
                                  "bucket ACL.", Header="x-oss-object-acl")
     key = call.target.key
-    content_type = (headers.get("Content-Type") or mimetypes.guess_type(key)[0]
+    content_type = (headers.get("content-type") or mimetypes.guess_type(key)[0]
                     or "application/octet-stream")
-    lower = [(name.lower(), value) for name, value in headers.items()]
     return Upload(
         content_type=content_type,
         length=0,
-        user_meta=tuple((n, v) for n, v in lower if n.startswith(_META_PREFIX)),
-        headers=tuple((n, v) for n, v in lower if n in STORED_HEADERS),
+        user_meta=tuple((n, v) for n, v in headers.items() if n.startswith(_META_PREFIX)),
+        headers=tuple((n, v) for n, v in headers.items() if n in STORED_HEADERS),
         forbid_overwrite=forbid_overwrite(call),
     )
 
 
 def forbid_overwrite(call: Call) -> bool:
     """``x-oss-forbid-overwrite: true`` (any case); absent or anything else: overwrite."""
-    return call.request.headers.get("x-oss-forbid-overwrite", "").strip().lower() == "true"
+    return call.headers.get("x-oss-forbid-overwrite", "").strip().lower() == "true"
 
 
 def body_upload(call: Call, described: Upload) -> Upload:
     """``described`` with the request body's length and digests (PutObject, UploadPart)."""
-    request = call.request
-    headers = request.headers
-    chunked = "chunked" in headers.get("Transfer-Encoding", "").lower()
-    if request.content_length is None and not chunked:
+    headers = call.headers
+    length = call.request.content_length
+    chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+    if length is None and not chunked:
         raise OssError.from_code("MissingContentLength")
-    return replace(described, length=request.content_length,
-                   content_md5=headers.get("Content-MD5"),
+    return replace(described, length=length, content_md5=headers.get("content-md5"),
                    content_sha256=headers.get("x-oss-content-sha256"))
 
 
@@ -322,7 +320,7 @@ class ObjectHandlers:
     async def put_object(self, call: Call) -> web.StreamResponse:
         bucket = call.require_bucket()
         validate_object_key(call.target.key)
-        if _COPY_SOURCE in call.request.headers:
+        if _COPY_SOURCE in call.headers:
             return await self.copy_object(call, bucket)
         upload = _upload(call)
         check_upload(upload)
@@ -336,7 +334,7 @@ class ObjectHandlers:
     async def copy_object(self, call: Call, bucket: Bucket) -> web.StreamResponse:
         """CopyObject (PutObject with ``x-oss-copy-source: /bucket/key``): the caller needs
         PutObject on the target (checked by the pipeline) and GetObject on the source."""
-        headers = call.request.headers
+        headers = call.headers
         source_bucket_name, source_key = _copy_source(headers[_COPY_SOURCE])
         directive = headers.get("x-oss-metadata-directive", "COPY")
         if directive.upper() not in ("COPY", "REPLACE"):  # any case, as OSS
@@ -382,11 +380,10 @@ class ObjectHandlers:
         overrides = _overrides(call)
         meta, content = await self.objects.open(bucket, call.target.key)
         try:
-            headers = {name.lower(): value for name, value in call.request.headers.items()}
-            if preconditions.evaluate(headers, meta) == preconditions.NOT_MODIFIED:
+            if preconditions.evaluate(call.headers, meta) == preconditions.NOT_MODIFIED:
                 _close(content)
                 return _not_modified(meta)
-            span = parse_range(headers.get("range"), meta.size)
+            span = parse_range(call.headers.get("range"), meta.size)
         except BaseException:
             _close(content)
             raise
@@ -408,8 +405,7 @@ class ObjectHandlers:
     async def head_object(self, call: Call) -> web.StreamResponse:
         bucket = call.require_bucket()
         meta = await self.objects.head(bucket, call.target.key)
-        headers = {name.lower(): value for name, value in call.request.headers.items()}
-        if preconditions.evaluate(headers, meta) == preconditions.NOT_MODIFIED:
+        if preconditions.evaluate(call.headers, meta) == preconditions.NOT_MODIFIED:
             return _not_modified(meta)
         response = web.StreamResponse(headers=_object_headers(meta, bucket.storage_class,
                                                               whole=True))
