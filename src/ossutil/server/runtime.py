@@ -62,12 +62,14 @@ async def start(settings: Settings) -> Running:
                          header_timeout=settings.header_timeout)
     runner = web.ServerRunner(server, shutdown_timeout=5.0)
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)
+    site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True,
+                       reuse_port=settings.reuse_port or None)
     await site.start()
     urls = [_url("http", site)]
     if settings.https_port is not None:
         tls_site = web.TCPSite(runner, settings.host, settings.https_port,
-                               ssl_context=gateway.ssl_context(), reuse_address=True)
+                               ssl_context=gateway.ssl_context(), reuse_address=True,
+                               reuse_port=settings.reuse_port or None)
         await tls_site.start()
         urls.append(_url("https", tls_site))
     return Running(services, gateway, runner, urls)

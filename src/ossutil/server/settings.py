@@ -46,6 +46,7 @@ class Settings:
     auth_poll_interval: float = 0.5
     keepalive_timeout: float = 75.0  # seconds an idle keep-alive connection stays open (nginx)
     header_timeout: float = 60.0  # seconds for a connection's first request headers (slowloris)
+    reuse_port: bool = False  # SO_REUSEPORT on the listeners: several worker processes, one port
 
     def __post_init__(self) -> None:
         if not self.endpoint_domain:
