@@ -300,3 +300,25 @@ async def assemble(settings: Settings) -> Assembly:
     handlers = handler_table(services)
     await gateway.start(services.runner, box, await default_pair(settings, services))
     return Assembly(services, gateway, handlers, created)
+
+
+async def prepare_shared_state(
+        settings: Settings) -> tuple[Services, tuple[AccessKey, bool] | None]:
+    """``assemble``'s steps that create state, without the server, for the supervisor of
+    ``serve --workers N`` (``server/workers.py``) before any worker starts: the data dir, the
+    master key, the store's schema, the root account, the blob folders and their start-up sweep,
+    the default certificate. Workers then ``assemble`` over state that exists, so none of them
+    creates, or races another to create, any of it (two workers generating the default pair at
+    once could leave one's certificate beside the other's key).
+
+    The returned services keep the blob store's data-dir lock while the supervisor runs: a
+    worker restarted after a crash then never takes it, so it never sweeps the temporary files
+    and not-yet-committed blobs its siblings are writing. The caller closes ``blobs`` and
+    ``runner``. Also returns the root key when created now (and whether generated)."""
+    box = open_box(settings)
+    store = open_store(settings, box)
+    created = bootstrap_root(store, box, settings.data_dir, os.environ)
+    services = build_services(settings, store, box)
+    await asyncio.to_thread(services.blobs.prepare)
+    await default_pair(settings, services)
+    return services, created

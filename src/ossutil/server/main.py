@@ -5,6 +5,7 @@
                          [--no-dns-verify] [--https-port N] [--tls-cert F --tls-key F]
                          [--store sqlite|postgres] [--database-url URL]
                          [--keepalive-timeout SECONDS] [--header-timeout SECONDS]
+                         [--workers N]
     ossutil-server user create NAME [--policy-file F] --data-dir DIR
     ossutil-server user policy NAME --policy-file F --data-dir DIR
     ossutil-server user list --data-dir DIR
@@ -68,6 +69,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="warning",
                        choices=("debug", "info", "warning", "error"),
                        help="stderr log level (info: one line per request; default warning)")
+    serve.add_argument("--workers", default="1", metavar="N",
+                       help="server processes sharing the port (SO_REUSEPORT) under one "
+                            "supervisor that restarts them (default 1: this process serves)")
+    # a process a --workers supervisor started (server/workers.py); not for operators
+    serve.add_argument("--as-worker", action="store_true", help=argparse.SUPPRESS)
 
     user = sub.add_parser("user", help="manage RAM users")
     user_sub = user.add_subparsers(dest="user_command", required=True)
@@ -125,21 +131,32 @@ def _settings(args: argparse.Namespace) -> Settings:
         dns_zone_file=args.dns_zone_file, dns_verify=not args.no_dns_verify,
         https_port=args.https_port, tls_cert=args.tls_cert, tls_key=args.tls_key,
         store=args.store, database_url=args.database_url,
-        keepalive_timeout=args.keepalive_timeout, header_timeout=args.header_timeout)
+        keepalive_timeout=args.keepalive_timeout, header_timeout=args.header_timeout,
+        reuse_port=args.as_worker)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     from ossutil.server.settings import StartupError
     from ossutil.server.storage.base import StoreError
 
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
     try:
         if args.command == "serve":
             logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                                 format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+            from ossutil.server.workers import worker_count
+
+            workers = worker_count(args.workers)
+            settings = _settings(args)
+            if workers > 1:
+                from ossutil.server.workers import supervise
+
+                return asyncio.run(supervise(settings, argv, workers))
             from ossutil.server.runtime import run
 
-            return asyncio.run(run(_settings(args), _install_signals))
+            install = _install_worker_signals if args.as_worker else _install_signals
+            return asyncio.run(run(settings, install))
         return _user_command(args)
     except StoreError as exc:  # the store cannot be opened or went away: say so, no traceback
         print(f"ossutil-server: {exc}", file=sys.stderr)
@@ -153,6 +170,13 @@ def _install_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+
+
+def _install_worker_signals(stop: asyncio.Event) -> None:
+    from ossutil.server.workers import watch_supervisor
+
+    _install_signals(stop)
+    watch_supervisor(stop)
 
 
 def _read_policy(path: Path | None) -> str | None:

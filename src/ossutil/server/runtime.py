@@ -15,6 +15,7 @@ from ossutil.server.certs.isolated import shutdown_workers
 from ossutil.server.connections import AcceptErrors, TimedServer, raise_open_file_limit
 from ossutil.server.gateway.hooks import GatewayHooks
 from ossutil.server.http.pipeline import Pipeline
+from ossutil.server.models import AccessKey
 from ossutil.server.settings import Settings
 
 log = logging.getLogger("ossutil.server")
@@ -22,6 +23,18 @@ log = logging.getLogger("ossutil.server")
 
 def _say(line: str) -> None:
     print(line, flush=True)
+
+
+def root_key_line(settings: Settings, root_key: tuple[AccessKey, bool] | None) -> str | None:
+    """The one-time line naming a generated root key (None when none was generated), for the
+    supervisor of ``--workers`` (workers.py), which creates the account before any worker.
+    The same words as ``start`` prints."""
+    if root_key is None or not root_key[1]:
+        return None
+    key = root_key[0]
+    return (f"ossutil-server: created root account; AccessKeyId {key.access_key_id} "
+            f"AccessKeySecret {key.secret} (also saved to "
+            f"{settings.data_dir / ROOT_CREDENTIALS_FILE}, mode 0600)")
 
 
 class Running:
