@@ -34,7 +34,6 @@ byte-identical to ossutil 1.7 (reference ``ossutil-cli.md`` §15).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 
 from ossutil.cli.command import (
     CliError,
@@ -45,12 +44,15 @@ from ossutil.cli.command import (
     cloud_url,
     init_command,
 )
-from ossutil.dnsrules import dnsauth_name
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ossutil.client.client import OssClient
     from ossutil.wire.cname_xml import CnameToken
+
+    Handler = Callable[[Context, OssClient, str], None]
 
 # The 26 options of reference §2.1, in ossutil's help order.
 VALID_OPTIONS = (
@@ -64,8 +66,6 @@ SPEC = CommandSpec("bucket-cname", min_args=1, max_args=3, valid_options=VALID_O
 # own section. 1.7's ``force`` (-f) is accepted only together with --cert-file, so that
 # ``bucket-cname -f ...`` keeps 1.7's "does not support option" error.
 BEYOND_VALID_OPTIONS = ("checkDns", "dnsServer", "certFile", "keyFile", "previousCertId")
-
-Handler = Callable[[Context, "OssClient", str], None]
 
 
 def run(ctx: Context) -> None:
@@ -256,7 +256,7 @@ def check_dns(ctx: Context, client: OssClient, bucket: str, domain: str) -> None
     if token is None:
         raise _hinted(f"--check-dns: no ownership token for {domain} on bucket {bucket}, "
                       "PutCname not sent", _no_token_hint(bucket, domain))
-    name = dnsauth_name(domain)
+    name = _dnsauth_name(domain)
     result = dnscheck.lookup_txt(name, dnscheck.parse_servers(servers) if servers else None)
     if result.holds(token.token):
         return
@@ -281,7 +281,7 @@ def ownership_hint(client: OssClient, bucket: str, domain: str) -> str:
     except (OssError, OSError, ValueError) as error:  # the hint must not hide the real error
         detail = f" ({error.code})" if isinstance(error, OssError) else ""
         return (f"Hint: the token could not be read{detail}. Publish the bucket's token for "
-                f"{domain} as the TXT record {dnsauth_name(domain)}; see it with:\n"
+                f"{domain} as the TXT record {_dnsauth_name(domain)}; see it with:\n"
                 f"    ossutil bucket-cname --method get --item token oss://{bucket} {domain}\n")
     if token is None:
         return _no_token_hint(bucket, domain)
@@ -300,15 +300,22 @@ def _token(client: OssClient, bucket: str, domain: str) -> CnameToken | None:
         raise
 
 
+def _dnsauth_name(domain: str) -> str:
+    # dnsrules only when a hint or --check-dns needs the name: not on a plain 1.7 call's path
+    from ossutil.dnsrules import dnsauth_name
+
+    return dnsauth_name(domain)
+
+
 def _record_hint(domain: str, token: str, expire_time: str) -> str:
     expiry = f"The token expires at {expire_time}.\n" if expire_time else ""
     return (f"Hint: to prove you own {domain}, publish this DNS record, then run the command "
-            f"again:\n    {dnsauth_name(domain)}  TXT  \"{token}\"\n{expiry}")
+            f"again:\n    {_dnsauth_name(domain)}  TXT  \"{token}\"\n{expiry}")
 
 
 def _no_token_hint(bucket: str, domain: str) -> str:
     return (f"Hint: there is no ownership token for {domain} on bucket {bucket}. Create one, "
-            f"publish it as the TXT record {dnsauth_name(domain)}, then bind:\n"
+            f"publish it as the TXT record {_dnsauth_name(domain)}, then bind:\n"
             f"    ossutil bucket-cname --method put --item token oss://{bucket} {domain}\n")
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
 
 from ossutil.cli import render
 from ossutil.cli.goopt import ParseResult
@@ -19,6 +18,7 @@ from ossutil.client.errors import ClientError
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
     from typing import IO
 
     from ossutil.cli.options import Option

@@ -6,14 +6,14 @@ in where the ``log file is <path>`` line goes (stdout for 1.7, stderr for ``api`
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ossutil.cli.command import Output
     from ossutil.client.transport import Request, Response, Transport
 
-Log = Callable[[str, str], None]
+    Log = Callable[[str, str], None]
 
 
 def open_log(level: str, argv: list[str], out: Output) -> Log:

@@ -26,9 +26,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
 
 from ossutil.cli.options import BEYOND_OPTIONS, OPTIONS, Kind, Option
+
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 HELP_NAMES = ("--help", "-h")
 GOOPT_EXTRA_LONG = ("--list-options", "--create-manpage")

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 if TYPE_CHECKING:
+    from collections.abc import Sequence  # as typing: ``collections`` costs ~1 ms to import
     from typing import IO
 
     from ossutil.cli.command import Output
@@ -150,7 +150,6 @@ def _run(argv: list[str], out: Output, stdin: IO[bytes], started: float,
          errors: _ErrorRoute) -> int:
     from ossutil.cli import goopt, render
     from ossutil.cli.command import VERSION, CliError, Context
-    from ossutil.cli.debuglog import DebugTransport, open_log
 
     if "api" in argv:  # ossutil 2.0's ``api`` parses its own flags (``--bucket B``): api_cmd
         from ossutil.cli import api_cmd
@@ -166,7 +165,12 @@ def _run(argv: list[str], out: Output, stdin: IO[bytes], started: float,
     errors.to_stderr = parsed.flag("errorsToStderr")
     _check_option_values(parsed)
     level = _log_level(parsed)
-    log = open_log(level, argv, out) if level else (lambda lvl, text: None)
+    if level:
+        from ossutil.cli.debuglog import open_log
+
+        log = open_log(level, argv, out)
+    else:
+        log = _no_log
     args = list(parsed.args)
     if not args:
         if parsed.flag("version"):
@@ -177,11 +181,13 @@ def _run(argv: list[str], out: Output, stdin: IO[bytes], started: float,
     entry = COMMANDS.get(name)
     if entry is None:
         raise CliError(render.no_such_command(name))
-    import importlib
-
-    module = importlib.import_module(entry.module)
+    # ``__import__`` with a fromlist returns the submodule itself; ``importlib`` would also load
+    # ``warnings``, for nothing
+    module = __import__(entry.module, fromlist=("run",))
     ctx = Context(parsed, rest, out, stdin, log)
     if level == "debug":
+        from ossutil.cli.debuglog import DebugTransport
+
         ctx.transport_wrapper = lambda transport: DebugTransport(transport, log)
     try:
         module.run(ctx)
@@ -194,6 +200,10 @@ def _run(argv: list[str], out: Output, stdin: IO[bytes], started: float,
     if entry.group == "Commands":
         out.write(render.elapsed_line(time.perf_counter() - started))
     return 0
+
+
+def _no_log(level: str, text: str) -> None:
+    """The log without ``--loglevel`` (nor ``loglevel`` in the config file): nothing is kept."""
 
 
 def _check_option_values(parsed: ParseResult) -> None:

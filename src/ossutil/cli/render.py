@@ -6,11 +6,11 @@ reproduce ossutil's and the Go SDK's wording, typos included (reference ``ossuti
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from ossutil.client.client import BucketSummary
     from ossutil.client.transport import Response
     from ossutil.wire.errors import OssError

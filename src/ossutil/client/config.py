@@ -37,12 +37,13 @@ option (first non-empty wins): the command line, the config file (``[Credentials
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 
 from ossutil.client.errors import ConfigError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from ossutil.client.client import OssClient
 
 DEFAULT_CONFIG_FILE = "~/.ossutilconfig"

@@ -1,7 +1,7 @@
 """HTTP/1.1 on a socket, client side: just what ``HttpClientTransport`` needs (RFC 9112).
 
 ``http.client`` would do, but importing it costs more than the rest of a CLI call (it loads
-``email.parser``, ``ssl``, ...). This module imports nothing but ``socket`` (for types) and
+``email.parser``, ``ssl``, ...). This module imports nothing (``_socket`` for types only) and
 owns the wire format only; connecting, TLS, proxies, retries and error wording stay in
 ``transport``.
 
@@ -31,7 +31,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import socket
+    import _socket
     from collections.abc import Iterator
 
 __all__ = ["Connection", "Reply", "ProtocolError", "NoReplyError", "encode_head", "read_reply",
@@ -140,7 +140,7 @@ class Connection:
 
     __slots__ = ("sock", "used", "absolute_form", "proxy_auth", "_buffer")
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: _socket.socket) -> None:
         self.sock = sock
         self.used = False
         self.absolute_form = False

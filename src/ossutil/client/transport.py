@@ -42,11 +42,10 @@ Hierarchy::
 
 from __future__ import annotations
 
+import _socket
 import errno
 import os
-import socket
 import sys
-from collections.abc import Callable, Iterator
 
 from ossutil.client.errors import ClientError
 from ossutil.client.http11 import (
@@ -63,7 +62,8 @@ from ossutil.wire.records import Record
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import ssl
-    from typing import BinaryIO, Protocol
+    from collections.abc import Callable, Iterator
+    from typing import Any, BinaryIO, Protocol
 else:
     Protocol = object
 
@@ -309,11 +309,13 @@ class HttpClientTransport:
             auth = proxy.authorization()
         else:
             dial = (host, port)
-        sock: socket.socket | None = None
+        sock: _socket.socket | None = None
         try:
+            if scheme == "https":
+                import ssl  # noqa: F401 - it loads ``socket``, so the dial makes what ssl wraps
             sock = _create_connection(dial, self.connect_timeout)
             try:
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
             except OSError as exc:
                 if exc.errno != errno.ENOPROTOOPT:
                     raise
@@ -321,7 +323,8 @@ class HttpClientTransport:
             if proxy is not None and scheme == "https":
                 _tunnel(conn, host, port, auth)
             if scheme == "https":
-                sock = self._context().wrap_socket(sock, server_hostname=host)
+                sock = self._context().wrap_socket(
+                    sock, server_hostname=host)  # type: ignore[arg-type]  # a socket.socket
                 conn = Connection(sock)
         except Exception as exc:  # noqa: BLE001
             if sock is not None:
@@ -436,7 +439,7 @@ class HttpClientTransport:
     # --- error mapping ---------------------------------------------------------------------
 
     def _map(self, exc: BaseException, request: Request, dial: tuple[str, int] | None, *,
-             proxy: bool = False, sock: socket.socket | None = None) -> TransportError:
+             proxy: bool = False, sock: _socket.socket | None = None) -> TransportError:
         return TransportError(request.method, request.url,
                               go_cause(exc, dial, proxy=proxy, sock=sock))
 
@@ -452,12 +455,35 @@ def _tunnel(conn: Connection, host: str, port: int, auth: str | None) -> None:
         raise OSError(f"Tunnel connection failed: {status} {reason}")
 
 
-def _create_connection(address: tuple[str, int], timeout: float | None = None) -> socket.socket:
-    """``socket.create_connection`` with an ASCII host passed as bytes: a str host makes
-    ``getaddrinfo`` load the ``idna`` codec (and ``unicodedata``), a start-up cost."""
+def _sockets() -> Any:
+    """The module to resolve and dial with: ``socket`` when something loaded it already (ssl
+    does, and tests patch its ``getaddrinfo`` to keep custom domains on loopback), else
+    ``_socket``, the C module under it, whose functions and exceptions are the same objects:
+    importing socket.py costs a plain-http CLI call more than its request (it builds IntEnums
+    and loads ``selectors``)."""
+    return sys.modules.get("socket") or _socket
+
+
+def _create_connection(address: tuple[str, int], timeout: float | None = None) -> _socket.socket:
+    """``socket.create_connection``, step for step (every address in turn, the last error
+    raised), with an ASCII host passed as bytes: a str host makes ``getaddrinfo`` load the
+    ``idna`` codec (and ``unicodedata``), a start-up cost."""
     host, port = address
-    target: tuple[str | bytes, int] = (host.encode("ascii") if host.isascii() else host, port)
-    return socket.create_connection(target, timeout)  # type: ignore[arg-type]
+    net = _sockets()
+    error: OSError | None = None
+    target = host.encode("ascii") if host.isascii() else host
+    for family, kind, proto, _, where in net.getaddrinfo(target, port, 0, _socket.SOCK_STREAM):
+        sock: _socket.socket | None = None
+        try:
+            sock = net.socket(family, kind, proto)
+            sock.settimeout(timeout)
+            sock.connect(where)
+            return sock
+        except OSError as exc:
+            error = exc
+            if sock is not None:
+                sock.close()
+    raise error or OSError("getaddrinfo returns an empty list")
 
 
 def _copy(reply: Reply, sink: Sink, gzipped: bool) -> None:
@@ -535,7 +561,7 @@ def _addr(host: str, port: int) -> str:
 def _resolved(host: str, port: int) -> str:
     """The ``ip:port`` Go names in a dial error (first address of the host)."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = _sockets().getaddrinfo(host, port, type=_socket.SOCK_STREAM)
     except OSError:
         return _addr(host, port)
     return _addr(str(infos[0][4][0]), port) if infos else _addr(host, port)
@@ -554,11 +580,11 @@ def _nameserver() -> str | None:
 
 
 def go_cause(exc: BaseException, dial: tuple[str, int] | None, *, proxy: bool = False,
-             sock: socket.socket | None = None) -> str:
+             sock: _socket.socket | None = None) -> str:
     """Go's wording for a network failure (the part after ``<Method> "<url>": ``)."""
     ssl = sys.modules.get("ssl")  # an ssl error needs ssl loaded: plain http never imports it
     dial_op = "proxyconnect tcp: dial tcp" if proxy else "dial tcp"
-    if isinstance(exc, socket.gaierror) and dial is not None:
+    if isinstance(exc, _socket.gaierror) and dial is not None:
         host = dial[0]
         server = _nameserver()
         queried = (not host.replace(".", "").isdigit()
@@ -581,7 +607,7 @@ def go_cause(exc: BaseException, dial: tuple[str, int] | None, *, proxy: bool = 
         return "tls: " + (reason.lower().replace("_", " ") or str(exc))
     if dial is not None:
         where = f"{dial_op} {_resolved(*dial)}"
-        if isinstance(exc, TimeoutError | socket.timeout):
+        if isinstance(exc, TimeoutError):
             return f"{where}: i/o timeout"
         if isinstance(exc, OSError) and exc.errno is not None:
             return f"{where}: connect: {_errno_text(exc.errno, exc)}"
@@ -594,7 +620,7 @@ def go_cause(exc: BaseException, dial: tuple[str, int] | None, *, proxy: bool = 
         except OSError:
             pass
     rw = f"read tcp {local}->{remote}" if local else "read tcp"
-    if isinstance(exc, TimeoutError | socket.timeout):
+    if isinstance(exc, TimeoutError):
         return f"{rw}: i/o timeout"
     if isinstance(exc, ConnectionResetError):
         return f"{rw}: read: connection reset by peer"

@@ -16,7 +16,9 @@ it, never the other way).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+TYPE_CHECKING = False  # the CLI loads this module: ``collections`` would cost it ~1 ms
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
 class ErrorSpec:

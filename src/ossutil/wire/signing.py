@@ -19,12 +19,13 @@ V4::
 from __future__ import annotations
 
 import binascii
-from collections.abc import Callable, Iterable, Mapping, Sequence
 
-# No ``dataclasses``/``typing`` here: this module is on the CLI's start-up path, where importing
-# them costs more than all of signing; the two record classes below are written out by hand.
+# No ``dataclasses``/``typing``/``collections`` here: this module is on the CLI's start-up path,
+# where importing them costs more than all of signing; the two record classes below are written
+# out by hand.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from typing import Any
 
     from ossutil.wire.errors import OssError
