@@ -212,9 +212,18 @@ class BucketContent(StrEnum):
     UPLOADS = "uploads"  # multipart uploads in progress
 
 
+# One enabled binding as the gateway's DomainTable keeps it, read at start-up for every binding:
+# (domain, bucket, then the attached certificate's cert_id, fingerprint, chain_pem and
+# key_sealed, all four None without one). A plain tuple: no timestamps, no per-row object.
+Route = tuple[str, str, str | None, str | None, str | None, bytes | None]
+
+
 class Versions(TypedDict):
     """The store's change counters that other processes' caches poll."""
 
     auth: int  # users, keys, policies (the KeyRing reloads)
     buckets: int  # bucket rows (ReadCache drops its buckets)
     bindings: int  # the newest binding change number (ReadCache drops its bindings)
+    # moves whenever an object row is written or deleted, by any process (an object cache
+    # drops what it holds); only ever compared for equality
+    objects: int

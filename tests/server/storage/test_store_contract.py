@@ -209,13 +209,13 @@ def test_user_changes_are_seen_by_another_instance(open_store: OpenStore) -> Non
 
 
 def test_versions_start_at_zero_and_count_changes(store: Store) -> None:
-    assert store.versions() == {"auth": 0, "buckets": 0, "bindings": 0}
+    assert store.versions() == {"auth": 0, "buckets": 0, "bindings": 0, "objects": 0}
     root(store)
     bucket(store, "b1")
     bucket(store, "b1")  # exists: no change
     store.set_bucket_acl("b1", BucketAcl.PUBLIC_READ)
     bind(store, "www.example.com", "b1")
-    assert store.versions() == {"auth": 1, "buckets": 2, "bindings": 1}
+    assert store.versions() == {"auth": 1, "buckets": 2, "bindings": 1, "objects": 0}
 
 
 # --- buckets ------------------------------------------------------------------------------

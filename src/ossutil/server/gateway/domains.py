@@ -2,7 +2,9 @@
 
 Two plain dicts, so a Host lookup is one dict probe (no store, no DNS) and memory stays near
 100 bytes per binding: ``bucket_for`` maps every enabled binding; ``_certs`` only those with an
-attached certificate. Bucket name strings are shared between bindings.
+attached certificate. Bucket name strings are shared between bindings, and so is one
+``CertEntry`` (with its PEM text) between the bindings a certificate is attached to. Start-up
+fills the table from ``load_routes``: plain tuples straight from the store (no ``Binding``).
 
 The table is written only from the event loop (``GatewayHooks`` applies store reads in the order
 the store thread made them), so it needs no lock.
@@ -14,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ossutil.server.models import Binding, BindingStatus
+from ossutil.server.models import Binding, BindingStatus, Route
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +39,7 @@ class DomainTable:
         self._certs: dict[str, CertEntry] = {}
         self._names: dict[str, str] = {}
         self._cert_users: Counter[tuple[str, str]] = Counter()
+        self._entries: dict[tuple[str, str], CertEntry] = {}  # one per attached certificate
 
     def __len__(self) -> int:
         return len(self._buckets)
@@ -60,6 +63,32 @@ class DomainTable:
         for binding in bindings:
             self.apply(binding.domain, binding)
 
+    def load_routes(self, routes: Iterable[Route]) -> None:
+        """Make the table hold exactly ``routes`` (the store's ``binding_routes``: enabled
+        bindings only). It starts from empty, so a store that retries its read after a broken
+        connection may call it again."""
+        self._buckets.clear()
+        self._certs.clear()
+        self._cert_users.clear()
+        self._entries.clear()
+        buckets, names, certs = self._buckets, self._names, self._certs
+        for domain, bucket, cert_id, fingerprint, chain_pem, key_sealed in routes:
+            buckets[domain] = names.setdefault(bucket, bucket)
+            if cert_id is not None:
+                assert fingerprint is not None and chain_pem is not None
+                assert key_sealed is not None
+                certs[domain] = self._entry(cert_id, fingerprint, chain_pem, bytes(key_sealed))
+
+    def _entry(self, cert_id: str, fingerprint: str, chain_pem: str,
+               key_sealed: bytes) -> CertEntry:
+        """The shared entry for this certificate, counted as used once more."""
+        key = (cert_id, fingerprint)
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._entries[key] = CertEntry(cert_id, fingerprint, chain_pem, key_sealed)
+        self._cert_users[key] += 1
+        return entry
+
     def apply(self, domain: str, binding: Binding | None) -> list[tuple[str, str]]:
         """Make ``domain`` match ``binding`` (None: unbound). Returns the certificate cache keys
         no binding uses any more, for the TLS context cache to drop."""
@@ -72,14 +101,14 @@ class DomainTable:
             bucket = self._names.setdefault(binding.bucket, binding.bucket)
             self._buckets[domain] = bucket
             cert = binding.certificate
-            new = None if cert is None else CertEntry(cert.cert_id, cert.fingerprint,
-                                                       cert.chain_pem, cert.key_sealed)
+            new = None if cert is None else self._entry(cert.cert_id, cert.fingerprint,
+                                                        cert.chain_pem, cert.key_sealed)
         if new is not None:
             self._certs[domain] = new
-            self._cert_users[new.cache_key] += 1
         if old is not None:
             self._cert_users[old.cache_key] -= 1
             if self._cert_users[old.cache_key] <= 0:
                 del self._cert_users[old.cache_key]
+                del self._entries[old.cache_key]
                 released.append(old.cache_key)
         return released

@@ -40,15 +40,21 @@ log = logging.getLogger("ossutil.server.gateway")
 POLL_INTERVAL = 0.5  # seconds: changes from other processes arrive within about this
 
 
-def _snapshot(store: BindingFeed) -> tuple[int, list[Binding]]:
-    """The change number to poll from, then every binding (one store-thread job: a change
-    committed in between by another process is polled again, which is harmless)."""
-    return store.versions()["bindings"], store.all_bindings()
+def _snapshot(store: BindingFeed, table: DomainTable) -> int:
+    """Fill ``table`` with every enabled binding and return the change number to poll from
+    (one read transaction: a change committed after it is polled). It runs on the store
+    thread, streaming rows into the table, before any listener or poller can read the table."""
+    return store.binding_routes(table.load_routes)
 
 
 def _changes(store: BindingFeed, version: int) -> tuple[int, list[tuple[str, Binding | None]]]:
     newest, domains = store.changes_since(version)
     return newest, [(domain, store.get_binding(domain)) for domain in domains]
+
+
+def _settle(settled: asyncio.Future[None]) -> None:
+    if not settled.done():
+        settled.set_result(None)
 
 
 class GatewayHooks:
@@ -72,11 +78,11 @@ class GatewayHooks:
         start polling."""
         self._loop = asyncio.get_running_loop()
         self._runner = runner
-        self._version, bindings = await runner(_snapshot, runner.store)
-        self.table.load(bindings)
+        self._version = await runner(_snapshot, runner.store, self.table)
         if default_pair is not None:
             chain, key = default_pair
             self.sni = await asyncio.to_thread(SniContexts, chain, key, self.table, box)
+            await self.sni.prepare(binding.domain for binding in bindings)
         self._poller = asyncio.create_task(self._poll())
 
     async def stop(self) -> None:
@@ -105,36 +111,47 @@ class GatewayHooks:
 
     # --- keeping the table current --------------------------------------------------------
 
-    def on_change(self, domain: str) -> None:
+    def on_change(self, domain: str) -> asyncio.Future[None] | None:
+        """Queue the re-read of ``domain``; the returned future is done once the table has it
+        and its certificate's TLS context is built (CnameService awaits it before answering)."""
         runner, loop = self._runner, self._loop
         if runner is None or loop is None:
-            return
+            return None
         try:
             future = runner.submit(runner.store.get_binding, domain)
         except RuntimeError:  # the store thread is shut down: the server is stopping
-            return
+            return None
         self._pending[domain] = future
-        future.add_done_callback(lambda done: self._later(loop, self._refreshed, domain, done))
+        settled: asyncio.Future[None] = loop.create_future()
+        future.add_done_callback(
+            lambda done: self._later(loop, self._refreshed, domain, done, settled))
+        return asyncio.shield(settled)  # a cancelled PutCname does not cancel the re-read
 
     @staticmethod
     def _later(loop: asyncio.AbstractEventLoop, fn: object, *args: object) -> None:
         with contextlib.suppress(RuntimeError):  # the loop closed during shutdown
             loop.call_soon_threadsafe(fn, *args)  # type: ignore[arg-type]
 
-    def _refreshed(self, domain: str, future: Future[Binding | None]) -> None:
+    def _refreshed(self, domain: str, future: Future[Binding | None],
+                   settled: asyncio.Future[None]) -> None:
         if self._pending.get(domain) is future:
             del self._pending[domain]
+        building = None
         try:
-            binding = future.result()
+            building = self._apply(domain, future.result())
         except Exception:
             log.exception("re-reading the binding of %s failed", domain)
-            return
-        self._apply(domain, binding)
+        if building is None:
+            _settle(settled)
+        else:
+            building.add_done_callback(lambda _: _settle(settled))
 
-    def _apply(self, domain: str, binding: Binding | None) -> None:
+    def _apply(self, domain: str, binding: Binding | None) -> asyncio.Future[None] | None:
+        """Apply one binding read; returns the TLS context build it started, if any."""
         released = self.table.apply(domain, binding)
-        if released and self.sni is not None:
-            self.sni.forget(released)
+        if self.sni is None:
+            return None
+        return self.sni.update(domain, released)
 
     async def _poll(self) -> None:
         """Poll until cancelled, or until the store thread is shut down (server stopping)."""

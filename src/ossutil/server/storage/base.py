@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
@@ -43,6 +43,7 @@ from ossutil.server.models import (
     MultipartUpload,
     ObjectMeta,
     PartRecord,
+    Route,
     SealedAccessKey,
     User,
     Versions,
@@ -191,6 +192,13 @@ class BindingFeed(Protocol):
 
     def versions(self) -> Versions: ...
     def all_bindings(self) -> list[Binding]: ...
+
+    def binding_routes(self, load: Callable[[Iterable[Route]], None]) -> int:
+        """Stream every enabled binding, as the DomainTable keeps it, to ``load``; return the
+        newest change number of the same snapshot (the gateway's start-up read, which must
+        stay cheap at a million bindings)."""
+        ...
+
     def get_binding(self, domain: str) -> Binding | None: ...
 
     def changes_since(self, version: int) -> tuple[int, list[str]]:

@@ -44,11 +44,12 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import logging
 import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, TypeVar
@@ -56,7 +57,7 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import errors
 from psycopg.conninfo import conninfo_to_dict
-from psycopg.rows import DictRow, RowFactory, dict_row
+from psycopg.rows import DictRow, RowFactory, dict_row, tuple_row
 
 from ossutil.server.models import (
     Account,
@@ -73,6 +74,7 @@ from ossutil.server.models import (
     MultipartUpload,
     ObjectMeta,
     PartRecord,
+    Route,
     SealedAccessKey,
     User,
     Versions,
@@ -95,11 +97,13 @@ from ossutil.server.storage.rows import (
     headers_json,
     key_range,
     object_json,
+    routes_sql,
     stored_headers,
     stored_object_headers,
 )
 
 T = TypeVar("T")
+log = logging.getLogger("ossutil.server.storage")
 R = TypeVar("R")
 Cursor = psycopg.Cursor[DictRow]
 
@@ -202,7 +206,14 @@ DO $$ BEGIN
     IF to_regclass('multipart_parts_by_blob') IS NULL THEN
         CREATE INDEX multipart_parts_by_blob ON multipart_parts (blob);
     END IF;
+    -- a new binding's seq is MAX(seq) + 1: the index's last entry, not a walk of
+    -- bindings_by_bucket (which grew with every binding)
+    IF to_regclass('bindings_by_seq') IS NULL THEN
+        CREATE INDEX bindings_by_seq ON bindings (seq);
+    END IF;
 END $$;
+-- versions()["objects"]: advanced after each object write commits (see _object_changed)
+CREATE SEQUENCE IF NOT EXISTS object_changes;
 CREATE TABLE IF NOT EXISTS server_values (name TEXT PRIMARY KEY, value BYTEA NOT NULL);
 INSERT INTO meta (key, value) VALUES ('auth_version', 0), ('bucket_version', 0),
     ('schema_version', 1) ON CONFLICT (key) DO NOTHING;
@@ -501,14 +512,35 @@ class PostgresStore:
         cur.execute("UPDATE meta SET value = value + 1 WHERE key = %s", (counter,))
 
     def versions(self) -> Versions:
-        """Change counters other processes' caches poll: auth, buckets, bindings."""
+        """Change counters other processes' caches poll: auth, buckets, bindings, objects.
+
+        Each is one probe whatever the table sizes: meta rows by key, the newest binding
+        change from the end of ``binding_changes``' primary key, the object counter from its
+        sequence (``pg_sequence_last_value``: NULL before the first ``nextval``).
+        """
         row = self._one(
             "SELECT (SELECT value FROM meta WHERE key = 'auth_version') AS auth, "
             "(SELECT value FROM meta WHERE key = 'bucket_version') AS buckets, "
-            "(SELECT COALESCE(MAX(seq), 0) FROM binding_changes) AS bindings")
+            "(SELECT seq FROM binding_changes ORDER BY seq DESC LIMIT 1) AS bindings, "
+            "pg_sequence_last_value('object_changes') AS objects")
         assert row is not None
         return Versions(auth=int(row["auth"] or 0), buckets=int(row["buckets"] or 0),
-                        bindings=int(row["bindings"]))
+                        bindings=int(row["bindings"] or 0), objects=int(row["objects"] or 0))
+
+    def _object_changed(self) -> None:
+        """Advance the object counter, after the write it announces has committed.
+
+        Not in the write's transaction on purpose: a counter row there would serialise every
+        object write of every process on one row lock. A sequence never blocks, and calling
+        it after COMMIT means a poller that sees the new number also sees the row. (A process
+        that dies between the two leaves the counter unmoved for that write; the next write
+        anywhere moves it.) A failure here is logged, not raised: the write has committed,
+        and its caller must still get the blob names it returns to delete.
+        """
+        try:
+            self._transaction(lambda cur: cur.execute("SELECT nextval('object_changes')"))
+        except StoreError as exc:
+            log.warning("object change counter not advanced: %s", exc)
 
     @staticmethod
     def _insert_key(cur: Cursor, key: SealedAccessKey) -> None:
@@ -731,6 +763,22 @@ class PostgresStore:
         rows = self._all(self._BINDING_SELECT + " ORDER BY b.seq")
         return [self._binding(r) for r in rows]
 
+    def binding_routes(self, load: Callable[[Iterable[Route]], None]) -> int:
+        """Hand every enabled binding to ``load`` as the gateway's table keeps it, and return
+        the change number of that same snapshot. A server-side cursor streams the six columns
+        as tuples, 10,000 rows a round trip, so neither libpq nor Python ever holds every row
+        (``SqliteStore.binding_routes``). A retried transaction calls ``load`` again, from
+        the start of its new snapshot."""
+        def work(cur: Cursor) -> int:
+            row = cur.execute("SELECT seq FROM binding_changes ORDER BY seq DESC "
+                              "LIMIT 1").fetchone()
+            seq = int(row["seq"]) if row else 0
+            with cur.connection.cursor("binding_routes", row_factory=tuple_row) as rows:
+                rows.itersize = 10_000
+                load(rows.execute(routes_sql("%s"), (BindingStatus.ENABLED,)))
+            return seq
+        return self._transaction(work, snapshot=True, seconds=SCHEMA_SECONDS)
+
     def count_bindings(self, bucket: str) -> int:
         row = self._one("SELECT COUNT(*) AS n FROM bindings WHERE bucket = %s", bucket)
         return int(row["n"]) if row else 0
@@ -755,6 +803,7 @@ class PostgresStore:
                     (cert.cert_id, cert.owner_id, cert.type, cert.chain_pem, cert.key_sealed,
                      cert.fingerprint, cert.not_before, cert.not_after, cert.created_at))
             if change.is_new:
+                # bindings_by_seq: the maximum is the index's last entry, not a scan
                 seq = cur.execute(
                     "SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM bindings").fetchone()
                 assert seq is not None
@@ -842,7 +891,9 @@ class PostgresStore:
         Concurrent puts of one key serialise on that key's advisory lock: the last commit wins
         and each replaced blob name is returned to exactly one caller.
         """
-        return self._transaction(lambda cur: self._put_object(cur, meta, if_absent))
+        replaced = self._transaction(lambda cur: self._put_object(cur, meta, if_absent))
+        self._object_changed()
+        return replaced
 
     def _put_object(self, cur: Cursor, meta: ObjectMeta, if_absent: bool = False) -> str | None:
         self._lock(cur, f"object:{meta.bucket}/{meta.key}")
@@ -876,7 +927,10 @@ class PostgresStore:
             row = cur.execute("DELETE FROM objects WHERE bucket = %s AND key = %s RETURNING blob",
                               (bucket, key)).fetchone()
             return str(row["blob"]) if row else None
-        return self._transaction(work)
+        gone = self._transaction(work)
+        if gone is not None:
+            self._object_changed()
+        return gone
 
     def list_objects(self, bucket: str, prefix: str, after: str,
                      limit: int) -> list[ObjectMeta]:
@@ -972,7 +1026,9 @@ class PostgresStore:
             if parts is None:
                 raise UploadMissing(upload_id)
             return self._put_object(cur, meta, if_absent), parts
-        return self._transaction(work)
+        outcome = self._transaction(work)
+        self._object_changed()
+        return outcome
 
     def abort_upload(self, bucket: str, key: str, upload_id: str) -> list[str] | None:
         return self._transaction(lambda cur: self._remove_upload(cur, bucket, key, upload_id))

@@ -14,6 +14,15 @@ from ossutil.server.models import ObjectMeta, ObjectType
 Pairs = tuple[tuple[str, str], ...]
 
 
+def routes_sql(mark: str) -> str:
+    """The start-up snapshot's query (``mark``: the driver's placeholder, for the status):
+    the six ``models.Route`` columns and nothing else, unordered (a dict needs no order, and
+    ORDER BY would cost a sort or an index walk)."""
+    return ("SELECT b.domain, b.bucket, c.cert_id, c.fingerprint, c.chain_pem, c.key_sealed "
+            "FROM bindings b LEFT JOIN certificates c ON c.cert_id = b.cert_id "
+            f"WHERE b.status = {mark}")
+
+
 def headers_json(user_meta: Pairs, headers: Pairs,
                  object_type: ObjectType = ObjectType.NORMAL) -> str:
     """The ``user_meta`` column's JSON (both stores write the same text):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +32,7 @@ from ossutil.server.models import (
     MultipartUpload,
     ObjectMeta,
     PartRecord,
+    Route,
     SealedAccessKey,
     User,
     Versions,
@@ -51,6 +52,7 @@ from ossutil.server.storage.rows import (
     headers_json,
     key_range,
     object_json,
+    routes_sql,
     stored_headers,
     stored_object_headers,
 )
@@ -83,6 +85,7 @@ CREATE TABLE IF NOT EXISTS bindings (
     last_modified TEXT NOT NULL, cert_id TEXT REFERENCES certificates(cert_id),
     cert_attached_at TEXT);
 CREATE INDEX IF NOT EXISTS bindings_by_bucket ON bindings (bucket, seq);
+CREATE INDEX IF NOT EXISTS bindings_by_seq ON bindings (seq);
 CREATE TABLE IF NOT EXISTS binding_changes (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, domain TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS objects (
@@ -104,6 +107,7 @@ CREATE INDEX IF NOT EXISTS objects_by_blob ON objects (blob);
 CREATE INDEX IF NOT EXISTS multipart_parts_by_blob ON multipart_parts (blob);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('auth_version', '0');
 INSERT OR IGNORE INTO meta (key, value) VALUES ('bucket_version', '0');
+INSERT OR IGNORE INTO meta (key, value) VALUES ('object_version', '0');
 INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
 """
 
@@ -149,11 +153,26 @@ class SqliteStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(SCHEMA)
-        _add_columns(self._db)
+        # One write transaction: several server processes may open one file at once
+        # (``--workers``), and two of them must not both find a column missing and both add it.
+        with self._tx() as db:
+            for statement in SCHEMA.split(";"):  # no statement in SCHEMA holds a ';'
+                if statement.strip():
+                    db.execute(statement)
+            _add_columns(db)
 
     def close(self) -> None:
         self._db.close()
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """One read transaction (deferred: it takes no write lock, so the 0.5 s polls of every
+        process never queue behind or in front of another process's writes)."""
+        self._db.execute("BEGIN")
+        try:
+            yield self._db
+        finally:
+            self._db.execute("COMMIT")
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -197,13 +216,26 @@ class SqliteStore:
         db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 "
                    "WHERE key='bucket_version'")
 
+    @staticmethod
+    def _bump_objects(db: sqlite3.Connection) -> None:
+        # in the write transaction of the object row it counts: a poller that sees the new
+        # number sees the row too
+        db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 "
+                   "WHERE key='object_version'")
+
     def versions(self) -> Versions:
-        """Change counters other processes' caches poll: auth, buckets, bindings."""
-        with self._tx() as db:
+        """Change counters other processes' caches poll: auth, buckets, bindings, objects.
+
+        Each is one index probe, whatever the number of rows: the meta rows by key, the newest
+        binding change as the rowid maximum of ``binding_changes`` (SQLite reads the last
+        rowid of the table's b-tree).
+        """
+        with self._read() as db:
             meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
             seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM binding_changes").fetchone()[0]
         return Versions(auth=int(meta.get("auth_version", 0)),
-                        buckets=int(meta.get("bucket_version", 0)), bindings=int(seq))
+                        buckets=int(meta.get("bucket_version", 0)), bindings=int(seq),
+                        objects=int(meta.get("object_version", 0)))
 
     @staticmethod
     def _insert_key(db: sqlite3.Connection, key: SealedAccessKey) -> None:
@@ -400,6 +432,18 @@ class SqliteStore:
         rows = self._db.execute(self._BINDING_SELECT + " ORDER BY b.seq").fetchall()
         return [self._binding(r) for r in rows]
 
+    def binding_routes(self, load: Callable[[Iterable[Route]], None]) -> int:
+        """Hand every enabled binding to ``load`` as the gateway's table keeps it, and return
+        the change number of that same snapshot. The rows stream from the cursor as plain
+        tuples (no ``Binding``, no timestamps parsed, no list of them all): at 100,000
+        bindings this is the start-up's one big read, and only what the table keeps stays."""
+        with self._read() as db:
+            seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM binding_changes").fetchone()[0]
+            cursor = db.cursor()
+            cursor.row_factory = None  # tuples, not sqlite3.Row
+            load(cursor.execute(routes_sql("?"), (BindingStatus.ENABLED,)))
+        return int(seq)
+
     def count_bindings(self, bucket: str) -> int:
         row = self._one("SELECT COUNT(*) FROM bindings WHERE bucket = ?", bucket)
         return int(row[0]) if row else 0
@@ -422,6 +466,7 @@ class SqliteStore:
                      cert.fingerprint, _ts(cert.not_before), _ts(cert.not_after),
                      _ts(cert.created_at)))
             if change.is_new:
+                # bindings_by_seq: the maximum is the index's last entry, not a scan
                 seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM bindings").fetchone()[0]
                 try:
                     db.execute("INSERT INTO bindings (domain, bucket, seq, status, created_at, "
@@ -514,6 +559,7 @@ class SqliteStore:
                         crc_text(meta.crc64)))
         except sqlite3.IntegrityError:  # the buckets foreign key
             raise BucketMissing(meta.bucket) from None
+        SqliteStore._bump_objects(db)
         return str(row[0]) if row else None
 
     def get_object(self, bucket: str, key: str) -> ObjectMeta | None:
@@ -527,6 +573,7 @@ class SqliteStore:
             if row is None:
                 return None
             db.execute("DELETE FROM objects WHERE bucket = ? AND key = ?", (bucket, key))
+            self._bump_objects(db)
             return str(row[0])
 
     def list_objects(self, bucket: str, prefix: str, after: str,
