@@ -63,9 +63,12 @@ def _pump(stream: IO[str], sink: list[str], lines: queue.Queue[str] | None) -> N
 
 
 def start_server(data_dir: Path, extra: Sequence[str] = (), *, https: bool = False,
-                 env: dict[str, str] | None = None, timeout: float = 20.0) -> RunningServer:
+                 env: dict[str, str] | None = None, timeout: float = 20.0,
+                 workers: int = 1) -> RunningServer:
     args = [sys.executable, "-m", "ossutil.server.main", "serve", "--data-dir", str(data_dir),
             "--port", "0", "--region", REGION, *extra]
+    if workers != 1:
+        args += ["--workers", str(workers)]
     if https:
         args += ["--https-port", "0"]
     environment = dict(os.environ)

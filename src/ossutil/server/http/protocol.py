@@ -36,6 +36,18 @@ class OssRequestHandler(RequestHandler):
     """One connection; ``handle_error`` and a body failing mid-read differ from aiohttp's."""
 
     def data_received(self, data: bytes) -> None:
+        if (self._close or self._force_close) and self._current_request is not None:
+            # A graceful shutdown (SIGTERM) sets these flags and then waits for the request
+            # being handled, but aiohttp drops every byte that arrives once they are set: an
+            # upload whose body was still arriving could only time out. Its body is let in.
+            flags = self._close, self._force_close
+            self._close = self._force_close = False
+            try:
+                self.data_received(data)
+            finally:
+                self._close = self._close or flags[0]
+                self._force_close = self._force_close or flags[1]
+            return
         queued = len(self._messages)
         super().data_received(data)
         messages = self._messages
