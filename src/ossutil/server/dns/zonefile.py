@@ -2,8 +2,11 @@
 
 The file may use ``$ORIGIN`` or absolute names; before any ``$ORIGIN`` the origin is the root, so
 ``_dnsauth.www.example.com.`` works as written. The file is checked on every look-up and read
-again (in a worker thread) when its size, modification time or inode (file replaced) changed,
-so an operator's edit is seen by the next bind attempt. A file that does not parse makes every
+again when its size, modification time or inode (file replaced) changed, so an operator's
+edit is seen by the next bind attempt. The stat, the parse and the answer all run in a worker
+thread: the event loop only awaits it (a parse of a large file takes tens of milliseconds, and
+an answer used to scan every name of the zone for an empty non-terminal; ``_Snapshot.parents``
+makes that one set probe). A file that does not parse makes every
 look-up a ``"failure"`` naming the parse error; the last good contents are deliberately not
 used, so a broken edit is noticed rather than silently ignored.
 """
@@ -32,6 +35,7 @@ class _Snapshot:
     stamp: tuple[int, int, int]  # (inode, mtime_ns, size)
     zone: dns.zone.Zone | None
     error: str
+    parents: frozenset[dns.name.Name] = frozenset()  # every proper ancestor of a zone name
 
 
 class ZoneFileTxtLookup(TxtLookup):
@@ -44,15 +48,19 @@ class ZoneFileTxtLookup(TxtLookup):
 
     async def lookup_txt(self, name: str) -> TxtAnswer:
         """Look up TXT at ``name`` in the file, following CNAMEs inside it."""
+        return await asyncio.to_thread(self._lookup, name)
+
+    def _lookup(self, name: str) -> TxtAnswer:
+        """The look-up itself (worker thread)."""
         shown = name.rstrip(".") if name != "." else name
-        snapshot = await asyncio.to_thread(self._current)
+        snapshot = self._current()
         if snapshot.zone is None:
             return TxtAnswer(shown, "failure", detail=snapshot.error)
         try:
             qname = dns.name.from_text(name, origin=dns.name.root)
         except (dns.exception.DNSException, UnicodeError) as exc:
             return TxtAnswer(shown, "failure", detail=f"invalid name {name!r}: {exc}")
-        return _answer(snapshot.zone, qname, shown)
+        return _answer(snapshot, qname, shown)
 
     def _current(self) -> _Snapshot:
         """The snapshot for the file as it is now, reading it if it changed (worker thread)."""
@@ -88,17 +96,23 @@ class ZoneFileTxtLookup(TxtLookup):
             return _Snapshot(stamp, None, f"zone file {self.path} is not UTF-8: {exc}")
         except (dns.exception.DNSException, ValueError) as exc:
             return _Snapshot(stamp, None, f"cannot parse zone file: {exc}")
-        return _Snapshot(stamp, zone, "")
+        parents = {name.parent() for name in zone.nodes if name != dns.name.root}
+        for name in list(parents):
+            while name != dns.name.root and (name := name.parent()) not in parents:
+                parents.add(name)
+        return _Snapshot(stamp, zone, "", frozenset(parents))
 
 
-def _answer(zone: dns.zone.Zone, qname: dns.name.Name, shown: str) -> TxtAnswer:
-    """Resolve TXT at ``qname`` inside ``zone`` like an authoritative server would."""
+def _answer(snapshot: _Snapshot, qname: dns.name.Name, shown: str) -> TxtAnswer:
+    """Resolve TXT at ``qname`` inside the snapshot's zone like an authoritative server."""
+    zone = snapshot.zone
+    assert zone is not None
     chain = [qname]
     current = qname
     while True:
         node = zone.get_node(current)
         if node is None:
-            if any(other.is_subdomain(current) for other in zone.nodes):
+            if current in snapshot.parents:
                 return TxtAnswer(shown, "nodata")  # empty non-terminal: names exist below
             return TxtAnswer(shown, "nxdomain")
         txt = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.TXT)
