@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from tests.cli import startup_probe
 from tests.cli.fake_oss import FakeOss
 
 FORBIDDEN = ("cryptography", "dns", "asyncio", "aiohttp", "ossutil.server", "xml", "defusedxml",
@@ -71,6 +73,47 @@ def test_bucket_cname_get_loads_nothing_heavy(tmp_path) -> None:  # type: ignore
     assert _offending(modules, NOT_FOR_PLAIN_HTTP) == []
     assert _offending(modules, START_UP_COST) == [], (
         "keep dataclasses/typing off the CLI path (see ossutil.wire.records)")
+
+
+# What the installed command may add to ``python -c pass`` besides our own modules, exactly: the
+# socket's and SHA-1's C modules, and ``__future__`` (our ``from __future__`` lines import it).
+# ``re`` is what installers' generated wrappers import; ``socket`` (its IntEnums), ``enum``,
+# ``datetime``, ``collections``, ``importlib`` and ``warnings`` are what our own path used to load.
+PLAIN_GET_STDLIB = {"__future__", "_sha1", "_socket", "binascii", "errno"}
+VERSION_STDLIB = {"__future__", "pwd"}  # no -c: the default config file's home directory
+LIST_BODY = (b'<?xml version="1.0" encoding="UTF-8"?>\n<ListCnameResult>\n'
+             b"  <Bucket>examplebucket</Bucket>\n  <Owner>1234567890123456</Owner>\n"
+             b"</ListCnameResult>\n\n\n\n0.000000(s) elapsed\n")
+
+
+def installed_get(script: Path, cwd: Path) -> startup_probe.Run:
+    """``bucket-cname --method get`` through an installed ``ossutil`` (shared with test_install)."""
+    with FakeOss() as fake:
+        fake.add_bucket("examplebucket")
+        return startup_probe.run_installed(
+            script, ["bucket-cname", "--method", "get", "oss://examplebucket", "-e",
+                     fake.endpoint, "-i", fake.access_key_id, "-k", fake.access_key_secret,
+                     "-c", "none.cfg"], cwd)
+
+
+def check_installed(script: Path, cwd: Path) -> None:
+    """An installed ``ossutil`` answers ``-v`` and a real ListCname with the light start-up."""
+    version = startup_probe.run_installed(script, ["-v"], cwd)
+    assert (version.code, version.stdout, version.stderr) == (0, b"ossutil version: v1.7.19\n",
+                                                               "")
+    assert {m for m in version.added if not m.startswith("ossutil")} == VERSION_STDLIB
+    listed = installed_get(script, cwd)
+    assert (listed.code, listed.stdout, listed.stderr) == (0, LIST_BODY, "")
+    assert "ossutil.client.http11" in listed.added  # the request really went out
+    assert {m for m in listed.added if not m.startswith("ossutil")} == PLAIN_GET_STDLIB
+    assert startup_probe.offending(listed.added, ("ossutil.dnsrules", "ossutil.cli.debuglog",
+                                                  "ossutil.wire.errors")) == []
+
+
+def test_this_venvs_console_script_keeps_the_light_start_up(tmp_path: Path) -> None:
+    """The ``ossutil`` next to this interpreter (bin/ossutil as installed, not a generated
+    wrapper), run through its own ``#!`` line: nothing but the modules above."""
+    check_installed(Path(sys.executable).with_name("ossutil"), tmp_path)
 
 
 def _fake_run(argv: list[str], tmp_path) -> list[str]:  # type: ignore[no-untyped-def]
