@@ -26,6 +26,7 @@ from typing import Generic, TypeVar
 
 from ossutil.server.models import Binding, Bucket, Versions
 from ossutil.server.naming import validate_bucket_name
+from ossutil.server.objects.cache import ObjectCache
 from ossutil.server.polling import poll_forever
 from ossutil.server.storage.base import CacheStore, StoreRunner
 from ossutil.wire.errors import OssError
@@ -80,14 +81,20 @@ def _valid_bucket_name(name: str) -> bool:
 
 
 class ReadCache:
-    def __init__(self, runner: StoreRunner[CacheStore]) -> None:
+    def __init__(self, runner: StoreRunner[CacheStore],
+                 objects: ObjectCache | None = None) -> None:
         self._run = runner
         self._store = runner.store
+        self.objects = objects if objects is not None else ObjectCache(max_bytes=0)
         self._buckets: _Lru[Bucket] = _Lru(MAX_BUCKETS)
         self._misses: _Lru[bool] = _Lru(MAX_MISSES)
         self._bindings: _Lru[tuple[Binding, ...]] = _Lru(MAX_BINDINGS)
         self._generation = 0
         self._versions: Versions | None = None
+
+    def cached_bucket(self, name: str) -> Bucket | None:
+        """The bucket if it is cached (no store read): the HTTP front's synchronous path."""
+        return self._buckets.get(name)
 
     async def bucket(self, name: str) -> Bucket | None:
         cached = self._buckets.get(name)
@@ -137,6 +144,10 @@ class ReadCache:
         if versions["bindings"] != previous["bindings"]:
             self._generation += 1
             self._bindings.clear()
+        # Object rows: any change clears the object cache (this process's own writes have
+        # already dropped their entries; the counter cannot tell whose a change was).
+        if dict(versions).get("objects") != dict(previous).get("objects"):
+            self.objects.clear()
 
     async def watch(self, interval: float = 0.5) -> None:
         """Poll until cancelled (the first poll at once: it records the counters)."""

@@ -14,11 +14,14 @@ from ossutil.server.app import ROOT_CREDENTIALS_FILE, Services, assemble
 from ossutil.server.certs.isolated import shutdown_workers
 from ossutil.server.connections import AcceptErrors, TimedServer, raise_open_file_limit
 from ossutil.server.gateway.hooks import GatewayHooks
+from ossutil.server.http.front import FrontDoor
 from ossutil.server.http.pipeline import Pipeline
 from ossutil.server.models import AccessKey
 from ossutil.server.settings import Settings
 
 log = logging.getLogger("ossutil.server")
+
+LISTEN_BACKLOG = 1024  # pending connections per listener (aiohttp's default is 128)
 
 
 def _say(line: str) -> None:
@@ -41,14 +44,19 @@ class Running:
     """What ``start`` opened, for ``run`` to watch and then close in reverse order."""
 
     def __init__(self, services: Services, gateway: GatewayHooks, runner: web.ServerRunner,
-                 urls: list[str]) -> None:
+                 front: FrontDoor, listeners: list[asyncio.Server], urls: list[str]) -> None:
         self.services = services
         self.gateway = gateway
         self.runner = runner
+        self.front = front
+        self.listeners = listeners
         self.urls = urls
 
     async def close(self) -> None:
-        await self.runner.cleanup()  # stop accepting, finish in-flight requests
+        for listener in self.listeners:  # stop accepting
+            listener.close()
+        await self.front.close()  # connections between cached reads
+        await self.runner.cleanup()  # aiohttp's: finish in-flight requests
         await self.gateway.stop()
         await asyncio.to_thread(shutdown_workers)  # certificate check processes, if started
         await asyncio.to_thread(self.services.blobs.close)
@@ -75,23 +83,28 @@ async def start(settings: Settings) -> Running:
                          header_timeout=settings.header_timeout)
     runner = web.ServerRunner(server, shutdown_timeout=5.0)
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True,
-                       reuse_port=settings.reuse_port or None)
-    await site.start()
-    urls = [_url("http", site)]
+    # Every connection starts with the HTTP front (http/front.py: cached reads from memory),
+    # which hands whatever else it sees to aiohttp's handler for ``server``.
+    front = FrontDoor(addressing=services.addressing, gateway=gateway, cache=services.cache,
+                      region=settings.region, header_timeout=settings.header_timeout,
+                      keepalive_timeout=settings.keepalive_timeout, slow=server)
+    front.start()
+    loop = asyncio.get_running_loop()
+    reuse_port = settings.reuse_port or None
+    listeners = [await loop.create_server(front.protocol, settings.host, settings.port,
+                                          reuse_address=True, reuse_port=reuse_port,
+                                          backlog=LISTEN_BACKLOG)]
+    urls = [_url("http", listeners[0])]
     if settings.https_port is not None:
-        tls_site = web.TCPSite(runner, settings.host, settings.https_port,
-                               ssl_context=gateway.ssl_context(), reuse_address=True,
-                               reuse_port=settings.reuse_port or None)
-        await tls_site.start()
-        urls.append(_url("https", tls_site))
-    return Running(services, gateway, runner, urls)
+        listeners.append(await loop.create_server(
+            front.protocol, settings.host, settings.https_port, ssl=gateway.ssl_context(),
+            reuse_address=True, reuse_port=reuse_port, backlog=LISTEN_BACKLOG))
+        urls.append(_url("https", listeners[1]))
+    return Running(services, gateway, runner, front, listeners, urls)
 
 
-def _url(scheme: str, site: web.TCPSite) -> str:
-    server = site._server  # the asyncio server: the only way to learn a port-0 choice
-    assert server is not None
-    sockets = getattr(server, "sockets", None) or []
+def _url(scheme: str, listener: asyncio.Server) -> str:
+    sockets = listener.sockets
     host, port = sockets[0].getsockname()[:2]
     if ":" in host:
         host = f"[{host}]"

@@ -47,6 +47,8 @@ class Settings:
     keepalive_timeout: float = 75.0  # seconds an idle keep-alive connection stays open (nginx)
     header_timeout: float = 60.0  # seconds for a connection's first request headers (slowloris)
     reuse_port: bool = False  # SO_REUSEPORT on the listeners: several worker processes, one port
+    object_cache_bytes: int = 64 << 20  # small objects served from memory (0: no object cache)
+    object_cache_max_object: int = 64 << 10  # the largest object the cache keeps
 
     def __post_init__(self) -> None:
         if not self.endpoint_domain:

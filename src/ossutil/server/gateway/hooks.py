@@ -14,8 +14,10 @@ batches) is queued on the store's single thread and applied from its completion 
 older read never overwrites a newer one. ``on_change`` queues its read before CnameService even
 returns, and a request for a domain with a re-read in flight waits for it: a client that saw its
 PutCname or DeleteCname succeed never gets the old routing. A TLS handshake cannot wait (the SNI
-callback is synchronous), so one that races a certificate change by less than that one store read
-may still get the previous certificate.
+callback is synchronous), so CnameService awaits what ``on_change`` returns: the re-read applied
+and the certificate's TLS context built (in a worker thread, ``SniContexts.update``). A change
+polled from another process is served with the default certificate for the one context build
+that follows the poll.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ class GatewayHooks:
         if default_pair is not None:
             chain, key = default_pair
             self.sni = await asyncio.to_thread(SniContexts, chain, key, self.table, box)
-            await self.sni.prepare(binding.domain for binding in bindings)
+            await self.sni.prepare(self.table.certificates())
         self._poller = asyncio.create_task(self._poll())
 
     async def stop(self) -> None:
@@ -98,6 +100,13 @@ class GatewayHooks:
         return self.sni.default
 
     # --- the request path -----------------------------------------------------------------
+
+    def settled_bucket(self, domain: str) -> str | None:
+        """The bucket bound to ``domain`` when no re-read of it is in flight, else None (the
+        HTTP front's synchronous path; ``resolve`` waits for the re-read instead)."""
+        if domain in self._pending:
+            return None
+        return self.table.bucket_for(domain)
 
     async def resolve(self, domain: str) -> str:
         """The bucket bound to ``domain``; 404 NoSuchCnameInRecord, never a guess."""

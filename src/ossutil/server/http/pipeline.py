@@ -115,7 +115,7 @@ def single_values(pairs: list[tuple[str, str]]) -> dict[str, str]:
     return query
 
 
-class _DateCache:
+class DateCache:
     """The ``Date`` header text, recomputed at most once a second."""
 
     def __init__(self) -> None:
@@ -141,7 +141,7 @@ class Pipeline:
         self.gateway = gateway
         self.handlers = dict(handlers)  # operation name -> handler (server/app.py builds it)
         self.endpoints = dict(endpoints)  # /-/<name> -> the server's own endpoint
-        self._dates = _DateCache()
+        self._dates = DateCache()
 
     async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
         started = time.perf_counter()

@@ -38,6 +38,7 @@ from datetime import datetime
 from typing import BinaryIO
 
 from ossutil.server.models import Bucket, MultipartUpload, ObjectMeta, ObjectType, PartRecord
+from ossutil.server.objects.cache import ObjectCache
 from ossutil.server.objects.listing import TOP, roll_up
 from ossutil.server.objects.service import (
     WRITE_CHUNK,
@@ -123,11 +124,12 @@ def _same_etag(given: str, stored: str) -> bool:
 
 class MultipartService:
     def __init__(self, runner: StoreRunner[MultipartStore], blobs: BlobStore, *,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], cache: ObjectCache | None = None) -> None:
         self._run = runner
         self._store = runner.store
         self._blobs = blobs
         self._clock = clock
+        self._cache = cache if cache is not None else ObjectCache(max_bytes=0)
 
     def _now(self) -> datetime:
         return self._clock().replace(microsecond=0)
@@ -241,6 +243,7 @@ class MultipartService:
             if isinstance(exc, BucketMissing):
                 raise OssError.from_code("NoSuchBucket", BucketName=upload.bucket) from None
             raise
+        self._cache.forget(upload.bucket, upload.key)
         await asyncio.to_thread(self._delete_blobs, [replaced, *part_blobs])
         return meta
 

@@ -32,6 +32,7 @@ from typing import BinaryIO
 
 from ossutil.server.models import Bucket, ObjectMeta
 from ossutil.server.objects import listing
+from ossutil.server.objects.cache import ObjectCache
 from ossutil.server.storage.base import BucketMissing, ObjectExists, ObjectStore, StoreRunner
 from ossutil.server.storage.blobs import BlobStore, BlobWriter
 from ossutil.wire.crc64 import Crc64
@@ -103,11 +104,12 @@ def check_upload(upload: Upload) -> None:
 
 class ObjectService:
     def __init__(self, runner: StoreRunner[ObjectStore], blobs: BlobStore, *,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], cache: ObjectCache | None = None) -> None:
         self._run = runner
         self._store = runner.store
         self._blobs = blobs
         self._clock = clock
+        self._cache = cache if cache is not None else ObjectCache(max_bytes=0)
 
     # --- writes ---------------------------------------------------------------------------
 
@@ -142,6 +144,7 @@ class ObjectService:
             if isinstance(exc, ObjectExists):  # written by another request meanwhile
                 raise file_exists_error(meta.key) from None
             raise
+        self._cache.forget(meta.bucket, meta.key)
         if replaced:
             await asyncio.to_thread(self._blobs.delete, replaced)
         return meta
@@ -152,6 +155,7 @@ class ObjectService:
 
     async def _delete(self, bucket: str, key: str) -> None:
         blob = await self._run(self._store.delete_object, bucket, key)
+        self._cache.forget(bucket, key)
         if blob:
             await asyncio.to_thread(self._blobs.delete, blob)
 
@@ -169,13 +173,18 @@ class ObjectService:
 
         A blob superseded between the row read and the open is already deleted: read the row
         again (the newer version is complete by then). Once open, a reader keeps its version.
+        A small object read whole goes into the object cache (unless a write raced the read).
         """
+        generation = self._cache.generation
         if self._blobs.local:
             found = await self._run(self._read, bucket.name, key)
         else:
             found = await self._read_remote(bucket.name, key)
         if found is None:
             raise OssError.from_code("NoSuchKey", Key=key)
+        meta, content = found
+        if isinstance(content, bytes):
+            self._cache.put(meta, content, generation)
         return found
 
     async def _read_remote(self, bucket: str,

@@ -145,7 +145,7 @@ def crc_headers(crc64: int | None) -> dict[str, str]:
     return {} if crc64 is None else {CRC64_HEADER: str(crc64)}
 
 
-def _object_headers(meta: ObjectMeta, storage_class: str, *, whole: bool) -> CIMultiDict[str]:
+def object_headers(meta: ObjectMeta, storage_class: str, *, whole: bool) -> CIMultiDict[str]:
     headers: CIMultiDict[str] = CIMultiDict()
     headers["Content-Type"] = meta.content_type
     headers["ETag"] = meta.etag
@@ -389,10 +389,10 @@ class ObjectHandlers:
             raise
         if span is None:
             first, last, status = 0, meta.size - 1, 200
-            response_headers = _object_headers(meta, bucket.storage_class, whole=True)
+            response_headers = object_headers(meta, bucket.storage_class, whole=True)
         else:
             (first, last), status = span, 206
-            response_headers = _object_headers(meta, bucket.storage_class, whole=False)
+            response_headers = object_headers(meta, bucket.storage_class, whole=False)
             response_headers["Content-Range"] = f"bytes {first}-{last}/{meta.size}"
         for name, value in overrides.items():
             response_headers[name] = value
@@ -407,7 +407,7 @@ class ObjectHandlers:
         meta = await self.objects.head(bucket, call.target.key)
         if preconditions.evaluate(call.headers, meta) == preconditions.NOT_MODIFIED:
             return _not_modified(meta)
-        response = web.StreamResponse(headers=_object_headers(meta, bucket.storage_class,
+        response = web.StreamResponse(headers=object_headers(meta, bucket.storage_class,
                                                               whole=True))
         response.content_length = meta.size
         return response

@@ -1,0 +1,356 @@
+"""The HTTP front: every connection starts here; what it cannot answer from memory, aiohttp does.
+
+A bound domain's hottest request is an anonymous ``GET /key`` of a small public object. Through
+aiohttp and the pipeline it costs about ten times what nginx spends; most of that is machinery
+(a task per request, request and response objects, header dicts built twice) rather than work.
+This module is an ``asyncio.Protocol`` that reads each request head itself and answers, from
+memory, exactly one kind of request:
+
+    GET or HEAD, HTTP/1.1, no body, no query, a Host that is a bound custom domain whose
+    binding is settled, the bucket in ``ReadCache``, the object in ``ObjectCache``, anonymous
+    access allowed by the same ``authorize`` the pipeline calls, and only headers from
+    ``_UNDERSTOOD`` (conditional GETs by If-None-Match / If-Modified-Since included: 304).
+
+Anything else, and anything unusual about the bytes (a header given twice, a bare LF, a
+non-ASCII byte, an unknown header, a head over ``MAX_HEAD`` bytes, a 412 to render), hands the
+connection to aiohttp's ``RequestHandler`` with every byte not yet answered, and from then on
+aiohttp owns the connection: the complete HTTP/1.1 server (bodies, chunked uploads,
+``Expect: 100-continue``, parse errors as OSS XML, smuggling refused) stays the one that
+decides everything but the cached read. The answer the front gives is the answer the pipeline
+would give: the same header function (``handlers.object.object_headers``), the same
+precondition rules, the same request-id form and per-reply headers; a test compares the two.
+
+Timeouts mirror ``connections.py``: a connection must complete its first request head within
+``header_timeout`` and each later one within ``keepalive_timeout`` of the previous reply; one
+sweep a second closes the late ones (no timer per request). A client that does not read its
+replies stops being read from (``pause_writing``), so pipelined requests cannot pile replies up
+in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
+
+from ossutil.server.auth.authorize import authorize
+from ossutil.server.gateway.rules import check_served
+from ossutil.server.http import router
+from ossutil.server.http.handlers.object import object_headers
+from ossutil.server.http.pipeline import DateCache, new_request_id
+from ossutil.server.objects import preconditions
+from ossutil.server.objects.cache import CachedObject
+from ossutil.wire import dates
+from ossutil.wire.errors import OssError
+
+if TYPE_CHECKING:
+    from aiohttp.web_protocol import RequestHandler
+
+    from ossutil.server.cache import ReadCache
+    from ossutil.server.gateway.hooks import GatewayHooks
+
+log = logging.getLogger("ossutil.server.access")
+trouble = logging.getLogger("ossutil.server")
+
+MAX_HEAD = 16 * 1024  # a longer head goes to aiohttp, which enforces its own limits
+_HOSTS_KEPT = 4096  # Host header -> custom domain classifications remembered
+
+# Request headers a cached read understands or that change nothing in its answer. Any other
+# header (Range, If-Match, Authorization, x-oss-*, Content-Length, Transfer-Encoding, Expect,
+# Origin, ...) sends the request to the full pipeline.
+_UNDERSTOOD = frozenset({
+    "host", "user-agent", "accept", "accept-encoding", "accept-language", "connection",
+    "if-none-match", "if-modified-since", "cache-control", "pragma", "referer", "cookie",
+    "dnt", "upgrade-insecure-requests", "sec-fetch-dest", "sec-fetch-mode", "sec-fetch-site",
+    "sec-fetch-user", "sec-ch-ua", "sec-ch-ua-mobile", "sec-ch-ua-platform", "priority",
+    "via", "x-forwarded-for", "x-forwarded-proto", "forwarded", "x-real-ip",
+})
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_VALUE = re.compile(rb"[\x20-\x7e\t]*")
+_TARGET = re.compile(rb"/[!-~]*")
+
+_STATUS_200 = b"HTTP/1.1 200 OK\r\n"
+_STATUS_304 = b"HTTP/1.1 304 Not Modified\r\n"
+
+
+class _Rendered:
+    """An entry's response heads, rendered on its first cached read and kept on the entry."""
+
+    __slots__ = ("ok", "not_modified")
+
+    def __init__(self, entry: CachedObject, storage_class: str) -> None:
+        meta = entry.meta
+        lines = [f"{name}: {value}\r\n"
+                 for name, value in object_headers(meta, storage_class, whole=True).items()]
+        lines.append(f"Content-Length: {meta.size}\r\n")
+        self.ok = _STATUS_200 + "".join(lines).encode()
+        self.not_modified = (_STATUS_304 + f"ETag: {meta.etag}\r\nLast-Modified: "
+                             f"{dates.rfc1123(meta.last_modified)}\r\n".encode())
+
+
+class FrontDoor:
+    """What every front connection shares: the lookups, the clock, the hand-off target."""
+
+    def __init__(self, *, addressing: router.Addressing, gateway: GatewayHooks,
+                 cache: ReadCache, region: str, header_timeout: float,
+                 keepalive_timeout: float, slow: Callable[[], RequestHandler]) -> None:
+        self.addressing = addressing
+        self.gateway = gateway
+        self.cache = cache
+        self.region = region
+        self.header_timeout = header_timeout
+        self.keepalive_timeout = keepalive_timeout
+        self.slow = slow  # a new aiohttp RequestHandler (web.Server.__call__)
+        self.dates = DateCache()
+        self.connections: set[FrontProtocol] = set()
+        self.now = 0.0
+        self.answered = 0  # requests answered here (the rest went to aiohttp)
+        self.handed_off = 0  # connections handed to aiohttp
+        self._hosts: dict[str, str | None] = {}
+        self._sweeper: asyncio.Task[None] | None = None
+
+    def protocol(self) -> FrontProtocol:
+        return FrontProtocol(self)
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.now = loop.time()
+        self._sweeper = loop.create_task(self._sweep(loop))
+
+    async def close(self) -> None:
+        """Stop the sweeper and close every connection still with the front (they sit between
+        requests: each request the front takes is answered before it reads the next)."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            try:
+                await self._sweeper
+            except asyncio.CancelledError:
+                pass
+            self._sweeper = None
+        for connection in list(self.connections):
+            connection.close()
+
+    async def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            self.now = now = loop.time()
+            for connection in list(self.connections):
+                if connection.deadline < now:
+                    connection.late()
+
+    def custom_domain(self, host: str) -> str | None:
+        """The custom domain a Host header names (None: one of our own hosts), remembered."""
+        try:
+            return self._hosts[host]
+        except KeyError:
+            pass
+        domain = self.addressing.resolve(host, "/").custom_domain or None
+        if len(self._hosts) >= _HOSTS_KEPT:
+            self._hosts.clear()
+        self._hosts[host] = domain
+        return domain
+
+    def answer(self, head: bytes, secure: bool, peer: str) -> tuple[bytes, bool] | None:
+        """The reply to one request head and whether to close after it, or None: not a cached
+        read (the pipeline answers it)."""
+        line_end = head.find(b"\r\n")
+        request_line = head if line_end < 0 else head[:line_end]
+        parts = request_line.split(b" ")
+        if len(parts) != 3 or parts[2] != b"HTTP/1.1":
+            return None
+        method, target = parts[0], parts[1]
+        if method == b"GET":
+            head_only = False
+        elif method == b"HEAD":
+            head_only = True
+        else:
+            return None
+        if _TARGET.fullmatch(target) is None or b"?" in target:
+            return None
+        headers: dict[str, str] = {}
+        if line_end >= 0:
+            for line in head[line_end + 2:].split(b"\r\n"):
+                name, colon, value = line.partition(b":")
+                if not colon or _TOKEN.fullmatch(name) is None:
+                    return None
+                value = value.strip(b" \t")
+                if _VALUE.fullmatch(value) is None:
+                    return None
+                lower = name.decode().lower()
+                if lower not in _UNDERSTOOD or lower in headers:
+                    return None
+                headers[lower] = value.decode()
+        close = False
+        connection = headers.get("connection")
+        if connection is not None:
+            tokens = {t.strip().lower() for t in connection.split(",")} - {""}
+            if not tokens <= {"close", "keep-alive"}:
+                return None
+            close = "close" in tokens
+        host = headers.get("host")
+        if not host:
+            return None
+        domain = self.custom_domain(host)
+        if domain is None:
+            return None
+        bucket_name = self.gateway.settled_bucket(domain)
+        if bucket_name is None:
+            return None
+        bucket = self.cache.cached_bucket(bucket_name)
+        if bucket is None:
+            return None
+        path = target.decode()
+        key = unquote(path)[1:] if "%" in path else path[1:]
+        if not key:
+            return None
+        entry = self.cache.objects.get(bucket_name, key)
+        if entry is None:
+            return None
+        try:
+            operation = router.route(method.decode(), router.Target(bucket_name, key, domain),
+                                     {}, headers)
+            check_served(operation)
+            authorize(None, operation, region=self.region, bucket_name=bucket_name,
+                      bucket=bucket, key=key,
+                      context={"acs:SourceIp": peer,
+                               "acs:SecureTransport": "true" if secure else "false"})
+            status = preconditions.evaluate(headers, entry.meta)
+        except OssError:  # a refusal the pipeline renders (403, 412, ...)
+            return None
+        rendered = entry.rendered
+        if not isinstance(rendered, _Rendered):
+            rendered = entry.rendered = _Rendered(entry, bucket.storage_class)
+        request_id = new_request_id()
+        tail = (f"x-oss-request-id: {request_id}\r\nDate: {self.dates.now()}\r\n"
+                "Server: AliyunOSS\r\nx-oss-server-time: 0\r\n"
+                + ("Connection: close\r\n\r\n" if close else "\r\n")).encode()
+        if status == preconditions.NOT_MODIFIED:
+            reply, code = rendered.not_modified + tail, 304
+        elif head_only:
+            reply, code = rendered.ok + tail, 200
+        else:
+            reply, code = rendered.ok + tail + entry.body, 200
+        self.answered += 1
+        if log.isEnabledFor(logging.INFO):
+            log.info("%s %s %s %s %d", request_id, method.decode(), host, path, code)
+        return reply, close
+
+
+def _may_be_cached_read(pending: bytes) -> bool:
+    """Whether an incomplete head can still become a GET or HEAD. Anything else (a PUT, a TLS
+    ClientHello sent to the plain port, garbage) goes to aiohttp at once rather than waiting
+    for a blank line that may never come."""
+    prefix = pending[:5]
+    return b"GET ".startswith(prefix[:4]) or b"HEAD ".startswith(prefix)
+
+
+class FrontProtocol(asyncio.Protocol):
+    """One connection while the front has it (see the module docstring)."""
+
+    def __init__(self, door: FrontDoor) -> None:
+        self._door = door
+        self._transport: asyncio.Transport | None = None
+        self._buffer = b""
+        self._paused = False
+        self._secure = False
+        self._peer = ""
+        self._replied = False  # a reply was sent: the keep-alive timeout applies, not headers'
+        self.deadline = 0.0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        self._secure = transport.get_extra_info("sslcontext") is not None
+        peer = transport.get_extra_info("peername")
+        self._peer = str(peer[0]) if isinstance(peer, tuple) and peer else ""
+        door = self._door
+        self.deadline = door.now + (door.header_timeout if door.header_timeout > 0
+                                    else float("inf"))
+        door.connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._door.connections.discard(self)
+        self._transport = None
+
+    def data_received(self, data: bytes) -> None:
+        if self._buffer:
+            data = self._buffer + data
+            self._buffer = b""
+        transport = self._transport
+        if transport is None:
+            return
+        door = self._door
+        start = 0
+        while not self._paused:
+            end = data.find(b"\r\n\r\n", start)
+            if end < 0:
+                break
+            try:
+                answer = door.answer(data[start:end], self._secure, self._peer)
+            except Exception:  # never the client's fault: let the full pipeline answer it
+                trouble.exception("the HTTP front failed on a request; aiohttp answers it")
+                answer = None
+            if answer is None:
+                self._hand_off(data[start:])
+                return
+            reply, close = answer
+            transport.write(reply)
+            start = end + 4
+            self._replied = True
+            if close:
+                transport.close()
+                self._door.connections.discard(self)
+                return
+            timeout = door.keepalive_timeout
+            self.deadline = door.now + (timeout if timeout > 0 else float("inf"))
+        rest = data[start:]
+        if not self._paused and (len(rest) > MAX_HEAD or not _may_be_cached_read(rest)):
+            self._hand_off(rest)
+            return
+        self._buffer = rest
+
+    def eof_received(self) -> bool | None:
+        self.close()
+        return None
+
+    def pause_writing(self) -> None:
+        self._paused = True
+        if self._transport is not None:
+            self._transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        self._paused = False
+        if self._transport is not None:
+            self._transport.resume_reading()
+            if self._buffer:
+                self.data_received(b"")
+
+    def late(self) -> None:
+        """The sweeper found this connection past its deadline: close it, as aiohttp's own
+        keep-alive and header timeouts would."""
+        if self._transport is not None and not self._replied:
+            trouble.info("closing a connection from %s: no complete request headers within "
+                         "%g s", self._peer, self._door.header_timeout)
+        self.close()
+
+    def close(self) -> None:
+        self._door.connections.discard(self)
+        if self._transport is not None:
+            self._transport.close()
+
+    def _hand_off(self, pending: bytes) -> None:
+        """From here on aiohttp serves this connection, starting with ``pending``."""
+        transport = self._transport
+        assert transport is not None
+        door = self._door
+        door.connections.discard(self)
+        door.handed_off += 1
+        handler = door.slow()
+        self._transport = None
+        transport.set_protocol(handler)
+        handler.connection_made(transport)
+        if pending:
+            handler.data_received(pending)

@@ -1,0 +1,103 @@
+"""Small objects kept in memory: metadata and bytes, for reads that never reach the store.
+
+A GET of a cached object costs a dict probe instead of a hop to the store thread, a row read and
+a file open. What goes in: objects of at most ``max_object`` bytes, read whole by a GetObject
+(``ObjectService.open`` fills the cache). What bounds it: ``max_bytes`` of bodies in total and
+``MAX_ENTRIES`` entries, least recently read evicted first; clients cannot grow it past that,
+whatever keys they ask for (only objects that exist and were read get in).
+
+Coherence, the rule every entry obeys: a reader never gets a version older than the last write
+this process committed, and never one older than another process's write by more than one
+poll of the store's change counter.
+
+- This process: every write (PutObject, CopyObject, DeleteObject, CompleteMultipartUpload)
+  calls ``forget`` right after its store transaction commits.
+- A fill that raced with a write is dropped: ``generation`` is read before the store read that
+  produced the entry, and ``put`` refuses it when any ``forget`` happened in between (a read
+  that began before the write may return the old row after the write's ``forget``).
+- Other processes: the store's ``objects`` change counter, polled with the other counters
+  (``ReadCache.poll``), clears everything when it moved by a write this process did not make.
+
+Memory: a cached object costs its bytes plus about 600 bytes (the metadata record, the key
+twice, the response head the HTTP front renders once and keeps on the entry).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from ossutil.server.models import ObjectMeta
+
+DEFAULT_MAX_BYTES = 64 << 20  # 64 MiB of object bodies
+DEFAULT_MAX_OBJECT = 64 << 10  # objects up to 64 KiB (ObjectService.INLINE_LIMIT)
+MAX_ENTRIES = 100_000
+ENTRY_OVERHEAD = 600  # bytes counted per entry besides its body
+
+
+class CachedObject:
+    """One cached version: its metadata, its bytes, and what the HTTP front renders from them
+    (``rendered``: opaque to this module, dropped with the entry)."""
+
+    __slots__ = ("meta", "body", "rendered")
+
+    def __init__(self, meta: ObjectMeta, body: bytes) -> None:
+        self.meta = meta
+        self.body = body
+        self.rendered: object = None
+
+
+class ObjectCache:
+    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES,
+                 max_object: int = DEFAULT_MAX_OBJECT) -> None:
+        self.max_bytes = max_bytes
+        self.max_object = min(max_object, max_bytes)
+        self._items: OrderedDict[tuple[str, str], CachedObject] = OrderedDict()
+        self._bytes = 0
+        self.generation = 0  # moves on every forget/clear; fills compare it
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @property
+    def size(self) -> int:
+        """Bytes held (bodies plus the per-entry overhead)."""
+        return self._bytes
+
+    def get(self, bucket: str, key: str) -> CachedObject | None:
+        entry = self._items.get((bucket, key))
+        if entry is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self._items.move_to_end((bucket, key))
+        return entry
+
+    def put(self, meta: ObjectMeta, body: bytes, generation: int) -> None:
+        """Keep ``meta``/``body`` unless a write happened since ``generation`` was read, or the
+        object is over the per-object cap."""
+        if generation != self.generation or len(body) > self.max_object \
+                or len(body) != meta.size or len(body) + ENTRY_OVERHEAD > self.max_bytes:
+            return
+        item = (meta.bucket, meta.key)
+        self._drop(item)
+        self._items[item] = CachedObject(meta, body)
+        self._bytes += len(body) + ENTRY_OVERHEAD
+        while self._bytes > self.max_bytes or len(self._items) > MAX_ENTRIES:
+            oldest = next(iter(self._items))
+            self._drop(oldest)
+
+    def forget(self, bucket: str, key: str) -> None:
+        self.generation += 1
+        self._drop((bucket, key))
+
+    def clear(self) -> None:
+        self.generation += 1
+        self._items.clear()
+        self._bytes = 0
+
+    def _drop(self, item: tuple[str, str]) -> None:
+        entry = self._items.pop(item, None)
+        if entry is not None:
+            self._bytes -= len(entry.body) + ENTRY_OVERHEAD
