@@ -19,7 +19,7 @@ import os
 import secrets
 import ssl
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -48,6 +48,7 @@ from ossutil.server.http.handlers.object import ObjectHandlers
 from ossutil.server.http.router import Addressing
 from ossutil.server.models import AccessKey, Account
 from ossutil.server.naming import DEFAULT_RESERVED
+from ossutil.server.objects.cache import ObjectCache
 from ossutil.server.objects.multipart import MultipartService
 from ossutil.server.objects.service import ObjectService
 from ossutil.server.settings import BLOB_STORES, SHARED_STORES, STORES, Settings, StartupError
@@ -190,11 +191,12 @@ class Services:
 
 def build_services(settings: Settings, store: Store, box: SecretBox, *,
                    clock: Callable[[], datetime] = utcnow,
-                   on_binding_change: Callable[[str], None] | None = None,
+                   on_binding_change: Callable[[str], Awaitable[None] | None] | None = None,
                    blobs: BlobStore | None = None) -> Services:
     runner = StoreRunner(store)
     keyring = KeyRing(runner, Sealer(box))
-    cache = ReadCache(runner)
+    cache = ReadCache(runner, ObjectCache(settings.object_cache_bytes,
+                                          settings.object_cache_max_object))
     own_hosts = (settings.host,)
     reserved = tuple(DEFAULT_RESERVED) + (settings.endpoint_domain,)
     return Services(
@@ -233,8 +235,10 @@ BUCKET_HANDLERS: dict[str, Handler] = {
 def handler_table(services: Services) -> dict[str, Handler]:
     """Operation name -> handler, for every operation the router can name: the bucket and
     CNAME handlers, and the object and multipart ones bound to their services."""
-    objects = ObjectService(services.runner, services.blobs, clock=services.clock)
-    multipart = MultipartService(services.runner, services.blobs, clock=services.clock)
+    cached = services.cache.objects
+    objects = ObjectService(services.runner, services.blobs, clock=services.clock, cache=cached)
+    multipart = MultipartService(services.runner, services.blobs, clock=services.clock,
+                                 cache=cached)
     return {**BUCKET_HANDLERS, **ObjectHandlers(objects).table(),
             **MultipartHandlers(multipart).table()}
 

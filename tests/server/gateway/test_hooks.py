@@ -136,8 +136,8 @@ def test_interleaved_refreshes_and_polls_converge_on_the_store(data_dir: Path,
         other.close()
 
 
-def test_start_up_loads_bindings_without_building_tls_contexts(data_dir: Path, box: SecretBox,
-                                                               ca: CertFactory) -> None:
+def test_start_up_builds_each_certificates_tls_context_before_serving(
+        data_dir: Path, box: SecretBox, ca: CertFactory) -> None:
     store = SqliteStore(data_dir / "ossutil.db")
     chain, key = ca.leaf("*.example.com")
     checked = check_certificate(chain, key, "a.example.com", NOW)
@@ -153,7 +153,9 @@ def test_start_up_loads_bindings_without_building_tls_contexts(data_dir: Path, b
     async def scenario() -> None:
         async with running(data_dir, box, https=True) as (hooks, _services):
             assert len(hooks.table) == 300
-            assert hooks.sni is not None and hooks.sni.built == 0
+            # one context per attached certificate (300 ids), none left for a handshake
+            assert hooks.sni is not None
+            assert (hooks.sni.built, len(hooks.sni), hooks.sni.misses) == (300, 300, 0)
             assert await hooks.resolve("d299.example.com") == BUCKET.name
             assert hooks.ssl_context() is hooks.sni.default
             assert (data_dir / "tls-default.crt").exists()

@@ -1,7 +1,9 @@
-"""SniContexts with real TLS handshakes: lazy per-certificate contexts, the default fallback."""
+"""SniContexts with real TLS handshakes: contexts built ahead of the handshake, the default
+fallback."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import os
@@ -72,7 +74,8 @@ def bound(box: SecretBox, ca: CertFactory, domain: str, cert_id: str) -> tuple[B
         checked.fingerprint
 
 
-def test_contexts_are_built_on_first_use_and_cached(box: SecretBox, ca: CertFactory) -> None:
+def test_contexts_are_built_when_the_certificate_becomes_known(box: SecretBox,
+                                                               ca: CertFactory) -> None:
     table = DomainTable()
     prints = {}
     for i in range(20):
@@ -81,23 +84,34 @@ def test_contexts_are_built_on_first_use_and_cached(box: SecretBox, ca: CertFact
         prints[binding.domain] = printed
     default_chain, default_key = generate_self_signed(["localhost"])
     sni = SniContexts(default_chain, default_key, table, box)
-    assert sni.built == 0 and len(sni) == 0  # nothing per certificate at start-up
+    assert sni.built == 0 and len(sni) == 0
+    asyncio.run(sni.prepare(table.certificates()))  # the start-up snapshot
+    assert sni.built == 20 and len(sni) == 20
 
     assert fingerprint(served(sni.default, "d3.example.com")) == prints["d3.example.com"]
     assert fingerprint(served(sni.default, "D3.Example.Com.")) == prints["d3.example.com"]
-    assert sni.built == 1
     default = ssl.PEM_cert_to_DER_cert(default_chain)
     assert served(sni.default, "unbound.example.com") == default
     assert served(sni.default, None) == default
-    assert sni.built == 1
+    assert (sni.built, sni.misses) == (20, 0)  # handshakes only look up
 
     rotated, printed = bound(box, ca, "d3.example.com", "new-cn-hangzhou")
-    sni.forget(table.apply("d3.example.com", rotated))
+
+    async def rotate() -> None:
+        building = sni.update("d3.example.com", table.apply("d3.example.com", rotated))
+        assert building is not None
+        await building
+
+    asyncio.run(rotate())
     assert fingerprint(served(sni.default, "d3.example.com")) == printed
-    assert sni.built == 2 and len(sni) == 1  # the old context was dropped
-    sni.forget(table.apply("d3.example.com", None))
+    assert sni.built == 21 and len(sni) == 20  # the old context was dropped
+
+    async def detach() -> None:
+        assert sni.update("d3.example.com", table.apply("d3.example.com", None)) is None
+
+    asyncio.run(detach())
     assert served(sni.default, "d3.example.com") == default
-    assert len(sni) == 0
+    assert len(sni) == 19 and sni.misses == 0
 
 
 def test_a_certificate_that_cannot_load_falls_back_to_the_default(
@@ -108,7 +122,14 @@ def test_a_certificate_that_cannot_load_falls_back_to_the_default(
     default_chain, default_key = generate_self_signed(["localhost"])
     sni = SniContexts(default_chain, default_key, table, box)
     with caplog.at_level(logging.ERROR, logger="ossutil.server.gateway"):
+        asyncio.run(sni.prepare(table.certificates()))
         der = served(sni.default, "bad.example.com")
     assert der == ssl.PEM_cert_to_DER_cert(default_chain)
-    assert "certificate 1-cn-hangzhou cannot be loaded" in caplog.text
+    assert caplog.text.count("certificate 1-cn-hangzhou cannot be loaded") == 1
     assert "PRIVATE KEY" not in caplog.text
+    # remembered as unloadable: neither a handshake nor another prepare tries again
+    with caplog.at_level(logging.ERROR, logger="ossutil.server.gateway"):
+        asyncio.run(sni.prepare(table.certificates()))
+        assert served(sni.default, "bad.example.com") == der
+    assert caplog.text.count("certificate 1-cn-hangzhou cannot be loaded") == 1
+    assert (sni.built, len(sni), sni.misses) == (0, 1, 0)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -65,7 +65,7 @@ class CnameService:
                  box: SecretBox, *,
                  clock: Callable[[], datetime], region: str,
                  reserved_suffixes: Sequence[str] = DEFAULT_RESERVED,
-                 on_change: Callable[[str], None] | None = None) -> None:
+                 on_change: Callable[[str], Awaitable[None] | None] | None = None) -> None:
         self._run = runner
         self._store = runner.store
         self._cache = cache
@@ -127,7 +127,7 @@ class CnameService:
             change = BindingChange(domain, bucket.name, change.now, False, plan.action,
                                    plan.cert_id, plan.new_certificate)
             binding = await self._run(self._store.apply_binding, change)
-        self._changed(bucket.name, domain)
+        await self._changed(bucket.name, domain)
         return binding
 
     async def list_cnames(self, bucket: Bucket) -> tuple[Binding, ...]:
@@ -136,14 +136,16 @@ class CnameService:
     async def delete_cname(self, bucket: Bucket, raw_domain: str) -> None:
         domain = self.normalize(raw_domain)
         if await self._run(self._store.delete_binding, bucket.name, domain):
-            self._changed(bucket.name, domain)
+            await self._changed(bucket.name, domain)
 
     # --- helpers --------------------------------------------------------------------------
 
-    def _changed(self, bucket: str, domain: str) -> None:
+    async def _changed(self, bucket: str, domain: str) -> None:
         self._cache.forget_bindings(bucket)
         if self._on_change is not None:
-            self._on_change(domain)
+            settled = self._on_change(domain)  # the gateway: table and TLS context current
+            if settled is not None:
+                await settled
 
     @staticmethod
     def _taken(domain: str) -> OssError:

@@ -59,6 +59,10 @@ class DomainTable:
                 entry = self._certs.get("*" + server_name[dot:])
         return entry
 
+    def certificates(self) -> list[CertEntry]:
+        """Every attached certificate, once each (the TLS contexts to build at start-up)."""
+        return list(self._entries.values())
+
     def load(self, bindings: Iterable[Binding]) -> None:
         for binding in bindings:
             self.apply(binding.domain, binding)

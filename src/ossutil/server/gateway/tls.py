@@ -3,22 +3,36 @@
 The listener's context serves the default certificate and carries ``sni_callback``. For a server
 name whose binding has a certificate attached (exact name first, then a covering wildcard
 binding; see ``DomainTable.certificate_for``), the callback switches the connection to that
-certificate's own context. Contexts are built on first use and cached by (cert id,
-fingerprint), so start-up does no per-certificate work; the cache entry goes as soon as no binding
-uses the certificate (``forget``), so attach, rotate and detach act on the next connection.
+certificate's own context.
 
-The callback runs inside the handshake on the event loop: normally two dict probes. The first
-handshake for a certificate also opens its sealed key (AES-GCM, microseconds) and loads the PEM
-through ``memfd`` files into a new ``SSLContext`` (about a millisecond for EC P-256, a few for RSA
-2048): a one-off cost per certificate accepted on the loop rather than a thread hop that the
-synchronous callback cannot make. A certificate that fails to load is logged and answered with
-the default certificate.
+The callback runs inside the handshake on the event loop, so it only looks up: two dict probes
+for the entry, one for a ready context. Building a context (open the sealed key, load the PEM
+through ``memfd`` files: about 2 ms, more than the cached handshake itself) happens in a worker
+thread when the certificate becomes known: ``prepare`` for the start-up snapshot (awaited before
+the listener opens) and ``update`` after each table change (awaited by PutCname in this process
+through ``GatewayHooks.on_change``, so the certificate is ready when the client hears success;
+another process's change arrives by poll and is ready a build later). A handshake that finds no
+ready context (that window, or a context the bound evicted) gets the default certificate and
+asks for a build.
+
+Contexts are cached by (cert id, fingerprint), shared by every name using the certificate, at
+most ``max_contexts`` of them (least recently used goes first; about 25 KiB each). The entry goes
+as soon as no binding uses the certificate (``forget``), so attach, rotate and detach act on the
+next connection. A certificate that fails to load is logged once and answered with the default
+certificate.
+
+Sessions resume across the switch: tickets are sealed with the listener context's keys (see
+``certs.tls.server_context``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import ssl
+from collections import OrderedDict
+from collections.abc import Iterable
 
 from ossutil.server.certs.keystore import SecretBox
 from ossutil.server.certs.tls import server_context
@@ -27,15 +41,30 @@ from ossutil.server.gateway.domains import CertEntry, DomainTable
 log = logging.getLogger("ossutil.server.gateway")
 
 
+MAX_CONTEXTS = 2048  # distinct certificates with a ready context (about 50 MiB at most)
+
+CacheKey = tuple[str, str]
+
+
 class SniContexts:
+    """The listener's context (``default``) and one ready context per attached certificate.
+
+    Written only from the event loop (the builds' results are applied there), read by the SNI
+    callback on the same loop: no lock."""
+
     def __init__(self, default_chain_pem: str, default_key_pem: bytes, table: DomainTable,
-                 box: SecretBox) -> None:
+                 box: SecretBox, *, max_contexts: int = MAX_CONTEXTS) -> None:
         self.default = server_context(default_chain_pem, default_key_pem)
         self.default.sni_callback = self._select
         self._table = table
         self._box = box
-        self._cache: dict[tuple[str, str], ssl.SSLContext] = {}
+        self._max = max_contexts
+        # cache key -> its context, or ``default`` for a certificate that failed to load
+        self._cache: OrderedDict[CacheKey, ssl.SSLContext] = OrderedDict()
+        self._building: dict[CacheKey, asyncio.Future[None]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.built = 0  # contexts built so far (for tests and the benchmark)
+        self.misses = 0  # handshakes for an attached certificate that found no ready context
 
     def _select(self, connection: ssl.SSLObject | ssl.SSLSocket, server_name: str | None,
                 _listener: ssl.SSLContext) -> None:
@@ -46,25 +75,89 @@ class SniContexts:
             return
         context = self._cache.get(entry.cache_key)
         if context is None:
-            context = self._build(entry)
+            # Not built yet (a change polled a moment ago) or evicted: this handshake gets the
+            # default certificate, the next one the right one. Never built here, on the loop.
+            self.misses += 1
+            if self._loop is not None:
+                with contextlib.suppress(RuntimeError):  # the loop closed: shutting down
+                    self._loop.call_soon_threadsafe(self._start, entry)
+            return
+        self._cache.move_to_end(entry.cache_key)
         if context is not self.default:
             connection.context = context
 
+    def ready(self, cache_key: CacheKey) -> bool:
+        return cache_key in self._cache
+
+    async def prepare(self, entries: Iterable[CertEntry]) -> None:
+        """Build, in one worker thread, the contexts of ``entries`` not ready yet (at most
+        ``max_contexts``); for the start-up snapshot, before the listener opens."""
+        self._loop = asyncio.get_running_loop()
+        wanted: dict[CacheKey, CertEntry] = {}
+        for entry in entries:
+            if entry.cache_key not in self._cache:
+                wanted.setdefault(entry.cache_key, entry)
+                if len(wanted) >= self._max:
+                    break
+        if wanted:
+            built = await asyncio.to_thread(lambda: [self._build(e) for e in wanted.values()])
+            for entry, context in zip(wanted.values(), built, strict=True):
+                self._store(entry.cache_key, context)
+
+    def update(self, domain: str, released: list[CacheKey]) -> asyncio.Future[None] | None:
+        """After the table changed for ``domain``: drop the contexts no binding uses any more
+        and start building the one ``domain`` now needs. Returns the build to await (None when
+        nothing is to be built). On the event loop."""
+        self._loop = asyncio.get_running_loop()
+        self.forget(released)
+        entry = self._table.certificate_for(domain)
+        if entry is None or entry.cache_key in self._cache:
+            return None
+        return self._start(entry)
+
+    def _start(self, entry: CertEntry) -> asyncio.Future[None]:
+        """The build of ``entry``'s context in a worker thread, one per key at a time."""
+        running = self._building.get(entry.cache_key)
+        if running is not None:
+            return running
+        if entry.cache_key in self._cache:  # a miss raced the build it asked for
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return done
+        task = asyncio.ensure_future(self._build_later(entry))
+        self._building[entry.cache_key] = task
+        return task
+
+    async def _build_later(self, entry: CertEntry) -> None:
+        context = await asyncio.to_thread(self._build, entry)
+        if self._building.get(entry.cache_key) is asyncio.current_task():
+            del self._building[entry.cache_key]
+            self._store(entry.cache_key, context)
+        # else: forgotten while building (detached or rotated again): the result is dropped
+
     def _build(self, entry: CertEntry) -> ssl.SSLContext:
+        """In a worker thread: the certificate's context, or ``default`` if it cannot load."""
         try:
             key_pem = self._box.decrypt(entry.key_sealed, context=entry.cert_id.encode())
             context = server_context(entry.chain_pem, key_pem)
-            self.built += 1
         except Exception:
             log.exception("certificate %s cannot be loaded; serving the default certificate",
                           entry.cert_id)
-            context = self.default
-        self._cache[entry.cache_key] = context
+            return self.default
         return context
 
-    def forget(self, cache_keys: list[tuple[str, str]]) -> None:
+    def _store(self, cache_key: CacheKey, context: ssl.SSLContext) -> None:
+        if context is not self.default:
+            self.built += 1
+        self._cache[cache_key] = context
+        self._cache.move_to_end(cache_key)
+        while len(self._cache) > self._max:
+            self._cache.popitem(last=False)
+
+    def forget(self, cache_keys: list[CacheKey]) -> None:
         for cache_key in cache_keys:
             self._cache.pop(cache_key, None)
+            self._building.pop(cache_key, None)
 
     def __len__(self) -> int:
         return len(self._cache)
