@@ -14,6 +14,7 @@ from ossutil.server.app import ROOT_CREDENTIALS_FILE, Services, assemble
 from ossutil.server.certs.isolated import shutdown_workers
 from ossutil.server.connections import AcceptErrors, TimedServer, raise_open_file_limit
 from ossutil.server.gateway.hooks import GatewayHooks
+from ossutil.server.http import endpoints
 from ossutil.server.http.front import FrontDoor
 from ossutil.server.http.pipeline import Pipeline
 from ossutil.server.models import AccessKey
@@ -89,6 +90,7 @@ async def start(settings: Settings) -> Running:
                       region=settings.region, header_timeout=settings.header_timeout,
                       keepalive_timeout=settings.keepalive_timeout, slow=server)
     front.start()
+    pipeline.endpoints["metrics"] = endpoints.metrics(front.counters)
     loop = asyncio.get_running_loop()
     reuse_port = settings.reuse_port or None
     listeners = [await loop.create_server(front.protocol, settings.host, settings.port,

@@ -24,6 +24,16 @@ async def health(request: web.BaseRequest) -> web.StreamResponse:
 DEFAULT_ENDPOINTS: Mapping[str, Endpoint] = {"health": health}
 
 
+def metrics(counters: Callable[[], Mapping[str, float]]) -> Endpoint:
+    """``GET /-/metrics``: the process's counters in Prometheus' text format, one
+    ``ossutil_<name> <value>`` line each (names and values only: nothing a client sent)."""
+    async def serve_metrics(request: web.BaseRequest) -> web.StreamResponse:
+        lines = [f"ossutil_{name} {value:g}\n" for name, value in sorted(counters().items())]
+        return web.Response(body="".join(lines).encode(),
+                            content_type="text/plain", charset="utf-8")
+    return serve_metrics
+
+
 async def serve(endpoints: Mapping[str, Endpoint], name: str,
                 request: web.BaseRequest) -> web.StreamResponse:
     """Answer ``/-/<name>``: GET and HEAD only; an unknown name is 404 in OSS's XML."""

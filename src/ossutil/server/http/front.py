@@ -141,6 +141,16 @@ class FrontDoor:
                 if connection.deadline < now:
                     connection.late()
 
+    def counters(self) -> dict[str, float]:
+        """What ``/-/metrics`` reports about the front and the object cache."""
+        objects = self.cache.objects
+        return {"front_answered_total": self.answered,
+                "front_handed_off_total": self.handed_off,
+                "front_connections": len(self.connections),
+                "object_cache_entries": len(objects), "object_cache_bytes": objects.size,
+                "object_cache_hits_total": objects.hits,
+                "object_cache_misses_total": objects.misses}
+
     def custom_domain(self, host: str) -> str | None:
         """The custom domain a Host header names (None: one of our own hosts), remembered."""
         try:
