@@ -13,7 +13,9 @@ All of them talk to one local ``ossutil-server serve --port 0`` (a temp data dir
 when the server cannot be started, a small stdlib recorder answering the ListCname XML stands in
 and the output says so. Bytecode is cached in a temp ``PYTHONPYCACHEPREFIX`` and warmed up first,
 as it would be for an installed package (``PYTHONDONTWRITEBYTECODE`` is dropped for the runs).
-Prints median, p10 and p90 in milliseconds.
+Prints median, p10 and p90 in milliseconds, each median as a multiple of ``python -c pass``'s
+(measured in the same run), and ends with our CLI's ratio against the start-up budget: at most
+1.5x ``python -c pass``, 1.2x the goal.
 """
 
 from __future__ import annotations
@@ -157,10 +159,17 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     print(f"server: {description}; {args.runs} runs each, interleaved; "
           f"python {sys.version.split()[0]}")
-    print(f"{'':26}{'median':>9}{'p10':>9}{'p90':>9}   (ms)")
+    floor = statistics.median(times["python -c pass"])
+    print(f"{'':26}{'median':>9}{'p10':>9}{'p90':>9}{'x pass':>9}   (ms)")
     for name, values in times.items():
         print(f"{name:26}{statistics.median(values) * 1000:9.1f}"
-              f"{percentile(values, 0.1) * 1000:9.1f}{percentile(values, 0.9) * 1000:9.1f}")
+              f"{percentile(values, 0.1) * 1000:9.1f}{percentile(values, 0.9) * 1000:9.1f}"
+              f"{statistics.median(values) / floor:8.2f}x")
+    ratio = statistics.median(times["ossutil (this package)"]) / floor
+    verdict = "within the goal" if ratio <= 1.2 else "within the limit" if ratio <= 1.5 else \
+        "OVER the limit"
+    print(f"ossutil bucket-cname --method get: {ratio:.2f}x python -c pass "
+          f"(limit 1.5x, goal 1.2x): {verdict}")
 
 
 if __name__ == "__main__":

@@ -156,3 +156,20 @@ def test_check_dns_loads_dnspython_but_not_cryptography(tmp_path) -> None:  # ty
                         tmp_path)
     assert "dns.resolver" in modules
     assert _offending(modules, ("cryptography", "ossutil.server")) == []
+
+
+def test_dialing_on_the_c_socket_module_words_failures_as_through_socket(tmp_path: Path) -> None:
+    """The installed command dials on ``_socket`` (``socket`` is not loaded); in-process, where
+    pytest loaded ``socket``, the transport dials through it. Same refusal, same bytes."""
+    from tests.cli.clitools import run_ours
+
+    argv = ["bucket-cname", "--method", "get", "oss://examplebucket", "-e", "127.0.0.1:1",
+            "-i", "id", "-k", "secret", "-c", "none.cfg"]
+    expected = ('Error: Get "http://127.0.0.1:1/examplebucket/?cname": dial tcp 127.0.0.1:1: '
+                "connect: connection refused\n")
+    cold = startup_probe.run_installed(Path(sys.executable).with_name("ossutil"), argv, tmp_path)
+    assert (cold.code, cold.stdout.decode(), cold.stderr) == (1, expected, "")
+    assert "socket" not in cold.added and "_socket" in cold.added
+    assert "socket" in sys.modules
+    warm = run_ours(argv, cwd=tmp_path)
+    assert (warm.code, warm.text) == (1, expected)

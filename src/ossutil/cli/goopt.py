@@ -165,6 +165,13 @@ def match(word: str, candidates: Sequence[str]) -> str:
     return found
 
 
+def _may_name(word: str, name: str) -> bool:
+    """False when ``match(word, ...)`` cannot be ``name`` (it is neither ``name`` nor a prefix):
+    spares scanning every long name for each word of the command line."""
+    index = word.find("=")
+    return name.startswith(word[:index] if index > 0 else word)
+
+
 def _beyond(word: str) -> str:
     """A "beyond 1.7" option spelled in full (``--check-dns``, ``--cert-file=x``), else "".
 
@@ -185,9 +192,11 @@ def _usable_value(words: Sequence[str], index: int) -> bool:
 def parse(argv: Sequence[str]) -> ParseResult:
     """Parse ``argv`` (without the program name)."""
     longs = _long_names()
-    if any(match(word, longs) == "--list-options" for word in argv):
+    if any(_may_name(word, "--list-options") and match(word, longs) == "--list-options"
+           for word in argv):
         raise GooptExit(list_options_text(), 0)
-    if any(match(word, longs) == "--create-manpage" for word in argv):
+    if any(_may_name(word, "--create-manpage") and match(word, longs) == "--create-manpage"
+           for word in argv):
         raise GooptExit(manpage_text(), 0)
     by_long = {option.long: option for option in (*OPTIONS, *BEYOND_OPTIONS)}
     by_short = {option.short[1]: option for option in OPTIONS if option.short}
