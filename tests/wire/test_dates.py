@@ -202,3 +202,44 @@ def test_parse_v4_timestamp_accepts_only_the_canonical_form(text: str) -> None:
     except ValueError:
         return
     assert v4_timestamp(parsed) == text
+
+
+def _email_utils_reading(text: str) -> datetime | None:
+    from email.utils import parsedate_to_datetime
+
+    try:
+        parsed = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return None if parsed is None else parsed.astimezone(timezone.utc)
+
+
+def _ours(text: str) -> datetime | None:
+    try:
+        return parse_rfc1123(text)
+    except ValueError:
+        return None
+
+
+@pytest.mark.parametrize("text", [
+    "Wed, 02 Dec 2026 08:29:37 GMT", "Sun, 31 Feb 1994 08:49:37 GMT",
+    "Sun, 06 Nov 1994 24:00:00 GMT", "Sun, 06 Nov 1994 08:49:60 GMT",
+    "Sun, 06 Nov 0001 00:00:00 GMT", "Sun, 06 Nov 0099 00:00:00 GMT",
+    "Xyz, 06 Nov 1994 08:49:37 GMT", "Sun, 06 nov 1994 08:49:37 GMT",
+    "Sun, \u0660\u0666 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 UTC",
+])
+def test_the_fixdate_fast_path_reads_as_email_utils(text: str) -> None:
+    """The field-by-field reading of IMF-fixdate decides exactly as email.utils does, on the
+    edges where a naive reading would not (two-digit-style years, impossible days, 24:00)."""
+    assert _ours(text) == _email_utils_reading(text)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["Mon", "Sun", "Xyz"]), st.text("0123456789", min_size=2, max_size=2),
+       st.sampled_from(["Jan", "Feb", "Dec", "Foo"]), st.text("0123456789", min_size=4,
+                                                             max_size=4),
+       st.text("0123456789:", min_size=8, max_size=8))
+def test_fixdate_shapes_read_as_email_utils(day_name: str, day: str, month: str, year: str,
+                                            clock: str) -> None:
+    text = f"{day_name}, {day} {month} {year} {clock} GMT"
+    assert _ours(text) == _email_utils_reading(text)

@@ -96,6 +96,11 @@ class ReadCache:
         """The bucket if it is cached (no store read): the HTTP front's synchronous path."""
         return self._buckets.get(name)
 
+    def cached_bindings(self, bucket: str) -> tuple[Binding, ...] | None:
+        """The bucket's bindings if they are cached (no store read), the same tuple until
+        they change."""
+        return self._bindings.get(bucket)
+
     async def bucket(self, name: str) -> Bucket | None:
         cached = self._buckets.get(name)
         if cached is not None:

@@ -88,7 +88,8 @@ async def start(settings: Settings) -> Running:
     # which hands whatever else it sees to aiohttp's handler for ``server``.
     front = FrontDoor(addressing=services.addressing, gateway=gateway, cache=services.cache,
                       region=settings.region, header_timeout=settings.header_timeout,
-                      keepalive_timeout=settings.keepalive_timeout, slow=server)
+                      keepalive_timeout=settings.keepalive_timeout, slow=server,
+                      verifier=services.verifier)
     front.start()
     pipeline.endpoints["metrics"] = endpoints.metrics(front.counters)
     loop = asyncio.get_running_loop()

@@ -71,7 +71,26 @@ def v4_timestamp_fields(fields: struct_time) -> str:
 
 
 def parse_rfc1123(text: str) -> datetime:
-    """Parse an HTTP date (RFC 1123; also RFC 850 and asctime as HTTP allows). ValueError if bad."""
+    """Parse an HTTP date (RFC 1123; also RFC 850 and asctime as HTTP allows). ValueError if bad.
+
+    The form every client sends, ``Sun, 06 Nov 1994 08:49:37 GMT``, is read field by field
+    (a signed request's Date is parsed on every call); any other text goes to
+    ``email.utils``, which decides as before."""
+    parts = text.split(" ")
+    if len(parts) == 6 and parts[5] == "GMT" and len(parts[0]) == 4 and parts[0][3] == ",":
+        day, month, year, clock = parts[1], parts[2], parts[3], parts[4]
+        if (len(day) == 2 and len(year) == 4 and year[0] != "0" and len(clock) == 8
+                and clock[2] == ":"
+                and clock[5] == ":" and month in _MONTHS
+                and (day + year + clock[:2] + clock[3:5] + clock[6:]).isdigit()
+                and (day + year + clock).isascii()):
+            from datetime import datetime, timezone
+
+            try:
+                return datetime(int(year), _MONTHS.index(month) + 1, int(day), int(clock[:2]),
+                                int(clock[3:5]), int(clock[6:]), tzinfo=timezone.utc)
+            except ValueError:
+                pass  # e.g. 31 Feb or 24:00:00: whatever email.utils says
     from email.utils import parsedate_to_datetime
 
     try:

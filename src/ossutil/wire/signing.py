@@ -19,6 +19,7 @@ V4::
 from __future__ import annotations
 
 import binascii
+import sys
 
 # No ``dataclasses``/``typing``/``collections`` here: this module is on the CLI's start-up path,
 # where importing them costs more than all of signing; the two record classes below are written
@@ -185,6 +186,16 @@ def _hash(name: str) -> Callable[..., Any]:
     return new
 
 
+def _mac(key: bytes, message: bytes, name: str) -> bytes:
+    """HMAC-SHA-1 or -SHA-256 of ``message``. When ``hmac`` is loaded already (the server
+    loads it; the CLI does not, to start light) its one-call C ``hmac.digest`` computes it, a
+    fraction of the cost of the two hash objects ``_hmac`` builds; the bytes are the same."""
+    native = sys.modules.get("hmac")
+    if native is not None:
+        return bytes(native.digest(key, message, name))
+    return bytes(_hmac(key, message, name).digest())
+
+
 def _hmac(key: bytes, message: bytes, name: str) -> Any:
     """HMAC (RFC 2104) with SHA-1 or SHA-256 (both 64-byte blocks); returns the outer hash."""
     new = _hash(name)
@@ -206,7 +217,7 @@ def wire_bytes(text: str) -> bytes:
 
 
 def v1_signature(secret: str, string_to_sign: str) -> str:
-    digest = _hmac(secret.encode(), wire_bytes(string_to_sign), "sha1").digest()
+    digest = _mac(secret.encode(), wire_bytes(string_to_sign), "sha1")
     return binascii.b2a_base64(digest, newline=False).decode()
 
 
@@ -310,12 +321,12 @@ def v4_string_to_sign(timestamp: str, scope: str, canonical_request: str) -> str
 def v4_signing_key(secret: str, date: str, region: str, product: str = "oss") -> bytes:
     key = ("aliyun_v4" + secret).encode()
     for part in (date, region, product, V4_TERMINATOR):
-        key = _hmac(key, part.encode(), "sha256").digest()
+        key = _mac(key, part.encode(), "sha256")
     return key
 
 
 def v4_signature(signing_key: bytes, string_to_sign: str) -> str:
-    return str(_hmac(signing_key, wire_bytes(string_to_sign), "sha256").hexdigest())
+    return _mac(signing_key, wire_bytes(string_to_sign), "sha256").hex()
 
 
 def v4_timestamp_of(headers: Mapping[str, str]) -> str:
@@ -572,7 +583,7 @@ def v2_string_to_sign(request: SigningRequest, date: str | None = None) -> str:
 
 def v2_signature(secret: str, string_to_sign: str) -> str:
     """base64 of HMAC-SHA256."""
-    digest = _hmac(secret.encode(), wire_bytes(string_to_sign), "sha256").digest()
+    digest = _mac(secret.encode(), wire_bytes(string_to_sign), "sha256")
     return binascii.b2a_base64(digest, newline=False).decode()
 
 

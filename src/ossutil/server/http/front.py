@@ -9,7 +9,12 @@ memory, exactly one kind of request:
     GET or HEAD, HTTP/1.1, no body, no query, a Host that is a bound custom domain whose
     binding is settled, the bucket in ``ReadCache``, the object in ``ObjectCache``, anonymous
     access allowed by the same ``authorize`` the pipeline calls, and only headers from
-    ``_UNDERSTOOD`` (conditional GETs by If-None-Match / If-Modified-Since included: 304).
+    ``_UNDERSTOOD`` (conditional GETs by If-None-Match / If-Modified-Since included: 304);
+
+and one signed API call, the one a deployment polls: ListCname (``GET /bucket/?cname`` on our
+own hosts) whose bucket and bindings are cached, verified by the same ``SignatureVerifier``
+(V1 and V4, header signatures) and ``authorize``, its XML rendered once per version of the
+bindings (``handlers.cname.list_cname_document``).
 
 Anything else, and anything unusual about the bytes (a header given twice, a bare LF, a
 non-ASCII byte, an unknown header, a head over ``MAX_HEAD`` bytes, a 412 to render), hands the
@@ -33,22 +38,31 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from urllib.parse import unquote
 
 from ossutil.server.auth.authorize import authorize
 from ossutil.server.gateway.rules import check_served
 from ossutil.server.http import router
+from ossutil.server.http.handlers.cname import list_cname_document
 from ossutil.server.http.handlers.object import object_headers
-from ossutil.server.http.pipeline import DateCache, new_request_id
+from ossutil.server.http.pipeline import (
+    DateCache,
+    loggable_path,
+    new_request_id,
+    parse_query,
+    single_values,
+)
 from ossutil.server.objects import preconditions
 from ossutil.server.objects.cache import CachedObject
-from ossutil.wire import dates
+from ossutil.server.operations import LIST_CNAME
+from ossutil.wire import dates, signing
 from ossutil.wire.errors import OssError
 
 if TYPE_CHECKING:
     from aiohttp.web_protocol import RequestHandler
 
+    from ossutil.server.auth.signature import SignatureVerifier
     from ossutil.server.cache import ReadCache
     from ossutil.server.gateway.hooks import GatewayHooks
 
@@ -67,7 +81,10 @@ _UNDERSTOOD = frozenset({
     "dnt", "upgrade-insecure-requests", "sec-fetch-dest", "sec-fetch-mode", "sec-fetch-site",
     "sec-fetch-user", "sec-ch-ua", "sec-ch-ua-mobile", "sec-ch-ua-platform", "priority",
     "via", "x-forwarded-for", "x-forwarded-proto", "forwarded", "x-real-ip",
+    # what a signed ListCname carries (signature, its date, V4's payload hash)
+    "authorization", "date", "x-oss-date", "x-oss-content-sha256", "content-type",
 })
+_METHODS = frozenset({b"GET", b"HEAD"})
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _VALUE = re.compile(rb"[\x20-\x7e\t]*")
 _TARGET = re.compile(rb"/[!-~]*")
@@ -96,8 +113,10 @@ class FrontDoor:
 
     def __init__(self, *, addressing: router.Addressing, gateway: GatewayHooks,
                  cache: ReadCache, region: str, header_timeout: float,
-                 keepalive_timeout: float, slow: Callable[[], RequestHandler]) -> None:
+                 keepalive_timeout: float, slow: Callable[[], RequestHandler],
+                 verifier: SignatureVerifier | None = None) -> None:
         self.addressing = addressing
+        self.verifier = verifier
         self.gateway = gateway
         self.cache = cache
         self.region = region
@@ -166,33 +185,10 @@ class FrontDoor:
     def answer(self, head: bytes, secure: bool, peer: str) -> tuple[bytes, bool] | None:
         """The reply to one request head and whether to close after it, or None: not a cached
         read (the pipeline answers it)."""
-        line_end = head.find(b"\r\n")
-        request_line = head if line_end < 0 else head[:line_end]
-        parts = request_line.split(b" ")
-        if len(parts) != 3 or parts[2] != b"HTTP/1.1":
+        request = _parse(head)
+        if request is None:
             return None
-        method, target = parts[0], parts[1]
-        if method == b"GET":
-            head_only = False
-        elif method == b"HEAD":
-            head_only = True
-        else:
-            return None
-        if _TARGET.fullmatch(target) is None or b"?" in target:
-            return None
-        headers: dict[str, str] = {}
-        if line_end >= 0:
-            for line in head[line_end + 2:].split(b"\r\n"):
-                name, colon, value = line.partition(b":")
-                if not colon or _TOKEN.fullmatch(name) is None:
-                    return None
-                value = value.strip(b" \t")
-                if _VALUE.fullmatch(value) is None:
-                    return None
-                lower = name.decode().lower()
-                if lower not in _UNDERSTOOD or lower in headers:
-                    return None
-                headers[lower] = value.decode()
+        method, path, raw_query, headers = request
         close = False
         connection = headers.get("connection")
         if connection is not None:
@@ -203,50 +199,114 @@ class FrontDoor:
         host = headers.get("host")
         if not host:
             return None
+        context = {"acs:SourceIp": peer, "acs:SecureTransport": "true" if secure else "false"}
         domain = self.custom_domain(host)
-        if domain is None:
+        try:
+            if domain is not None:
+                if raw_query is not None:
+                    return None
+                found = self._object_read(method, path, headers, domain, context)
+            elif raw_query is not None and method == "GET":
+                found = self._list_cname(path, raw_query, headers, context)
+            else:
+                return None
+        except OssError:  # a refusal the pipeline renders (403, 412, ...)
             return None
+        if found is None:
+            return None
+        head_bytes, body, code = found
+        request_id = new_request_id()
+        tail = (f"x-oss-request-id: {request_id}\r\nDate: {self.dates.now()}\r\n"
+                "Server: AliyunOSS\r\nx-oss-server-time: 0\r\n"
+                + ("Connection: close\r\n\r\n" if close else "\r\n")).encode()
+        self.answered += 1
+        if log.isEnabledFor(logging.INFO):
+            target = path if raw_query is None else f"{path}?{raw_query}"
+            log.info("%s %s %s %s %d", request_id, method, host, loggable_path(target), code)
+        return head_bytes + tail + body, close
+
+    def _object_read(self, method: str, path: str, headers: dict[str, str], domain: str,
+                     context: dict[str, str]) -> tuple[bytes, bytes, int] | None:
+        """A bound domain's GET or HEAD of a cached object (304 when the client's copy is
+        current)."""
         bucket_name = self.gateway.settled_bucket(domain)
         if bucket_name is None:
             return None
         bucket = self.cache.cached_bucket(bucket_name)
         if bucket is None:
             return None
-        path = target.decode()
         key = unquote(path)[1:] if "%" in path else path[1:]
         if not key:
             return None
         entry = self.cache.objects.get(bucket_name, key)
         if entry is None:
             return None
-        try:
-            operation = router.route(method.decode(), router.Target(bucket_name, key, domain),
-                                     {}, headers)
-            check_served(operation)
-            authorize(None, operation, region=self.region, bucket_name=bucket_name,
-                      bucket=bucket, key=key,
-                      context={"acs:SourceIp": peer,
-                               "acs:SecureTransport": "true" if secure else "false"})
-            status = preconditions.evaluate(headers, entry.meta)
-        except OssError:  # a refusal the pipeline renders (403, 412, ...)
-            return None
+        operation = router.route(method, router.Target(bucket_name, key, domain), {}, headers)
+        check_served(operation)
+        authorize(None, operation, region=self.region, bucket_name=bucket_name, bucket=bucket,
+                  key=key, context=context)
+        status = preconditions.evaluate(headers, entry.meta)
         rendered = entry.rendered
         if not isinstance(rendered, _Rendered):
             rendered = entry.rendered = _Rendered(entry, bucket.storage_class)
-        request_id = new_request_id()
-        tail = (f"x-oss-request-id: {request_id}\r\nDate: {self.dates.now()}\r\n"
-                "Server: AliyunOSS\r\nx-oss-server-time: 0\r\n"
-                + ("Connection: close\r\n\r\n" if close else "\r\n")).encode()
         if status == preconditions.NOT_MODIFIED:
-            reply, code = rendered.not_modified + tail, 304
-        elif head_only:
-            reply, code = rendered.ok + tail, 200
-        else:
-            reply, code = rendered.ok + tail + entry.body, 200
-        self.answered += 1
-        if log.isEnabledFor(logging.INFO):
-            log.info("%s %s %s %s %d", request_id, method.decode(), host, path, code)
-        return reply, close
+            return rendered.not_modified, b"", 304
+        return rendered.ok, b"" if method == "HEAD" else entry.body, 200
+
+    def _list_cname(self, path: str, raw_query: str, headers: dict[str, str],
+                    context: dict[str, str]) -> tuple[bytes, bytes, int] | None:
+        """A signed ListCname whose bucket and bindings are cached: the signature checked by
+        the same verifier, the XML rendered once per version of the bindings."""
+        if self.verifier is None:
+            return None
+        target = self.addressing.resolve(headers["host"], path)
+        if target.server_path is not None or not target.bucket or target.key:
+            return None
+        pairs = parse_query(raw_query)
+        query = single_values(pairs)
+        operation = router.route("GET", target, query, headers)
+        if operation is not LIST_CNAME:
+            return None
+        bucket = self.cache.cached_bucket(target.bucket)
+        bindings = self.cache.cached_bindings(target.bucket)
+        if bucket is None or bindings is None:
+            return None
+        principal = self.verifier.authenticate(signing.SigningRequest(
+            "GET", target.bucket, "", pairs, headers))
+        authorize(principal, operation, region=self.region, bucket_name=target.bucket,
+                  bucket=bucket, key="", context=context)
+        body = list_cname_document(bucket, bindings)
+        return (b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: "
+                + str(len(body)).encode() + b"\r\n"), body, 200
+
+
+def _parse(head: bytes) -> tuple[str, str, str | None, dict[str, str]] | None:
+    """Method, path, raw query (None: no ``?``) and the one header view of a request head, or
+    None for anything a cached read does not take (see ``_UNDERSTOOD``) or that is not plain
+    HTTP/1.1 text."""
+    line_end = head.find(b"\r\n")
+    request_line = head if line_end < 0 else head[:line_end]
+    parts = request_line.split(b" ")
+    if len(parts) != 3 or parts[2] != b"HTTP/1.1" or parts[0] not in _METHODS:
+        return None
+    target = parts[1]
+    if _TARGET.fullmatch(target) is None:
+        return None
+    headers: dict[str, str] = {}
+    if line_end >= 0:
+        for line in head[line_end + 2:].split(b"\r\n"):
+            name, colon, value = line.partition(b":")
+            if not colon or _TOKEN.fullmatch(name) is None:
+                return None
+            value = value.strip(b" \t")
+            if _VALUE.fullmatch(value) is None:
+                return None
+            lower = name.decode().lower()
+            if lower not in _UNDERSTOOD or lower in headers:
+                return None
+            headers[lower] = value.decode()
+    path, question, query = target.decode().partition("?")
+    return parts[0].decode(), path, query if question else None, headers
 
 
 def _may_be_cached_read(pending: bytes) -> bool:
@@ -271,8 +331,8 @@ class FrontProtocol(asyncio.Protocol):
         self.deadline = 0.0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # uvloop's transports are not asyncio.Transport subclasses, but have its methods
+        self._transport = transport = cast(asyncio.Transport, transport)
         self._secure = transport.get_extra_info("sslcontext") is not None
         peer = transport.get_extra_info("peername")
         self._peer = str(peer[0]) if isinstance(peer, tuple) and peer else ""

@@ -170,7 +170,7 @@ class Pipeline:
         headers["x-oss-server-time"] = str(int((time.perf_counter() - started) * 1000))
         if log.isEnabledFor(logging.INFO):
             log.info("%s %s %s %s %d", request_id, request.method, host,
-                     _loggable_path(request.raw_path), response.status)
+                     loggable_path(request.raw_path), response.status)
         return response
 
     async def _dispatch(self, request: web.BaseRequest, request_id: str) -> web.StreamResponse:
@@ -212,7 +212,7 @@ class Pipeline:
         return await self.handlers[operation.name](call)
 
 
-def _loggable_path(raw_path: str) -> str:
+def loggable_path(raw_path: str) -> str:
     path, sep, query = raw_path.partition("?")
     if not sep:
         return path

@@ -65,6 +65,9 @@ class Target:
     server_path: str | None = None
 
 
+_HOSTS_REMEMBERED = 4096
+
+
 class Addressing:
     """Virtual-hosted ``<bucket>.<endpoint-domain>``, path style on our own hosts."""
 
@@ -72,15 +75,25 @@ class Addressing:
         self.endpoint_domain = endpoint_domain.lower().rstrip(".")
         self._suffix = "." + self.endpoint_domain
         self._own = {h.lower() for h in own_hosts} | {self.endpoint_domain, "localhost"}
+        self._seen: dict[str, bool] = {}  # host -> is an IP address (bounded, see below)
 
     def is_own_host(self, host: str) -> bool:
         if host in self._own:
             return True
-        try:
-            ipaddress.ip_address(host.strip("[]"))
-        except ValueError:
-            return False
-        return True
+        known = self._seen.get(host)
+        if known is None:
+            # ``ipaddress`` raising ValueError for every custom domain cost more than the rest
+            # of addressing; hosts repeat, so each is parsed once (clients choose hosts: the
+            # memo is dropped whole when it fills)
+            try:
+                ipaddress.ip_address(host.strip("[]"))
+                known = True
+            except ValueError:
+                known = False
+            if len(self._seen) >= _HOSTS_REMEMBERED:
+                self._seen.clear()
+            self._seen[host] = known
+        return known
 
     def resolve(self, host_header: str, raw_path: str) -> Target:
         host = host_name(host_header).lower().rstrip(".")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from ossutil.server.http.responses import xml_response
-from ossutil.server.models import Binding, CnameTokenRecord
+from ossutil.server.models import Binding, Bucket, CnameTokenRecord
 from ossutil.wire import dates
 from ossutil.wire.cname_xml import (
     CertificateSummary,
@@ -61,8 +61,27 @@ async def put_cname(call: Call) -> web.Response:
 async def list_cname(call: Call) -> web.Response:
     bucket = call.require_bucket()
     bindings = await call.services.cnames.list_cnames(bucket)
-    return xml_response(encode_list_cname_result(ListCnameResult(
-        bucket.name, bucket.owner_id, tuple(cname_info(b) for b in bindings))))
+    return xml_response(list_cname_document(bucket, bindings))
+
+
+_RENDERED_KEPT = 1024
+_rendered: dict[str, tuple[Bucket, tuple[Binding, ...], bytes]] = {}
+
+
+def list_cname_document(bucket: Bucket, bindings: tuple[Binding, ...]) -> bytes:
+    """ListCname's XML for these bindings, rendered once per version of them: ReadCache hands
+    out the same tuple until the bindings change, so an identity check finds the rendering
+    (encoding walks every character and formats every date; a listing is read far more often
+    than it changes)."""
+    kept = _rendered.get(bucket.name)
+    if kept is not None and kept[0] is bucket and kept[1] is bindings:
+        return kept[2]
+    body = encode_list_cname_result(ListCnameResult(
+        bucket.name, bucket.owner_id, tuple(cname_info(b) for b in bindings)))
+    if len(_rendered) >= _RENDERED_KEPT:
+        _rendered.clear()
+    _rendered[bucket.name] = (bucket, bindings, body)
+    return body
 
 
 async def delete_cname(call: Call) -> web.Response:

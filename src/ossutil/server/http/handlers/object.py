@@ -91,7 +91,8 @@ class BlobResponse(web.StreamResponse):
                 try:
                     await asyncio.get_running_loop().sendfile(
                         transport, self._handle, self._offset, self._count, fallback=False)
-                except asyncio.SendfileNotAvailableError:
+                except (asyncio.SendfileNotAvailableError, NotImplementedError,
+                        AttributeError):  # uvloop has no loop.sendfile
                     await self._copy(writer)
             await super().write_eof()
             return writer
