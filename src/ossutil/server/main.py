@@ -168,10 +168,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop's event loop when it is installed (``pip install ossutil-py[fast]``; its
-    transports and TLS are C, about a third of a cached read's cost on asyncio's own loop),
-    else asyncio's. ``OSSUTIL_SERVER_LOOP=asyncio`` forces asyncio's."""
-    if os.environ.get("OSSUTIL_SERVER_LOOP") == "asyncio":
+    """asyncio's own event loop, unless ``OSSUTIL_SERVER_LOOP=uvloop`` asks for uvloop's (when
+    installed). Measured side by side (bench/dataplane.py, rows 1, 2 and 4, interleaved) uvloop
+    was within noise for cached 1 KiB reads, plain and TLS, and 0.3-0.5x for 1 MiB reads: it
+    has no ``loop.sendfile``, so large bodies go through worker-thread reads. Hence opt-in."""
+    if os.environ.get("OSSUTIL_SERVER_LOOP") != "uvloop":
         return None
     try:
         import uvloop

@@ -70,12 +70,9 @@ async def start(settings: Settings) -> Running:
     AcceptErrors(asyncio.get_running_loop()).install()
     assembly = await assemble(settings)
     services, gateway = assembly.services, assembly.gateway
-    if assembly.root_key is not None:
-        key, generated = assembly.root_key
-        if generated:
-            _say(f"ossutil-server: created root account; AccessKeyId {key.access_key_id} "
-                 f"AccessKeySecret {key.secret} (also saved to "
-                 f"{settings.data_dir / ROOT_CREDENTIALS_FILE}, mode 0600)")
+    line = root_key_line(settings, assembly.root_key)
+    if line is not None:
+        _say(line)
     pipeline = Pipeline(services, assembly.handlers, gateway=gateway.resolve)
     # auto_decompress=False: Content-Encoding is object metadata; bodies are the bytes sent.
     # Timeouts: connections.py (idle keep-alive, and headers that never finish: slowloris).

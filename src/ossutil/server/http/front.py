@@ -70,6 +70,10 @@ log = logging.getLogger("ossutil.server.access")
 trouble = logging.getLogger("ossutil.server")
 
 MAX_HEAD = 16 * 1024  # a longer head goes to aiohttp, which enforces its own limits
+_HEADS_KEPT = 1024  # parsed request heads remembered
+_HEAD_MEMO_SIZE = 2048  # longer heads are parsed every time
+# method, path, raw query (None: no "?"), the one header view
+_Request = tuple[str, str, "str | None", dict[str, str]]  # never mutated: heads share it
 _HOSTS_KEPT = 4096  # Host header -> custom domain classifications remembered
 
 # Request headers a cached read understands or that change nothing in its answer. Any other
@@ -129,6 +133,12 @@ class FrontDoor:
         self.answered = 0  # requests answered here (the rest went to aiohttp)
         self.handed_off = 0  # connections handed to aiohttp
         self._hosts: dict[str, str | None] = {}
+        # request head -> what _parse made of it: a pure function of the bytes, and clients
+        # repeat their heads byte for byte (the same URL, the same headers); bounded, and
+        # dropped whole when full, so heads a client varies cost only a parse each
+        self._parsed: dict[bytes, _Request | None] = {}
+        self._tail_date = ""
+        self._tails = (b"", b"")
         self._sweeper: asyncio.Task[None] | None = None
 
     def protocol(self) -> FrontProtocol:
@@ -185,7 +195,14 @@ class FrontDoor:
     def answer(self, head: bytes, secure: bool, peer: str) -> tuple[bytes, bool] | None:
         """The reply to one request head and whether to close after it, or None: not a cached
         read (the pipeline answers it)."""
-        request = _parse(head)
+        try:
+            request = self._parsed[head]
+        except KeyError:
+            request = _parse(head)
+            if len(head) <= _HEAD_MEMO_SIZE:
+                if len(self._parsed) >= _HEADS_KEPT:
+                    self._parsed.clear()
+                self._parsed[head] = request
         if request is None:
             return None
         method, path, raw_query, headers = request
@@ -216,14 +233,22 @@ class FrontDoor:
             return None
         head_bytes, body, code = found
         request_id = new_request_id()
-        tail = (f"x-oss-request-id: {request_id}\r\nDate: {self.dates.now()}\r\n"
-                "Server: AliyunOSS\r\nx-oss-server-time: 0\r\n"
-                + ("Connection: close\r\n\r\n" if close else "\r\n")).encode()
+        tail = b"x-oss-request-id: " + request_id.encode() + self._tail(close)
         self.answered += 1
         if log.isEnabledFor(logging.INFO):
             target = path if raw_query is None else f"{path}?{raw_query}"
             log.info("%s %s %s %s %d", request_id, method, host, loggable_path(target), code)
         return head_bytes + tail + body, close
+
+    def _tail(self, close: bool) -> bytes:
+        """What follows the request id in every reply head: Date (the second's), Server,
+        x-oss-server-time (0: answered within the millisecond), the blank line."""
+        date = self.dates.now()
+        if date != self._tail_date:
+            rest = f"\r\nDate: {date}\r\nServer: AliyunOSS\r\nx-oss-server-time: 0\r\n"
+            self._tails = ((rest + "\r\n").encode(), (rest + "Connection: close\r\n\r\n").encode())
+            self._tail_date = date
+        return self._tails[close]
 
     def _object_read(self, method: str, path: str, headers: dict[str, str], domain: str,
                      context: dict[str, str]) -> tuple[bytes, bytes, int] | None:
@@ -245,7 +270,8 @@ class FrontDoor:
         check_served(operation)
         authorize(None, operation, region=self.region, bucket_name=bucket_name, bucket=bucket,
                   key=key, context=context)
-        status = preconditions.evaluate(headers, entry.meta)
+        status = (preconditions.evaluate(headers, entry.meta)
+                  if "if-none-match" in headers or "if-modified-since" in headers else None)
         rendered = entry.rendered
         if not isinstance(rendered, _Rendered):
             rendered = entry.rendered = _Rendered(entry, bucket.storage_class)
@@ -280,7 +306,7 @@ class FrontDoor:
                 + str(len(body)).encode() + b"\r\n"), body, 200
 
 
-def _parse(head: bytes) -> tuple[str, str, str | None, dict[str, str]] | None:
+def _parse(head: bytes) -> _Request | None:
     """Method, path, raw query (None: no ``?``) and the one header view of a request head, or
     None for anything a cached read does not take (see ``_UNDERSTOOD``) or that is not plain
     HTTP/1.1 text."""
