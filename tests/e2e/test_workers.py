@@ -250,6 +250,39 @@ def test_a_bound_domain_serves_from_every_worker(pair: RunningServer) -> None:
         assert (reply.status, reply.body) == (200, BODY)
 
 
+def test_an_overwrite_through_one_worker_is_read_back_through_every_other_at_once(
+        pair: RunningServer) -> None:
+    """Read-after-write across workers: with both workers holding the object in memory (the
+    HTTP front's cache), an overwrite that returned 200 is what every later GET returns, on
+    any worker, with no poll interval in between (the data dir's change beacon)."""
+    bucket, domain = "workers-overwrite", "overwrite.workers.example.com"
+    pids = announced_pids(pair)
+    assert as_root(pair, "PUT", bucket, headers={"x-oss-acl": "public-read"}).status == 200
+    assert as_root(pair, "PUT", bucket, "page.html", body=b"version 1").status == 200
+    document = (f"<BucketCnameConfiguration><Cname><Domain>{domain}</Domain></Cname>"
+                "</BucketCnameConfiguration>").encode()
+    bound = as_root(pair, "POST", bucket, query=[("cname", ""), ("comp", "add")], body=document)
+    assert bound.status == 200, bound.text
+    served: dict[int, int] = {pid: 0 for pid in pids}
+    deadline = time.monotonic() + 10
+    while min(served.values()) < 3 and time.monotonic() < deadline:  # each caches it
+        pid, reply = fresh_get(pair, "/page.html", {"Host": domain}, pids)
+        if reply.status == 200:
+            assert reply.body == b"version 1"
+            assert pid is not None
+            served[pid] += 1
+    assert min(served.values()) >= 3, served
+    for version in (b"version 2", b"version 3"):
+        assert as_root(pair, "PUT", bucket, "page.html", body=version).status == 200
+        seen: dict[int, list[bytes]] = {pid: [] for pid in pids}
+        for _ in range(20):  # at once: no sleep between the write and these reads
+            pid, reply = fresh_get(pair, "/page.html", {"Host": domain}, pids)
+            assert pid is not None
+            seen[pid].append(reply.body)
+        assert all(seen.values()), seen
+        assert {body for bodies in seen.values() for body in bodies} == {version}
+
+
 # --- restarts, shutdown, start-up --------------------------------------------------------------
 
 @pytest.mark.slow

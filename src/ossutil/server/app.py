@@ -48,7 +48,7 @@ from ossutil.server.http.handlers.object import ObjectHandlers
 from ossutil.server.http.router import Addressing
 from ossutil.server.models import AccessKey, Account
 from ossutil.server.naming import DEFAULT_RESERVED
-from ossutil.server.objects.cache import ObjectCache
+from ossutil.server.objects.cache import Beacon, ObjectCache
 from ossutil.server.objects.multipart import MultipartService
 from ossutil.server.objects.service import ObjectService
 from ossutil.server.settings import BLOB_STORES, SHARED_STORES, STORES, Settings, StartupError
@@ -62,6 +62,7 @@ from ossutil.server.storage.base import (
 from ossutil.server.storage.blobs import BlobStore
 
 ROOT_CREDENTIALS_FILE = "root-credentials.json"
+CHANGE_BEACON_FILE = "changes.beacon"  # processes sharing the data dir see each other's writes
 
 
 def utcnow() -> datetime:
@@ -196,7 +197,8 @@ def build_services(settings: Settings, store: Store, box: SecretBox, *,
     runner = StoreRunner(store)
     keyring = KeyRing(runner, Sealer(box))
     cache = ReadCache(runner, ObjectCache(settings.object_cache_bytes,
-                                          settings.object_cache_max_object))
+                                          settings.object_cache_max_object,
+                                          Beacon(settings.data_dir / CHANGE_BEACON_FILE)))
     own_hosts = (settings.host,)
     reserved = tuple(DEFAULT_RESERVED) + (settings.endpoint_domain,)
     return Services(

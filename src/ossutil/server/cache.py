@@ -131,10 +131,24 @@ class ReadCache:
         self._buckets.pop(name)
         self._misses.pop(name)
         self._bindings.pop(name)
+        self.objects.changed()
 
     def forget_bindings(self, bucket: str) -> None:
         self._generation += 1
         self._bindings.pop(bucket)
+        self.objects.changed()
+
+    def current(self) -> bool:
+        """Whether no process sharing the data dir changed anything since the last look (the
+        object cache's beacon); else drop every cached bucket, binding list and object, and
+        say False. The HTTP front asks before each answer it gives from memory."""
+        if self.objects.current():
+            return True
+        self._generation += 1
+        self._buckets.clear()
+        self._misses.clear()
+        self._bindings.clear()
+        return False
 
     async def poll(self) -> None:
         """Drop whatever another process changed since the last poll."""

@@ -216,6 +216,8 @@ class FrontDoor:
         host = headers.get("host")
         if not host:
             return None
+        if not self.cache.current():  # another worker wrote: the pipeline reads afresh
+            return None
         context = {"acs:SourceIp": peer, "acs:SecureTransport": "true" if secure else "false"}
         domain = self.custom_domain(host)
         try:

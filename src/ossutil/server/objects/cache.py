@@ -15,8 +15,15 @@ poll of the store's change counter.
 - A fill that raced with a write is dropped: ``generation`` is read before the store read that
   produced the entry, and ``put`` refuses it when any ``forget`` happened in between (a read
   that began before the write may return the old row after the write's ``forget``).
-- Other processes: the store's ``objects`` change counter, polled with the other counters
-  (``ReadCache.poll``), clears everything when it moved by a write this process did not make.
+- Other processes on this machine (``--workers N``, or any servers sharing the data dir): a
+  ``Beacon``, eight bytes in a shared memory-mapped file of the data dir, which every write
+  overwrites with fresh random bytes right after its commit (before the writer replies). The
+  HTTP front reads it before each cached answer (a memory read, no system call) and drops
+  every cached entry when it changed, so a client that saw its write succeed through one
+  worker reads it back through any other: read-after-write holds across workers.
+- Processes elsewhere (several hosts on one PostgreSQL): the store's ``objects`` change
+  counter, polled with the other counters (``ReadCache.poll``), clears everything when it
+  moved: within one poll interval (0.5 s).
 
 Memory: a cached object costs its bytes plus about 600 bytes (the metadata record, the key
 twice, the response head the HTTP front renders once and keeps on the entry).
@@ -24,7 +31,10 @@ twice, the response head the HTTP front renders once and keeps on the entry).
 
 from __future__ import annotations
 
+import mmap
+import os
 from collections import OrderedDict
+from pathlib import Path
 
 from ossutil.server.models import ObjectMeta
 
@@ -32,6 +42,33 @@ DEFAULT_MAX_BYTES = 64 << 20  # 64 MiB of object bodies
 DEFAULT_MAX_OBJECT = 64 << 10  # objects up to 64 KiB (ObjectService.INLINE_LIMIT)
 MAX_ENTRIES = 100_000
 ENTRY_OVERHEAD = 600  # bytes counted per entry besides its body
+
+
+class Beacon:
+    """Eight bytes shared by the processes of one data dir: overwritten with random bytes by
+    every write (``bump``), compared by readers (``read``). Two writers racing leave one of
+    their values, and either differs from what a reader saw before both, so no change is
+    missed; a torn read only looks like a change (a needless refill, never a stale answer)."""
+
+    SIZE = 8
+
+    def __init__(self, path: Path) -> None:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if os.fstat(fd).st_size < self.SIZE:
+                os.ftruncate(fd, self.SIZE)
+            self._map = mmap.mmap(fd, self.SIZE)
+        finally:
+            os.close(fd)
+
+    def bump(self) -> None:
+        self._map[:self.SIZE] = os.urandom(self.SIZE)
+
+    def read(self) -> bytes:
+        return self._map[:self.SIZE]
+
+    def close(self) -> None:
+        self._map.close()
 
 
 class CachedObject:
@@ -48,7 +85,9 @@ class CachedObject:
 
 class ObjectCache:
     def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES,
-                 max_object: int = DEFAULT_MAX_OBJECT) -> None:
+                 max_object: int = DEFAULT_MAX_OBJECT, beacon: Beacon | None = None) -> None:
+        self.beacon = beacon
+        self._seen = beacon.read() if beacon is not None else b""
         self.max_bytes = max_bytes
         self.max_object = min(max_object, max_bytes)
         self._items: OrderedDict[tuple[str, str], CachedObject] = OrderedDict()
@@ -64,6 +103,19 @@ class ObjectCache:
     def size(self) -> int:
         """Bytes held (bodies plus the per-entry overhead)."""
         return self._bytes
+
+    def current(self) -> bool:
+        """Whether nothing changed elsewhere since the last look (else every entry is dropped
+        and False returned): called before a cached answer is given."""
+        beacon = self.beacon
+        if beacon is None:
+            return True
+        seen = beacon.read()
+        if seen == self._seen:
+            return True
+        self._seen = seen
+        self.clear()
+        return False
 
     def get(self, bucket: str, key: str) -> CachedObject | None:
         entry = self._items.get((bucket, key))
@@ -89,8 +141,17 @@ class ObjectCache:
             self._drop(oldest)
 
     def forget(self, bucket: str, key: str) -> None:
+        """After a write of ``bucket``/``key`` committed: drop it here, tell the others."""
         self.generation += 1
         self._drop((bucket, key))
+        self.changed()
+
+    def changed(self) -> None:
+        """Something other processes' caches hold changed (an object, a bucket, bindings).
+        This process's next look sees the change too and refills: taking its own bump as
+        seen could swallow another process's bump made a moment before."""
+        if self.beacon is not None:
+            self.beacon.bump()
 
     def clear(self) -> None:
         self.generation += 1
