@@ -222,7 +222,9 @@ class FrontDoor:
         domain = self.custom_domain(host)
         try:
             if domain is not None:
-                if raw_query is not None:
+                # a signed read is verified even where anonymous reads are allowed: the
+                # pipeline checks it (403 SignatureDoesNotMatch, a RAM Deny)
+                if raw_query is not None or "authorization" in headers:
                     return None
                 found = self._object_read(method, path, headers, domain, context)
             elif raw_query is not None and method == "GET":

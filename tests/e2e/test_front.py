@@ -1,0 +1,412 @@
+"""The HTTP front (http/front.py) end to end, against the real server: what it answers from
+memory is byte for byte what the pipeline answers (but the per-reply headers), a write is seen
+by the next read, and every request it does not take reaches aiohttp with all its bytes.
+
+Which path answered is read from ``/-/metrics`` before and after each request (``Watch``): the
+front counts ``front_answered_total`` and an object cache hit; a hand-off counts
+``front_handed_off_total`` (once per connection: aiohttp keeps the connection from then on).
+
+The object cache is emptied by every write (the write's own ``forget``, the change beacon at the
+front's next look, the store poll within 0.5 s), so each test first lets its set-up writes
+settle (``settle``) before it counts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import socket
+import ssl
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import quote
+
+import oss2
+import pytest
+from tests.support.certs import CertFactory
+from tests.support.raw import send
+from tests.support.server import RunningServer, start_server
+
+from ossutil.wire import dates, signing
+
+BODY = b"<p>served from memory</p>\n"
+CITY = "Z\u00fcrich \u6771\u4eac"  # a non-ASCII UTF-8 metadata value
+STORED = {"Content-Type": "text/html", "Cache-Control": "max-age=60",
+          "Content-Disposition": 'attachment; filename="page.html"',
+          "x-oss-meta-team": "web", "x-oss-meta-city": CITY}
+VOLATILE = {"x-oss-request-id", "date", "x-oss-server-time"}  # differ reply to reply
+REQUEST_ID = re.compile(r"[0-9A-F]{24}")
+FRONT = {"answered": 1, "handed_off": 0, "hits": 1, "misses": 0, "entries": 0}
+FILLED = {"answered": 0, "handed_off": 1, "hits": 0, "misses": 1, "entries": 1}
+MISSED = {"answered": 0, "handed_off": 1, "hits": 0, "misses": 1, "entries": 0}
+HANDED_OFF = {"answered": 0, "handed_off": 1, "hits": 0, "misses": 0, "entries": 0}
+TIMEOUT = 5.0  # no socket here waits longer for a reply
+
+
+# --- raw HTTP -------------------------------------------------------------------------------
+
+@dataclass
+class Raw:
+    """One reply as the bytes said it: ``headers`` by lower-case name (each name once)."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    version: str = "HTTP/1.1"
+
+    def code(self) -> str:
+        match = re.search(r"<Code>([^<]*)</Code>", self.body.decode())
+        return match.group(1) if match else ""
+
+    def element(self, name: str) -> str:
+        match = re.search(f"<{name}>([^<]*)</{name}>", self.body.decode())
+        assert match is not None, self.body
+        return match.group(1)
+
+    def same_as(self) -> dict[str, str]:
+        """The headers that must match between two answers to the same request."""
+        return {k: v for k, v in self.headers.items() if k not in VOLATILE}
+
+
+def read_reply(sock: socket.socket, buffer: bytearray, *, head: bool = False) -> Raw:
+    """One reply from ``sock``; bytes after it stay in ``buffer``."""
+    while (end := buffer.find(b"\r\n\r\n")) < 0:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError(f"closed before a reply: {bytes(buffer)!r}")
+        buffer += chunk
+    lines = bytes(buffer[:end]).decode("utf-8").split("\r\n")
+    del buffer[:end + 4]
+    version, status, _ = lines[0].split(" ", 2)
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        assert colon and name.lower() not in headers, lines
+        headers[name.lower()] = value.strip()
+    length = 0 if head or status in ("204", "304") else int(headers["content-length"])
+    while len(buffer) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed inside a body")
+        buffer += chunk
+    body = bytes(buffer[:length])
+    del buffer[:length]
+    return Raw(int(status), headers, body, version)
+
+
+def closed_by_server(sock: socket.socket) -> bool:
+    """Whether the server closes ``sock`` (EOF or reset) within the socket's timeout."""
+    try:
+        return sock.recv(1024) == b""
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+
+
+def connect(port: int) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+
+
+def exchange(port: int, data: bytes, *, head: bool = False) -> Raw:
+    """Send ``data`` on a new connection and read one reply."""
+    with connect(port) as sock:
+        sock.sendall(data)
+        return read_reply(sock, bytearray(), head=head)
+
+
+def head_bytes(method: str, path: str, host: str, headers: tuple[tuple[str, str], ...] = (),
+               ) -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}"]
+    lines += [f"{name}: {value}" for name, value in headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+# --- which path answered --------------------------------------------------------------------
+
+_METRIC = re.compile(r"ossutil_(\w+) (\d+)")
+_NAMES = {"front_answered_total": "answered", "front_handed_off_total": "handed_off",
+          "object_cache_hits_total": "hits", "object_cache_misses_total": "misses",
+          "object_cache_entries": "entries"}
+
+
+def metrics(server: RunningServer) -> dict[str, int]:
+    reply = exchange(server.port, head_bytes("GET", "/-/metrics", f"127.0.0.1:{server.port}",
+                                             (("Connection", "close"),)))
+    assert reply.status == 200, reply
+    found = dict(_METRIC.findall(reply.body.decode()))
+    return {short: int(found[name]) for name, short in _NAMES.items()}
+
+
+class Watch:
+    """The counters' moves since the last look, less the metrics request's own hand-off (it
+    is no cached read: the front hands its connection to aiohttp, which answers it)."""
+
+    def __init__(self, server: RunningServer) -> None:
+        self.server = server
+        self.last = metrics(server)
+
+    def moved(self) -> dict[str, int]:
+        now = metrics(self.server)
+        delta = {name: now[name] - self.last[name] for name in now}
+        delta["handed_off"] -= 1
+        self.last = now
+        return delta
+
+
+# --- a public-read bucket bound to a domain -------------------------------------------------
+
+def sdk(server: RunningServer, bucket: str) -> oss2.Bucket:
+    return oss2.Bucket(oss2.AuthV4(server.access_key_id, server.access_key_secret),
+                       server.endpoint, bucket, region=server.region)
+
+
+@dataclass
+class Site:
+    server: RunningServer
+    client: oss2.Bucket
+    bucket: str
+    domain: str
+
+    def request(self, method: str, path: str, *headers: tuple[str, str]) -> bytes:
+        return head_bytes(method, path, self.domain, headers)
+
+    def fetch(self, method: str, path: str, *headers: tuple[str, str]) -> Raw:
+        return exchange(self.server.port, self.request(method, path, *headers),
+                        head=method == "HEAD")
+
+    def put(self, key: str, body: bytes, headers: dict[str, str]) -> str:
+        """PutObject signed with V1, header values sent as UTF-8 (http.client would send
+        Latin-1, which the server refuses for metadata); the ETag."""
+        hdrs = {name.lower(): value for name, value in headers.items()}
+        hdrs["date"] = dates.rfc1123(datetime.now(timezone.utc))
+        hdrs["authorization"] = signing.v1_authorization(
+            self.server.access_key_id, self.server.access_key_secret,
+            signing.SigningRequest("PUT", self.bucket, key, [], hdrs))
+        wire = {name: value.encode().decode("latin-1") for name, value in hdrs.items()}
+        reply = send(self.server.endpoint, "PUT", f"/{self.bucket}/{quote(key)}", body=body,
+                     headers=wire)
+        assert reply.status == 200, reply
+        return reply.headers["etag"]
+
+    def settle(self) -> None:
+        """Let the set-up writes' invalidations pass: the store poll (every 0.5 s) clears the
+        object cache when the objects counter moved, and the front's first look after a write
+        drops its caches (the beacon); a GET of a missing key takes that look."""
+        time.sleep(1.1)
+        assert self.fetch("GET", "/settle-probe").status == 404
+
+    def cached(self, key: str) -> Raw:
+        """GET ``key`` until the front serves it from memory (the pipeline fills the cache):
+        the front's reply."""
+        watch = Watch(self.server)
+        assert self.fetch("GET", "/" + quote(key)).status == 200
+        assert watch.moved() == FILLED
+        reply = self.fetch("GET", "/" + quote(key))
+        assert watch.moved() == FRONT
+        return reply
+
+
+def make_site(server: RunningServer, bucket: str, domain: str) -> Site:
+    client = sdk(server, bucket)
+    client.create_bucket(oss2.BUCKET_ACL_PUBLIC_READ)
+    client.put_bucket_cname(oss2.models.PutBucketCnameRequest(domain))
+    return Site(server, client, bucket, domain)
+
+
+@pytest.fixture
+def site(unverified_server: RunningServer, bucket_name: str, domain: str) -> Site:
+    """A public-read bucket bound to ``domain`` with ``page.html`` (metadata, stored headers,
+    a non-ASCII value), its writes settled."""
+    made = make_site(unverified_server, bucket_name, domain)
+    made.put("page.html", BODY, STORED)
+    made.settle()
+    return made
+
+
+# --- 1. the cached answer is the pipeline's ---------------------------------------------------
+
+VARIANTS = {
+    "get": ("GET", ()),
+    "head": ("HEAD", ()),
+    "if-none-match": ("GET", (("If-None-Match", "{etag}"),)),
+    "if-modified-since": ("GET", (("If-Modified-Since", "{last_modified}"),)),
+    "connection-close": ("GET", (("Connection", "close"),)),
+}
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_the_cached_answer_is_the_pipelines(site: Site, variant: str) -> None:
+    meta = site.client.head_object("page.html")  # a HEAD fills nothing
+    method, template = VARIANTS[variant]
+    given = tuple((name, value.format(etag=meta.etag and f'"{meta.etag}"',
+                                      last_modified=meta.headers["Last-Modified"]))
+                  for name, value in template)
+    watch = Watch(site.server)
+    with connect(site.server.port) as sock:
+        sock.sendall(site.request(method, "/page.html", *given))
+        piped = read_reply(sock, bytearray(), head=method == "HEAD")
+        if variant == "connection-close":
+            assert closed_by_server(sock)
+    if method == "HEAD":  # the pipeline's HEAD reads no body, so nothing was cached
+        assert watch.moved() == MISSED
+        assert site.fetch("GET", "/page.html").status == 200
+    assert watch.moved() == FILLED
+    with connect(site.server.port) as sock:
+        sock.sendall(site.request(method, "/page.html", *given))
+        front = read_reply(sock, bytearray(), head=method == "HEAD")
+        if variant == "connection-close":
+            assert closed_by_server(sock)
+    assert watch.moved() == FRONT
+
+    assert (front.status, front.same_as(), front.body) == (piped.status, piped.same_as(),
+                                                          piped.body)
+    for reply in (piped, front):
+        assert REQUEST_ID.fullmatch(reply.headers["x-oss-request-id"])
+        assert reply.headers["server"] == "AliyunOSS"
+        assert reply.headers["etag"] == f'"{meta.etag}"'
+        assert reply.headers["last-modified"] == meta.headers["Last-Modified"]
+    assert front.headers["x-oss-request-id"] != piped.headers["x-oss-request-id"]
+    if variant.startswith("if-"):
+        assert (front.status, front.body) == (304, b"")
+        assert set(front.same_as()) == {"etag", "last-modified", "server"}
+        return
+    assert front.status == 200
+    assert front.body == (b"" if method == "HEAD" else BODY)
+    assert front.same_as() == {
+        "content-type": "text/html", "etag": f'"{meta.etag}"',
+        "last-modified": meta.headers["Last-Modified"], "accept-ranges": "bytes",
+        "x-oss-object-type": "Normal", "x-oss-storage-class": "Standard",
+        "x-oss-hash-crc64ecma": meta.headers["x-oss-hash-crc64ecma"],
+        "content-md5": meta.headers["Content-MD5"], "cache-control": "max-age=60",
+        "content-disposition": 'attachment; filename="page.html"',
+        "x-oss-meta-team": "web", "x-oss-meta-city": CITY, "server": "AliyunOSS",
+        "content-length": str(len(BODY)),
+        **({"connection": "close"} if variant == "connection-close" else {})}
+
+
+# --- 2-4. writes, ACL and bindings are seen by the next read ----------------------------------
+
+def write_put(site: Site) -> tuple[bytes, str]:
+    body = b"a newer version"
+    return body, site.client.put_object("page.html", body).etag
+
+
+def write_multipart(site: Site) -> tuple[bytes, str]:
+    parts = [b"p" * (100 << 10), b"last part"]
+    upload_id = site.client.init_multipart_upload("page.html").upload_id
+    done = [oss2.models.PartInfo(number, site.client.upload_part(
+        "page.html", upload_id, number, part).etag) for number, part in enumerate(parts, 1)]
+    return b"".join(parts), site.client.complete_multipart_upload("page.html", upload_id,
+                                                                 done).etag
+
+
+def write_copy(site: Site) -> tuple[bytes, str]:
+    body = b"the copy's source"
+    site.client.put_object("source.txt", body)
+    return body, site.client.copy_object(site.bucket, "source.txt", "page.html").etag
+
+
+WRITES = {"PutObject": write_put, "CompleteMultipartUpload": write_multipart,
+          "CopyObject": write_copy}
+
+
+@pytest.mark.parametrize("write", list(WRITES))
+def test_a_write_over_a_cached_object_is_what_the_next_read_gets(site: Site,
+                                                                 write: str) -> None:
+    assert site.cached("page.html").body == BODY
+    body, etag = WRITES[write](site)
+    reply = site.fetch("GET", "/page.html")
+    assert (reply.status, reply.body) == (200, body)
+    assert reply.headers["etag"] == f'"{etag}"'
+    assert "x-oss-meta-team" not in reply.headers
+    if write != "CompleteMultipartUpload":  # over 64 KiB: never cached
+        site.settle()
+        assert site.cached("page.html").body == body
+
+
+def test_a_deleted_cached_object_is_no_such_key(site: Site) -> None:
+    site.cached("page.html")
+    site.client.delete_object("page.html")
+    reply = site.fetch("GET", "/page.html")
+    assert (reply.status, reply.code(), reply.element("Key")) == (404, "NoSuchKey", "page.html")
+    head = site.fetch("HEAD", "/page.html")
+    assert (head.status, head.body) == (404, b"")
+
+
+def test_a_bucket_made_private_refuses_anonymous_reads_at_once(site: Site) -> None:
+    site.cached("page.html")
+    site.client.put_bucket_acl(oss2.BUCKET_ACL_PRIVATE)
+    watch = Watch(site.server)
+    reply = site.fetch("GET", "/page.html")
+    assert (reply.status, reply.code()) == (403, "AccessDenied")
+    assert BODY not in reply.body
+    assert watch.moved()["answered"] == 0
+    site.client.put_bucket_acl(oss2.BUCKET_ACL_PUBLIC_READ)
+    reply = site.fetch("GET", "/page.html")
+    assert (reply.status, reply.body) == (200, BODY)
+
+
+def test_a_deleted_binding_is_no_such_cname_in_record_at_once(site: Site) -> None:
+    site.cached("page.html")
+    site.client.delete_bucket_cname(site.domain)
+    reply = site.fetch("GET", "/page.html")
+    assert (reply.status, reply.code()) == (404, "NoSuchCnameInRecord")
+    assert reply.element("Cname") == site.domain
+
+
+# --- 5. what the front does not take keeps every behaviour -----------------------------------
+
+def signed_get(site: Site, key: str) -> tuple[str, str]:
+    """The Date and Authorization a V1 GET of ``key`` through the domain carries."""
+    date = dates.rfc1123(datetime.now(timezone.utc))
+    authorization = signing.v1_authorization(
+        site.server.access_key_id, site.server.access_key_secret,
+        signing.SigningRequest("GET", site.bucket, key, [], {"date": date}))
+    return date, authorization
+
+
+def test_requests_the_front_does_not_take_get_the_pipelines_answer(site: Site) -> None:
+    site.cached("page.html")
+    etag = site.client.head_object("page.html").etag
+    watch = Watch(site.server)
+
+    ranged = site.fetch("GET", "/page.html", ("Range", "bytes=0-3"))
+    assert (ranged.status, ranged.body) == (206, BODY[:4])
+    assert ranged.headers["content-range"] == f"bytes 0-3/{len(BODY)}"
+    assert ranged.headers["content-length"] == "4"
+    assert watch.moved() == HANDED_OFF
+
+    twice = site.fetch("GET", "/page.html", ("If-None-Match", f'"{etag}"'),
+                       ("If-None-Match", '"other"'))
+    assert (twice.status, twice.code()) == (400, "InvalidArgument")
+    assert twice.element("ArgumentName").lower() == "if-none-match"
+    assert watch.moved() == HANDED_OFF
+
+    overridden = site.fetch("GET", "/page.html?response-content-type=text%2Fplain")
+    assert (overridden.status, overridden.body) == (200, BODY)
+    assert overridden.headers["content-type"] == "text/plain"
+    assert watch.moved() == HANDED_OFF
+
+    # a signature is checked even where anonymous reads are allowed (as OSS does)
+    date, authorization = signed_get(site, "page.html")
+    forged = site.fetch("GET", "/page.html", ("Date", date),
+                        ("Authorization", authorization[:-5] + "AAAA="))
+    assert (forged.status, forged.code()) == (403, "SignatureDoesNotMatch")
+    assert BODY not in forged.body
+    assert watch.moved() == HANDED_OFF
+    signed = site.fetch("GET", "/page.html", ("Date", date), ("Authorization", authorization))
+    assert (signed.status, signed.body) == (200, BODY)
+    assert watch.moved() == HANDED_OFF
+
+    for extra in (("Origin", "https://app.example.org"), ("X-Unknown", "1")):
+        reply = site.fetch("GET", "/page.html", extra)
+        assert (reply.status, reply.body) == (200, BODY), extra
+        assert reply.headers["x-oss-meta-city"] == CITY
+        assert watch.moved() == HANDED_OFF
+    cached = site.fetch("GET", "/page.html")
+    assert (cached.status, cached.body) == (200, BODY)
+    assert watch.moved() == FRONT  # still cached: nothing above was a write
