@@ -70,6 +70,7 @@ log = logging.getLogger("ossutil.server.access")
 trouble = logging.getLogger("ossutil.server")
 
 MAX_HEAD = 16 * 1024  # a longer head goes to aiohttp, which enforces its own limits
+_MAX_LINE = 8190  # aiohttp's max_line_size and max_field_size: longer heads are its to judge
 _HEADS_KEPT = 1024  # parsed request heads remembered
 _HEAD_MEMO_SIZE = 2048  # longer heads are parsed every time
 # method, path, raw query (None: no "?"), the one header view
@@ -314,6 +315,8 @@ def _parse(head: bytes) -> _Request | None:
     """Method, path, raw query (None: no ``?``) and the one header view of a request head, or
     None for anything a cached read does not take (see ``_UNDERSTOOD``) or that is not plain
     HTTP/1.1 text."""
+    if len(head) > _MAX_LINE:  # it may hold a line longer than aiohttp takes (400)
+        return None
     line_end = head.find(b"\r\n")
     request_line = head if line_end < 0 else head[:line_end]
     parts = request_line.split(b" ")
@@ -343,6 +346,8 @@ def _may_be_cached_read(pending: bytes) -> bool:
     """Whether an incomplete head can still become a GET or HEAD. Anything else (a PUT, a TLS
     ClientHello sent to the plain port, garbage) goes to aiohttp at once rather than waiting
     for a blank line that may never come."""
+    if pending.count(b"\n") != pending.count(b"\r\n"):  # a bare LF: aiohttp refuses it now
+        return False
     prefix = pending[:5]
     return b"GET ".startswith(prefix[:4]) or b"HEAD ".startswith(prefix)
 
