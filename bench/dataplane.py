@@ -120,6 +120,7 @@ class Line:
     base: str | None
     unit: str
     lower_is_better: bool = False
+    goal: str | None = None  # None: the row's GOALS entry
 
 
 @dataclass
@@ -480,11 +481,11 @@ def lines() -> list[Line]:
         Line("12", "start-up to banner, 100,000 bindings vs 0 (s)", "r12.100k", "r12.0", "s",
              lower_is_better=True),
         Line("12", "RSS after start-up, 100,000 bindings vs 0 (MiB)", "r12.rss.100k",
-             "r12.rss.0", "MiB", lower_is_better=True),
+             "r12.rss.0", "MiB", lower_is_better=True, goal="(reported)"),
         Line("12", "start-up to banner, 1,000,000 bindings vs 0 (s)", "r12.1m", "r12.0", "s",
              lower_is_better=True),
         Line("12", "RSS after start-up, 1,000,000 bindings vs 0 (MiB)", "r12.rss.1m",
-             "r12.rss.0", "MiB", lower_is_better=True),
+             "r12.rss.0", "MiB", lower_is_better=True, goal="(reported)"),
     ]
 
 
@@ -763,7 +764,8 @@ def report(bench: Bench, rows: set[str], unavailable: dict[str, str]) -> None:
         if line.row not in rows:
             continue
         label = f"{line.row}. {line.label}"
-        goal = GOALS[line.row] if not line.label.startswith("↳") else "(reference)"
+        goal = line.goal or (GOALS[line.row] if not line.label.startswith("↳")
+                             else "(reference)")
         if line.row in unavailable:
             print(f"| {label} | {unavailable[line.row]} | | | {goal} |")
             continue
