@@ -545,3 +545,103 @@ def test_malformed_input_gets_the_reply_aiohttp_gave_before_the_front(site: Site
         400, "InvalidArgument", NOT_HTTP + message)
     assert REQUEST_ID.fullmatch(reply.headers["x-oss-request-id"])
     assert closes is True
+
+
+# --- 9. timeouts while the front holds a connection -------------------------------------------
+
+@pytest.fixture(scope="module")
+def timed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    server = start_server(tmp_path_factory.mktemp("front-timeouts"),
+                          ["--no-dns-verify", "--keepalive-timeout", "2", "--header-timeout", "1"])
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def timed_site(timed_server: RunningServer, bucket_name: str, domain: str) -> Site:
+    made = make_site(timed_server, bucket_name, domain)
+    made.put("page.html", BODY, STORED)
+    made.settle()
+    made.cached("page.html")
+    return made
+
+
+def open_for(sock: socket.socket, seconds: float) -> bool:
+    """Whether ``sock`` is still open (nothing received, no EOF) after ``seconds``."""
+    assert seconds > 0
+    sock.settimeout(seconds)
+    return not closed_by_server(sock)
+
+
+def closed_between(connections: list[tuple[socket.socket, float]], low: float,
+                   high: float) -> bool:
+    """Whether each connection, idle since its time, was closed by the server no sooner than
+    ``low`` seconds and no later than ``high`` seconds after it. The connections were made at
+    different moments of the server's once-a-second sweep, so a deadline the sweep rounds
+    down shows on one of them."""
+    for sock, since in connections:
+        if not open_for(sock, since + low - time.monotonic()):
+            return False
+    return all(not open_for(sock, max(since + high - time.monotonic(), 0.01))
+               for sock, since in connections)
+
+
+def staggered(port: int, data: bytes, reply: bool = False, count: int = 3,
+              gap: float = 0.3) -> list[tuple[socket.socket, float]]:
+    """``count`` connections ``gap`` seconds apart, each sent ``data`` (and its reply read):
+    each with the moment it went idle."""
+    made: list[tuple[socket.socket, float]] = []
+    for index in range(count):
+        if index:
+            time.sleep(gap)
+        sock = connect(port)
+        sock.sendall(data)
+        if reply:
+            assert read_reply(sock, bytearray()).body == BODY
+        made.append((sock, time.monotonic()))
+    return made
+
+
+@pytest.mark.slow
+def test_a_connection_that_sends_nothing_is_closed_after_the_header_timeout(
+        timed_site: Site) -> None:
+    connections = staggered(timed_site.server.port, b"")
+    try:
+        assert closed_between(connections, 0.8, 3.0)
+    finally:
+        for sock, _ in connections:
+            sock.close()
+
+
+@pytest.mark.slow
+def test_an_idle_connection_after_a_cached_reply_is_closed_after_the_keepalive_timeout(
+        timed_site: Site) -> None:
+    watch = Watch(timed_site.server)
+    connections = staggered(timed_site.server.port, timed_site.request("GET", "/page.html"),
+                            reply=True)
+    try:
+        assert closed_between(connections, 1.5, 4.5)  # the header timeout no longer applies
+    finally:
+        for sock, _ in connections:
+            sock.close()
+    assert watch.moved() == {**FRONT, "answered": 3, "hits": 3}
+
+
+@pytest.mark.slow
+def test_a_second_cached_read_within_the_keepalive_timeout_is_served(timed_site: Site) -> None:
+    with connect(timed_site.server.port) as sock:
+        buffer = bytearray()
+        for _ in range(3):
+            sock.sendall(timed_site.request("GET", "/page.html"))
+            assert read_reply(sock, buffer).body == BODY
+            time.sleep(1.2)  # over the header timeout, under the keep-alive timeout
+
+
+@pytest.mark.slow
+def test_half_a_request_line_is_closed_after_the_header_timeout(timed_site: Site) -> None:
+    connections = staggered(timed_site.server.port, b"GET /sm")
+    try:
+        assert closed_between(connections, 0.8, 3.0)
+    finally:
+        for sock, _ in connections:
+            sock.close()

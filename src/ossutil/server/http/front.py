@@ -71,6 +71,7 @@ trouble = logging.getLogger("ossutil.server")
 
 MAX_HEAD = 16 * 1024  # a longer head goes to aiohttp, which enforces its own limits
 _MAX_LINE = 8190  # aiohttp's max_line_size and max_field_size: longer heads are its to judge
+_SWEEP = 1.0  # seconds between two sweeps for late connections
 _HEADS_KEPT = 1024  # parsed request heads remembered
 _HEAD_MEMO_SIZE = 2048  # longer heads are parsed every time
 # method, path, raw query (None: no "?"), the one header view
@@ -165,10 +166,11 @@ class FrontDoor:
 
     async def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
         while True:
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(_SWEEP)
             self.now = now = loop.time()
             for connection in list(self.connections):
-                if connection.deadline < now:
+                # deadlines count from ``now``, up to a sweep old when they were set
+                if connection.deadline + _SWEEP < now:
                     connection.late()
 
     def counters(self) -> dict[str, float]:
