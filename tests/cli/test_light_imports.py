@@ -76,10 +76,16 @@ def test_bucket_cname_get_loads_nothing_heavy(tmp_path) -> None:  # type: ignore
 
 
 # What the installed command may add to ``python -c pass`` besides our own modules, exactly: the
-# socket's and SHA-1's C modules, and ``__future__`` (our ``from __future__`` lines import it).
+# socket's and SHA-1's C modules, and ``__future__`` (cli.main's ``from __future__`` imports it).
 # ``re`` is what installers' generated wrappers import; ``socket`` (its IntEnums), ``enum``,
-# ``datetime``, ``collections``, ``importlib`` and ``warnings`` are what our own path used to load.
-PLAIN_GET_STDLIB = {"__future__", "_sha1", "_socket", "binascii", "errno"}
+# ``datetime``, ``collections``, ``importlib`` and ``warnings`` are what our own path used to load;
+# ``binascii`` (base64 of the signature) and ``errno`` what the general client loads.
+PLAIN_GET_STDLIB = {"__future__", "_sha1", "_socket"}
+# Our own, exactly: the light path of ``bucket-cname --method get`` (cli.main -> client.plain);
+# goopt, the option tables, Command.Init, OssClient, the transport and wire.signing are not loaded
+# (each module costs a few hundred microseconds cold).
+PLAIN_GET_OURS = {"ossutil", "ossutil.cli", "ossutil.cli.main", "ossutil.client",
+                  "ossutil.client.http11", "ossutil.client.plain"}
 VERSION_STDLIB = {"__future__", "pwd"}  # no -c: the default config file's home directory
 LIST_BODY = (b'<?xml version="1.0" encoding="UTF-8"?>\n<ListCnameResult>\n'
              b"  <Bucket>examplebucket</Bucket>\n  <Owner>1234567890123456</Owner>\n"
@@ -106,6 +112,7 @@ def check_installed(script: Path, cwd: Path) -> None:
     assert (listed.code, listed.stdout, listed.stderr) == (0, LIST_BODY, "")
     assert "ossutil.client.http11" in listed.added  # the request really went out
     assert {m for m in listed.added if not m.startswith("ossutil")} == PLAIN_GET_STDLIB
+    assert {m for m in listed.added if m.startswith("ossutil")} == PLAIN_GET_OURS
     assert startup_probe.offending(listed.added, ("ossutil.dnsrules", "ossutil.cli.debuglog",
                                                   "ossutil.wire.errors")) == []
 
@@ -173,3 +180,108 @@ def test_dialing_on_the_c_socket_module_words_failures_as_through_socket(tmp_pat
     assert "socket" in sys.modules
     warm = run_ours(argv, cwd=tmp_path)
     assert (warm.code, warm.text) == (1, expected)
+
+
+# --- the light path (cli.main._plain_get -> client.plain) sends what the general client sends ---
+
+
+def test_light_base64_and_hmac_equal_binascii_and_hmac() -> None:
+    import binascii
+    import hmac
+    import random
+
+    from ossutil.client.plain import b64encode, hmac_sha1
+
+    rng = random.Random(7)
+    for size in range(0, 70):
+        data = rng.randbytes(size)
+        assert b64encode(data) == binascii.b2a_base64(data, newline=False).decode()
+        key = rng.randbytes(rng.choice((0, 1, 20, 63, 64, 65, 200)))
+        assert hmac_sha1(key, data) == hmac.new(key, data, "sha1").digest()
+
+
+@pytest.mark.parametrize(("endpoint", "token", "agent"), [
+    ("127.0.0.1:9000", None, None), ("http://10.1.2.3", "sts-token", "extra"),
+    ("oss-cn-hangzhou.example.com:8080", None, None), ("localhost:80", "t", None),
+])
+def test_light_request_headers_equal_the_general_clients(endpoint: str, token: str | None,
+                                                         agent: str | None) -> None:
+    from datetime import datetime, timezone
+
+    from ossutil.cli.main import _plain_get
+    from ossutil.client.client import Credentials, OssClient, default_user_agent
+    from ossutil.wire import signing
+
+    argv = ["bucket-cname", "--method", "get", "oss://examplebucket", "-e", endpoint,
+            "-i", "LTAI5tId", "-k", "secret/+=", "-c", "/nonexistent/none.cfg"]
+    if token:
+        argv += ["-t", token]
+    plain = _plain_get(argv)
+    assert plain is not None
+    if agent:  # the config file's userAgent; set directly here
+        plain.user_agent = default_user_agent(agent)
+    moment = datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    client = OssClient(endpoint, Credentials("LTAI5tId", "secret/+=", token), wire_style="go",
+                       path_style=False, user_agent=default_user_agent(agent),
+                       clock=lambda: moment)
+    general = client.build_request("GET", "examplebucket", [("cname", None)])
+    assert plain.headers(moment.timetuple()) == general.headers
+    assert plain.url == general.url
+    to_sign = signing.v1_string_to_sign(signing.SigningRequest(
+        "GET", "examplebucket", "", [("cname", "")],
+        {n.lower(): v for n, v in general.headers}))
+    assert dict(general.headers)["Authorization"].endswith(
+        ":" + signing.v1_signature("secret/+=", to_sign))
+
+
+@pytest.mark.parametrize("extra", [
+    ["--meth", "get"], ["--method", "put"], ["--method", "get", "--item", "token"],
+    ["--method", "get", "-ei", "x"], ["--method", "get", "--loglevel", "info"],
+    ["--method", "get", "--endpoint=https://127.0.0.1:1"], ["--method", "get", "api"],
+    ["--method", "get", "out.xml"], ["--method", "get", "--endpoint", "http://[::1]:9"],
+    ["--method", "get", "--endpoint", "127.0.0.1:99999"], ["--method", "get", "-p"],
+    ["--method", "get", "--sign-version", "v4"], ["--method", "get", "--", "x"],
+])
+def test_other_command_lines_take_the_general_path(extra: list[str]) -> None:
+    from ossutil.cli.main import _plain_get
+
+    argv = ["bucket-cname", "oss://examplebucket", "-i", "id", "-k", "key", "-c", "none.cfg",
+            "-e", "127.0.0.1:1", *extra]
+    assert _plain_get(argv) is None
+    assert _plain_get(["bucket-cname", "oss://Bad_Bucket", "--method", "get", "-i", "id", "-k",
+                       "key", "-c", "none.cfg", "-e", "127.0.0.1:1"]) is None
+
+
+@pytest.mark.parametrize(("config", "light"), [
+    ("[Credentials]\nendpoint={endpoint}\naccessKeyID={ak}\naccessKeySecret={sk}\n", True),
+    ("[Credentials]\nendpoint={endpoint}\naccessKeyID={ak}\naccessKeySecret={sk}\n"
+     "loglevel=info\n", False),
+    ("[Credentials]\nendpoint={endpoint}\naccessKeyID={ak}\naccessKeySecret={sk}\n"
+     "signVersion=v4\nregion=cn-hangzhou\n", False),
+    ("[Credentials]\nendpoint={endpoint}\naccessKeyID={ak}\naccessKeySecret={sk}\n"
+     "[Bucket-Endpoint]\nexamplebucket={endpoint}\n", False),
+])
+def test_a_config_file_is_read_as_the_general_path_reads_it(config: str, light: bool,
+                                                             tmp_path: Path) -> None:
+    """Same output either way; the light path only where the file asks nothing it lacks."""
+    from tests.cli.clitools import run_ours
+
+    from ossutil.cli.main import _plain_get
+
+    with FakeOss() as fake:
+        fake.add_bucket("examplebucket")
+        path = tmp_path / "ossutil.cfg"
+        path.write_text(config.format(endpoint=fake.endpoint, ak=fake.access_key_id,
+                                      sk=fake.access_key_secret))
+        argv = ["bucket-cname", "--method", "get", "oss://examplebucket", "-c", str(path)]
+        assert (_plain_get(argv) is not None) == light
+        done = run_ours(argv, cwd=tmp_path)
+        general = run_ours(["bucket-cname", "--meth", "get", "oss://examplebucket", "-c",
+                            str(path)], cwd=tmp_path)
+    assert done.code == general.code == 0
+    assert done.stdout.rsplit(b"\n\n", 1)[0] == general.stdout.rsplit(b"\n\n", 1)[0]
+    assert done.stdout.rsplit(b"\n\n", 1)[0].endswith(LIST_BODY.rsplit(b"\n\n", 1)[0])
+    assert len(fake.requests) == 2
+    first, second = fake.requests
+    assert [n for n, _ in first.headers] == [n for n, _ in second.headers]
+    assert first.request_line == second.request_line

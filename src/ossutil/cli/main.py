@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from ossutil.cli.command import Output
     from ossutil.cli.goopt import ParseResult
+    from ossutil.client.plain import PlainGet
 
 
 class CommandEntry:
@@ -72,6 +73,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 def run(argv: list[str], stdout: IO[bytes] | None = None, stdin: IO[bytes] | None = None) -> int:
     """Run one command line; returns the exit status. Streams default to the process's."""
     started = time.perf_counter()
+    plain = _plain_get(argv)
+    if plain is not None:
+        return _run_plain_get(plain, stdout, started)
     from ossutil.cli.command import CliError, Output
 
     out = Output(stdout)
@@ -91,6 +95,145 @@ def run(argv: list[str], stdout: IO[bytes] | None = None, stdin: IO[bytes] | Non
             return _fail(out, _message(error), getattr(error, "hint", ""), errors.to_stderr)
         finally:
             out.flush()
+    except BrokenPipeError:
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+# --- the light path of ``bucket-cname --method get oss://bucket`` ------------------------------
+# The commonest call, ListCname printed verbatim, goes through ``client.plain`` when its command
+# line is one of the simple forms below: goopt parsing, the option tables, ``Command.Init``,
+# ``OssClient`` and the transport are then never imported (most of a call's start-up). Every
+# check that could print something is left to the general path: ``_plain_get`` says None (having
+# done nothing but read) unless the command line surely succeeds up to the request, so the
+# general path runs it with every message exactly as before.
+
+_PLAIN_OPTIONS = {
+    "--method": "method", "--endpoint": "endpoint", "-e": "endpoint",
+    "--access-key-id": "accessKeyID", "-i": "accessKeyID",
+    "--access-key-secret": "accessKeySecret", "-k": "accessKeySecret",
+    "--sts-token": "stsToken", "-t": "stsToken", "--config-file": "configFile", "-c": "configFile",
+}
+_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
+_BUCKET_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+
+def _printable(text: str) -> bool:
+    return text.isascii() and text.isprintable()
+
+
+def _plain_get(argv: list[str]) -> PlainGet | None:
+    """The request of ``bucket-cname --method get oss://bucket`` when this command line is one
+    the light path serves, else None. Options: the long or short spellings in ``_PLAIN_OPTIONS``
+    (whole, ``--name=value`` or ``--name value``; a value never starts with ``-``); the config
+    file, when it exists, must leave V1 signing with an AccessKey, no log, no proxy."""
+    if "api" in argv:
+        return None
+    values: dict[str, str] = {}
+    args: list[str] = []
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if word[:1] != "-":
+            args.append(word)
+            i += 1
+            continue
+        name, equals, value = word.partition("=") if word[:2] == "--" else (word, "", "")
+        option = _PLAIN_OPTIONS.get(name)
+        if option is None:
+            return None
+        if not equals:
+            if i + 1 >= len(argv) or argv[i + 1][:1] in ("-", ""):
+                return None
+            value = argv[i + 1]
+            i += 1
+        values[option] = value
+        i += 1
+    if len(args) != 2 or args[0] != "bucket-cname" or not args[1].lower().startswith("oss://"):
+        return None
+    bucket = args[1][len("oss://"):].partition("/")[0]
+    if not 3 <= len(bucket) <= 63 or not _BUCKET_CHARS.issuperset(bucket) \
+            or bucket[0] == "-" or bucket[-1] == "-":
+        return None
+    given = any(values.get(name) for name in ("endpoint", "accessKeyID", "accessKeySecret",
+                                              "stsToken"))
+    path = values.get("configFile", "")
+    timeouts = (120, 1200)
+    user_agent = ""
+    exists = True  # or unknown: where ``~`` is, and reading the file, are the config module's
+    if path and not path.startswith("~/"):
+        try:
+            open(path, "rb").close()
+        except FileNotFoundError:
+            if not given:
+                return None  # "Read config file error"
+            exists = False
+        except OSError:
+            pass
+    if exists:
+        from ossutil.client.config import load_config, resolve
+        from ossutil.client.errors import ConfigError
+
+        try:
+            config = load_config(path or None)
+        except ConfigError:
+            if not given:
+                return None
+        else:
+            if config.options().get("loglevel"):
+                return None
+            settings = resolve(values, config)
+            if bucket in settings.bucket_cnames or bucket in settings.bucket_endpoints:
+                return None
+            for name in ("signVersion", "mode", "proxyHost", "item"):
+                if settings.get(name):
+                    return None
+            values = dict(settings.values)
+            timeouts = (settings.int_value("connectTimeOut"), settings.int_value("readTimeOut"))
+            user_agent = settings.get("userAgent")
+    if values.get("method", "").lower() != "get" or values.get("item"):
+        return None
+    endpoint = values.get("endpoint", "").strip()
+    ak_id = values.get("accessKeyID", "")
+    secret = values.get("accessKeySecret", "")
+    token = values.get("stsToken", "")
+    if not (ak_id.strip() and secret.strip() and _printable(ak_id) and secret.isascii()
+            and _printable(token) and _printable(user_agent)):
+        return None
+    netloc = endpoint[len("http://"):] if endpoint.startswith("http://") else endpoint
+    if netloc.endswith("/"):
+        netloc = netloc[:-1]
+    host, colon, port = netloc.partition(":")
+    if not host or not _HOST_CHARS.issuperset(host) or endpoint != values.get("endpoint") \
+            or (colon and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536)):
+        return None
+    parts = host.split(".")
+    is_ip = len(parts) == 4 and all(
+        p.isdigit() and len(p) <= 3 and int(p) <= 255 and (p == "0" or p[0] != "0")
+        for p in parts)
+    from ossutil.client.plain import PlainGet, default_user_agent
+
+    return PlainGet(netloc, is_ip, bucket, "cname", ak_id, secret, token or None,
+                    default_user_agent(user_agent or None), *timeouts)
+
+
+def _run_plain_get(plain: PlainGet, stdout: IO[bytes] | None, started: float) -> int:
+    """``_run`` and ``bucket_cname.list_cname`` for the light path, with ``run``'s error
+    handling (imported only when something fails)."""
+    stream = stdout if stdout is not None else sys.stdout.buffer
+    try:
+        try:
+            stream.write(plain.send())
+            stream.write(b"\n\n")
+            stream.write(f"\n{time.perf_counter() - started:.6f}(s) elapsed\n".encode())
+            return 0
+        except Exception as error:  # noqa: BLE001 - mapped to ossutil's one-line errors
+            from ossutil.cli.command import Output
+
+            return _fail(Output(stream), _message(error), getattr(error, "hint", ""))
+        finally:
+            stream.flush()
     except BrokenPipeError:
         return 1
     except KeyboardInterrupt:

@@ -43,6 +43,7 @@ from ossutil.client.gocompat import (
     go_query_escape,
     parse_endpoint,
 )
+from ossutil.client.plain import default_user_agent
 from ossutil.client.transport import (
     FileBody,
     HttpClientTransport,
@@ -72,8 +73,8 @@ if TYPE_CHECKING:
 __all__ = ["Credentials", "OssClient", "BucketSummary", "BucketInfo", "ObjectInfo",
            "default_user_agent", "cname_body"]
 
-VERSION = "0.1.0"
-OSSUTIL_COMPAT_VERSION = "v1.7.19"
+# ``default_user_agent`` lives in ``client.plain``: the CLI's light path sends the same
+# User-Agent without importing this module.
 
 
 class Credentials(Record):
@@ -181,26 +182,6 @@ class ObjectAcl(Record):
     __slots__ = ("acl", "owner_id")
     acl: str
     owner_id: str
-
-
-def default_user_agent(extra: str | None = None) -> str:
-    """``ossutil-py/<v> (<os>/<release>/<machine>;python<x.y.z>)/ossutil-v1.7.19[/extra]``.
-
-    Same layout as ossutil 1.7's ``aliyun-sdk-go/v3.0.2 (Linux/6.1.0/x86_64;go1.19.8)/
-    ossutil-v1.7.19`` but naming this program honestly; ``--ua X`` appends ``/X`` as ossutil does.
-    """
-    import sys
-
-    try:
-        uname = os.uname()
-        system, release, machine = uname.sysname, uname.release, uname.machine
-    except AttributeError:  # Windows
-        system, release, machine = "windows", "-", os.environ.get("PROCESSOR_ARCHITECTURE",
-                                                                 "amd64").lower()
-    python = "{}.{}.{}".format(*sys.version_info[:3])
-    agent = (f"ossutil-py/{VERSION} ({system}/{release}/{machine};"
-             f"python{python})/ossutil-{OSSUTIL_COMPAT_VERSION}")
-    return f"{agent}/{extra}" if extra else agent
 
 
 class OssClient:
@@ -637,26 +618,7 @@ class OssClient:
         raise error
 
     def _follow_redirects(self, request: Request, response: Response) -> Response:
-        """Go's http.Client: follow 301/302/303/307/308 with a Location, at most 10 times."""
-        hops = 0
-        while response.status in (301, 302, 303, 307, 308) and response.header("Location"):
-            from urllib.parse import urljoin  # only when redirected
-
-            if hops == 10:
-                raise TransportError(request.method, request.url, "stopped after 10 redirects")
-            hops += 1
-            url = urljoin(request.url, response.header("Location"))
-            method, body = request.method, request.body
-            headers = list(request.headers)
-            if response.status in (301, 302, 303) and method not in ("GET", "HEAD"):
-                method, body = "GET", b""
-                headers = [(n, v) for n, v in headers
-                           if n.lower() not in ("content-length", "content-type")]
-            new_host = url.split("://", 1)[1].split("/", 1)[0]
-            headers = [("Host", new_host) if n.lower() == "host" else (n, v) for n, v in headers]
-            request = Request(method, url, headers, body, request.sink)
-            response = self.transport.send(request)
-        return response
+        return follow_redirects(self.transport, request, response)
 
     # --- object operations (streamed: bodies never held whole) ---------------------------
 
@@ -771,6 +733,29 @@ class _CountingSink:
         if self.progress is not None:
             self.progress(self.count)
         return len(data)
+
+
+def follow_redirects(transport: Transport, request: Request, response: Response) -> Response:
+    """Go's http.Client: follow 301/302/303/307/308 with a Location, at most 10 times."""
+    hops = 0
+    while response.status in (301, 302, 303, 307, 308) and response.header("Location"):
+        from urllib.parse import urljoin  # only when redirected
+
+        if hops == 10:
+            raise TransportError(request.method, request.url, "stopped after 10 redirects")
+        hops += 1
+        url = urljoin(request.url, response.header("Location"))
+        method, body = request.method, request.body
+        headers = list(request.headers)
+        if response.status in (301, 302, 303) and method not in ("GET", "HEAD"):
+            method, body = "GET", b""
+            headers = [(n, v) for n, v in headers
+                       if n.lower() not in ("content-length", "content-type")]
+        new_host = url.split("://", 1)[1].split("/", 1)[0]
+        headers = [("Host", new_host) if n.lower() == "host" else (n, v) for n, v in headers]
+        request = Request(method, url, headers, body, request.sink)
+        response = transport.send(request)
+    return response
 
 
 def _content_type(path: str, key: str) -> str:
