@@ -21,7 +21,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from urllib.parse import quote
 
 import oss2
@@ -242,7 +241,7 @@ VARIANTS = {
 def test_the_cached_answer_is_the_pipelines(site: Site, variant: str) -> None:
     meta = site.client.head_object("page.html")  # a HEAD fills nothing
     method, template = VARIANTS[variant]
-    given = tuple((name, value.format(etag=meta.etag and f'"{meta.etag}"',
+    given = tuple((name, value.format(etag=f'"{meta.etag}"',
                                       last_modified=meta.headers["Last-Modified"]))
                   for name, value in template)
     watch = Watch(site.server)
@@ -645,3 +644,62 @@ def test_half_a_request_line_is_closed_after_the_header_timeout(timed_site: Site
     finally:
         for sock, _ in connections:
             sock.close()
+
+
+# --- 10. HTTPS ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    server = start_server(tmp_path_factory.mktemp("front-tls"), ["--no-dns-verify"], https=True)
+    yield server
+    server.stop()
+
+
+def tls_exchange(port: int, domain: str, context: ssl.SSLContext, data: bytes) -> Raw:
+    """``data`` over TLS to the loopback listener, SNI and the certificate check naming
+    ``domain``."""
+    with connect(port) as raw_sock, context.wrap_socket(raw_sock,
+                                                        server_hostname=domain) as sock:
+        sock.sendall(data)
+        return read_reply(sock, bytearray())
+
+
+def test_a_cached_read_over_tls_is_answered_by_the_front(tls_server: RunningServer,
+                                                         ca: CertFactory, bucket_name: str,
+                                                         domain: str) -> None:
+    made = make_site(tls_server, bucket_name, domain)
+    chain, key = ca.leaf(domain)
+    made.client.put_bucket_cname(oss2.models.PutBucketCnameRequest(
+        domain, oss2.models.CertInfo(certificate=chain, private_key=key)))
+    made.put("page.html", BODY, STORED)
+    made.settle()
+    plain = made.cached("page.html")
+    context = ssl.create_default_context(cadata=ca.ca_pem())
+    watch = Watch(tls_server)
+    secure = tls_exchange(tls_server.https_port, domain, context, made.request("GET",
+                                                                              "/page.html"))
+    assert watch.moved() == FRONT
+    assert (secure.status, secure.body) == (200, BODY)
+    assert secure.same_as() == plain.same_as()
+    assert REQUEST_ID.fullmatch(secure.headers["x-oss-request-id"])
+
+
+def test_pipelined_cached_reads_over_tls_sent_before_reading_any(
+        tls_server: RunningServer, ca: CertFactory, bucket_name: str, domain: str) -> None:
+    made = make_site(tls_server, bucket_name, domain)
+    chain, key = ca.leaf(domain)
+    made.client.put_bucket_cname(oss2.models.PutBucketCnameRequest(
+        domain, oss2.models.CertInfo(certificate=chain, private_key=key)))
+    body = bytes(range(256)) * 32
+    made.put("big.bin", body, {})
+    made.settle()
+    made.cached("big.bin")
+    context = ssl.create_default_context(cadata=ca.ca_pem())
+    watch = Watch(tls_server)
+    with connect(tls_server.https_port) as raw_sock, context.wrap_socket(
+            raw_sock, server_hostname=domain) as sock:
+        sock.sendall(made.request("GET", "/big.bin") * 500)
+        buffer = bytearray()
+        replies = [read_reply(sock, buffer) for _ in range(500)]
+    assert [(r.status, r.body) for r in replies] == [(200, body)] * 500
+    assert watch.moved() == {**FRONT, "answered": 500, "hits": 500}
