@@ -703,3 +703,64 @@ def test_pipelined_cached_reads_over_tls_sent_before_reading_any(
         replies = [read_reply(sock, buffer) for _ in range(500)]
     assert [(r.status, r.body) for r in replies] == [(200, body)] * 500
     assert watch.moved() == {**FRONT, "answered": 500, "hits": 500}
+
+
+# --- signed ListCname from memory -----------------------------------------------------------
+
+def list_cname_head(site: Site, version: str, *, secret: str | None = None) -> bytes:
+    """A header-signed ``GET /<bucket>/?cname`` on the server's own host, V1 or V4."""
+    server = site.server
+    secret = server.access_key_secret if secret is None else secret
+    moment = datetime.now(timezone.utc)
+    headers: dict[str, str] = {}
+    if version == "v1":
+        headers["date"] = dates.rfc1123(moment)
+    else:
+        headers["x-oss-date"] = dates.v4_timestamp(moment)
+        headers["x-oss-content-sha256"] = signing.UNSIGNED_PAYLOAD
+    request = signing.SigningRequest("GET", site.bucket, "", [("cname", "")], headers)
+    if version == "v1":
+        headers["authorization"] = signing.v1_authorization(server.access_key_id, secret,
+                                                            request)
+    else:
+        headers["authorization"] = signing.v4_authorization(
+            server.access_key_id, secret, request, region=server.region,
+            date=moment.strftime("%Y%m%d"))
+    return head_bytes("GET", f"/{site.bucket}/?cname", f"127.0.0.1:{server.port}",
+                      tuple(headers.items()))
+
+
+@pytest.mark.parametrize("version", ["v1", "v4"])
+def test_a_signed_list_cname_from_memory_is_the_pipelines(site: Site, version: str) -> None:
+    port = site.server.port
+    watch = Watch(site.server)
+    first = exchange(port, list_cname_head(site, version))  # the pipeline caches the bindings
+    assert first.status == 200, first.body
+    watch.moved()
+    second = exchange(port, list_cname_head(site, version))
+    assert watch.moved()["answered"] == 1
+    assert (second.status, second.same_as(), second.body) == (200, first.same_as(), first.body)
+    assert second.headers["content-type"] == "application/xml"
+    assert f"<Domain>{site.domain}</Domain>" in second.body.decode()
+    assert REQUEST_ID.fullmatch(second.headers["x-oss-request-id"])
+
+
+@pytest.mark.parametrize("version", ["v1", "v4"])
+def test_a_forged_list_cname_is_refused_by_the_pipeline(site: Site, version: str) -> None:
+    port = site.server.port
+    assert exchange(port, list_cname_head(site, version)).status == 200  # bindings cached
+    watch = Watch(site.server)
+    forged = exchange(port, list_cname_head(site, version, secret="not-the-secret"))
+    assert (forged.status, forged.code()) == (403, "SignatureDoesNotMatch")
+    assert watch.moved()["answered"] == 0
+
+
+def test_a_new_binding_is_in_the_next_list_cname_at_once(site: Site) -> None:
+    port = site.server.port
+    assert exchange(port, list_cname_head(site, "v1")).status == 200
+    assert exchange(port, list_cname_head(site, "v1")).status == 200  # from memory
+    extra = "more." + site.domain
+    site.client.put_bucket_cname(oss2.models.PutBucketCnameRequest(extra))
+    listed = exchange(port, list_cname_head(site, "v1"))
+    assert listed.status == 200
+    assert f"<Domain>{extra}</Domain>" in listed.body.decode()
