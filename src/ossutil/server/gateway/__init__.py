@@ -3,7 +3,7 @@
     hooks.py     GatewayHooks: what runtime.py plugs in (object handlers, resolve, ssl_context,
                  on_change, the change poller)
     domains.py   DomainTable: domain -> bucket and domain -> certificate, in memory
-    tls.py       SniContexts: the TLS listener's SNI callback and lazily built contexts
+    tls.py       SniContexts: the TLS listener's SNI callback and contexts built ahead of it
 
 Choices (where OSS is silent or we differ):
 
