@@ -174,11 +174,14 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     has no ``loop.sendfile``, so large bodies go through worker-thread reads. Hence opt-in."""
     if os.environ.get("OSSUTIL_SERVER_LOOP") != "uvloop":
         return None
-    try:
-        import uvloop
+    import importlib
+
+    try:  # by name: uvloop is no dependency, so type checkers may not know it
+        module = importlib.import_module("uvloop")
     except ImportError:
         return None
-    return uvloop.new_event_loop
+    factory: Callable[[], asyncio.AbstractEventLoop] = module.new_event_loop
+    return factory
 
 
 def _install_signals(stop: asyncio.Event) -> None:
