@@ -26,7 +26,7 @@ from urllib.parse import quote
 import oss2
 import pytest
 from tests.support.certs import CertFactory
-from tests.support.raw import send
+from tests.support.raw import closed_by_server, send
 from tests.support.server import RunningServer, start_server
 
 from ossutil.wire import dates, signing
@@ -94,16 +94,6 @@ def read_reply(sock: socket.socket, buffer: bytearray, *, head: bool = False) ->
     body = bytes(buffer[:length])
     del buffer[:length]
     return Raw(int(status), headers, body, version)
-
-
-def closed_by_server(sock: socket.socket) -> bool:
-    """Whether the server closes ``sock`` (EOF or reset) within the socket's timeout."""
-    try:
-        return sock.recv(1024) == b""
-    except ConnectionResetError:
-        return True
-    except TimeoutError:
-        return False
 
 
 def connect(port: int) -> socket.socket:

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from cryptography.x509.oid import NameOID
 from tests.support.memory import vm_kib
-from tests.support.raw import Reply, as_root, error_code, send
+from tests.support.raw import Reply, as_root, closed_by_server, error_code, send
 from tests.support.server import RunningServer, start_server
 
 # --------------------------------------------------------------------------------------------
@@ -271,16 +271,6 @@ def short_keepalive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runnin
                           ["--keepalive-timeout", "1", "--header-timeout", "60"])
     yield server
     server.stop()
-
-
-def closed_by_server(sock: socket.socket) -> bool:
-    """Whether the server closes ``sock`` (recv sees EOF or a reset) within its timeout."""
-    try:
-        return sock.recv(1024) == b""
-    except ConnectionResetError:
-        return True
-    except TimeoutError:
-        return False
 
 
 def test_half_a_request_line_is_disconnected_after_the_header_timeout(

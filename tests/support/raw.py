@@ -6,6 +6,7 @@ Signing uses ``wire.signing``, whose output is pinned to the real SDKs by the ve
 from __future__ import annotations
 
 import http.client
+import socket
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import quote
@@ -91,3 +92,13 @@ def error_code(reply: Reply) -> tuple[int, str]:
 
     match = re.search(r"<Code>([^<]*)</Code>", reply.text)
     return reply.status, match.group(1) if match else ""
+
+
+def closed_by_server(sock: socket.socket) -> bool:
+    """Whether the server closes ``sock`` (recv sees EOF or a reset) within its timeout."""
+    try:
+        return sock.recv(1024) == b""
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False

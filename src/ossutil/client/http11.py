@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 __all__ = ["Connection", "Reply", "ProtocolError", "NoReplyError", "encode_head", "read_reply",
-           "read_tunnel_reply"]
+           "read_tunnel_reply", "dial"]
 
 MAX_LINE = 65536  # a status, header, chunk-size or trailer line longer than this is refused
 MAX_HEADERS = 100
@@ -358,3 +358,30 @@ def read_tunnel_reply(conn: Connection) -> tuple[int, str]:
         while conn.readline("header line") not in (b"\r\n", b"\n", b""):
             pass
     return status, reason
+
+
+def dial(address: tuple[str, int], timeout: float | None = None) -> _socket.socket:
+    """``socket.create_connection``, step for step (every address in turn, the last error
+    raised), with an ASCII host passed as bytes (a str host makes ``getaddrinfo`` load the
+    ``idna`` codec and ``unicodedata``). It dials with ``socket`` when something loaded it
+    already (ssl does, and tests patch its ``getaddrinfo`` to keep custom domains on
+    loopback), else with ``_socket``, the C module under it: importing socket.py costs a
+    plain-http CLI call more than its request."""
+    import sys
+
+    net = sys.modules.get("socket") or __import__("_socket")
+    host, port = address
+    error: OSError | None = None
+    target = host.encode("ascii") if host.isascii() else host
+    for family, kind, proto, _, where in net.getaddrinfo(target, port, 0, net.SOCK_STREAM):
+        sock: _socket.socket | None = None
+        try:
+            sock = net.socket(family, kind, proto)
+            sock.settimeout(timeout)
+            sock.connect(where)
+            return sock
+        except OSError as exc:
+            error = exc
+            if sock is not None:
+                sock.close()
+    raise error or OSError("getaddrinfo returns an empty list")

@@ -18,10 +18,10 @@ No ``from __future__ import annotations``: on this path it would load ``__future
 import time
 
 from ossutil.client.http11 import Connection, NoReplyError, encode_head, read_reply
+from ossutil.client.http11 import dial as open_socket
 
 TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 if TYPE_CHECKING:
-    import _socket
     from typing import Any
 
     from ossutil.client.http11 import Reply
@@ -153,7 +153,7 @@ class PlainGet:
         dial = dial_address(self.host)
         sock = None
         try:
-            sock = _create_connection(dial, self.connect_timeout)
+            sock = open_socket(dial, self.connect_timeout)
             try:
                 sock.setsockopt(6, 1, 1)  # IPPROTO_TCP, TCP_NODELAY (as transport sets it)
             except OSError as exc:
@@ -262,24 +262,3 @@ def dial_address(netloc: str) -> "tuple[str, int]":
     return host, int(port) if port.isdigit() else 80
 
 
-def _create_connection(address: "tuple[str, int]", timeout: float) -> "_socket.socket":
-    """``transport._create_connection``: every address in turn, the last error raised."""
-    import sys
-
-    # socket when loaded (tests patch its getaddrinfo), else the C module (socket.py is ~3 ms)
-    net: Any = sys.modules.get("socket") or __import__("_socket")
-    host, port = address
-    error = None
-    target = host.encode("ascii") if host.isascii() else host
-    for family, kind, proto, _, where in net.getaddrinfo(target, port, 0, net.SOCK_STREAM):
-        sock: _socket.socket | None = None
-        try:
-            sock = net.socket(family, kind, proto)
-            sock.settimeout(timeout)
-            sock.connect(where)
-            return sock
-        except OSError as exc:
-            error = exc
-            if sock is not None:
-                sock.close()
-    raise error or OSError("getaddrinfo returns an empty list")

@@ -57,6 +57,7 @@ from ossutil.client.http11 import (
     read_reply,
     read_tunnel_reply,
 )
+from ossutil.client.http11 import dial as http11_dial
 from ossutil.wire.records import Record
 
 TYPE_CHECKING = False
@@ -313,7 +314,7 @@ class HttpClientTransport:
         try:
             if scheme == "https":
                 import ssl  # noqa: F401 - it loads ``socket``, so the dial makes what ssl wraps
-            sock = _create_connection(dial, self.connect_timeout)
+            sock = http11_dial(dial, self.connect_timeout)
             try:
                 sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
             except OSError as exc:
@@ -462,28 +463,6 @@ def _sockets() -> Any:
     importing socket.py costs a plain-http CLI call more than its request (it builds IntEnums
     and loads ``selectors``)."""
     return sys.modules.get("socket") or _socket
-
-
-def _create_connection(address: tuple[str, int], timeout: float | None = None) -> _socket.socket:
-    """``socket.create_connection``, step for step (every address in turn, the last error
-    raised), with an ASCII host passed as bytes: a str host makes ``getaddrinfo`` load the
-    ``idna`` codec (and ``unicodedata``), a start-up cost."""
-    host, port = address
-    net = _sockets()
-    error: OSError | None = None
-    target = host.encode("ascii") if host.isascii() else host
-    for family, kind, proto, _, where in net.getaddrinfo(target, port, 0, _socket.SOCK_STREAM):
-        sock: _socket.socket | None = None
-        try:
-            sock = net.socket(family, kind, proto)
-            sock.settimeout(timeout)
-            sock.connect(where)
-            return sock
-        except OSError as exc:
-            error = exc
-            if sock is not None:
-                sock.close()
-    raise error or OSError("getaddrinfo returns an empty list")
 
 
 def _copy(reply: Reply, sink: Sink, gzipped: bool) -> None:
