@@ -38,10 +38,16 @@ STORED = {"Content-Type": "text/html", "Cache-Control": "max-age=60",
           "x-oss-meta-team": "web", "x-oss-meta-city": CITY}
 VOLATILE = {"x-oss-request-id", "date", "x-oss-server-time"}  # differ reply to reply
 REQUEST_ID = re.compile(r"[0-9A-F]{24}")
-FRONT = {"answered": 1, "handed_off": 0, "hits": 1, "misses": 0, "entries": 0}
-FILLED = {"answered": 0, "handed_off": 1, "hits": 0, "misses": 1, "entries": 1}
-MISSED = {"answered": 0, "handed_off": 1, "hits": 0, "misses": 1, "entries": 0}
-HANDED_OFF = {"answered": 0, "handed_off": 1, "hits": 0, "misses": 0, "entries": 0}
+FRONT = {"answered": 1, "handed_off": 0, "hits": 1, "misses": 0, "entries": 0, "filled": 0}
+# a miss the front reads into the cache itself, then answers
+FILLED = {"answered": 1, "handed_off": 0, "hits": 1, "misses": 1, "entries": 1, "filled": 1}
+HANDED_OFF = {"answered": 0, "handed_off": 1, "hits": 0, "misses": 0, "entries": 0,
+              "filled": 0}
+# the pipeline's GetObject of a small object fills the cache too
+PIPELINE_FILLED = {**HANDED_OFF, "entries": 1}
+# a header the front does not take (not in its _UNDERSTOOD) and nothing reads: a request
+# carrying it is answered by the pipeline, as it would be with no front at all
+PIPELINE = ("X-Answer-By", "pipeline")
 TIMEOUT = 5.0  # no socket here waits longer for a reply
 
 
@@ -119,7 +125,7 @@ def head_bytes(method: str, path: str, host: str, headers: tuple[tuple[str, str]
 _METRIC = re.compile(r"ossutil_(\w+) (\d+)")
 _NAMES = {"front_answered_total": "answered", "front_handed_off_total": "handed_off",
           "object_cache_hits_total": "hits", "object_cache_misses_total": "misses",
-          "object_cache_entries": "entries"}
+          "object_cache_entries": "entries", "front_filled_total": "filled"}
 
 
 def metrics(server: RunningServer) -> dict[str, int]:
@@ -189,7 +195,7 @@ class Site:
         assert self.fetch("GET", "/settle-probe").status == 404
 
     def cached(self, key: str) -> Raw:
-        """GET ``key`` until the front serves it from memory (the pipeline fills the cache):
+        """GET ``key`` until the front serves it from memory (the first GET fills the cache):
         the front's reply."""
         watch = Watch(self.server)
         assert self.fetch("GET", "/" + quote(key)).status == 200
@@ -236,14 +242,14 @@ def test_the_cached_answer_is_the_pipelines(site: Site, variant: str) -> None:
                   for name, value in template)
     watch = Watch(site.server)
     with connect(site.server.port) as sock:
-        sock.sendall(site.request(method, "/page.html", *given))
+        sock.sendall(site.request(method, "/page.html", *given, PIPELINE))
         piped = read_reply(sock, bytearray(), head=method == "HEAD")
         if variant == "connection-close":
             assert closed_by_server(sock)
     if method == "HEAD":  # the pipeline's HEAD reads no body, so nothing was cached
-        assert watch.moved() == MISSED
-        assert site.fetch("GET", "/page.html").status == 200
-    assert watch.moved() == FILLED
+        assert watch.moved() == HANDED_OFF
+        assert site.fetch("GET", "/page.html", PIPELINE).status == 200
+    assert watch.moved() == PIPELINE_FILLED
     with connect(site.server.port) as sock:
         sock.sendall(site.request(method, "/page.html", *given))
         front = read_reply(sock, bytearray(), head=method == "HEAD")
@@ -345,6 +351,56 @@ def test_a_deleted_binding_is_no_such_cname_in_record_at_once(site: Site) -> Non
     reply = site.fetch("GET", "/page.html")
     assert (reply.status, reply.code()) == (404, "NoSuchCnameInRecord")
     assert reply.element("Cname") == site.domain
+
+
+# --- misses: the front reads them into the cache itself -------------------------------------
+
+def test_a_miss_first_on_a_connection_is_filled_and_the_connection_stays_with_the_front(
+        site: Site) -> None:
+    site.put("other.txt", b"other", {"Content-Type": "text/plain"})
+    site.settle()
+    watch = Watch(site.server)
+    with connect(site.server.port) as sock:
+        buffer = bytearray()
+        sock.sendall(site.request("GET", "/page.html"))
+        first = read_reply(sock, buffer)
+        assert (first.status, first.body) == (200, BODY)
+        assert watch.moved() == FILLED
+        # pipelined: a cached read, a miss, a cached read; answered in order
+        sock.sendall(site.request("GET", "/page.html") + site.request("GET", "/other.txt")
+                     + site.request("GET", "/page.html"))
+        replies = [read_reply(sock, buffer) for _ in range(3)]
+        assert [(r.status, r.body) for r in replies] == [(200, BODY), (200, b"other"),
+                                                          (200, BODY)]
+        assert watch.moved() == {"answered": 3, "handed_off": 0, "hits": 3, "misses": 1,
+                                 "entries": 1, "filled": 1}
+
+
+def test_a_missing_key_is_read_once_then_goes_to_the_pipeline_until_a_write(
+        site: Site) -> None:
+    watch = Watch(site.server)
+    missing = site.fetch("GET", "/nothing-here.txt")
+    assert (missing.status, missing.code()) == (404, "NoSuchKey")
+    # missed, a fill found nothing, missed again on the second look: the pipeline answers
+    assert watch.moved() == {**HANDED_OFF, "misses": 2}
+    again = site.fetch("GET", "/nothing-here.txt")
+    assert (again.status, again.code()) == (404, "NoSuchKey")
+    assert watch.moved() == {**HANDED_OFF, "misses": 1}  # no second store read first
+    site.put("nothing-here.txt", b"now here", {"Content-Type": "text/plain"})
+    site.settle()
+    watch = Watch(site.server)
+    created = site.fetch("GET", "/nothing-here.txt")
+    assert (created.status, created.body) == (200, b"now here")
+    assert watch.moved() == FILLED
+
+
+def test_this_process_writes_leave_its_other_cached_objects_cached(site: Site) -> None:
+    assert site.cached("page.html").body == BODY
+    site.put("unrelated.txt", b"x", {"Content-Type": "text/plain"})
+    site.client.put_bucket_cname(oss2.models.PutBucketCnameRequest("more." + site.domain))
+    watch = Watch(site.server)
+    assert site.fetch("GET", "/page.html").body == BODY
+    assert watch.moved() == FRONT  # no refill: only another process's writes empty it
 
 
 # --- 5. what the front does not take keeps every behaviour -----------------------------------

@@ -60,6 +60,7 @@ from ossutil.server.storage.base import (
     StoreRunner,
 )
 from ossutil.server.storage.blobs import BlobStore
+from ossutil.wire.errors import OssError
 
 ROOT_CREDENTIALS_FILE = "root-credentials.json"
 CHANGE_BEACON_FILE = "changes.beacon"  # processes sharing the data dir see each other's writes
@@ -243,6 +244,30 @@ def handler_table(services: Services) -> dict[str, Handler]:
                                  cache=cached)
     return {**BUCKET_HANDLERS, **ObjectHandlers(objects).table(),
             **MultipartHandlers(multipart).table()}
+
+
+def object_filler(services: Services) -> Callable[[str, str], Awaitable[bool]]:
+    """For the HTTP front's misses: read ``bucket``/``key`` as a GetObject does, which fills
+    the object cache when the object is small (True: cached now; False: no such bucket or
+    object, too large for the cache, or a write raced the read)."""
+    cache = services.cache
+    objects = ObjectService(services.runner, services.blobs, clock=services.clock,
+                            cache=cache.objects)
+
+    async def fill(bucket_name: str, key: str) -> bool:
+        bucket = await cache.bucket(bucket_name)
+        if bucket is None:
+            return False
+        try:
+            _, content = await objects.open(bucket, key)
+        except OssError:
+            return False
+        if not isinstance(content, bytes):  # a large object: an open file
+            content.close()
+            return False
+        return cache.objects.holds(bucket_name, key)
+
+    return fill
 
 
 def default_certificate(settings: Settings, box: SecretBox) -> tuple[str, bytes]:

@@ -37,7 +37,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable
+import weakref
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, cast
 from urllib.parse import unquote
 
@@ -65,6 +66,7 @@ if TYPE_CHECKING:
     from ossutil.server.auth.signature import SignatureVerifier
     from ossutil.server.cache import ReadCache
     from ossutil.server.gateway.hooks import GatewayHooks
+    from ossutil.server.models import Bucket
 
 log = logging.getLogger("ossutil.server.access")
 trouble = logging.getLogger("ossutil.server")
@@ -77,6 +79,8 @@ _HEAD_MEMO_SIZE = 2048  # longer heads are parsed every time
 # method, path, raw query (None: no "?"), the one header view
 _Request = tuple[str, str, "str | None", dict[str, str]]  # never mutated: heads share it
 _HOSTS_KEPT = 4096  # Host header -> custom domain classifications remembered
+_PLANS_KEPT = 1024  # request head -> the cached read it was answered with
+_UNCACHEABLE_KEPT = 4096  # objects a fill found missing, too large or unreadable
 
 # Request headers a cached read understands or that change nothing in its answer. Any other
 # header (Range, If-Match, Authorization, x-oss-*, Content-Length, Transfer-Encoding, Expect,
@@ -114,13 +118,53 @@ class _Rendered:
                              f"{dates.rfc1123(meta.last_modified)}\r\n".encode())
 
 
+class _Plan:
+    """How one request head was answered from the cache, replayed while its inputs are the
+    same objects: the binding (``settled_bucket``), the bucket record (an ACL change replaces
+    it), the cache entry (a write replaces or drops it; held weakly, so a plan never keeps
+    an evicted body alive). Everything else the answer depends on (the route, ``check_served``,
+    anonymous ``authorize``, preconditions, the rendered head) is a pure function of those and
+    of the head's bytes."""
+
+    __slots__ = ("domain", "bucket_name", "bucket", "key", "entry", "reply", "with_body",
+                 "code", "close", "method", "host", "path")
+
+    def __init__(self, domain: str, bucket_name: str, bucket: Bucket, key: str,
+                 entry: CachedObject, reply: bytes, with_body: bool, code: int, close: bool,
+                 method: str, host: str, path: str) -> None:
+        self.domain = domain
+        self.bucket_name = bucket_name
+        self.bucket = bucket
+        self.key = key
+        self.entry = weakref.ref(entry)
+        self.reply = reply
+        self.with_body = with_body
+        self.code = code
+        self.close = close
+        self.method = method
+        self.host = host
+        self.path = path
+
+
+class _Fill:
+    """A cached read that missed: the object (or its bucket) is to be read into the caches,
+    then the request looked at again."""
+
+    __slots__ = ("bucket", "key")
+
+    def __init__(self, bucket: str, key: str) -> None:
+        self.bucket = bucket
+        self.key = key
+
+
 class FrontDoor:
     """What every front connection shares: the lookups, the clock, the hand-off target."""
 
     def __init__(self, *, addressing: router.Addressing, gateway: GatewayHooks,
                  cache: ReadCache, region: str, header_timeout: float,
                  keepalive_timeout: float, slow: Callable[[], RequestHandler],
-                 verifier: SignatureVerifier | None = None) -> None:
+                 verifier: SignatureVerifier | None = None,
+                 fill: Callable[[str, str], Awaitable[bool]] | None = None) -> None:
         self.addressing = addressing
         self.verifier = verifier
         self.gateway = gateway
@@ -129,6 +173,12 @@ class FrontDoor:
         self.header_timeout = header_timeout
         self.keepalive_timeout = keepalive_timeout
         self.slow = slow  # a new aiohttp RequestHandler (web.Server.__call__)
+        # reads bucket/key into the caches (True: now cached); None: misses go to aiohttp
+        self.fill = fill if cache.objects.max_object > 0 else None
+        self.filled = 0  # misses the front read into the cache itself
+        self._plans: dict[bytes, _Plan] = {}
+        # (bucket, key) -> the object cache generation when a fill could not cache it
+        self._uncacheable: dict[tuple[str, str], int] = {}
         self.dates = DateCache()
         self.connections: set[FrontProtocol] = set()
         self.now = 0.0
@@ -178,6 +228,7 @@ class FrontDoor:
         objects = self.cache.objects
         return {"front_answered_total": self.answered,
                 "front_handed_off_total": self.handed_off,
+                "front_filled_total": self.filled,
                 "front_connections": len(self.connections),
                 "object_cache_entries": len(objects), "object_cache_bytes": objects.size,
                 "object_cache_hits_total": objects.hits,
@@ -195,9 +246,20 @@ class FrontDoor:
         self._hosts[host] = domain
         return domain
 
-    def answer(self, head: bytes, secure: bool, peer: str) -> tuple[bytes, bool] | None:
-        """The reply to one request head and whether to close after it, or None: not a cached
-        read (the pipeline answers it)."""
+    def answer(self, head: bytes, secure: bool,
+               peer: str) -> tuple[bytes, bool] | _Fill | None:
+        """The reply to one request head and whether to close after it; a ``_Fill`` (a cached
+        read that missed: fill, then ask again); or None: not a cached read (the pipeline
+        answers it)."""
+        plan = self._plans.get(head)
+        if plan is not None:
+            if self.cache.current() and self._still(plan):
+                entry = plan.entry()
+                if entry is not None:
+                    self.cache.objects.touch(plan.bucket_name, plan.key)
+                    return self._reply(plan.reply, entry.body if plan.with_body else b"",
+                                       plan.code, plan.close, plan.method, plan.host, plan.path)
+            del self._plans[head]
         try:
             request = self._parsed[head]
         except KeyError:
@@ -221,31 +283,57 @@ class FrontDoor:
             return None
         if not self.cache.current():  # another worker wrote: the pipeline reads afresh
             return None
-        context = {"acs:SourceIp": peer, "acs:SecureTransport": "true" if secure else "false"}
         domain = self.custom_domain(host)
+        target = path if raw_query is None else f"{path}?{raw_query}"
         try:
-            if domain is not None:
-                # a signed read is verified even where anonymous reads are allowed: the
-                # pipeline checks it (403 SignatureDoesNotMatch, a RAM Deny)
-                if raw_query is not None or "authorization" in headers:
+            if domain is None:
+                if raw_query is None or method != "GET":
                     return None
-                found = self._object_read(method, path, headers, domain, context)
-            elif raw_query is not None and method == "GET":
-                found = self._list_cname(path, raw_query, headers, context)
-            else:
+                context = {"acs:SourceIp": peer,
+                           "acs:SecureTransport": "true" if secure else "false"}
+                listed = self._list_cname(path, raw_query, headers, context)
+                if listed is None:
+                    return None
+                return self._reply(*listed, close, method, host, target)
+            # a signed read is verified even where anonymous reads are allowed: the
+            # pipeline checks it (403 SignatureDoesNotMatch, a RAM Deny)
+            if raw_query is not None or "authorization" in headers:
                 return None
+            found = self._object_read(method, path, headers, domain)
         except OssError:  # a refusal the pipeline renders (403, 412, ...)
             return None
-        if found is None:
-            return None
-        head_bytes, body, code = found
+        if found is None or isinstance(found, _Fill):
+            return found
+        head_bytes, body, code, (bucket_name, bucket, key, entry) = found
+        # replayed from this plan while its inputs hold
+        if len(self._plans) >= _PLANS_KEPT:
+            self._plans.clear()
+        self._plans[head] = _Plan(domain, bucket_name, bucket, key, entry, head_bytes,
+                                  bool(body), code, close, method, host, target)
+        return self._reply(head_bytes, body, code, close, method, host, target)
+
+    def _still(self, plan: _Plan) -> bool:
+        """Whether a plan's inputs are the objects it was made from (see ``_Plan``)."""
+        cache = self.cache
+        return (self.gateway.settled_bucket(plan.domain) == plan.bucket_name
+                and cache.cached_bucket(plan.bucket_name) is plan.bucket
+                and cache.objects.peek(plan.bucket_name, plan.key) is plan.entry())
+
+    def _reply(self, head_bytes: bytes, body: bytes, code: int, close: bool, method: str,
+               host: str, target: str) -> tuple[bytes, bool]:
         request_id = new_request_id()
         tail = b"x-oss-request-id: " + request_id.encode() + self._tail(close)
         self.answered += 1
         if log.isEnabledFor(logging.INFO):
-            target = path if raw_query is None else f"{path}?{raw_query}"
             log.info("%s %s %s %s %d", request_id, method, host, loggable_path(target), code)
         return head_bytes + tail + body, close
+
+    def uncacheable(self, bucket: str, key: str) -> None:
+        """A fill found ``bucket``/``key`` missing or not cacheable: until the next write,
+        its reads go to aiohttp without another fill first."""
+        if len(self._uncacheable) >= _UNCACHEABLE_KEPT:
+            self._uncacheable.clear()
+        self._uncacheable[(bucket, key)] = self.cache.objects.generation
 
     def _tail(self, close: bool) -> bytes:
         """What follows the request id in every reply head: Date (the second's), Server,
@@ -258,33 +346,44 @@ class FrontDoor:
         return self._tails[close]
 
     def _object_read(self, method: str, path: str, headers: dict[str, str], domain: str,
-                     context: dict[str, str]) -> tuple[bytes, bytes, int] | None:
+                     ) -> tuple[bytes, bytes, int, tuple[str, Bucket, str, CachedObject]] \
+            | _Fill | None:
         """A bound domain's GET or HEAD of a cached object (304 when the client's copy is
-        current)."""
+        current), with what its plan needs; a ``_Fill`` when the bucket or the object is not
+        cached yet (and may be)."""
         bucket_name = self.gateway.settled_bucket(domain)
         if bucket_name is None:
-            return None
-        bucket = self.cache.cached_bucket(bucket_name)
-        if bucket is None:
             return None
         key = unquote(path)[1:] if "%" in path else path[1:]
         if not key:
             return None
-        entry = self.cache.objects.get(bucket_name, key)
-        if entry is None:
-            return None
+        bucket = self.cache.cached_bucket(bucket_name)
+        if bucket is None:
+            return self._miss(bucket_name, key)
         operation = router.route(method, router.Target(bucket_name, key, domain), {}, headers)
         check_served(operation)
+        # anonymous: the ACL decides, no policy condition reads the context (see _Plan)
         authorize(None, operation, region=self.region, bucket_name=bucket_name, bucket=bucket,
-                  key=key, context=context)
+                  key=key)
+        entry = self.cache.objects.get(bucket_name, key)
+        if entry is None:
+            return self._miss(bucket_name, key)
         status = (preconditions.evaluate(headers, entry.meta)
                   if "if-none-match" in headers or "if-modified-since" in headers else None)
         rendered = entry.rendered
         if not isinstance(rendered, _Rendered):
             rendered = entry.rendered = _Rendered(entry, bucket.storage_class)
+        found = (bucket_name, bucket, key, entry)
         if status == preconditions.NOT_MODIFIED:
-            return rendered.not_modified, b"", 304
-        return rendered.ok, b"" if method == "HEAD" else entry.body, 200
+            return rendered.not_modified, b"", 304, found
+        return rendered.ok, b"" if method == "HEAD" else entry.body, 200, found
+
+    def _miss(self, bucket: str, key: str) -> _Fill | None:
+        if self.fill is None:
+            return None
+        if self._uncacheable.get((bucket, key)) == self.cache.objects.generation:
+            return None
+        return _Fill(bucket, key)
 
     def _list_cname(self, path: str, raw_query: str, headers: dict[str, str],
                     context: dict[str, str]) -> tuple[bytes, bytes, int] | None:
@@ -366,6 +465,8 @@ class FrontProtocol(asyncio.Protocol):
         self._peer = ""
         self._replied = False  # a reply was sent: the keep-alive timeout applies, not headers'
         self.deadline = 0.0
+        self._filling: asyncio.Task[None] | None = None  # a miss being read into the cache
+        self._refilled = False  # the head at the buffer's start was filled for already
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, but have its methods
@@ -379,10 +480,16 @@ class FrontProtocol(asyncio.Protocol):
         door.connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._filling is not None:
+            self._filling.cancel()
+            self._filling = None
         self._door.connections.discard(self)
         self._transport = None
 
     def data_received(self, data: bytes) -> None:
+        if self._filling is not None:  # arrived before reading paused: kept for after
+            self._buffer += data
+            return
         if self._buffer:
             data = self._buffer + data
             self._buffer = b""
@@ -400,9 +507,18 @@ class FrontProtocol(asyncio.Protocol):
             except Exception:  # never the client's fault: let the full pipeline answer it
                 trouble.exception("the HTTP front failed on a request; aiohttp answers it")
                 answer = None
+            if isinstance(answer, _Fill):
+                fill = door.fill
+                if self._refilled or fill is None:  # filled once and still a miss
+                    answer = None
+                else:
+                    self._buffer = data[start:]
+                    self._start_fill(fill, answer)
+                    return
             if answer is None:
                 self._hand_off(data[start:])
                 return
+            self._refilled = False
             reply, close = answer
             transport.write(reply)
             start = end + 4
@@ -419,6 +535,38 @@ class FrontProtocol(asyncio.Protocol):
             return
         self._buffer = rest
 
+    def _start_fill(self, fill: Callable[[str, str], Awaitable[bool]], miss: _Fill) -> None:
+        """Stop reading, read ``miss`` into the cache, then look at the buffered head again
+        (answered from memory, or handed to aiohttp if it still misses)."""
+        transport = self._transport
+        assert transport is not None
+        transport.pause_reading()
+        self.deadline = float("inf")  # the head is complete: no timeout while the store reads
+        self._filling = asyncio.get_running_loop().create_task(self._fill(fill, miss))
+
+    async def _fill(self, fill: Callable[[str, str], Awaitable[bool]], miss: _Fill) -> None:
+        door = self._door
+        try:
+            cached = await fill(miss.bucket, miss.key)
+        except Exception:  # the pipeline will meet the same trouble and answer it
+            trouble.exception("the HTTP front could not read %s/%s into the cache",
+                              miss.bucket, miss.key)
+            cached = False
+        if cached:
+            door.filled += 1
+        else:
+            door.uncacheable(miss.bucket, miss.key)
+        self._filling = None
+        transport = self._transport
+        if transport is None:  # the client went away meanwhile
+            return
+        timeout = door.keepalive_timeout if self._replied else door.header_timeout
+        self.deadline = door.now + (timeout if timeout > 0 else float("inf"))
+        self._refilled = True
+        if not self._paused:
+            transport.resume_reading()
+            self.data_received(b"")
+
     def eof_received(self) -> bool | None:
         self.close()
         return None
@@ -430,7 +578,7 @@ class FrontProtocol(asyncio.Protocol):
 
     def resume_writing(self) -> None:
         self._paused = False
-        if self._transport is not None:
+        if self._transport is not None and self._filling is None:
             self._transport.resume_reading()
             if self._buffer:
                 self.data_received(b"")
@@ -444,6 +592,9 @@ class FrontProtocol(asyncio.Protocol):
         self.close()
 
     def close(self) -> None:
+        if self._filling is not None:
+            self._filling.cancel()
+            self._filling = None
         self._door.connections.discard(self)
         if self._transport is not None:
             self._transport.close()

@@ -16,11 +16,12 @@ poll of the store's change counter.
   produced the entry, and ``put`` refuses it when any ``forget`` happened in between (a read
   that began before the write may return the old row after the write's ``forget``).
 - Other processes on this machine (``--workers N``, or any servers sharing the data dir): a
-  ``Beacon``, eight bytes in a shared memory-mapped file of the data dir, which every write
-  overwrites with fresh random bytes right after its commit (before the writer replies). The
-  HTTP front reads it before each cached answer (a memory read, no system call) and drops
-  every cached entry when it changed, so a client that saw its write succeed through one
-  worker reads it back through any other: read-after-write holds across workers.
+  ``Beacon``, one write counter per process in a shared memory-mapped file of the data dir,
+  which every write bumps right after its commit (before the writer replies). The HTTP front
+  reads it before each cached answer (a memory read, no system call) and drops every cached
+  entry when another process's counter moved (its own writes forget only their keys), so a
+  client that saw its write succeed through one worker reads it back through any other:
+  read-after-write holds across workers.
 - Processes elsewhere (several hosts on one PostgreSQL): the store's ``objects`` change
   counter, polled with the other counters (``ReadCache.poll``), clears everything when it
   moved: within one poll interval (0.5 s).
@@ -31,6 +32,7 @@ twice, the response head the HTTP front renders once and keeps on the entry).
 
 from __future__ import annotations
 
+import fcntl
 import mmap
 import os
 from collections import OrderedDict
@@ -45,12 +47,19 @@ ENTRY_OVERHEAD = 600  # bytes counted per entry besides its body
 
 
 class Beacon:
-    """Eight bytes shared by the processes of one data dir: overwritten with random bytes by
-    every write (``bump``), compared by readers (``read``). Two writers racing leave one of
-    their values, and either differs from what a reader saw before both, so no change is
-    missed; a torn read only looks like a change (a needless refill, never a stale answer)."""
+    """Change counters shared by the processes of one data dir, one eight-byte slot each.
 
-    SIZE = 8
+    A process claims a free slot at start (a POSIX record lock on its bytes, released by the
+    kernel when the process ends, however it ends) and ``bump`` counts its writes there;
+    readers compare every slot at once (``read``). Only the owner writes a slot, so no two
+    writers race and no change is lost; a process leaves its own slot out of what it waits
+    for (``ObjectCache.changed`` patches what it saw), so its own writes, which it forgets key
+    by key, do not empty its caches. A torn read only looks like a change (a needless refill,
+    never a stale answer). With every slot taken, a process writes random bytes into the
+    first one and treats its own bumps like anyone's (correct, only slower)."""
+
+    SLOTS = 64
+    SIZE = 8 * SLOTS
 
     def __init__(self, path: Path) -> None:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -58,24 +67,53 @@ class Beacon:
             if os.fstat(fd).st_size < self.SIZE:
                 os.ftruncate(fd, self.SIZE)
             self._map = mmap.mmap(fd, self.SIZE)
-        finally:
+        except BaseException:
             os.close(fd)
+            raise
+        self._fd = fd  # kept open: closing it would release the slot's lock
+        self.slot: int | None = None
+        for slot in range(self.SLOTS):
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 8, slot * 8)
+            except OSError:
+                continue
+            self.slot = slot
+            break
+        self._count = int.from_bytes(self._own(self._map[:self.SIZE]), "little") \
+            if self.slot is not None else 0
+
+    def _own(self, seen: bytes) -> bytes:
+        start = 8 * (self.slot or 0)
+        return seen[start:start + 8]
 
     def bump(self) -> None:
-        self._map[:self.SIZE] = os.urandom(self.SIZE)
+        if self.slot is None:
+            self._map[:8] = os.urandom(8)
+            return
+        self._count = (self._count + 1) & 0xFFFFFFFFFFFFFFFF
+        start = 8 * self.slot
+        self._map[start:start + 8] = self._count.to_bytes(8, "little")
 
     def read(self) -> bytes:
         return self._map[:self.SIZE]
 
+    def mine(self, seen: bytes) -> bytes:
+        """``seen`` with this process's own slot as it is now (unchanged without a slot)."""
+        if self.slot is None:
+            return seen
+        start = 8 * self.slot
+        return seen[:start] + self._count.to_bytes(8, "little") + seen[start + 8:]
+
     def close(self) -> None:
         self._map.close()
+        os.close(self._fd)
 
 
 class CachedObject:
     """One cached version: its metadata, its bytes, and what the HTTP front renders from them
     (``rendered``: opaque to this module, dropped with the entry)."""
 
-    __slots__ = ("meta", "body", "rendered")
+    __slots__ = ("meta", "body", "rendered", "__weakref__")
 
     def __init__(self, meta: ObjectMeta, body: bytes) -> None:
         self.meta = meta
@@ -126,6 +164,19 @@ class ObjectCache:
         self._items.move_to_end((bucket, key))
         return entry
 
+    def peek(self, bucket: str, key: str) -> CachedObject | None:
+        """The entry if cached, not counted as a read (``touch`` counts it)."""
+        return self._items.get((bucket, key))
+
+    def touch(self, bucket: str, key: str) -> None:
+        """Count a read of an entry ``peek`` found: a hit, and the most recently read."""
+        self.hits += 1
+        self._items.move_to_end((bucket, key))
+
+    def holds(self, bucket: str, key: str) -> bool:
+        """Whether ``bucket``/``key`` is cached (not counted as a hit or a miss)."""
+        return (bucket, key) in self._items
+
     def put(self, meta: ObjectMeta, body: bytes, generation: int) -> None:
         """Keep ``meta``/``body`` unless a write happened since ``generation`` was read, or the
         object is over the per-object cap."""
@@ -147,11 +198,12 @@ class ObjectCache:
         self.changed()
 
     def changed(self) -> None:
-        """Something other processes' caches hold changed (an object, a bucket, bindings).
-        This process's next look sees the change too and refills: taking its own bump as
-        seen could swallow another process's bump made a moment before."""
+        """Something other processes' caches hold changed (an object, a bucket, bindings):
+        count it in this process's beacon slot, and take only that slot's new value as seen
+        (another process's bump made a moment before still shows in the next look)."""
         if self.beacon is not None:
             self.beacon.bump()
+            self._seen = self.beacon.mine(self._seen)
 
     def clear(self) -> None:
         self.generation += 1
