@@ -235,24 +235,22 @@ BUCKET_HANDLERS: dict[str, Handler] = {
 }
 
 
-def handler_table(services: Services) -> dict[str, Handler]:
+def handler_table(services: Services, objects: ObjectService) -> dict[str, Handler]:
     """Operation name -> handler, for every operation the router can name: the bucket and
     CNAME handlers, and the object and multipart ones bound to their services."""
     cached = services.cache.objects
-    objects = ObjectService(services.runner, services.blobs, clock=services.clock, cache=cached)
     multipart = MultipartService(services.runner, services.blobs, clock=services.clock,
                                  cache=cached)
     return {**BUCKET_HANDLERS, **ObjectHandlers(objects).table(),
             **MultipartHandlers(multipart).table()}
 
 
-def object_filler(services: Services) -> Callable[[str, str], Awaitable[bool]]:
-    """For the HTTP front's misses: read ``bucket``/``key`` as a GetObject does, which fills
-    the object cache when the object is small (True: cached now; False: no such bucket or
-    object, too large for the cache, or a write raced the read)."""
-    cache = services.cache
-    objects = ObjectService(services.runner, services.blobs, clock=services.clock,
-                            cache=cache.objects)
+def object_filler(cache: ReadCache,
+                  objects: ObjectService) -> Callable[[str, str], Awaitable[bool]]:
+    """For the HTTP front's misses: read ``bucket``/``key`` as a GetObject does (the same
+    ``ObjectService``), which fills the object cache when the object is small (True: cached
+    now; False: no such bucket or object, too large for the cache, or a write raced the
+    read)."""
 
     async def fill(bucket_name: str, key: str) -> bool:
         bucket = await cache.bucket(bucket_name)
@@ -316,6 +314,7 @@ class Assembly:
     gateway: GatewayHooks
     handlers: dict[str, Handler]
     root_key: tuple[AccessKey, bool] | None  # created on this start (and whether generated)
+    fill: Callable[[str, str], Awaitable[bool]]  # the HTTP front's cache misses
 
 
 async def assemble(settings: Settings) -> Assembly:
@@ -328,9 +327,11 @@ async def assemble(settings: Settings) -> Assembly:
     services = build_services(settings, store, box, on_binding_change=gateway.on_change)
     await services.keyring.refresh()
     await asyncio.to_thread(services.blobs.prepare)
-    handlers = handler_table(services)
+    objects = ObjectService(services.runner, services.blobs, clock=services.clock,
+                            cache=services.cache.objects)
+    handlers = handler_table(services, objects)
     await gateway.start(services.runner, box, await default_pair(settings, services))
-    return Assembly(services, gateway, handlers, created)
+    return Assembly(services, gateway, handlers, created, object_filler(services.cache, objects))
 
 
 async def prepare_shared_state(

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from ossutil.server.app import ROOT_CREDENTIALS_FILE, Services, assemble, object_filler
+from ossutil.server.app import ROOT_CREDENTIALS_FILE, Services, assemble
 from ossutil.server.certs.isolated import shutdown_workers
 from ossutil.server.connections import AcceptErrors, TimedServer, raise_open_file_limit
 from ossutil.server.gateway.hooks import GatewayHooks
@@ -86,7 +86,7 @@ async def start(settings: Settings) -> Running:
     front = FrontDoor(addressing=services.addressing, gateway=gateway, cache=services.cache,
                       region=settings.region, header_timeout=settings.header_timeout,
                       keepalive_timeout=settings.keepalive_timeout, slow=server,
-                      verifier=services.verifier, fill=object_filler(services))
+                      verifier=services.verifier, fill=assembly.fill)
     front.start()
     pipeline.endpoints["metrics"] = endpoints.metrics(front.counters)
     loop = asyncio.get_running_loop()
