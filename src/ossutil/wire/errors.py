@@ -118,6 +118,16 @@ CATALOG: dict[str, ErrorSpec] = {
     "TooManyBuckets": ErrorSpec(
         400, "You have attempted to create more buckets than allowed.", ""
     ),
+    # website, CORS and hotlink protection (issue 12): OSS's codes, statuses and messages
+    "NoSuchWebsiteConfiguration": ErrorSpec(
+        404, "The specified bucket does not have a website configuration.", ""
+    ),
+    "NoSuchCORSConfiguration": ErrorSpec(404, "The CORS configuration does not exist.", ""),
+    "AccessForbidden": ErrorSpec(
+        403, "CORSResponse: This CORS request is not allowed. This is usually because the "
+        "evalution of Origin, request method / Access-Control-Request-Method or "
+        "Access-Control-Requet-Headers are not whitelisted by the resource's CORS spec.", ""
+    ),
     # multipart upload: OSS's codes and statuses (its API reference, CompleteMultipartUpload
     # and UploadPart); the message texts are chosen where OSS's own are not published
     "NoSuchUpload": ErrorSpec(
