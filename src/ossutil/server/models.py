@@ -85,6 +85,10 @@ class CertificateType(StrEnum):
 
     UPLOAD = "Upload"  # inline PEM given to PutCname
     CAS = "CAS"  # referenced by id (Certificate Management Service)
+    # issued by the ACME CA of ``serve --acme-directory`` (server/acme/); never in the
+    # ``certificates`` table, never attachable by CertId. oss2, alibabacloud-oss-v2 and the Go
+    # SDK read ``<Type>`` as a free string, so this value parses everywhere.
+    ACME = "ACME"
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,33 @@ class Binding:
     cert_id: str | None = None
     cert_attached_at: datetime | None = None
     certificate: Certificate | None = None
+    # the automatic (ACME) certificate, served when none is attached (``served_certificate``)
+    auto_certificate: Certificate | None = None
+    dangling: bool = False  # domain health found the domain no longer points here
+
+    @property
+    def served_certificate(self) -> Certificate | None:
+        """What TLS serves and ListCname shows: the uploaded one wins, else the automatic."""
+        return self.certificate if self.certificate is not None else self.auto_certificate
+
+
+@dataclass(frozen=True)
+class AcmeState:
+    """One bound domain's automatic certificate and its order/renewal state (``AcmeStore``):
+    what domain health reports. ``certificate`` is None until the first issuance; times are
+    UTC; ``last_error`` is the last failed attempt's text (None after a success)."""
+
+    domain: str
+    certificate: Certificate | None
+    issued_at: datetime | None
+    last_attempt: datetime | None
+    last_error: str | None
+    next_attempt: datetime | None
+    failures: int  # attempts failed in a row
+
+    @property
+    def not_after(self) -> datetime | None:
+        return None if self.certificate is None else self.certificate.not_after
 
 
 class CertAction(StrEnum):

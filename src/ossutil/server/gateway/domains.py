@@ -104,7 +104,7 @@ class DomainTable:
         else:
             bucket = self._names.setdefault(binding.bucket, binding.bucket)
             self._buckets[domain] = bucket
-            cert = binding.certificate
+            cert = binding.served_certificate  # uploaded, else the automatic one
             new = None if cert is None else self._entry(cert.cert_id, cert.fingerprint,
                                                         cert.chain_pem, cert.key_sealed)
         if new is not None:

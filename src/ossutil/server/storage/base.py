@@ -33,6 +33,7 @@ from typing import Any, Generic, ParamSpec, Protocol, TypeVar
 
 from ossutil.server.models import (
     Account,
+    AcmeState,
     Binding,
     BindingChange,
     Bucket,
@@ -186,6 +187,65 @@ class CnameStore(Protocol):
     def delete_binding(self, bucket: str, domain: str) -> bool: ...
     def get_certificate(self, cert_id: str) -> Certificate | None: ...
 
+    def set_binding_health(self, domain: str, dangling: bool) -> bool:
+        """Mark ``domain``'s binding dangling (its DNS no longer points here) or healthy again;
+        False when no such binding. A dangling binding gets no ACME orders or renewals."""
+        ...
+
+
+class AcmeStore(Protocol):
+    """Automatic (ACME) certificates and their state, one row per bound domain; challenge
+    responses every process can answer; the order lease that makes one process order a name.
+    Times are UTC; the row goes with its binding (``delete_binding``)."""
+
+    def acme_states(self, domains: list[str] | None = None) -> list[AcmeState]:
+        """The state of every domain that has one (or of ``domains``): issued-at, not-after,
+        last attempt, last error, next attempt. Domain health's read API."""
+        ...
+
+    def acme_due(self, now: datetime, limit: int) -> list[str]:
+        """Enabled, not dangling bindings without an uploaded certificate whose automatic
+        certificate is missing or due (``next_attempt`` reached) and not leased."""
+        ...
+
+    def take_acme_lease(self, domain: str, holder: str, now: datetime,
+                        until: datetime) -> bool:
+        """Take the order lease on ``domain`` until ``until`` when it is still due, bound, not
+        dangling, without an uploaded certificate, and no other holder's lease runs: True for
+        exactly one of several racing processes."""
+        ...
+
+    def put_acme_certificate(self, domain: str, holder: str, certificate: Certificate,
+                             next_attempt: datetime) -> bool:
+        """Store an issued certificate (key sealed), clear the error and the lease, and record
+        a binding change (every process re-reads the binding). False when the binding is gone
+        or the lease is no longer ``holder``'s (nothing written)."""
+        ...
+
+    def record_acme_failure(self, domain: str, holder: str, attempted: datetime, error: str,
+                            next_attempt: datetime) -> None:
+        """A failed order: the error text, one more failure, when to try again; the lease is
+        released."""
+        ...
+
+    def schedule_acme(self, domain: str, next_attempt: datetime) -> None:
+        """Move ``domain``'s next attempt (a renewal forced now, or after an uploaded
+        certificate is detached)."""
+        ...
+
+    def put_acme_challenge(self, domain: str, token: str, kind: str, response: str,
+                           expires: datetime) -> None: ...
+
+    def get_acme_challenge(self, domain: str, token: str, now: datetime) -> str | None:
+        """The HTTP-01 key authorization for ``token`` on ``domain``, when one is pending."""
+        ...
+
+    def acme_challenges(self, kind: str, now: datetime) -> list[tuple[str, str]]:
+        """(domain, response) of every pending challenge of ``kind`` (TLS-ALPN-01)."""
+        ...
+
+    def delete_acme_challenge(self, domain: str, token: str) -> None: ...
+
 
 class BindingFeed(Protocol):
     """Every binding and the changes to them: the gateway's DomainTable and its poller."""
@@ -286,7 +346,7 @@ class BlobReferences(Protocol):
 
 
 class Store(AuthStore, BucketStore, CacheStore, CnameStore, BindingFeed, ServerValues,
-            MultipartStore, BlobReferences, Protocol):
+            MultipartStore, BlobReferences, AcmeStore, Protocol):
     """Persistent state, every method one transaction: ``SqliteStore`` (embedded default),
     ``PostgresStore`` (scale-out)."""
 

@@ -61,6 +61,7 @@ from psycopg.rows import DictRow, RowFactory, dict_row, tuple_row
 
 from ossutil.server.models import (
     Account,
+    AcmeState,
     Binding,
     BindingChange,
     BindingStatus,
@@ -94,9 +95,11 @@ from ossutil.server.storage.base import (
 from ossutil.server.storage.rows import (
     crc_from_text,
     crc_text,
+    epoch_utc,
     headers_json,
     key_range,
     object_json,
+    opt_epoch_utc,
     routes_sql,
     stored_headers,
     stored_object_headers,
@@ -215,6 +218,24 @@ END $$;
 -- versions()["objects"]: advanced after each object write commits (see _object_changed)
 CREATE SEQUENCE IF NOT EXISTS object_changes;
 CREATE TABLE IF NOT EXISTS server_values (name TEXT PRIMARY KEY, value BYTEA NOT NULL);
+-- automatic (ACME) certificates, their order/renewal state and order lease (times: epoch
+-- seconds, as in SQLite), and challenge responses whichever process the CA reaches answers
+CREATE TABLE IF NOT EXISTS acme_certificates (
+    domain TEXT PRIMARY KEY, cert_id TEXT, owner_id TEXT, chain_pem TEXT, key_sealed BYTEA,
+    fingerprint TEXT, not_before DOUBLE PRECISION, not_after DOUBLE PRECISION,
+    issued_at DOUBLE PRECISION, last_attempt DOUBLE PRECISION, last_error TEXT,
+    next_attempt DOUBLE PRECISION, failures INTEGER NOT NULL DEFAULT 0, lease_holder TEXT,
+    lease_until DOUBLE PRECISION);
+CREATE TABLE IF NOT EXISTS acme_challenges (
+    domain TEXT NOT NULL, token TEXT NOT NULL, kind TEXT NOT NULL, response TEXT NOT NULL,
+    expires DOUBLE PRECISION NOT NULL, PRIMARY KEY (domain, token));
+DO $$ BEGIN
+    -- set by domain health: the domain no longer points here (no ACME orders for it)
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'bindings'::regclass
+        AND attname = 'dangling' AND NOT attisdropped) THEN
+        ALTER TABLE bindings ADD COLUMN dangling BOOLEAN NOT NULL DEFAULT FALSE;
+    END IF;
+END $$;
 INSERT INTO meta (key, value) VALUES ('auth_version', 0), ('bucket_version', 0),
     ('schema_version', 1) ON CONFLICT (key) DO NOTHING;
 """
@@ -222,6 +243,23 @@ INSERT INTO meta (key, value) VALUES ('auth_version', 0), ('bucket_version', 0),
 
 class MasterKeyMismatch(StoreError):
     """This database's sealed secrets do not open with this process's master key."""
+
+
+def _acme_certificate(row: DictRow, prefix: str = "") -> Certificate | None:
+    """The automatic certificate of an ``acme_certificates`` row (None before the first)."""
+    if not row[prefix + "cert_id"]:
+        return None
+    return Certificate(row[prefix + "cert_id"], row[prefix + "owner_id"] or "",
+                       CertificateType.ACME, row[prefix + "chain_pem"],
+                       bytes(row[prefix + "key_sealed"]), row[prefix + "fingerprint"],
+                       epoch_utc(row[prefix + "not_before"]), epoch_utc(row[prefix + "not_after"]),
+                       epoch_utc(row[prefix + "issued_at"]))
+
+
+def _acme_state(row: DictRow) -> AcmeState:
+    return AcmeState(row["domain"], _acme_certificate(row), opt_epoch_utc(row["issued_at"]),
+                     opt_epoch_utc(row["last_attempt"]), row["last_error"],
+                     opt_epoch_utc(row["next_attempt"]), int(row["failures"]))
 
 
 def _lock_id(name: str) -> int:
@@ -740,8 +778,13 @@ class PostgresStore:
         SELECT b.*, c.cert_id AS c_cert_id, c.owner_id AS c_owner_id, c.type AS c_type,
                c.chain_pem AS c_chain_pem, c.key_sealed AS c_key_sealed,
                c.fingerprint AS c_fingerprint, c.not_before AS c_not_before,
-               c.not_after AS c_not_after, c.created_at AS c_created_at
+               c.not_after AS c_not_after, c.created_at AS c_created_at,
+               a.cert_id AS a_cert_id, a.owner_id AS a_owner_id, a.chain_pem AS a_chain_pem,
+               a.key_sealed AS a_key_sealed, a.fingerprint AS a_fingerprint,
+               a.not_before AS a_not_before, a.not_after AS a_not_after,
+               a.issued_at AS a_issued_at
         FROM bindings b LEFT JOIN certificates c ON c.cert_id = b.cert_id
+        LEFT JOIN acme_certificates a ON a.domain = b.domain
     """
 
     def _binding(self, row: DictRow) -> Binding:
@@ -749,7 +792,8 @@ class PostgresStore:
         return Binding(row["domain"], row["bucket"], BindingStatus(row["status"]),
                        _utc(row["created_at"]),
                        _utc(row["last_modified"]), row["cert_id"],
-                       _opt_utc(row["cert_attached_at"]), certificate)
+                       _opt_utc(row["cert_attached_at"]), certificate,
+                       _acme_certificate(row, "a_"), bool(row["dangling"]))
 
     def get_binding(self, domain: str) -> Binding | None:
         row = self._one(self._BINDING_SELECT + " WHERE b.domain = %s", domain)
@@ -849,8 +893,119 @@ class PostgresStore:
                                (bucket, domain)).rowcount > 0
             if gone:
                 cur.execute("INSERT INTO binding_changes (domain) VALUES (%s)", (domain,))
+                # its automatic certificate and pending challenges go with it
+                cur.execute("DELETE FROM acme_certificates WHERE domain = %s", (domain,))
+                cur.execute("DELETE FROM acme_challenges WHERE domain = %s", (domain,))
             return gone
         return self._transaction(work)
+
+    def set_binding_health(self, domain: str, dangling: bool) -> bool:
+        return self._transaction(lambda cur: cur.execute(
+            "UPDATE bindings SET dangling = %s WHERE domain = %s",
+            (dangling, domain)).rowcount > 0)
+
+    # --- automatic (ACME) certificates (see SqliteStore: the same statements) -------------
+
+    def acme_states(self, domains: list[str] | None = None) -> list[AcmeState]:
+        if domains is None:
+            rows = self._all("SELECT * FROM acme_certificates ORDER BY domain")
+        else:
+            rows = self._all("SELECT * FROM acme_certificates WHERE domain = ANY(%s) "
+                             "ORDER BY domain", domains)
+        return [_acme_state(row) for row in rows]
+
+    def acme_due(self, now: datetime, limit: int) -> list[str]:
+        rows = self._all(
+            "SELECT b.domain FROM bindings b LEFT JOIN acme_certificates a "
+            "ON a.domain = b.domain WHERE b.status = %s AND NOT b.dangling "
+            "AND b.cert_id IS NULL AND (a.next_attempt IS NULL OR a.next_attempt <= %s) "
+            "AND (a.lease_until IS NULL OR a.lease_until <= %s) ORDER BY b.seq LIMIT %s",
+            BindingStatus.ENABLED, now.timestamp(), now.timestamp(), limit)
+        return [str(row["domain"]) for row in rows]
+
+    def take_acme_lease(self, domain: str, holder: str, now: datetime,
+                        until: datetime) -> bool:
+        def work(cur: Cursor) -> bool:
+            # one statement: the row lock taken by the upsert makes racing processes take
+            # turns, and the loser sees the winner's lease in its WHERE
+            if not cur.execute("SELECT 1 FROM bindings WHERE domain = %s AND status = %s AND "
+                               "NOT dangling AND cert_id IS NULL",
+                               (domain, BindingStatus.ENABLED)).fetchone():
+                return False
+            row = cur.execute(
+                "INSERT INTO acme_certificates AS a (domain, lease_holder, lease_until) "
+                "VALUES (%s, %s, %s) ON CONFLICT (domain) DO UPDATE SET "
+                "lease_holder = EXCLUDED.lease_holder, lease_until = EXCLUDED.lease_until "
+                "WHERE (a.next_attempt IS NULL OR a.next_attempt <= %s) AND "
+                "(a.lease_until IS NULL OR a.lease_until <= %s OR a.lease_holder = %s) "
+                "RETURNING a.domain",
+                (domain, holder, until.timestamp(), now.timestamp(), now.timestamp(),
+                 holder)).fetchone()
+            return row is not None
+        return self._transaction(work)
+
+    def put_acme_certificate(self, domain: str, holder: str, certificate: Certificate,
+                             next_attempt: datetime) -> bool:
+        def work(cur: Cursor) -> bool:
+            self._lock(cur, "bindings")  # as delete_binding: the binding cannot go meanwhile
+            if not cur.execute("SELECT 1 FROM bindings WHERE domain = %s",
+                               (domain,)).fetchone():
+                return False
+            stored = cur.execute(
+                "UPDATE acme_certificates SET cert_id = %s, owner_id = %s, chain_pem = %s, "
+                "key_sealed = %s, fingerprint = %s, not_before = %s, not_after = %s, "
+                "issued_at = %s, last_attempt = %s, last_error = NULL, next_attempt = %s, "
+                "failures = 0, lease_holder = NULL, lease_until = NULL "
+                "WHERE domain = %s AND lease_holder = %s",
+                (certificate.cert_id, certificate.owner_id, certificate.chain_pem,
+                 certificate.key_sealed, certificate.fingerprint,
+                 certificate.not_before.timestamp(), certificate.not_after.timestamp(),
+                 certificate.created_at.timestamp(), certificate.created_at.timestamp(),
+                 next_attempt.timestamp(), domain, holder)).rowcount > 0
+            if stored:
+                cur.execute("INSERT INTO binding_changes (domain) VALUES (%s)", (domain,))
+            return stored
+        return self._transaction(work)
+
+    def record_acme_failure(self, domain: str, holder: str, attempted: datetime, error: str,
+                            next_attempt: datetime) -> None:
+        self._transaction(lambda cur: cur.execute(
+            "UPDATE acme_certificates SET last_attempt = %s, last_error = %s, "
+            "failures = failures + 1, next_attempt = %s, lease_holder = NULL, "
+            "lease_until = NULL WHERE domain = %s AND lease_holder = %s",
+            (attempted.timestamp(), error, next_attempt.timestamp(), domain, holder)))
+
+    def schedule_acme(self, domain: str, next_attempt: datetime) -> None:
+        self._transaction(lambda cur: cur.execute(
+            "UPDATE acme_certificates SET next_attempt = %s WHERE domain = %s",
+            (next_attempt.timestamp(), domain)))
+
+    def put_acme_challenge(self, domain: str, token: str, kind: str, response: str,
+                           expires: datetime) -> None:
+        def work(cur: Cursor) -> None:
+            cur.execute("DELETE FROM acme_challenges WHERE expires <= %s",
+                        (expires.timestamp() - 86400,))
+            cur.execute("INSERT INTO acme_challenges (domain, token, kind, response, expires) "
+                        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (domain, token) DO UPDATE SET "
+                        "kind = EXCLUDED.kind, response = EXCLUDED.response, "
+                        "expires = EXCLUDED.expires",
+                        (domain, token, kind, response, expires.timestamp()))
+        self._transaction(work)
+
+    def get_acme_challenge(self, domain: str, token: str, now: datetime) -> str | None:
+        row = self._one("SELECT response FROM acme_challenges WHERE domain = %s AND "
+                        "token = %s AND kind = 'http-01' AND expires > %s",
+                        domain, token, now.timestamp())
+        return str(row["response"]) if row else None
+
+    def acme_challenges(self, kind: str, now: datetime) -> list[tuple[str, str]]:
+        rows = self._all("SELECT domain, response FROM acme_challenges WHERE kind = %s "
+                         "AND expires > %s", kind, now.timestamp())
+        return [(str(r["domain"]), str(r["response"])) for r in rows]
+
+    def delete_acme_challenge(self, domain: str, token: str) -> None:
+        self._transaction(lambda cur: cur.execute(
+            "DELETE FROM acme_challenges WHERE domain = %s AND token = %s", (domain, token)))
 
     def changes_since(self, version: int) -> tuple[int, list[str]]:
         """Domains whose binding changed after change number ``version``, and the newest number."""

@@ -7,6 +7,7 @@ two stores write byte-identical column values and neither store module imports t
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from typing import Any
 
 from ossutil.server.models import ObjectMeta, ObjectType
@@ -18,9 +19,22 @@ def routes_sql(mark: str) -> str:
     """The start-up snapshot's query (``mark``: the driver's placeholder, for the status):
     the six ``models.Route`` columns and nothing else, unordered (a dict needs no order, and
     ORDER BY would cost a sort or an index walk)."""
-    return ("SELECT b.domain, b.bucket, c.cert_id, c.fingerprint, c.chain_pem, c.key_sealed "
+    # the attached certificate wins; else the automatic (ACME) one, when issued
+    return ("SELECT b.domain, b.bucket, COALESCE(c.cert_id, a.cert_id), "
+            "COALESCE(c.fingerprint, a.fingerprint), COALESCE(c.chain_pem, a.chain_pem), "
+            "COALESCE(c.key_sealed, a.key_sealed) "
             "FROM bindings b LEFT JOIN certificates c ON c.cert_id = b.cert_id "
+            "LEFT JOIN acme_certificates a ON a.domain = b.domain "
             f"WHERE b.status = {mark}")
+
+
+def epoch_utc(seconds: float) -> datetime:
+    """An ``acme_*`` time column (epoch seconds, both stores) as a UTC datetime."""
+    return datetime.fromtimestamp(seconds, timezone.utc)
+
+
+def opt_epoch_utc(seconds: float | None) -> datetime | None:
+    return None if seconds is None else epoch_utc(seconds)
 
 
 def headers_json(user_meta: Pairs, headers: Pairs,

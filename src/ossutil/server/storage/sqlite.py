@@ -19,6 +19,7 @@ from typing import Any
 
 from ossutil.server.models import (
     Account,
+    AcmeState,
     Binding,
     BindingChange,
     BindingStatus,
@@ -49,9 +50,11 @@ from ossutil.server.storage.base import (
 from ossutil.server.storage.rows import (
     crc_from_text,
     crc_text,
+    epoch_utc,
     headers_json,
     key_range,
     object_json,
+    opt_epoch_utc,
     routes_sql,
     stored_headers,
     stored_object_headers,
@@ -103,6 +106,14 @@ CREATE TABLE IF NOT EXISTS multipart_parts (
     part_number INTEGER NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
     last_modified TEXT NOT NULL, blob TEXT NOT NULL, PRIMARY KEY (upload_id, part_number));
 CREATE TABLE IF NOT EXISTS server_values (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS acme_certificates (
+    domain TEXT PRIMARY KEY, cert_id TEXT, owner_id TEXT, chain_pem TEXT, key_sealed BLOB,
+    fingerprint TEXT, not_before REAL, not_after REAL, issued_at REAL, last_attempt REAL,
+    last_error TEXT, next_attempt REAL, failures INTEGER NOT NULL DEFAULT 0,
+    lease_holder TEXT, lease_until REAL);
+CREATE TABLE IF NOT EXISTS acme_challenges (
+    domain TEXT NOT NULL, token TEXT NOT NULL, kind TEXT NOT NULL, response TEXT NOT NULL,
+    expires REAL NOT NULL, PRIMARY KEY (domain, token));
 CREATE INDEX IF NOT EXISTS objects_by_blob ON objects (blob);
 CREATE INDEX IF NOT EXISTS multipart_parts_by_blob ON multipart_parts (blob);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('auth_version', '0');
@@ -116,7 +127,9 @@ INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
 # at start-up (ALTER TABLE ADD COLUMN appends, so new and migrated tables keep one column
 # order); rows written before read as NULL. crc64: x-oss-hash-crc64ecma as unsigned decimal
 # text (SQLite's INTEGER is signed 64-bit).
-ADDED_COLUMNS = (("objects", "crc64", "TEXT"), ("multipart_parts", "crc64", "TEXT"))
+ADDED_COLUMNS = (("objects", "crc64", "TEXT"), ("multipart_parts", "crc64", "TEXT"),
+                 # set by domain health: the domain no longer points here (no ACME orders)
+                 ("bindings", "dangling", "INTEGER NOT NULL DEFAULT 0"))
 
 
 def _add_columns(db: sqlite3.Connection) -> None:
@@ -136,6 +149,23 @@ def _dt(text: str | None) -> datetime | None:
 
 def _req_dt(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+def _acme_certificate(row: sqlite3.Row, prefix: str = "") -> Certificate | None:
+    """The automatic certificate of an ``acme_certificates`` row (None before the first)."""
+    if not row[prefix + "cert_id"]:
+        return None
+    return Certificate(row[prefix + "cert_id"], row[prefix + "owner_id"] or "",
+                       CertificateType.ACME, row[prefix + "chain_pem"],
+                       bytes(row[prefix + "key_sealed"]), row[prefix + "fingerprint"],
+                       epoch_utc(row[prefix + "not_before"]), epoch_utc(row[prefix + "not_after"]),
+                       epoch_utc(row[prefix + "issued_at"]))
+
+
+def _acme_state(row: sqlite3.Row) -> AcmeState:
+    return AcmeState(row["domain"], _acme_certificate(row), opt_epoch_utc(row["issued_at"]),
+                     opt_epoch_utc(row["last_attempt"]), row["last_error"],
+                     opt_epoch_utc(row["next_attempt"]), int(row["failures"]))
 
 
 class SqliteStore:
@@ -408,8 +438,13 @@ class SqliteStore:
         SELECT b.*, c.cert_id AS c_cert_id, c.owner_id AS c_owner_id, c.type AS c_type,
                c.chain_pem AS c_chain_pem, c.key_sealed AS c_key_sealed,
                c.fingerprint AS c_fingerprint, c.not_before AS c_not_before,
-               c.not_after AS c_not_after, c.created_at AS c_created_at
+               c.not_after AS c_not_after, c.created_at AS c_created_at,
+               a.cert_id AS a_cert_id, a.owner_id AS a_owner_id, a.chain_pem AS a_chain_pem,
+               a.key_sealed AS a_key_sealed, a.fingerprint AS a_fingerprint,
+               a.not_before AS a_not_before, a.not_after AS a_not_after,
+               a.issued_at AS a_issued_at
         FROM bindings b LEFT JOIN certificates c ON c.cert_id = b.cert_id
+        LEFT JOIN acme_certificates a ON a.domain = b.domain
     """
 
     def _binding(self, row: sqlite3.Row) -> Binding:
@@ -417,7 +452,8 @@ class SqliteStore:
         return Binding(row["domain"], row["bucket"], BindingStatus(row["status"]),
                        _req_dt(row["created_at"]),
                        _req_dt(row["last_modified"]), row["cert_id"],
-                       _dt(row["cert_attached_at"]), certificate)
+                       _dt(row["cert_attached_at"]), certificate,
+                       _acme_certificate(row, "a_"), bool(row["dangling"]))
 
     def get_binding(self, domain: str) -> Binding | None:
         row = self._one(self._BINDING_SELECT + " WHERE b.domain = ?", domain)
@@ -501,7 +537,107 @@ class SqliteStore:
                               (bucket, domain)).rowcount > 0
             if gone:
                 db.execute("INSERT INTO binding_changes (domain) VALUES (?)", (domain,))
+                # its automatic certificate and pending challenges go with it
+                db.execute("DELETE FROM acme_certificates WHERE domain = ?", (domain,))
+                db.execute("DELETE FROM acme_challenges WHERE domain = ?", (domain,))
             return gone
+
+    def set_binding_health(self, domain: str, dangling: bool) -> bool:
+        with self._tx() as db:
+            return db.execute("UPDATE bindings SET dangling = ? WHERE domain = ?",
+                              (int(dangling), domain)).rowcount > 0
+
+    # --- automatic (ACME) certificates ----------------------------------------------------
+    # Times are epoch seconds (REAL), as in PostgreSQL's acme tables: compared, never shown.
+
+    def acme_states(self, domains: list[str] | None = None) -> list[AcmeState]:
+        sql = "SELECT * FROM acme_certificates"
+        args: tuple[str, ...] = ()
+        if domains is not None:
+            sql += f" WHERE domain IN ({','.join('?' * len(domains))})"  # only ? marks
+            args = tuple(domains)
+        rows = self._db.execute(sql + " ORDER BY domain", args).fetchall()
+        return [_acme_state(row) for row in rows]
+
+    def acme_due(self, now: datetime, limit: int) -> list[str]:
+        rows = self._db.execute(
+            "SELECT b.domain FROM bindings b LEFT JOIN acme_certificates a "
+            "ON a.domain = b.domain WHERE b.status = ? AND b.dangling = 0 AND b.cert_id IS NULL "
+            "AND (a.next_attempt IS NULL OR a.next_attempt <= ?) "
+            "AND (a.lease_until IS NULL OR a.lease_until <= ?) ORDER BY b.seq LIMIT ?",
+            (BindingStatus.ENABLED, now.timestamp(), now.timestamp(), limit)).fetchall()
+        return [str(row[0]) for row in rows]
+
+    def take_acme_lease(self, domain: str, holder: str, now: datetime,
+                        until: datetime) -> bool:
+        with self._tx() as db:  # BEGIN IMMEDIATE: racing processes take turns
+            if not db.execute("SELECT 1 FROM bindings WHERE domain = ? AND status = ? AND "
+                              "dangling = 0 AND cert_id IS NULL",
+                              (domain, BindingStatus.ENABLED)).fetchone():
+                return False
+            db.execute("INSERT OR IGNORE INTO acme_certificates (domain) VALUES (?)", (domain,))
+            return db.execute(
+                "UPDATE acme_certificates SET lease_holder = ?, lease_until = ? "
+                "WHERE domain = ? AND (next_attempt IS NULL OR next_attempt <= ?) "
+                "AND (lease_until IS NULL OR lease_until <= ? OR lease_holder = ?)",
+                (holder, until.timestamp(), domain, now.timestamp(), now.timestamp(),
+                 holder)).rowcount > 0
+
+    def put_acme_certificate(self, domain: str, holder: str, certificate: Certificate,
+                             next_attempt: datetime) -> bool:
+        with self._tx() as db:
+            if not db.execute("SELECT 1 FROM bindings WHERE domain = ?", (domain,)).fetchone():
+                return False
+            stored = db.execute(
+                "UPDATE acme_certificates SET cert_id = ?, owner_id = ?, chain_pem = ?, "
+                "key_sealed = ?, fingerprint = ?, not_before = ?, not_after = ?, issued_at = ?, "
+                "last_attempt = ?, last_error = NULL, next_attempt = ?, failures = 0, "
+                "lease_holder = NULL, lease_until = NULL WHERE domain = ? AND lease_holder = ?",
+                (certificate.cert_id, certificate.owner_id, certificate.chain_pem,
+                 certificate.key_sealed, certificate.fingerprint,
+                 certificate.not_before.timestamp(), certificate.not_after.timestamp(),
+                 certificate.created_at.timestamp(), certificate.created_at.timestamp(),
+                 next_attempt.timestamp(), domain, holder)).rowcount > 0
+            if stored:
+                db.execute("INSERT INTO binding_changes (domain) VALUES (?)", (domain,))
+            return stored
+
+    def record_acme_failure(self, domain: str, holder: str, attempted: datetime, error: str,
+                            next_attempt: datetime) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE acme_certificates SET last_attempt = ?, last_error = ?, "
+                       "failures = failures + 1, next_attempt = ?, lease_holder = NULL, "
+                       "lease_until = NULL WHERE domain = ? AND lease_holder = ?",
+                       (attempted.timestamp(), error, next_attempt.timestamp(), domain, holder))
+
+    def schedule_acme(self, domain: str, next_attempt: datetime) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE acme_certificates SET next_attempt = ? WHERE domain = ?",
+                       (next_attempt.timestamp(), domain))
+
+    def put_acme_challenge(self, domain: str, token: str, kind: str, response: str,
+                           expires: datetime) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM acme_challenges WHERE expires <= ?", (expires.timestamp()
+                                                                          - 86400,))
+            db.execute("INSERT OR REPLACE INTO acme_challenges (domain, token, kind, response, "
+                       "expires) VALUES (?, ?, ?, ?, ?)",
+                       (domain, token, kind, response, expires.timestamp()))
+
+    def get_acme_challenge(self, domain: str, token: str, now: datetime) -> str | None:
+        row = self._one("SELECT response FROM acme_challenges WHERE domain = ? AND token = ? "
+                        "AND kind = 'http-01' AND expires > ?", domain, token, now.timestamp())
+        return str(row[0]) if row else None
+
+    def acme_challenges(self, kind: str, now: datetime) -> list[tuple[str, str]]:
+        rows = self._db.execute("SELECT domain, response FROM acme_challenges WHERE kind = ? "
+                                "AND expires > ?", (kind, now.timestamp())).fetchall()
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+    def delete_acme_challenge(self, domain: str, token: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM acme_challenges WHERE domain = ? AND token = ?",
+                       (domain, token))
 
     def changes_since(self, version: int) -> tuple[int, list[str]]:
         """Domains whose binding changed after change number ``version``, and the newest number."""

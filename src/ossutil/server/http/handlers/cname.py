@@ -29,7 +29,7 @@ def _token_xml(record: CnameTokenRecord) -> web.Response:
 
 
 def cname_info(binding: Binding) -> CnameInfo:
-    cert = binding.certificate
+    cert = binding.served_certificate  # an uploaded one wins; else the automatic (ACME) one
     summary = None
     if cert is not None:
         summary = CertificateSummary(
