@@ -55,6 +55,8 @@ class _Entry:
     txt: list[tuple[bytes, ...]] = field(default_factory=list)
     cname: str | None = None
     chase: bool = True
+    a: list[str] = field(default_factory=list)  # IPv4 addresses
+    caa: list[str] = field(default_factory=list)  # CAA records in master-file syntax
 
 
 def _key(name: str) -> str:
@@ -197,6 +199,22 @@ class DnsServer:
         """
         with self._lock:
             self._records[_key(name)] = _Entry(cname=_key(target), chase=chase)
+
+    def a(self, name: str, *addresses: str) -> None:
+        """Set the A records at ``name`` (kept beside its TXT/CAA records; a CNAME there is
+        replaced)."""
+        with self._lock:
+            entry = self._records.setdefault(_key(name), _Entry())
+            entry.cname = None
+            entry.a = list(addresses)
+
+    def caa(self, name: str, *records: str) -> None:
+        """Set the CAA records at ``name``, each as ``'0 issue "ca.example"'`` (kept beside
+        its A/TXT records)."""
+        with self._lock:
+            entry = self._records.setdefault(_key(name), _Entry())
+            entry.cname = None
+            entry.caa = list(records)
 
     def remove(self, name: str) -> None:
         """Forget every record at ``name`` and any SERVFAIL set for it."""
@@ -342,6 +360,10 @@ class DnsServer:
             elif rdtype == dns.rdatatype.TXT and entry.txt:
                 texts = [" ".join(_quote(part) for part in record) for record in entry.txt]
                 self._add(response, key, dns.rdatatype.TXT, texts)
+            elif rdtype == dns.rdatatype.A and entry.a:
+                self._add(response, key, dns.rdatatype.A, entry.a)
+            elif rdtype == dns.rdatatype.CAA and entry.caa:
+                self._add(response, key, dns.rdatatype.CAA, entry.caa)
             else:
                 self._add_soa(response, key)  # NODATA
             return
