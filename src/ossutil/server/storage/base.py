@@ -193,6 +193,38 @@ class CnameStore(Protocol):
         ...
 
 
+# One binding's last health report, as domain health (``server/health``) wrote it: (domain,
+# bucket, checked at, the report as JSON text, which the store keeps as given).
+HealthRow = tuple[str, str, datetime, str]
+# (requested, started, finished) of the health rounds: the last on-demand request
+# (``ossutil-server domains --check``), the start of the last round, its end; None: never.
+HealthMarks = tuple[datetime | None, datetime | None, datetime | None]
+
+
+class HealthStore(Protocol):
+    """Domain health: the last round's reports and the rounds' schedule, shared by every
+    process on the store so that one of them runs each round (``claim_health_round``)."""
+
+    def health_rows(self) -> list[HealthRow]: ...
+    def health_marks(self) -> HealthMarks: ...
+
+    def request_health_round(self, now: datetime) -> None:
+        """Ask for a round now (whichever process claims next runs it)."""
+        ...
+
+    def claim_health_round(self, now: datetime, due_before: datetime,
+                           stale_before: datetime) -> bool:
+        """Start a round at ``now`` when one is due (none finished since ``due_before``, or one
+        was requested after the last start) and none runs (a round started before
+        ``stale_before`` and never finished counts as dead): True for exactly one of several
+        racing processes."""
+        ...
+
+    def finish_health_round(self, rows: list[HealthRow], finished: datetime) -> None:
+        """Replace every report with ``rows`` and mark the round finished at ``finished``."""
+        ...
+
+
 class AcmeStore(Protocol):
     """Automatic (ACME) certificates and their state, one row per bound domain; challenge
     responses every process can answer; the order lease that makes one process order a name.
@@ -346,7 +378,7 @@ class BlobReferences(Protocol):
 
 
 class Store(AuthStore, BucketStore, CacheStore, CnameStore, BindingFeed, ServerValues,
-            MultipartStore, BlobReferences, AcmeStore, Protocol):
+            MultipartStore, BlobReferences, AcmeStore, HealthStore, Protocol):
     """Persistent state, every method one transaction: ``SqliteStore`` (embedded default),
     ``PostgresStore`` (scale-out)."""
 

@@ -83,6 +83,8 @@ from ossutil.server.models import (
 from ossutil.server.storage.base import (
     BucketMissing,
     DomainTaken,
+    HealthMarks,
+    HealthRow,
     KeyCheck,
     NoSuchUser,
     ObjectExists,
@@ -97,6 +99,7 @@ from ossutil.server.storage.rows import (
     crc_text,
     epoch_utc,
     headers_json,
+    health_claim_sql,
     key_range,
     object_json,
     opt_epoch_utc,
@@ -236,6 +239,13 @@ DO $$ BEGIN
         ALTER TABLE bindings ADD COLUMN dangling BOOLEAN NOT NULL DEFAULT FALSE;
     END IF;
 END $$;
+CREATE TABLE IF NOT EXISTS domain_health (
+    domain TEXT PRIMARY KEY, bucket TEXT NOT NULL, checked_at DOUBLE PRECISION NOT NULL,
+    report TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS health_rounds (
+    id INTEGER PRIMARY KEY CHECK (id = 1), requested DOUBLE PRECISION,
+    started DOUBLE PRECISION, finished DOUBLE PRECISION);
+INSERT INTO health_rounds (id) VALUES (1) ON CONFLICT (id) DO NOTHING;
 INSERT INTO meta (key, value) VALUES ('auth_version', 0), ('bucket_version', 0),
     ('schema_version', 1) ON CONFLICT (key) DO NOTHING;
 """
@@ -1025,6 +1035,43 @@ class PostgresStore:
         return ObjectMeta(row["bucket"], row["key"], row["size"], row["etag"],
                           row["content_type"], _utc(row["last_modified"]), row["blob"],
                           meta, headers, object_type, crc_from_text(row["crc64"]))
+
+    # --- domain health (server/health) ---------------------------------------------------
+
+    def health_rows(self) -> list[HealthRow]:
+        rows = self._all("SELECT domain, bucket, checked_at, report FROM domain_health "
+                         "ORDER BY domain")
+        return [(r["domain"], r["bucket"], epoch_utc(r["checked_at"]), r["report"])
+                for r in rows]
+
+    def health_marks(self) -> HealthMarks:
+        row = self._one("SELECT requested, started, finished FROM health_rounds WHERE id = 1")
+        if row is None:
+            return None, None, None
+        return (opt_epoch_utc(row["requested"]), opt_epoch_utc(row["started"]),
+                opt_epoch_utc(row["finished"]))
+
+    def request_health_round(self, now: datetime) -> None:
+        self._transaction(lambda cur: cur.execute(
+            "UPDATE health_rounds SET requested = %s WHERE id = 1", (now.timestamp(),)))
+
+    def claim_health_round(self, now: datetime, due_before: datetime,
+                           stale_before: datetime) -> bool:
+        def work(cur: Cursor) -> bool:
+            cur.execute(health_claim_sql("%s"), (
+                now.timestamp(), stale_before.timestamp(), due_before.timestamp()))
+            return cur.rowcount == 1
+        return self._transaction(work)
+
+    def finish_health_round(self, rows: list[HealthRow], finished: datetime) -> None:
+        def work(cur: Cursor) -> None:
+            cur.execute("DELETE FROM domain_health")
+            cur.executemany("INSERT INTO domain_health (domain, bucket, checked_at, report) "
+                            "VALUES (%s, %s, %s, %s)",
+                            [(d, b, at.timestamp(), report) for d, b, at, report in rows])
+            cur.execute("UPDATE health_rounds SET finished = %s WHERE id = 1",
+                        (finished.timestamp(),))
+        self._transaction(work)
 
     def get_server_value(self, name: str) -> bytes | None:
         row = self._one("SELECT value FROM server_values WHERE name = %s", name)

@@ -28,6 +28,19 @@ def routes_sql(mark: str) -> str:
             f"WHERE b.status = {mark}")
 
 
+def health_claim_sql(mark: str) -> str:
+    """``claim_health_round``'s one statement (``mark``: the driver's placeholder; parameters
+    now, stale bound, due bound): a round may start when none runs (never started, finished
+    after its start, or started before the stale bound) and one is due (never finished,
+    finished before the due bound, or asked for after the last start). Racing processes
+    serialise on the one row."""
+    return (f"UPDATE health_rounds SET started = {mark} WHERE id = 1 "
+            "AND (started IS NULL OR (finished IS NOT NULL AND finished >= started) "
+            f"OR started < {mark}) "
+            f"AND (finished IS NULL OR finished < {mark} "
+            "OR (requested IS NOT NULL AND requested > started))")
+
+
 def epoch_utc(seconds: float) -> datetime:
     """An ``acme_*`` time column (epoch seconds, both stores) as a UTC datetime."""
     return datetime.fromtimestamp(seconds, timezone.utc)

@@ -41,6 +41,8 @@ from ossutil.server.models import (
 from ossutil.server.storage.base import (
     BucketMissing,
     DomainTaken,
+    HealthMarks,
+    HealthRow,
     NoSuchUser,
     ObjectExists,
     StorageFull,
@@ -52,6 +54,7 @@ from ossutil.server.storage.rows import (
     crc_text,
     epoch_utc,
     headers_json,
+    health_claim_sql,
     key_range,
     object_json,
     opt_epoch_utc,
@@ -116,6 +119,12 @@ CREATE TABLE IF NOT EXISTS acme_challenges (
     expires REAL NOT NULL, PRIMARY KEY (domain, token));
 CREATE INDEX IF NOT EXISTS objects_by_blob ON objects (blob);
 CREATE INDEX IF NOT EXISTS multipart_parts_by_blob ON multipart_parts (blob);
+CREATE TABLE IF NOT EXISTS domain_health (
+    domain TEXT PRIMARY KEY, bucket TEXT NOT NULL, checked_at REAL NOT NULL,
+    report TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS health_rounds (
+    id INTEGER PRIMARY KEY CHECK (id = 1), requested REAL, started REAL, finished REAL);
+INSERT OR IGNORE INTO health_rounds (id) VALUES (1);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('auth_version', '0');
 INSERT OR IGNORE INTO meta (key, value) VALUES ('bucket_version', '0');
 INSERT OR IGNORE INTO meta (key, value) VALUES ('object_version', '0');
@@ -657,6 +666,39 @@ class SqliteStore:
         return ObjectMeta(row["bucket"], row["key"], row["size"], row["etag"],
                           row["content_type"], _req_dt(row["last_modified"]), row["blob"],
                           meta, headers, object_type, crc_from_text(row["crc64"]))
+
+    # --- domain health (server/health) ---------------------------------------------------
+
+    def health_rows(self) -> list[HealthRow]:
+        rows = self._db.execute("SELECT domain, bucket, checked_at, report FROM domain_health "
+                                "ORDER BY domain").fetchall()
+        return [(r[0], r[1], epoch_utc(r[2]), r[3]) for r in rows]
+
+    def health_marks(self) -> HealthMarks:
+        row = self._one("SELECT requested, started, finished FROM health_rounds WHERE id = 1")
+        if row is None:
+            return None, None, None
+        return opt_epoch_utc(row[0]), opt_epoch_utc(row[1]), opt_epoch_utc(row[2])
+
+    def request_health_round(self, now: datetime) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE health_rounds SET requested = ? WHERE id = 1", (now.timestamp(),))
+
+    def claim_health_round(self, now: datetime, due_before: datetime,
+                           stale_before: datetime) -> bool:
+        with self._tx() as db:
+            cursor = db.execute(health_claim_sql("?"), (
+                now.timestamp(), stale_before.timestamp(), due_before.timestamp()))
+            return cursor.rowcount == 1
+
+    def finish_health_round(self, rows: list[HealthRow], finished: datetime) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM domain_health")
+            db.executemany("INSERT INTO domain_health (domain, bucket, checked_at, report) "
+                           "VALUES (?, ?, ?, ?)",
+                           [(d, b, at.timestamp(), report) for d, b, at, report in rows])
+            db.execute("UPDATE health_rounds SET finished = ? WHERE id = 1",
+                       (finished.timestamp(),))
 
     def get_server_value(self, name: str) -> bytes | None:
         row = self._one("SELECT value FROM server_values WHERE name = ?", name)
