@@ -17,17 +17,20 @@ import hashlib
 import re
 import socket
 import ssl
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from urllib.parse import quote
 
 import oss2
 import pytest
 from tests.support.certs import CertFactory
 from tests.support.raw import closed_by_server, send
-from tests.support.server import RunningServer, start_server
+from tests.support.server import RunningServer, create_user, start_server
 
 from ossutil.wire import dates, signing
 
@@ -753,11 +756,15 @@ def test_pipelined_cached_reads_over_tls_sent_before_reading_any(
 
 # --- signed ListCname from memory -----------------------------------------------------------
 
-def list_cname_head(site: Site, version: str, *, secret: str | None = None) -> bytes:
-    """A header-signed ``GET /<bucket>/?cname`` on the server's own host, V1 or V4."""
+def list_cname_head(site: Site, version: str, *, secret: str | None = None,
+                    key_id: str | None = None, moment: datetime | None = None) -> bytes:
+    """A header-signed ``GET /<bucket>/?cname`` on the server's own host, V1 or V4 (by the
+    server's root key unless ``key_id``/``secret`` say otherwise; dated now unless
+    ``moment``)."""
     server = site.server
     secret = server.access_key_secret if secret is None else secret
-    moment = datetime.now(timezone.utc)
+    key_id = server.access_key_id if key_id is None else key_id
+    moment = datetime.now(timezone.utc) if moment is None else moment
     headers: dict[str, str] = {}
     if version == "v1":
         headers["date"] = dates.rfc1123(moment)
@@ -766,11 +773,10 @@ def list_cname_head(site: Site, version: str, *, secret: str | None = None) -> b
         headers["x-oss-content-sha256"] = signing.UNSIGNED_PAYLOAD
     request = signing.SigningRequest("GET", site.bucket, "", [("cname", "")], headers)
     if version == "v1":
-        headers["authorization"] = signing.v1_authorization(server.access_key_id, secret,
-                                                            request)
+        headers["authorization"] = signing.v1_authorization(key_id, secret, request)
     else:
         headers["authorization"] = signing.v4_authorization(
-            server.access_key_id, secret, request, region=server.region,
+            key_id, secret, request, region=server.region,
             date=moment.strftime("%Y%m%d"))
     return head_bytes("GET", f"/{site.bucket}/?cname", f"127.0.0.1:{server.port}",
                       tuple(headers.items()))
@@ -810,3 +816,51 @@ def test_a_new_binding_is_in_the_next_list_cname_at_once(site: Site) -> None:
     listed = exchange(port, list_cname_head(site, "v1"))
     assert listed.status == 200
     assert f"<Domain>{extra}</Domain>" in listed.body.decode()
+
+
+@pytest.mark.parametrize("version", ["v1", "v4"])
+def test_a_replayed_list_cname_is_refused_once_its_date_leaves_the_window(
+        site: Site, version: str) -> None:
+    """The front replays a verified ListCname for the same bytes, but only while its date is
+    within the 15 minutes a signature is good for: then RequestTimeTooSkewed, as the first
+    verification would have said."""
+    port = site.server.port
+    nearly_stale = datetime.now(timezone.utc) - timedelta(minutes=15) + timedelta(seconds=2)
+    head = list_cname_head(site, version, moment=nearly_stale)
+    assert exchange(port, head).status == 200  # the pipeline; the bindings are now cached
+    watch = Watch(site.server)
+    assert exchange(port, head).status == 200
+    assert watch.moved()["answered"] == 1  # verified by the front, then replayed
+    assert exchange(port, head).status == 200
+    assert watch.moved()["answered"] == 1
+    time.sleep(2.5)
+    stale = exchange(port, head)
+    assert (stale.status, stale.code()) == (403, "RequestTimeTooSkewed")
+    assert watch.moved()["answered"] == 0
+
+
+def test_a_replayed_list_cname_of_a_deleted_user_is_refused(site: Site, tmp_path: Path) -> None:
+    """A replayed verification holds only while the keys are the version it was made under:
+    deleting the user who signed refuses the same bytes within the key ring's reload."""
+    server = site.server
+    policy = {"Version": "1", "Statement": [
+        {"Effect": "Allow", "Action": "oss:ListCname",
+         "Resource": f"acs:oss:*:*:{site.bucket}"}]}
+    user = create_user(server, f"lister-{site.bucket}", policy, tmp_path)
+    head = list_cname_head(site, "v1", key_id=user["access_key_id"],
+                           secret=user["access_key_secret"])
+    deadline = time.monotonic() + 3
+    while exchange(server.port, head).status != 200:  # the key ring reloads within a second
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    watch = Watch(server)
+    assert exchange(server.port, head).status == 200
+    assert watch.moved()["answered"] == 1
+    subprocess.run([sys.executable, "-m", "ossutil.server.main", "user", "delete", user["user"],
+                    "--data-dir", str(server.data_dir)], check=True, capture_output=True,
+                   timeout=30)
+    deadline = time.monotonic() + 3
+    while (refused := exchange(server.port, head)).status == 200:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert (refused.status, refused.code()) == (403, "InvalidAccessKeyId")

@@ -47,6 +47,11 @@ class KeyRing:
         self._version = -1
         self._keys: dict[str, tuple[Principal, str]] = {}
 
+    @property
+    def version(self) -> int:
+        """The store's auth version these keys were loaded at (moves on every key change)."""
+        return self._version
+
     def lookup(self, access_key_id: str) -> tuple[Principal, str] | None:
         """(principal, secret) for an enabled key, else None."""
         return self._keys.get(access_key_id)

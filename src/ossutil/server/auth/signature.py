@@ -62,7 +62,23 @@ class SignatureVerifier:
         self._region = region
         self._clock = clock
 
+    @property
+    def keys_version(self) -> int:
+        """The keyring's version: a verification made under one version holds while it does."""
+        return self._keyring.version
+
+    def now(self) -> float:
+        """The verifier's clock as an epoch second (compare with ``authenticate_until``)."""
+        return self._clock().timestamp()
+
     def authenticate(self, request: signing.SigningRequest) -> Principal | None:
+        return self.authenticate_until(request)[0]
+
+    def authenticate_until(self, request: signing.SigningRequest,
+                           ) -> tuple[Principal | None, float]:
+        """The principal, and the epoch second until which the same request (the same bytes)
+        verifies the same way while ``keys_version`` holds: its signature stays valid until
+        its date leaves the allowed skew or the presigned URL expires. Anonymous: forever."""
         authorization = request.headers.get("authorization", "")
         names = {name for name, _ in request.query}
         in_query = names & (_V1_QUERY | _V4_QUERY)
@@ -75,7 +91,7 @@ class SignatureVerifier:
                 return self._v1_query(request)
             return self._v4_query(request)
         if not authorization:
-            return None
+            return None, float("inf")
         if authorization.startswith(signing.V4_ALGORITHM + " "):
             return self._v4(request, authorization)
         if authorization.startswith("OSS "):
@@ -89,7 +105,8 @@ class SignatureVerifier:
             raise OssError.from_code("InvalidAccessKeyId", OSSAccessKeyId=access_key_id)
         return found
 
-    def _v1(self, request: signing.SigningRequest, authorization: str) -> Principal:
+    def _v1(self, request: signing.SigningRequest, authorization: str,
+            ) -> tuple[Principal, float]:
         access_key_id, provided = signing.parse_v1_authorization(authorization)
         principal, secret = self._principal(access_key_id)
         date_text = request.headers.get("x-oss-date") or request.headers.get("date", "")
@@ -100,9 +117,10 @@ class SignatureVerifier:
         except ValueError:
             raise OssError.from_code("AccessDenied", f"Invalid date: {date_text}") from None
         _skew_check(moment, self._clock())
-        return self._v1_match(request, principal, secret, access_key_id, provided, None)
+        return (self._v1_match(request, principal, secret, access_key_id, provided, None),
+                (moment + MAX_SKEW).timestamp())
 
-    def _v1_query(self, request: signing.SigningRequest) -> Principal:
+    def _v1_query(self, request: signing.SigningRequest) -> tuple[Principal, float]:
         """``?OSSAccessKeyId=..&Expires=<epoch seconds>&Signature=..``: the Date line of the
         string to sign is the ``Expires`` text."""
         query = _query_auth(request, signing.V1_QUERY_AUTH)
@@ -115,8 +133,8 @@ class SignatureVerifier:
         now = self._clock()
         if now.timestamp() > expires:
             raise _expired(_from_epoch(expires), now)
-        return self._v1_match(request, principal, secret, access_key_id, provided,
-                              expires_text)
+        return (self._v1_match(request, principal, secret, access_key_id, provided,
+                               expires_text), float(expires))
 
     def _v1_match(self, request: signing.SigningRequest, principal: Principal, secret: str,
                   access_key_id: str, provided: str, date: str | None) -> Principal:
@@ -129,7 +147,7 @@ class SignatureVerifier:
                 return principal
         raise _mismatch(access_key_id, provided, first, "0002-00000040")
 
-    def _v4_query(self, request: signing.SigningRequest) -> Principal:
+    def _v4_query(self, request: signing.SigningRequest) -> tuple[Principal, float]:
         """``?x-oss-signature-version=OSS4-HMAC-SHA256&x-oss-credential=..&x-oss-date=..
         &x-oss-expires=<seconds>&x-oss-signature=..``: the canonical query is every parameter
         but ``x-oss-signature``; the payload is unsigned unless a header says otherwise."""
@@ -170,7 +188,8 @@ class SignatureVerifier:
         unsigned = signing.SigningRequest(
             request.method, request.bucket, request.key,
             [(k, v) for k, v in request.query if k != "x-oss-signature"], request.headers)
-        return self._v4_match(unsigned, principal, secret, parsed, timestamp, additional)
+        return (self._v4_match(unsigned, principal, secret, parsed, timestamp, additional),
+                (moment + timedelta(seconds=lifetime)).timestamp())
 
     def _v4_match(self, request: signing.SigningRequest, principal: Principal, secret: str,
                   parsed: signing.V4Authorization, timestamp: str,
@@ -194,7 +213,8 @@ class SignatureVerifier:
                 "InvalidArgument", f"Invalid credential scope {parsed.scope}: this server is "
                 f"region {self._region}, product oss.")
 
-    def _v4(self, request: signing.SigningRequest, authorization: str) -> Principal:
+    def _v4(self, request: signing.SigningRequest, authorization: str,
+            ) -> tuple[Principal, float]:
         parsed = signing.parse_v4_authorization(authorization)
         principal, secret = self._principal(parsed.access_key_id)
         timestamp = signing.v4_timestamp_of(request.headers)
@@ -209,8 +229,8 @@ class SignatureVerifier:
             raise OssError.from_code("AccessDenied", f"Invalid date: {timestamp}") from None
         _skew_check(moment, self._clock())
         self._check_scope(parsed, moment)
-        return self._v4_match(request, principal, secret, parsed, timestamp,
-                              parsed.additional_headers)
+        return (self._v4_match(request, principal, secret, parsed, timestamp,
+                               parsed.additional_headers), (moment + MAX_SKEW).timestamp())
 
 
 def _query_auth(request: signing.SigningRequest, names: tuple[str, ...]) -> dict[str, str]:

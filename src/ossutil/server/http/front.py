@@ -66,7 +66,8 @@ if TYPE_CHECKING:
     from ossutil.server.auth.signature import SignatureVerifier
     from ossutil.server.cache import ReadCache
     from ossutil.server.gateway.hooks import GatewayHooks
-    from ossutil.server.models import Bucket
+    from ossutil.server.auth.keyring import Principal
+    from ossutil.server.models import Binding, Bucket
 
 log = logging.getLogger("ossutil.server.access")
 trouble = logging.getLogger("ossutil.server")
@@ -146,6 +147,33 @@ class _Plan:
         self.path = path
 
 
+class _ListPlan:
+    """A signed ListCname answered from the cache, replayed for the same head bytes while the
+    keys are the same version (``SignatureVerifier.keys_version``), the signature's date is
+    still within its window (``until``), and the bucket record and its bindings tuple are the
+    same objects. Verifying the same bytes again could only give the same principal; what
+    depends on the connection (``authorize``'s source address and transport) is checked
+    again on every replay."""
+
+    __slots__ = ("principal", "keys_version", "until", "bucket_name", "bucket", "bindings",
+                 "reply", "body", "close", "host", "target")
+
+    def __init__(self, principal: Principal | None, keys_version: int, until: float,
+                 bucket_name: str, bucket: Bucket, bindings: tuple[Binding, ...], reply: bytes,
+                 body: bytes, close: bool, host: str, target: str) -> None:
+        self.principal = principal
+        self.keys_version = keys_version
+        self.until = until
+        self.bucket_name = bucket_name
+        self.bucket = bucket
+        self.bindings = bindings
+        self.reply = reply
+        self.body = body
+        self.close = close
+        self.host = host
+        self.target = target
+
+
 class _Fill:
     """A cached read that missed: the object (or its bucket) is to be read into the caches,
     then the request looked at again."""
@@ -176,7 +204,7 @@ class FrontDoor:
         # reads bucket/key into the caches (True: now cached); None: misses go to aiohttp
         self.fill = fill if cache.objects.max_object > 0 else None
         self.filled = 0  # misses the front read into the cache itself
-        self._plans: dict[bytes, _Plan] = {}
+        self._plans: dict[bytes, _Plan | _ListPlan] = {}
         # (bucket, key) -> the object cache generation when a fill could not cache it
         self._uncacheable: dict[tuple[str, str], int] = {}
         self.dates = DateCache()
@@ -252,7 +280,12 @@ class FrontDoor:
         read that missed: fill, then ask again); or None: not a cached read (the pipeline
         answers it)."""
         plan = self._plans.get(head)
-        if plan is not None:
+        if isinstance(plan, _ListPlan):
+            replayed = self._replay_list(plan, secure, peer)
+            if replayed is not None:
+                return replayed
+            del self._plans[head]
+        elif plan is not None:
             if self.cache.current() and self._still(plan):
                 entry = plan.entry()
                 if entry is not None:
@@ -294,7 +327,14 @@ class FrontDoor:
                 listed = self._list_cname(path, raw_query, headers, context)
                 if listed is None:
                     return None
-                return self._reply(*listed, close, method, host, target)
+                reply, body, bucket_name, principal, until, bucket, bindings = listed
+                if len(self._plans) >= _PLANS_KEPT:
+                    self._plans.clear()
+                assert self.verifier is not None
+                self._plans[head] = _ListPlan(principal, self.verifier.keys_version, until,
+                                              bucket_name, bucket, bindings, reply, body, close,
+                                              host, target)
+                return self._reply(reply, body, 200, close, method, host, target)
             # a signed read is verified even where anonymous reads are allowed: the
             # pipeline checks it (403 SignatureDoesNotMatch, a RAM Deny)
             if raw_query is not None or "authorization" in headers:
@@ -311,6 +351,25 @@ class FrontDoor:
         self._plans[head] = _Plan(domain, bucket_name, bucket, key, entry, head_bytes,
                                   bool(body), code, close, method, host, target)
         return self._reply(head_bytes, body, code, close, method, host, target)
+
+    def _replay_list(self, plan: _ListPlan, secure: bool, peer: str) -> tuple[bytes, bool] | None:
+        """``plan``'s reply if its inputs still hold (see ``_ListPlan``), else None."""
+        verifier = self.verifier
+        cache = self.cache
+        if (verifier is None or not cache.current()
+                or verifier.keys_version != plan.keys_version or verifier.now() > plan.until
+                or cache.cached_bucket(plan.bucket_name) is not plan.bucket
+                or cache.cached_bindings(plan.bucket_name) is not plan.bindings):
+            return None
+        try:
+            authorize(plan.principal, LIST_CNAME, region=self.region,
+                      bucket_name=plan.bucket_name, bucket=plan.bucket, key="",
+                      context={"acs:SourceIp": peer,
+                               "acs:SecureTransport": "true" if secure else "false"})
+        except OssError:
+            return None
+        return self._reply(plan.reply, plan.body, 200, plan.close, "GET", plan.host,
+                           plan.target)
 
     def _still(self, plan: _Plan) -> bool:
         """Whether a plan's inputs are the objects it was made from (see ``_Plan``)."""
@@ -386,7 +445,9 @@ class FrontDoor:
         return _Fill(bucket, key)
 
     def _list_cname(self, path: str, raw_query: str, headers: dict[str, str],
-                    context: dict[str, str]) -> tuple[bytes, bytes, int] | None:
+                    context: dict[str, str],
+                    ) -> tuple[bytes, bytes, str, Principal | None, float, Bucket,
+                               tuple[Binding, ...]] | None:
         """A signed ListCname whose bucket and bindings are cached: the signature checked by
         the same verifier, the XML rendered once per version of the bindings."""
         if self.verifier is None:
@@ -403,13 +464,14 @@ class FrontDoor:
         bindings = self.cache.cached_bindings(target.bucket)
         if bucket is None or bindings is None:
             return None
-        principal = self.verifier.authenticate(signing.SigningRequest(
+        principal, until = self.verifier.authenticate_until(signing.SigningRequest(
             "GET", target.bucket, "", pairs, headers))
         authorize(principal, operation, region=self.region, bucket_name=target.bucket,
                   bucket=bucket, key="", context=context)
         body = list_cname_document(bucket, bindings)
-        return (b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: "
-                + str(len(body)).encode() + b"\r\n"), body, 200
+        reply = (b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: "
+                 + str(len(body)).encode() + b"\r\n")
+        return reply, body, target.bucket, principal, until, bucket, bindings
 
 
 def _parse(head: bytes) -> _Request | None:
