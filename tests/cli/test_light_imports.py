@@ -86,7 +86,7 @@ PLAIN_GET_STDLIB = {"__future__", "_sha1", "_socket"}
 # (each module costs a few hundred microseconds cold).
 PLAIN_GET_OURS = {"ossutil", "ossutil.cli", "ossutil.cli.main", "ossutil.client",
                   "ossutil.client.http11", "ossutil.client.plain"}
-VERSION_STDLIB = {"__future__", "pwd"}  # no -c: the default config file's home directory
+VERSION_STDLIB = {"__future__"}  # no -c: ~ is $HOME (set), so no passwd look-up (pwd)
 LIST_BODY = (b'<?xml version="1.0" encoding="UTF-8"?>\n<ListCnameResult>\n'
              b"  <Bucket>examplebucket</Bucket>\n  <Owner>1234567890123456</Owner>\n"
              b"</ListCnameResult>\n\n\n\n0.000000(s) elapsed\n")

@@ -208,6 +208,7 @@ class ApiArgs:
 def _global_options() -> tuple[dict[str, str], dict[str, str]]:
     """``--long`` and ``-x`` spellings of the accepted global options -> internal names."""
     longs = {BY_NAME[name].long: name for name in COMMON_OPTIONS}
+    longs["--profile"] = "profile"  # beyond 1.7, as ossutil 2.0's own --profile
     shorts = {BY_NAME[name].short: name for name in COMMON_OPTIONS if BY_NAME[name].short}
     return longs, shorts
 
@@ -220,7 +221,7 @@ def parse(before: Sequence[str], after: Sequence[str]) -> ApiArgs:
     pre = goopt.parse(before)  # cannot stop: ``api_index`` walked these words with its rules
     for name in pre.given:
         option = BY_NAME[name]
-        if name not in COMMON_OPTIONS:
+        if name not in COMMON_OPTIONS and name != "profile":
             raise CliError(f"unknown flag: {option.long}")
         if option.kind == Kind.INT64:
             _check_int(option.long, pre.get(name))

@@ -90,9 +90,15 @@ def check_args(spec: CommandSpec, args: list[str]) -> None:
 
 
 def needs_config_file(parsed: ParseResult) -> bool:
-    """A missing config file is fatal unless -e/-i/-k/-t was given non-empty (§7.1)."""
-    return not any(parsed.get(name) for name in
-                   ("endpoint", "accessKeyID", "accessKeySecret", "stsToken"))
+    """A missing config file is fatal unless -e/-i/-k/-t was given non-empty (§7.1), or (beyond
+    1.7) one of ``OSS_ENDPOINT``, ``OSS_ACCESS_KEY_ID`` ... is set."""
+    from ossutil.client.config import environment_values
+
+    names = ("endpoint", "accessKeyID", "accessKeySecret", "stsToken")
+    if any(parsed.get(name) for name in names):
+        return False
+    from_environment = environment_values()
+    return not any(from_environment.get(name) for name in names)
 
 
 def load_config_for(parsed: ParseResult) -> ConfigFile | None:
@@ -101,7 +107,7 @@ def load_config_for(parsed: ParseResult) -> ConfigFile | None:
     from ossutil.client.errors import ConfigError
 
     try:
-        return load_config(parsed.get("configFile") or None)
+        return load_config(parsed.get("configFile") or None, parsed.get("profile"))
     except ConfigError as error:
         if not needs_config_file(parsed):
             return None
@@ -125,7 +131,8 @@ def chosen_language(parsed: ParseResult) -> str:
     if value:
         return value
     try:
-        value = load_config(parsed.get("configFile") or None).options().get("language", "")
+        value = load_config(parsed.get("configFile") or None,
+                            parsed.get("profile")).options().get("language", "")
     except ConfigError:
         value = ""
     return value or system_language()

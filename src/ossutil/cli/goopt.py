@@ -38,12 +38,16 @@ GOOPT_EXTRA_LONG = ("--list-options", "--create-manpage")
 
 
 class GooptExit(Exception):
-    """Parsing ended the program: ``text`` goes to stdout, then exit with ``code``."""
+    """Parsing ended the program: ``text`` goes to stdout, then exit with ``code``. Beyond 1.7:
+    ``hint`` (``Did you mean --method?``) goes to stderr after it; ``is_help`` marks goopt's
+    ``-h``/``--help`` usage (``cli.main`` adds the command list when no command was named)."""
 
-    def __init__(self, text: str, code: int) -> None:
+    def __init__(self, text: str, code: int, hint: str = "", is_help: bool = False) -> None:
         super().__init__(text)
         self.text = text
         self.code = code
+        self.hint = hint
+        self.is_help = is_help
 
 
 class ParseResult:
@@ -115,7 +119,26 @@ def usage(options: Sequence[Option] = OPTIONS) -> str:
 
 
 def bad_flag(word: str) -> GooptExit:
-    return GooptExit(usage() + "\n" + f"\nBad flag: {word}\n", 1)
+    return GooptExit(usage() + "\n" + f"\nBad flag: {word}\n", 1, hint=did_you_mean(word))
+
+
+def did_you_mean(word: str) -> str:
+    """Beyond 1.7, for stderr: the long options a mistyped or ambiguous ``--word`` may have
+    meant (``--methd`` -> ``Did you mean --method?``), or "" when none is close."""
+    if word[:2] != "--":
+        return ""
+    name = word.split("=", 1)[0]
+    names = [option.long for option in (*OPTIONS, *BEYOND_OPTIONS)] + ["--help"]
+    found = [candidate for candidate in names if candidate.startswith(name)]  # ambiguous
+    if not found:
+        import difflib  # only on this error path
+
+        found = difflib.get_close_matches(name, names, n=1, cutoff=0.75)
+    if not found:
+        return ""
+    if len(found) == 1:
+        return f"Did you mean {found[0]}?\n"
+    return f"Did you mean one of {', '.join(found[:6])}?\n"
 
 
 def list_options_text() -> str:
@@ -211,7 +234,7 @@ def parse(argv: Sequence[str]) -> ParseResult:
             skip = 0
             for char in word[1:]:
                 if char == "h":
-                    raise GooptExit(usage() + "\n", 0)
+                    raise GooptExit(usage() + "\n", 0, is_help=True)
                 option = by_short.get(char)
                 if option is None:
                     raise bad_flag("-" + char)
@@ -232,7 +255,7 @@ def parse(argv: Sequence[str]) -> ParseResult:
             if name == "--help":
                 if "=" in word[1:]:
                     raise GooptExit(f"Flag {word} doesn't want an argument!\n", 1)
-                raise GooptExit(usage() + "\n", 0)
+                raise GooptExit(usage() + "\n", 0, is_help=True)
             option = by_long.get(name)
             if option is None:  # goopt's own --version never runs: ossutil's -v wins
                 raise bad_flag(word)

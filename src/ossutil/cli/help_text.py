@@ -574,3 +574,24 @@ API_EN = SpecText(
 """,
 )
 SPECS["api"] = {"EN": API_EN}
+
+# --- ``completion`` (cli/completion.py), beyond 1.7 ---------------------------------------------
+
+COMPLETION_EN = SpecText(
+    synopsis="Print a bash or zsh completion script for ossutil",
+    syntax="""
+    ossutil completion bash|zsh
+""",
+    detail="""
+    Prints on stdout a completion script generated from the same command and option tables
+    as this help: command names, each command's options, and the values of options that have
+    a fixed set (--method get|put|delete, --item, --storage-class ...). Other words complete
+    as file names.
+""",
+    sample="""
+    1) source <(ossutil completion bash)
+    2) ossutil completion bash > /etc/bash_completion.d/ossutil
+    3) ossutil completion zsh > "${fpath[1]}/_ossutil"
+""",
+)
+SPECS["completion"] = {"EN": COMPLETION_EN}

@@ -59,6 +59,9 @@ COMMANDS: dict[str, CommandEntry] = {
                          "Show help for a command"),
     "config": CommandEntry("ossutil.cli.config_cmd", "Additional Commands", "[options]",
                            "Write the config file with your endpoint and credentials"),
+    # beyond 1.7: a bash/zsh completion script generated from this table
+    "completion": CommandEntry("ossutil.cli.completion", "Additional Commands", "bash|zsh",
+                               "Print a shell completion script (bash or zsh)"),
     # ossutil 2.0's form, beyond 1.7: its own group, listed last by ``help``
     "api": CommandEntry("ossutil.cli.api_cmd", "API Commands", "<operation> [options]",
                         "ossutil 2.0 API-level CNAME commands (create-cname-token ...)"),
@@ -115,6 +118,9 @@ _PLAIN_OPTIONS = {
     "--access-key-secret": "accessKeySecret", "-k": "accessKeySecret",
     "--sts-token": "stsToken", "-t": "stsToken", "--config-file": "configFile", "-c": "configFile",
 }
+# client.config.ENVIRONMENT's names (that module is not imported before the config is read)
+_ENVIRONMENT = ("OSS_ACCESS_KEY_ID", "OSS_ACCESS_KEY_SECRET", "OSS_SESSION_TOKEN", "OSS_REGION",
+                "OSS_ENDPOINT")
 _HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
 _BUCKET_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 
@@ -130,6 +136,10 @@ def _plain_get(argv: list[str]) -> PlainGet | None:
     file, when it exists, must leave V1 signing with an AccessKey, no log, no proxy."""
     if "api" in argv:
         return None
+    import os  # loaded by the interpreter already: no cost
+
+    if any(os.environ.get(variable) for variable in _ENVIRONMENT):
+        return None  # credentials from the environment (beyond 1.7): the general path
     values: dict[str, str] = {}
     args: list[str] = []
     i = 0
@@ -304,6 +314,12 @@ def _run(argv: list[str], out: Output, stdin: IO[bytes], started: float,
         parsed = goopt.parse(argv)
     except goopt.GooptExit as exit_:
         out.write(exit_.text)
+        if exit_.is_help and not any(word in COMMANDS for word in argv):
+            out.write("\n" + command_list())  # beyond 1.7: ``ossutil --help`` lists commands
+        if exit_.hint:  # beyond 1.7: ``Did you mean --method?`` on stderr
+            out.flush()
+            sys.stderr.write(exit_.hint)
+            sys.stderr.flush()
         return exit_.code
     errors.to_stderr = parsed.flag("errorsToStderr")
     _check_option_values(parsed)
@@ -343,6 +359,15 @@ def _run(argv: list[str], out: Output, stdin: IO[bytes], started: float,
     if entry.group == "Commands":
         out.write(render.elapsed_line(time.perf_counter() - started))
     return 0
+
+
+def command_list(language: str = "") -> str:
+    """``ossutil help``'s command list, from ``COMMANDS`` (what ``--help`` adds)."""
+    from ossutil.cli import help_text
+    from ossutil.cli.command import system_language
+
+    table = [(name, e.group, e.params, e.synopsis) for name, e in COMMANDS.items()]
+    return help_text.whole_help(table, language or system_language())
 
 
 def _no_log(level: str, text: str) -> None:
@@ -386,7 +411,7 @@ def _log_level(parsed: ParseResult) -> str:
         from ossutil.client.errors import ConfigError
 
         try:
-            config = load_config(parsed.get("configFile") or None)
+            config = load_config(parsed.get("configFile") or None, parsed.get("profile"))
             level = config.options().get("loglevel", "")
         except ConfigError:
             level = ""

@@ -224,10 +224,12 @@ BEYOND_OPTIONS: tuple[Option, ...] = (
            "CertId of the certificate being replaced (see ListCname)."),
     Option("errorsToStderr", "--errors-to-stderr", "", F,
            'Write the "Error: ..." line to stderr instead of stdout (any command).'),
+    Option("profile", "--profile", "", S,
+           "Read credentials from the config file's [profile NAME] section (any command)."),
 )
 
 # Beyond options every command accepts (the others belong to one command's spec).
-GLOBAL_BEYOND_OPTIONS: tuple[str, ...] = ("errorsToStderr",)
+GLOBAL_BEYOND_OPTIONS: tuple[str, ...] = ("errorsToStderr", "profile")
 
 BY_NAME: dict[str, Option] = {option.name: option for option in (*OPTIONS, *BEYOND_OPTIONS)}
 

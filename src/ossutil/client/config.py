@@ -1,8 +1,14 @@
-"""The ossutil config file and the one precedence chain: command line > config file > default.
+"""The ossutil config file and the one precedence chain: command line > environment > config
+file > default.
 
-ossutil 1.7 reads **no** environment variables for credentials, endpoint or region (reference
-``ossutil-cli.md`` §7.4); neither do we. The file format is alyu/configparser as ossutil uses it
-(§7.2, §7.3)::
+ossutil 1.7 reads no environment variables for credentials, endpoint or region (reference
+``ossutil-cli.md`` §7.4). Beyond 1.7, we read the ones ossutil 2.0 and the cloud CLIs read
+(``ENVIRONMENT``: ``OSS_ACCESS_KEY_ID``, ``OSS_ACCESS_KEY_SECRET``, ``OSS_SESSION_TOKEN``,
+``OSS_REGION``, ``OSS_ENDPOINT``), after the command line and before the file; unset (or empty),
+they change nothing. ``~`` is ``$HOME`` when set (1.7 reads the passwd entry: in a container or
+CI job the home a user sets is the one they mean), else the passwd entry. ``--profile NAME``
+reads the credentials from the section ``[profile NAME]`` (ossutil 2.0's spelling) instead of
+``[Credentials]``. The file format is alyu/configparser as ossutil uses it (§7.2, §7.3)::
 
     [Credentials]
     language=EN
@@ -28,10 +34,11 @@ Usage::
     client = settings.client("examplebucket")
 
 ``resolve`` is the only place where values from different sources meet, in this order for every
-option (first non-empty wins): the command line, the config file (``[Credentials]`` then
-``[Default]``), the built-in default. The endpoint of a bucket adds one more rule: ``-e`` wins over
-``[Bucket-Cname]`` (which switches to CNAME addressing) over ``[Bucket-Endpoint]`` over the
-``endpoint`` key, and giving ``-e`` ignores both per-bucket sections.
+option (first non-empty wins): the command line, the environment, the config file
+(``[Credentials]`` or the profile, then ``[Default]``), the built-in default. The endpoint of a
+bucket adds one more rule: ``-e`` (or ``OSS_ENDPOINT``) wins over ``[Bucket-Cname]`` (which
+switches to CNAME addressing) over ``[Bucket-Endpoint]`` over the ``endpoint`` key, and giving
+``-e`` (or ``OSS_ENDPOINT``) ignores both per-bucket sections.
 """
 
 from __future__ import annotations
@@ -81,6 +88,14 @@ DEFAULT_KEYS: dict[str, tuple[str, ...]] = {
     "retryTimes": ("retryTimes", "retry-times", "retry_times"),
 }
 LOGLEVEL_KEYS = ("loglevel", "log-level", "log_level")  # exact case (§7.3)
+# Beyond 1.7: environment variable -> internal option name (read by ``resolve``)
+ENVIRONMENT: tuple[tuple[str, str], ...] = (
+    ("OSS_ACCESS_KEY_ID", "accessKeyID"),
+    ("OSS_ACCESS_KEY_SECRET", "accessKeySecret"),
+    ("OSS_SESSION_TOKEN", "stsToken"),
+    ("OSS_REGION", "region"),
+    ("OSS_ENDPOINT", "endpoint"),
+)
 INT_OPTIONS = frozenset({"retryTimes", "readTimeOut", "connectTimeOut", "tokenTimeout"})
 
 # Built-in defaults of the options bucket-cname uses (§10).
@@ -88,8 +103,22 @@ DEFAULTS: dict[str, str] = {"connectTimeOut": "120", "readTimeOut": "1200",
                             "tokenTimeout": "3600", "retryTimes": "10"}
 
 
+def environment_values(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Internal option name -> value of each ``ENVIRONMENT`` variable set non-empty."""
+    source = os.environ if environ is None else environ
+    return {name: source[variable] for variable, name in ENVIRONMENT if source.get(variable)}
+
+
+def profile_section(profile: str) -> str:
+    """The section ``--profile NAME`` reads credentials from (ossutil 2.0's spelling)."""
+    return f"profile {profile}"
+
+
 def home_directory() -> str:
-    """The home directory from the user database (passwd), as Go's ``user.Current()``."""
+    """``$HOME`` when set (beyond 1.7), else the user database's entry, as Go's
+    ``user.Current()`` (what 1.7 reads)."""
+    if os.environ.get("HOME"):
+        return os.environ["HOME"]
     try:
         import pwd
 
@@ -111,9 +140,11 @@ def config_path(path: str | None) -> str:
 class ConfigFile:
     """A parsed config file: raw sections (first occurrence of each) in file order."""
 
-    def __init__(self, path: str, sections: dict[str, dict[str, str]] | None = None) -> None:
+    def __init__(self, path: str, sections: dict[str, dict[str, str]] | None = None,
+                 credentials: str = CREDENTIALS) -> None:
         self.path = path
         self.sections: dict[str, dict[str, str]] = sections if sections is not None else {}
+        self.credentials = credentials  # [Credentials], or [profile NAME] with --profile
 
     def __repr__(self) -> str:
         return f"ConfigFile({self.path!r}, sections={sorted(self.sections)})"
@@ -124,7 +155,7 @@ class ConfigFile:
     def options(self) -> dict[str, str]:
         """Internal option name -> value from ``[Credentials]`` and ``[Default]`` (§7.3)."""
         result: dict[str, str] = {}
-        creds = self.sections.get(CREDENTIALS, {})
+        creds = self.sections.get(self.credentials, {})
         for key, value in creds.items():
             name = _lookup(key, CREDENTIAL_KEYS)
             result[name or key] = value
@@ -132,7 +163,7 @@ class ConfigFile:
             default_name = _lookup(key, DEFAULT_KEYS)
             if default_name is not None:
                 result.setdefault(default_name, value)
-        for section in (CREDENTIALS, DEFAULT_SECTION):
+        for section in (self.credentials, DEFAULT_SECTION):
             for key in LOGLEVEL_KEYS:
                 level = self.sections.get(section, {}).get(key)
                 if level is not None and "loglevel" not in result:
@@ -182,9 +213,10 @@ def parse_config(text: str, path: str = "") -> ConfigFile:
     return config
 
 
-def read_config_file(path: str) -> ConfigFile:
+def read_config_file(path: str, profile: str = "") -> ConfigFile:
     """Read and parse; ``ConfigError`` with Go's cause text (``open <p>: no such file or
-    directory``, ``read <p>: is a directory``, ``Unable to find Credentials``)."""
+    directory``, ``read <p>: is a directory``, ``Unable to find Credentials``; with a
+    ``profile``: ``Unable to find profile NAME``)."""
     try:
         with open(path, "rb") as handle:
             data = handle.read()
@@ -197,7 +229,11 @@ def read_config_file(path: str) -> ConfigFile:
     except OSError as exc:
         raise ConfigError(f"open {path}: {(exc.strerror or str(exc)).lower()}") from exc
     config = parse_config(data.decode("utf-8", "surrogateescape"), path)
-    if CREDENTIALS not in config.sections:
+    if profile:
+        config.credentials = profile_section(profile)
+        if config.credentials not in config.sections:
+            raise ConfigError(f"Unable to find profile {profile}")
+    elif CREDENTIALS not in config.sections:
         raise ConfigError("Unable to find Credentials")
     return config
 
@@ -213,9 +249,9 @@ def check_config_values(options: Mapping[str, str]) -> None:
                               "file, which is not anyone of CH/EN")
 
 
-def load_config(path: str | None) -> ConfigFile:
+def load_config(path: str | None, profile: str = "") -> ConfigFile:
     """Read, parse and type-check the config file (``ConfigError`` on any problem)."""
-    config = read_config_file(config_path(path))
+    config = read_config_file(config_path(path), profile)
     check_config_values(config.options())
     return config
 
@@ -294,12 +330,14 @@ class Settings:
         )
 
 
-def resolve(command_line: Mapping[str, str | bool], config: ConfigFile | None) -> Settings:
-    """The precedence chain: command line (non-empty) > config file > default (§7.4).
+def resolve(command_line: Mapping[str, str | bool], config: ConfigFile | None,
+            environ: Mapping[str, str] | None = None) -> Settings:
+    """The precedence chain: command line (non-empty) > environment > config file > default
+    (§7.4; the environment is beyond 1.7).
 
     ``command_line`` maps internal option names to their value ("" = not given) or, for flags,
-    to a bool. Flags never come from the file. ``-e`` on the command line drops the
-    per-bucket sections.
+    to a bool. Flags never come from the file. ``-e`` on the command line (or ``OSS_ENDPOINT``)
+    drops the per-bucket sections. ``environ`` defaults to ``os.environ``.
     """
     file_values = config.options() if config is not None else {}
     values: dict[str, str] = {}
@@ -309,12 +347,15 @@ def resolve(command_line: Mapping[str, str | bool], config: ConfigFile | None) -
             flags[name] = value
         elif value != "":
             values[name] = value
+    from_environment = environment_values(environ)
+    for name, value in from_environment.items():
+        values.setdefault(name, value)
     for name, value in file_values.items():
         if name not in values and value != "":
             values[name] = value
     endpoints = config.bucket_endpoints() if config is not None else {}
     cnames = config.bucket_cnames() if config is not None else {}
-    if command_line.get("endpoint"):
+    if command_line.get("endpoint") or from_environment.get("endpoint"):
         endpoints, cnames = {}, {}
     ecs_url = ""
     if config is not None:
