@@ -63,10 +63,10 @@ from ossutil.wire.errors import OssError
 if TYPE_CHECKING:
     from aiohttp.web_protocol import RequestHandler
 
+    from ossutil.server.auth.keyring import Principal
     from ossutil.server.auth.signature import SignatureVerifier
     from ossutil.server.cache import ReadCache
     from ossutil.server.gateway.hooks import GatewayHooks
-    from ossutil.server.auth.keyring import Principal
     from ossutil.server.models import Binding, Bucket
 
 log = logging.getLogger("ossutil.server.access")
