@@ -262,11 +262,21 @@ def test_the_script_fetches_json_cross_origin_only_where_cors_allows(site: Site)
     _settled(page)
     assert _text(page, "#cors-allowed") == "200 hello from api"
     assert _text(page, "#cors-refused") == "refused (TypeError)"
-    # both were answered 200; the browser kept the second from the script (no CORS headers)
-    fetched = {e.url: (e.method, e.resource_type, e.status) for e in traffic.exchanges()
-               if e.resource_type == "Fetch"}
-    assert fetched == {site.url("api", "/data.json"): ("GET", "Fetch", 200),
-                       site.url("other", "/data.json"): ("GET", "Fetch", 200)}
+    assert _text(page, "#preflight-allowed") == "200 hello from api"
+    assert _text(page, "#preflight-refused") == "refused (TypeError)"
+    # on the wire: the simple GETs were both answered (the browser withheld other's reply: no
+    # Access-Control-Allow-Origin); the preflight to other was refused, so no GET followed it
+    api, other = site.url("api", "/data.json"), site.url("other", "/data.json")
+    traffic.statuses(api, count=3)
+    traffic.statuses(other, count=2)
+    calls = sorted((e.url, e.method, e.status) for e in traffic.exchanges()
+                   if e.url in (api, other))
+    assert calls == sorted([(api, "GET", 200), (api, "OPTIONS", 200), (api, "GET", 200),
+                            (other, "GET", 200), (other, "OPTIONS", 403)])
+    allowed_origin = {(e.url, e.method): e.headers.get("access-control-allow-origin")
+                      for e in traffic.exchanges() if e.url in (api, other)}
+    assert allowed_origin == {(api, "GET"): site.origin, (api, "OPTIONS"): site.origin,
+                              (other, "GET"): None, (other, "OPTIONS"): None}
     page.context.close()
 
 

@@ -94,6 +94,7 @@ class Exchange:
     method: str
     resource_type: str  # DevTools' type: Document, Stylesheet, Script, Image, Fetch ...
     status: int
+    headers: dict[str, str]  # the response's headers as received, names lower-cased
 
 
 class Traffic:
@@ -105,7 +106,7 @@ class Traffic:
     def __init__(self, page: Page) -> None:
         self._page = page
         self._sent: dict[str, tuple[str, str, str]] = {}
-        self._status: dict[str, int] = {}
+        self._status: dict[str, tuple[int, dict[str, str]]] = {}
         session = page.context.new_cdp_session(page)
         session.on("Network.requestWillBeSent", self._on_sent)
         session.on("Network.responseReceivedExtraInfo", self._on_status)
@@ -117,11 +118,12 @@ class Traffic:
                                                    event.get("type", "")))
 
     def _on_status(self, event: dict[str, Any]) -> None:
-        self._status.setdefault(event["requestId"], int(event["statusCode"]))
+        headers = {name.lower(): value for name, value in event["headers"].items()}
+        self._status.setdefault(event["requestId"], (int(event["statusCode"]), headers))
 
     def exchanges(self) -> list[Exchange]:
         """Every request answered so far, in the order sent."""
-        return [Exchange(*sent, self._status[request_id])
+        return [Exchange(*sent, *self._status[request_id])
                 for request_id, sent in self._sent.items() if request_id in self._status]
 
     def statuses(self, url: str, count: int = 1, timeout: float = 5.0) -> list[int]:
