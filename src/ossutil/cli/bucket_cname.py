@@ -357,11 +357,11 @@ def _emit(ctx: Context, content: str | bytes, path: str | None) -> None:
     ctx.out.write("\n\n")
 
 
-def confirm_overwrite(ctx: Context, path: str) -> bool:
-    """``\\rbucket cname: overwrite "<path>"(y or N)? `` then one word: y/yes (any case)."""
+def confirm_overwrite(ctx: Context, path: str, label: str = "bucket cname") -> bool:
+    """``\\r<label>: overwrite "<path>"(y or N)? `` then one word: y/yes (any case)."""
     from ossutil.cli import render
 
-    ctx.out.write(render.overwrite_prompt(path))
+    ctx.out.write(render.overwrite_prompt(path, label))
     ctx.out.flush()
     line = ctx.stdin.readline()
     words = line.split()

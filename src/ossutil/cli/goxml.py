@@ -351,3 +351,238 @@ def marshal_indent(root: str, fields: Sequence[tuple[str, str]]) -> str:
     if not children:
         return f"<{root}></{root}>"
     return f"<{root}>\n" + "\n".join(children) + f"\n</{root}>"
+
+
+# --- structs: xml.Unmarshal / xml.MarshalIndent of a Go SDK type ------------------------------
+# The commands that re-serialise a reply or a local file (``cors``, ``referer``) decode into the
+# Go SDK's struct and marshal it back, so what they print depends on the struct's shape: unknown
+# elements vanish, fields come out in declaration order, ints and bools are re-spelled, and a bad
+# value fails with strconv's message. ``GoStruct`` describes such a type; values are plain dicts.
+
+
+class GoField:
+    """A struct field: its element name and Go type.
+
+    ``kind``: ``string``, ``strings`` ([]string), ``int`` (int64), ``bool``, ``*bool``,
+    ``struct`` (a value: always marshalled), ``*struct`` (``omitempty``) or ``structs``.
+    """
+
+    __slots__ = ("name", "kind", "struct")
+
+    def __init__(self, name: str, kind: str, struct: GoStruct | None = None) -> None:
+        self.name = name
+        self.kind = kind
+        self.struct = struct
+
+
+class GoStruct:
+    """A Go struct type: the element name it marshals as, and its fields in order."""
+
+    def __init__(self, name: str, fields: Sequence[GoField]) -> None:
+        self.name = name
+        self.fields = tuple(fields)
+        self.by_name = {field.name: field for field in self.fields}
+
+    def zero(self) -> dict[str, object]:
+        """The zero value (``T{}``)."""
+        values: dict[str, object] = {}
+        for field in self.fields:
+            kind = field.kind
+            if kind == "string":
+                values[field.name] = ""
+            elif kind in ("strings", "structs"):
+                values[field.name] = []
+            elif kind == "int":
+                values[field.name] = 0
+            elif kind == "bool":
+                values[field.name] = False
+            elif kind == "struct":
+                assert field.struct is not None
+                values[field.name] = field.struct.zero()
+            else:  # pointers
+                values[field.name] = None
+        return values
+
+
+def unmarshal_struct(data: bytes, struct: GoStruct) -> dict[str, object]:
+    """``xml.Unmarshal(data, &v)`` for ``struct``: the root must have its name (namespace
+    ignored); values are converted as each element ends, so the first bad one is the error."""
+    decoder = _Decoder(data)
+    while True:
+        token = decoder.next()
+        if token is None:
+            raise GoXmlError("EOF")
+        if token[0] == "end":
+            raise _syntax(decoder.line, f"unexpected end element </{token[1]}>")
+        if token[0] == "start":
+            break
+    if token[1] != struct.name:
+        raise GoXmlError(f"expected element type <{struct.name}> but have <{token[1]}>")
+    value = struct.zero()
+    _decode_into(decoder, struct, value)
+    return value
+
+
+def _decode_into(decoder: _Decoder, struct: GoStruct, value: dict[str, object]) -> None:
+    """The children of the element just started, until its end."""
+    while True:
+        token = decoder.next()
+        if token is None:
+            raise decoder._eof()
+        kind, name = token
+        if kind == "end":
+            return
+        if kind != "start":
+            continue
+        field = struct.by_name.get(name)
+        if field is None:
+            _skip(decoder)
+        elif field.kind == "structs":
+            assert field.struct is not None
+            item = field.struct.zero()
+            _decode_into(decoder, field.struct, item)
+            value[field.name].append(item)  # type: ignore[attr-defined]
+        elif field.kind in ("struct", "*struct"):
+            assert field.struct is not None
+            target = value[field.name]
+            if target is None:
+                target = value[field.name] = field.struct.zero()
+            _decode_into(decoder, field.struct, target)  # type: ignore[arg-type]
+        else:
+            text = _chardata(decoder)
+            if field.kind == "strings":
+                value[field.name].append(text)  # type: ignore[attr-defined]
+            elif field.kind == "string":
+                value[field.name] = text
+            elif field.kind == "int":
+                value[field.name] = parse_int(text) if text else 0
+            else:  # bool, *bool
+                value[field.name] = parse_bool(text) if text else False
+
+
+def _skip(decoder: _Decoder) -> None:
+    """``Decoder.Skip``: everything up to the end of the element just started."""
+    depth = 1
+    while depth:
+        token = decoder.next()
+        if token is None:
+            raise decoder._eof()
+        if token[0] == "start":
+            depth += 1
+        elif token[0] == "end":
+            depth -= 1
+
+
+def _chardata(decoder: _Decoder) -> str:
+    """The element's own character data (CDATA included); nested elements are skipped."""
+    parts: list[str] = []
+    while True:
+        token = decoder.next()
+        if token is None:
+            raise decoder._eof()
+        if token[0] == "end":
+            return "".join(parts)
+        if token[0] == "start":
+            _skip(decoder)
+        elif token[0] == "text":
+            parts.append(token[1])
+
+
+_GO_SPACE = " \t\n\v\f\r\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008" \
+            "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+def go_quote(text: str) -> str:
+    """``strconv.Quote`` for the texts strconv's errors show."""
+    out = ['"']
+    for ch in text:
+        code = ord(ch)
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch in "\a\b\f\n\r\t\v":
+            out.append("\\" + "abfnrtv"["\a\b\f\n\r\t\v".index(ch)])
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\x{code:02x}")
+        elif ch.isprintable():
+            out.append(ch)
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return "".join(out) + '"'
+
+
+def parse_int(text: str) -> int:
+    """``strconv.ParseInt(strings.TrimSpace(text), 10, 64)`` with Go's error texts."""
+    trimmed = text.strip(_GO_SPACE)
+    digits = trimmed[1:] if trimmed[:1] in ("+", "-") else trimmed
+    if not digits or not all("0" <= ch <= "9" for ch in digits):
+        raise GoXmlError(f"strconv.ParseInt: parsing {go_quote(trimmed)}: invalid syntax")
+    number = int(trimmed)
+    if not -2**63 <= number < 2**63:
+        raise GoXmlError(f"strconv.ParseInt: parsing {go_quote(trimmed)}: value out of range")
+    return number
+
+
+def parse_bool(text: str) -> bool:
+    """``strconv.ParseBool(strings.TrimSpace(text))`` with Go's error text."""
+    trimmed = text.strip(_GO_SPACE)
+    if trimmed in ("1", "t", "T", "TRUE", "true", "True"):
+        return True
+    if trimmed in ("0", "f", "F", "FALSE", "false", "False"):
+        return False
+    raise GoXmlError(f"strconv.ParseBool: parsing {go_quote(trimmed)}: invalid syntax")
+
+
+def marshal_struct(struct: GoStruct, value: dict[str, object], prefix: str = "",
+                   indent: str = "") -> str:
+    """``xml.Marshal`` (no ``prefix``/``indent``) or ``xml.MarshalIndent`` of ``value``.
+
+    Fields in declaration order; ``[]`` fields one element per item, none when empty; a nil
+    pointer is omitted; an element without content is ``<X></X>`` on one line.
+    """
+    out: list[str] = []
+    _marshal(struct.name, struct, value, 0, prefix, indent, out)
+    return "".join(out)
+
+
+def _marshal(name: str, struct: GoStruct, value: dict[str, object], depth: int, prefix: str,
+             indent: str, out: list[str]) -> None:
+    pretty = bool(prefix or indent)
+
+    def newline(level: int) -> None:
+        if pretty:
+            if out:
+                out.append("\n")
+            out.append(prefix + indent * level)
+
+    newline(depth)
+    out.append(f"<{name}>")
+    children = False
+    for field in struct.fields:
+        item = value[field.name]
+        if field.kind in ("struct", "*struct", "structs"):
+            assert field.struct is not None
+            items: list[dict[str, object]] = (
+                item if isinstance(item, list) else [item] if isinstance(item, dict) else [])
+            for sub in items:
+                _marshal(field.name, field.struct, sub, depth + 1, prefix, indent, out)
+                children = True
+            continue
+        if isinstance(item, list):  # []string
+            texts = [go_escape_text(text) for text in item]
+        elif item is None:  # a nil *bool
+            texts = []
+        elif isinstance(item, bool):
+            texts = ["true" if item else "false"]
+        elif isinstance(item, int):
+            texts = [str(item)]
+        else:
+            texts = [go_escape_text(str(item))]
+        for text in texts:
+            newline(depth + 1)
+            out.append(f"<{field.name}>{text}</{field.name}>")
+            children = True
+    if children:
+        newline(depth)
+    out.append(f"</{name}>")

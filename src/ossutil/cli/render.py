@@ -139,9 +139,10 @@ def token_xml(body: bytes) -> str:
     return marshal_indent("CnameToken", [(name, record[name]) for name in fields])
 
 
-def overwrite_prompt(path: str) -> str:
-    """``\\rbucket cname: overwrite "<path>"(y or N)? `` (§5)."""
-    return f'\rbucket cname: overwrite "{path}"(y or N)? '
+def overwrite_prompt(path: str, label: str = "bucket cname") -> str:
+    """``\\rbucket cname: overwrite "<path>"(y or N)? `` (§5); other commands name themselves
+    (``bucket website``, ``cors``, ``bucket referer``)."""
+    return f'\r{label}: overwrite "{path}"(y or N)? '
 
 
 def go_time(text: str) -> str:

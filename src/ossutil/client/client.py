@@ -427,6 +427,57 @@ class OssClient:
         return ObjectAcl(acl=policy.grant,
                          owner_id=policy.owner.id if policy.owner is not None else "")
 
+    # --- bucket configurations: static website, CORS, Referer ------------------------------
+    # ``*_raw`` send a body as it is and return the reply as it came (the CLI's commands need
+    # both: ossutil 1.7 sends a website file unparsed and prints replies its own way). Puts
+    # require exactly 200 and deletes exactly 204 in the Go wire style, as the Go SDK does.
+
+    def put_bucket_website_raw(self, bucket: str, body: bytes) -> Response:
+        return self._send("PUT", bucket, [("website", None)], body, expect_exactly=200)
+
+    def get_bucket_website_raw(self, bucket: str) -> Response:
+        return self._send("GET", bucket, [("website", None)])
+
+    def delete_bucket_website(self, bucket: str) -> None:
+        """DeleteBucketWebsite (204 also when the bucket had no website configuration)."""
+        self.delete_bucket_website_raw(bucket)
+
+    def delete_bucket_website_raw(self, bucket: str) -> Response:
+        return self._send("DELETE", bucket, [("website", None)], expect_exactly=204)
+
+    def put_bucket_cors_raw(self, bucket: str, body: bytes) -> Response:
+        return self._send("PUT", bucket, [("cors", None)], body, expect_exactly=200)
+
+    def get_bucket_cors_raw(self, bucket: str) -> Response:
+        return self._send("GET", bucket, [("cors", None)])
+
+    def delete_bucket_cors(self, bucket: str) -> None:
+        """DeleteBucketCors (204 also when the bucket had no CORS rules)."""
+        self.delete_bucket_cors_raw(bucket)
+
+    def delete_bucket_cors_raw(self, bucket: str) -> Response:
+        return self._send("DELETE", bucket, [("cors", None)], expect_exactly=204)
+
+    def put_bucket_referer_raw(self, bucket: str, body: bytes) -> Response:
+        return self._send("PUT", bucket, [("referer", None)], body, expect_exactly=200)
+
+    def get_bucket_referer_raw(self, bucket: str) -> Response:
+        return self._send("GET", bucket, [("referer", None)])
+
+    def options_object_raw(self, bucket: str, key: str = "", *, origin: str | None = None,
+                           request_method: str | None = None,
+                           request_headers: str | None = None) -> Response:
+        """A CORS preflight (``OPTIONS /key``), signed; ``Origin``,
+        ``Access-Control-Request-Method`` and ``-Headers`` are sent when given."""
+        headers = []
+        if origin is not None:
+            headers.append(("Origin", origin))
+        if request_method is not None:
+            headers.append(("Access-Control-Request-Method", request_method))
+        if request_headers is not None:
+            headers.append(("Access-Control-Request-Headers", request_headers))
+        return self._send("OPTIONS", bucket, [], headers=headers, key=key)
+
     # --- plumbing: build -> sign -> send ---------------------------------------------------
 
     def url(self, bucket: str, query: Query = (), key: str = "") -> str:
