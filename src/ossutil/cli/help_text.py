@@ -446,6 +446,162 @@ HELP_EN = SpecText(
 """,
 )
 
+WEBSITE_EN = SpecText(
+    synopsis="Set, get or delete the static website configuration of a bucket",
+    syntax="""
+    ossutil website --method put oss://bucket local_xml_file [options]
+    ossutil website --method get oss://bucket [local_xml_file] [options]
+    ossutil website --method delete oss://bucket [options]
+""",
+    detail="""
+    A bucket with a website configuration serves a site on its bound domains: the index
+    document for / and for names ending in /, the error document (with its status) for a
+    missing page. --method chooses the action (put, get or delete, any case).
+
+Usage:
+    1) ossutil website --method put oss://bucket local_xml_file
+       Sends local_xml_file unchanged as the configuration (PutBucketWebsite); the server
+       checks it. A small one:
+
+       <?xml version="1.0" encoding="UTF-8"?>
+       <WebsiteConfiguration>
+         <IndexDocument>
+           <Suffix>index.html</Suffix>
+           <SupportSubDir>true</SupportSubDir>
+           <Type>0</Type>
+         </IndexDocument>
+         <ErrorDocument>
+           <Key>error.html</Key>
+           <HttpStatus>404</HttpStatus>
+         </ErrorDocument>
+       </WebsiteConfiguration>
+
+    2) ossutil website --method get oss://bucket [local_xml_file]
+       Prints the configuration exactly as the server returns it (GetBucketWebsite), or
+       writes it to local_xml_file; an existing file is replaced only after you answer y or
+       yes. A bucket without one answers NoSuchWebsiteConfiguration.
+
+    3) ossutil website --method delete oss://bucket
+       Removes the configuration (DeleteBucketWebsite); the bucket stops serving a site.
+""",
+    sample="""
+    1) ossutil website --method put oss://examplebucket website.xml
+    2) ossutil website --method get oss://examplebucket
+    3) ossutil website --method get oss://examplebucket website.xml
+    4) ossutil website --method delete oss://examplebucket
+""",
+)
+
+CORS_EN = SpecText(
+    synopsis="Set, get or delete the CORS rules of a bucket",
+    syntax="""
+    ossutil cors --method put oss://bucket local_xml_file [options]
+    ossutil cors --method get oss://bucket [local_xml_file] [options]
+    ossutil cors --method delete oss://bucket [options]
+""",
+    detail="""
+    CORS rules say which web pages (origins) a browser lets read the bucket's objects, with
+    which methods and headers. --method chooses the action (put, get or delete, any case).
+
+Usage:
+    1) ossutil cors --method put oss://bucket local_xml_file
+       Reads the rules from local_xml_file and sets them (PutBucketCors), replacing any
+       earlier ones. Each CORSRule takes AllowedOrigin and AllowedMethod (one or more),
+       AllowedHeader and ExposeHeader (any number) and MaxAgeSeconds. Only the rules are
+       sent, as ossutil 1.7 does: ResponseVary and unknown elements are left out, and
+       MaxAgeSeconds is sent as 0 when absent. For example:
+
+       <?xml version="1.0" encoding="UTF-8"?>
+       <CORSConfiguration>
+         <CORSRule>
+           <AllowedOrigin>https://www.example.com</AllowedOrigin>
+           <AllowedMethod>GET</AllowedMethod>
+           <AllowedMethod>PUT</AllowedMethod>
+           <AllowedHeader>*</AllowedHeader>
+           <ExposeHeader>ETag</ExposeHeader>
+           <MaxAgeSeconds>600</MaxAgeSeconds>
+         </CORSRule>
+       </CORSConfiguration>
+
+    2) ossutil cors --method get oss://bucket [local_xml_file]
+       Prints the rules (GetBucketCors), re-indented, or writes them to local_xml_file; an
+       existing file is replaced only after you answer y or yes. A bucket without rules
+       answers NoSuchCORSConfiguration.
+
+    3) ossutil cors --method delete oss://bucket
+       Removes every rule (DeleteBucketCors).
+
+    As in ossutil 1.7, a failure after the bucket URL is read is printed twice: first as
+    "error:<message>", then as "Error: <message>".
+""",
+    sample="""
+    1) ossutil cors --method put oss://examplebucket cors.xml
+    2) ossutil cors --method get oss://examplebucket
+    3) ossutil cors --method get oss://examplebucket cors.xml
+    4) ossutil cors --method delete oss://examplebucket
+""",
+)
+
+REFERER_EN = SpecText(
+    synopsis="Set, get or delete the Referer whitelist of a bucket",
+    syntax="""
+    ossutil referer --method put oss://bucket referer... [--disable-empty-referer] [options]
+    ossutil referer --method get oss://bucket [local_xml_file] [options]
+    ossutil referer --method delete oss://bucket [options]
+""",
+    detail="""
+    Hotlink protection: once a bucket has a whitelist, anonymous and presigned reads are
+    served only to requests whose Referer matches one of its entries (* matches any run of
+    characters, ? one character). --method chooses the action (put, get or delete, any case).
+
+Usage:
+    1) ossutil referer --method put oss://bucket referer...
+       Sets the whitelist to the referers given (PutBucketReferer), replacing the old one.
+       Requests without a Referer stay allowed unless --disable-empty-referer is given.
+
+    2) ossutil referer --method get oss://bucket [local_xml_file]
+       Prints the configuration (GetBucketReferer), re-indented as ossutil 1.7 prints it:
+       AllowEmptyReferer, AllowTruncateQueryString when set, the whitelist and any blacklist
+       (TruncatePath is not shown). local_xml_file receives it instead of stdout; an existing
+       file is replaced only after you answer y or yes.
+
+    3) ossutil referer --method delete oss://bucket
+       Empties the whitelist and allows empty Referers again: hotlink protection is off.
+""",
+    sample="""
+    1) ossutil referer --method put oss://examplebucket https://www.example.com \\
+           "https://*.example.com"
+    2) ossutil referer --method put oss://examplebucket https://www.example.com \\
+           --disable-empty-referer
+    3) ossutil referer --method get oss://examplebucket
+    4) ossutil referer --method delete oss://examplebucket
+""",
+)
+
+CORS_OPTIONS_EN = SpecText(
+    synopsis="Send a CORS preflight (OPTIONS) request and show the reply",
+    syntax="""
+    ossutil cors-options oss://bucket[/object] [--origin origin] [--acr-method method]
+        [--acr-headers header1,header2] [options]
+""",
+    detail="""
+    Asks the bucket what a browser would be told before a cross-origin request: sends OPTIONS
+    for the object with Origin (--origin), Access-Control-Request-Method (--acr-method, sent in
+    upper case) and Access-Control-Request-Headers (--acr-headers, comma-separated), each only
+    when given. When a CORS rule allows it, the reply's headers are printed, one per line and
+    sorted (Access-Control-Allow-Origin, -Allow-Methods, -Allow-Headers, -Expose-Headers,
+    -Max-Age, Vary ...), without Connection, Content-Length, Date, Server, X-Oss-Request-Id
+    and X-Oss-Server-Time. When none allows it the server answers 403 AccessForbidden, shown
+    as an error. With --encoding-type url, give the object name URL-encoded.
+""",
+    sample="""
+    1) ossutil cors-options oss://examplebucket/index.html --origin https://www.example.com \\
+           --acr-method GET
+    2) ossutil cors-options oss://examplebucket/ --origin https://www.example.com \\
+           --acr-method PUT --acr-headers "x-oss-meta-a,content-type"
+""",
+)
+
 SPECS: dict[str, dict[str, SpecText]] = {
     "bucket-cname": {"EN": BUCKET_CNAME_EN, "CH": BUCKET_CNAME_CH},
     "mb": {"EN": MB_EN},
@@ -456,6 +612,10 @@ SPECS: dict[str, dict[str, SpecText]] = {
     "sign": {"EN": SIGN_EN},
     "config": {"EN": CONFIG_EN},
     "help": {"EN": HELP_EN},
+    "website": {"EN": WEBSITE_EN},
+    "cors": {"EN": CORS_EN},
+    "referer": {"EN": REFERER_EN},
+    "cors-options": {"EN": CORS_OPTIONS_EN},
 }
 
 SYNOPSES_CH = {
@@ -468,6 +628,10 @@ SYNOPSES_CH = {
     "bucket-cname": BUCKET_CNAME_CH.synopsis,
     "help": "查看命令帮助",
     "config": "写入保存endpoint与访问凭证的配置文件",
+    "website": "设置、查询或删除bucket的静态网站配置",
+    "cors": "设置、查询或删除bucket的CORS规则",
+    "referer": "设置、查询或删除bucket的Referer白名单",
+    "cors-options": "发送CORS预检(OPTIONS)请求并显示响应",
     "api": "ossutil 2.0 风格的CNAME API命令 (create-cname-token ...)",
 }
 
