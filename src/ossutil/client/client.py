@@ -65,13 +65,16 @@ if TYPE_CHECKING:
     from typing import BinaryIO, Literal
 
     from ossutil.wire.cname_xml import CnameConfiguration, CnameToken, ListCnameResult
+    from ossutil.wire.cors_xml import CorsConfiguration
+    from ossutil.wire.referer_xml import RefererConfiguration
+    from ossutil.wire.website_xml import WebsiteConfiguration
 
     WireStyle = Literal["go", "python"]
     SignVersion = Literal["v1", "v2", "v4"]
     Query = Sequence[tuple[str, str | None]]  # None = a bare sub-resource name (``?cname``)
 
 __all__ = ["Credentials", "OssClient", "BucketSummary", "BucketInfo", "ObjectInfo",
-           "default_user_agent", "cname_body"]
+           "CorsPreflight", "default_user_agent", "cname_body"]
 
 # ``default_user_agent`` lives in ``client.plain``: the CLI's light path sends the same
 # User-Agent without importing this module.
@@ -432,6 +435,23 @@ class OssClient:
     # both: ossutil 1.7 sends a website file unparsed and prints replies its own way). Puts
     # require exactly 200 and deletes exactly 204 in the Go wire style, as the Go SDK does.
 
+    def put_bucket_website(self, bucket: str, config: WebsiteConfiguration | bytes) -> None:
+        """PutBucketWebsite: index and error documents, routing rules (replaces the old ones).
+
+        ``config`` is a ``WebsiteConfiguration`` or the bytes of a document, sent verbatim.
+        """
+        if not isinstance(config, bytes):
+            from ossutil.wire.website_xml import encode_website_configuration
+
+            config = encode_website_configuration(config)
+        self.put_bucket_website_raw(bucket, config)
+
+    def get_bucket_website(self, bucket: str) -> WebsiteConfiguration:
+        """GetBucketWebsite (404 ``NoSuchWebsiteConfiguration`` when the bucket has none)."""
+        from ossutil.wire.website_xml import decode_website_configuration
+
+        return decode_website_configuration(self.get_bucket_website_raw(bucket).body)
+
     def put_bucket_website_raw(self, bucket: str, body: bytes) -> Response:
         return self._send("PUT", bucket, [("website", None)], body, expect_exactly=200)
 
@@ -444,6 +464,20 @@ class OssClient:
 
     def delete_bucket_website_raw(self, bucket: str) -> Response:
         return self._send("DELETE", bucket, [("website", None)], expect_exactly=204)
+
+    def put_bucket_cors(self, bucket: str, config: CorsConfiguration | bytes) -> None:
+        """PutBucketCors: the bucket's CORS rules, replacing the old ones (bytes: verbatim)."""
+        if not isinstance(config, bytes):
+            from ossutil.wire.cors_xml import encode_cors_configuration
+
+            config = encode_cors_configuration(config)
+        self.put_bucket_cors_raw(bucket, config)
+
+    def get_bucket_cors(self, bucket: str) -> CorsConfiguration:
+        """GetBucketCors (404 ``NoSuchCORSConfiguration`` when the bucket has no rules)."""
+        from ossutil.wire.cors_xml import decode_cors_configuration
+
+        return decode_cors_configuration(self.get_bucket_cors_raw(bucket).body)
 
     def put_bucket_cors_raw(self, bucket: str, body: bytes) -> Response:
         return self._send("PUT", bucket, [("cors", None)], body, expect_exactly=200)
@@ -458,11 +492,37 @@ class OssClient:
     def delete_bucket_cors_raw(self, bucket: str) -> Response:
         return self._send("DELETE", bucket, [("cors", None)], expect_exactly=204)
 
+    def put_bucket_referer(self, bucket: str, config: RefererConfiguration | bytes) -> None:
+        """PutBucketReferer: the Referer whitelist and blacklist (bytes: verbatim). OSS has no
+        DeleteBucketReferer: put ``RefererConfiguration()`` (empty lists, empty Referer
+        allowed) to turn hotlink protection off."""
+        if not isinstance(config, bytes):
+            from ossutil.wire.referer_xml import encode_referer_configuration
+
+            config = encode_referer_configuration(config)
+        self.put_bucket_referer_raw(bucket, config)
+
+    def get_bucket_referer(self, bucket: str) -> RefererConfiguration:
+        """GetBucketReferer (a bucket never configured answers the allow-all default)."""
+        from ossutil.wire.referer_xml import decode_referer_configuration
+
+        return decode_referer_configuration(self.get_bucket_referer_raw(bucket).body)
+
     def put_bucket_referer_raw(self, bucket: str, body: bytes) -> Response:
         return self._send("PUT", bucket, [("referer", None)], body, expect_exactly=200)
 
     def get_bucket_referer_raw(self, bucket: str) -> Response:
         return self._send("GET", bucket, [("referer", None)])
+
+    def options_object(self, bucket: str, key: str = "", *, origin: str,
+                       request_method: str,
+                       request_headers: str | None = None) -> CorsPreflight:
+        """OptionObject, the preflight a browser sends: what the bucket's CORS rules allow
+        ``origin`` to do with ``request_method`` (and ``request_headers``, comma-separated) on
+        ``key``; 403 ``AccessForbidden`` when no rule matches."""
+        return CorsPreflight.from_response(self.options_object_raw(
+            bucket, key, origin=origin, request_method=request_method,
+            request_headers=request_headers))
 
     def options_object_raw(self, bucket: str, key: str = "", *, origin: str | None = None,
                            request_method: str | None = None,
@@ -767,6 +827,28 @@ class ObjectInfo(Record):
         return cls(size, response.header("ETag"), response.header("Content-Type"),
                    response.header("Last-Modified"), response.header("x-oss-request-id"),
                    tuple(response.headers))
+
+
+class CorsPreflight(Record):
+    """An OptionObject reply: the ``Access-Control-*`` headers it granted ("" when absent) and
+    ``Vary``; ``headers`` are all response headers as sent."""
+
+    __slots__ = ("allow_origin", "allow_methods", "allow_headers", "expose_headers", "max_age",
+                 "vary", "headers")
+    allow_origin: str
+    allow_methods: str
+    allow_headers: str
+    expose_headers: str
+    max_age: str
+    vary: str
+    headers: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def from_response(cls, response: Response) -> CorsPreflight:
+        field = response.header
+        return cls(field("Access-Control-Allow-Origin"), field("Access-Control-Allow-Methods"),
+                   field("Access-Control-Allow-Headers"), field("Access-Control-Expose-Headers"),
+                   field("Access-Control-Max-Age"), field("Vary"), tuple(response.headers))
 
 
 class _CountingSink:
