@@ -8,7 +8,11 @@
 
 A key that is empty or ends in ``/`` gets the file's base name appended; a download into a
 directory (existing, or named with a trailing ``/``) keeps the object's base name. An existing
-target is overwritten only after ``y``/``yes`` at ossutil's prompt, or with ``-f``.
+target is overwritten only after ``y``/``yes`` at ossutil's prompt, or with ``-f``; with ``-u``
+(``--update``) it is overwritten, without asking, only when the source's modification time (in
+whole seconds) is later than the target's, and skipped otherwise, as ossutil 1.7 does. When the
+prompt goes unanswered because stdin is not a terminal (a script, CI), stdout is 1.7's and
+stderr says that nothing was copied and names ``-f``/``-u`` (beyond 1.7).
 
 Output (stdout, as Go's ossutil writes it; verified byte for byte against the v1.7.19 binary)::
 
@@ -24,7 +28,7 @@ speed line come first, then ``Error: <message>, File=<path>`` (upload) or
 ``Error: <message>, Bucket=<b>, Object=<key>`` (download), exit status 1.
 
 Not done here (refused with a clear error rather than ignored): ``-r`` between two cloud URLs
-and every option that changes what is transferred or how it is named (``-u``, ``--meta``,
+and every option that changes what is transferred or how it is named (``--meta``,
 ``--acl``, ``--range``, ``--include``/``--exclude``, ``--snapshot-path``, ...). Options that
 only tune a transfer (``--bigfile-threshold``, ``--part-size``, ``-j``, ``--parallel``,
 ``--checkpoint-dir``, ``--retry-times``, ``--disable-crc64``, ``--output-dir``) are accepted and
@@ -35,6 +39,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 import time
 from collections.abc import Callable
 
@@ -51,18 +56,19 @@ from ossutil.cli.options import COMMON_OPTIONS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from ossutil.client.client import OssClient
+    from ossutil.client.client import ObjectInfo, OssClient
     from ossutil.client.config import Settings
 
 # ossutil's cp accepts these besides the common ones (lib/cp.go, validOptionNames).
 _TUNING = ("bigfileThreshold", "partSize", "checkpointDir", "routines", "parallel",
            "retryTimes", "disableCRC64", "outputDir", "disableIgnoreError")
-_REFUSED = ("update", "range", "encodingType", "include", "exclude", "meta", "acl",
+_REFUSED = ("range", "encodingType", "include", "exclude", "meta", "acl",
             "snapshotPath", "payer", "maxupspeed", "maxdownspeed", "partitionDownload",
             "versionId", "localHost", "enableSymlinkDir", "onlyCurrentDir", "disableDirObject",
             "disableAllSymlink", "tagging", "startTime", "endTime")
 SPEC = CommandSpec("cp", min_args=2, max_args=2**31 - 1,
-                   valid_options=COMMON_OPTIONS + ("force", "recursive") + _TUNING + _REFUSED)
+                   valid_options=COMMON_OPTIONS + ("force", "update", "recursive") + _TUNING
+                   + _REFUSED)
 
 TICK = 5.0  # seconds between progress lines (ossutil's processTickInterval)
 
@@ -96,7 +102,7 @@ def run(ctx: Context) -> None:
             raise CliError(f"invalid url: {_text(sources[1])}, multiple source url in upload "
                            "operation")
     _refuse_unimplemented(settings)
-    force = settings.flag("force")
+    force = _Policy(settings.flag("force"), settings.flag("update"))
     if settings.flag("recursive"):
         if isinstance(first, _Cloud) and isinstance(dest, _Cloud):
             raise CliError("--recursive is not supported by this ossutil's cp between two "
@@ -120,7 +126,7 @@ def run(ctx: Context) -> None:
 # --- upload ------------------------------------------------------------------------------------
 
 
-def _upload(ctx: Context, settings: Settings, path: str, dest: _Cloud, force: bool) -> None:
+def _upload(ctx: Context, settings: Settings, path: str, dest: _Cloud, force: _Policy) -> None:
     if dest.object.startswith("/"):
         raise CliError(f'invalid cloud url: {dest.text}, object name should not begin with "/"')
     client = client_for(settings, dest.bucket, ctx)
@@ -140,7 +146,8 @@ def _upload(ctx: Context, settings: Settings, path: str, dest: _Cloud, force: bo
     monitor.scanned(info.st_size)
     started = _now_ms()
     error = _one(monitor, info.st_size,
-                 keep=_keep_object(ctx, monitor, client, dest.bucket, key, force),
+                 keep=_keep_object(ctx, monitor, client, dest.bucket, key, force,
+                                   info.st_mtime),
                  action=lambda: client.put_object(dest.bucket, key, path,
                                                   progress=monitor.transferred))
     ctx.out.write(monitor.finish_bar(failed=error is not None))
@@ -165,32 +172,71 @@ def _one(monitor: _Monitor, size: int, *, keep: bool,
     return None
 
 
+class _Policy:
+    """What happens to an existing target: ``-f`` overwrites; ``-u`` overwrites an older one
+    and keeps the rest, without asking; neither asks."""
+
+    def __init__(self, force: bool, update: bool) -> None:
+        self.force = force
+        self.update = update
+
+
 def _keep_object(ctx: Context, monitor: _Monitor, client: OssClient, bucket: str, key: str,
-                 force: bool) -> bool:
-    """An existing object stays unless -f or a yes at ossutil's prompt."""
-    return not force and _exists(client, bucket, key) \
-        and not _confirm(ctx, monitor, f"oss://{bucket}/{key}")
+                 force: _Policy, source_time: float) -> bool:
+    """An existing object stays unless -f, -u with a newer source, or a yes at the prompt."""
+    if force.force:
+        return False
+    existing = _existing(client, bucket, key)
+    if existing is None:
+        return False
+    if force.update:
+        return not _newer(source_time, _object_time(existing.last_modified))
+    return not _confirm(ctx, monitor, f"oss://{bucket}/{key}")
 
 
-def _keep_file(ctx: Context, monitor: _Monitor, path: str, force: bool) -> bool:
-    """An existing local file stays unless -f or a yes; a directory in the way always stays."""
-    return not force and os.path.exists(path) \
-        and (os.path.isdir(path) or not _confirm(ctx, monitor, path))
+def _keep_file(ctx: Context, monitor: _Monitor, path: str, force: _Policy,
+               source_time: float) -> bool:
+    """An existing local file stays unless -f, -u with a newer source, or a yes; a directory
+    in the way always stays."""
+    if force.force or not os.path.exists(path):
+        return False
+    if os.path.isdir(path):
+        return True
+    if force.update:
+        return not _newer(source_time, os.stat(path).st_mtime)
+    return not _confirm(ctx, monitor, path)
 
 
-def _exists(client: OssClient, bucket: str, key: str) -> bool:
+def _newer(source: float, target: float | None) -> bool:
+    """ossutil's -u test: the source's Unix second is after the target's (unknown: newer)."""
+    return target is None or int(source) > int(target)
+
+
+def _object_time(text: str) -> float | None:
+    """An object's Last-Modified (RFC 1123 from a HEAD, ISO 8601 from a listing) in Unix
+    seconds, None if unreadable."""
+    from ossutil.wire import dates
+
+    for parse in (dates.parse_rfc1123, dates.parse_iso8601):
+        try:
+            return parse(text).timestamp()
+        except (ValueError, TypeError):
+            continue
+    return None
+
+
+def _existing(client: OssClient, bucket: str, key: str) -> ObjectInfo | None:
     """ossutil's pre-upload ``GetObjectMeta``: any failure counts as "not there"."""
     try:
-        client.get_object_meta(bucket, key)
+        return client.get_object_meta(bucket, key)
     except Exception:  # noqa: BLE001 - as ossutil: an error means "go ahead and upload"
-        return False
-    return True
+        return None
 
 
 # --- download ----------------------------------------------------------------------------------
 
 
-def _download(ctx: Context, settings: Settings, src: _Cloud, dest: str, force: bool) -> None:
+def _download(ctx: Context, settings: Settings, src: _Cloud, dest: str, force: _Policy) -> None:
     client = client_for(settings, src.bucket, ctx)
     target = dest
     if not target.endswith(("/", "\\")) and os.path.isdir(target):
@@ -213,7 +259,8 @@ def _download(ctx: Context, settings: Settings, src: _Cloud, dest: str, force: b
             _mkdir_all(os.path.dirname(os.path.abspath(file_name)))
             client.get_object(src.bucket, src.object, file_name, progress=monitor.transferred)
 
-        error = _one(monitor, size, keep=_keep_file(ctx, monitor, file_name, force),
+        error = _one(monitor, size,
+                     keep=_keep_file(ctx, monitor, file_name, force, monitor.source_time),
                      action=fetch)
     ctx.out.write(monitor.finish_bar(failed=False))
     monitor.speed_line(started)
@@ -228,7 +275,7 @@ def _download(ctx: Context, settings: Settings, src: _Cloud, dest: str, force: b
 
 
 def _upload_tree(ctx: Context, settings: Settings, path: str, dest: _Cloud,
-                 force: bool) -> None:
+                 force: _Policy) -> None:
     """Every file under ``path`` as ``<dest prefix>/<relative path>``, and every directory as a
     ``<relative path>/`` object, as ossutil does (the directory itself is not named)."""
     if dest.object.startswith("/"):
@@ -259,7 +306,8 @@ def _upload_tree(ctx: Context, settings: Settings, path: str, dest: _Cloud,
     started = _now_ms()
     error: tuple[Exception, str] | None = None
     for key, local, size in entries:
-        if _keep_object(ctx, monitor, client, dest.bucket, key, force):
+        if _keep_object(ctx, monitor, client, dest.bucket, key, force,
+                        os.stat(local or path).st_mtime):
             monitor.skip_num += 1
             monitor.skip_size += size
             continue
@@ -283,7 +331,7 @@ def _upload_tree(ctx: Context, settings: Settings, path: str, dest: _Cloud,
 
 
 def _download_tree(ctx: Context, settings: Settings, src: _Cloud, dest: str,
-                   force: bool) -> None:
+                   force: _Policy) -> None:
     """Every object whose key starts with the source prefix, at its key relative to the
     prefix's directory part (``oss://b/up`` -> ``dest/up/...``, ``oss://b/up/`` ->
     ``dest/...``); ``.../`` objects become directories."""
@@ -293,25 +341,27 @@ def _download_tree(ctx: Context, settings: Settings, src: _Cloud, dest: str,
     started = _now_ms()
     cut = src.object.rfind("/") + 1
     try:
-        objects = [(item.key, item.size) for page in client.object_pages(src.bucket, src.object)
+        objects = [(item.key, item.size, item.last_modified)
+                   for page in client.object_pages(src.bucket, src.object)
                    for item in page.objects]
     except Exception as exc:  # noqa: BLE001 - reported below in ossutil's layout
         monitor.speed_line(started)  # as Go: no finish bar when the listing fails
         raise CliError(f"{_message(exc)}, Bucket={src.bucket}, Object=") from exc
-    for key, _ in objects:  # a key with ".." segments must not write outside the target
+    for key, _, _ in objects:  # a key with ".." segments must not write outside the target
         if any(part in ("..", ".") for part in key[cut:].split("/")):
             raise CliError(f"object {key} would be written outside {dest}; nothing downloaded "
                            "(keys with . or .. path segments are refused)")
-    monitor.scanned_many(len(objects), sum(size for _, size in objects))
+    monitor.scanned_many(len(objects), sum(size for _, size, _ in objects))
     error: tuple[Exception, str] | None = None
-    for key, size in objects:
+    for key, size, modified in objects:
         target = os.path.join(dest, *key[cut:].split("/"))
         try:
             if key.endswith("/"):
                 _mkdir_all(target)
                 monitor.file_num += 1
                 continue
-            if _keep_file(ctx, monitor, target, force):
+            if _keep_file(ctx, monitor, target, force,
+                          _object_time(modified) or 0.0):
                 monitor.skip_num += 1
                 monitor.skip_size += size
                 continue
@@ -335,7 +385,7 @@ def _download_tree(ctx: Context, settings: Settings, src: _Cloud, dest: str,
 # --- copy (oss:// to oss://) -------------------------------------------------------------------
 
 
-def _copy(ctx: Context, settings: Settings, src: _Cloud, dest: _Cloud, force: bool) -> None:
+def _copy(ctx: Context, settings: Settings, src: _Cloud, dest: _Cloud, force: _Policy) -> None:
     """CopyObject of one object; the target key gets the source's base name appended when it
     is empty or ends in ``/``. Output as ossutil's (``copy 1 objects``)."""
     if src.object.endswith("/"):
@@ -356,7 +406,8 @@ def _copy(ctx: Context, settings: Settings, src: _Cloud, dest: _Cloud, force: bo
     size, error = _scan(client, monitor, src)
     if error is None:
         error = _one(monitor, size,
-                     keep=_keep_object(ctx, monitor, client, dest.bucket, key, force),
+                     keep=_keep_object(ctx, monitor, client, dest.bucket, key, force,
+                                       monitor.source_time),
                      action=lambda: client.copy_object(src.bucket, src.object, dest.bucket,
                                                        key))
     ctx.out.write(monitor.finish_bar(failed=False))
@@ -370,13 +421,14 @@ def _scan(client: OssClient, monitor: _Monitor, src: _Cloud) -> tuple[int, Excep
     """HeadObject of the one source object: its size, or the failure (counted as ossutil's
     scan error, reported after the finish bar)."""
     try:
-        size = client.head_object(src.bucket, src.object).size
+        info = client.head_object(src.bucket, src.object)
     except Exception as exc:  # noqa: BLE001 - reported later in ossutil's layout
         monitor.scan_error = True
         monitor.err_num = 1
         return 0, exc
-    monitor.scanned(size)
-    return size, None
+    monitor.source_time = _object_time(info.last_modified) or 0.0  # for -u
+    monitor.scanned(info.size)
+    return info.size, None
 
 
 # --- the progress monitor (lib/monitor.go, CPMonitor) ------------------------------------------
@@ -397,6 +449,7 @@ class _Monitor:
         self.file_num = 0
         self.skip_num = 0
         self.skip_size = 0
+        self.source_time = 0.0  # the source object's Last-Modified (-u), set by ``_scan``
         self.dir_num = 0  # -r upload: directory objects made ("..., 2 directories")
         self.err_num = 0
         self.clear_len = 0
@@ -497,8 +550,33 @@ def _confirm(ctx: Context, monitor: _Monitor, name: str) -> bool:
     """``cp: overwrite "<name>"(y or N)? `` then one word: y or yes (any case)."""
     ctx.out.write(monitor.clear(f'cp: overwrite "{name}"(y or N)? '))
     ctx.out.flush()
-    words = ctx.stdin.readline().split()
-    return len(words) == 1 and words[0].lower() in (b"y", b"yes")
+    line = ctx.stdin.readline()
+    words = line.split()
+    if len(words) == 1 and words[0].lower() in (b"y", b"yes"):
+        return True
+    if not _interactive(ctx):
+        _not_copied(name, line)
+    return False
+
+
+def _interactive(ctx: Context) -> bool:
+    try:
+        return os.isatty(ctx.stdin.fileno())
+    except (AttributeError, OSError, ValueError):  # a BytesIO, a closed stdin
+        return False
+
+
+def _not_copied(name: str, line: bytes) -> None:
+    """Beyond 1.7, on stderr when stdin is not a terminal: stdout keeps 1.7's prompt, and the
+    script running us learns why the target stayed as it was and how not to be asked."""
+    if line:
+        reason = f"the answer read from stdin was {line.decode('utf-8', 'replace').strip()!r}"
+    else:
+        reason = "stdin is not a terminal and gave no answer"
+    sys.stderr.write(f'cp: "{name}" exists and was not overwritten: {reason}; nothing was '
+                     "copied to it. Use -f (--force) to overwrite without asking, or -u "
+                     "(--update) to copy only when the source is newer.\n")
+    sys.stderr.flush()
 
 
 # --- helpers -----------------------------------------------------------------------------------
