@@ -74,6 +74,12 @@ def no_token_hint(bucket: str, domain: str) -> str:
             f"    ossutil bucket-cname --method put --item token oss://{bucket} {domain}\n")
 
 
+def asked(nameservers: str, domain: str, outcome: str) -> str:
+    """The stderr line naming the resolver --check-dns asked and what it answered."""
+    return (f"--check-dns: asked {nameservers} (--dns-server) for TXT _dnsauth.{domain}: "
+            f"{outcome}\n")
+
+
 def bound(client: OssClient, bucket: str) -> list[str]:
     return [info.domain for info in client.list_cname(bucket).cnames]
 
@@ -92,7 +98,8 @@ def test_check_dns_refuses_when_the_record_is_missing(server, dns, client, bucke
     assert outcome.code == 1
     assert outcome.text == (f"Error: --check-dns: no TXT record at _dnsauth.{domain}, "
                             "PutCname not sent\n")
-    assert outcome.stderr.decode() == record_hint(domain, token)
+    assert outcome.stderr.decode() == asked(dns.nameserver, domain, "no record") + \
+        record_hint(domain, token)
     assert bound(client, bucket) == []
 
 
@@ -107,7 +114,8 @@ def test_check_dns_refuses_a_wrong_record_without_sending_put_cname(  # type: ig
     assert outcome.text == (f"Error: --check-dns: the TXT record at _dnsauth.{domain} does not "
                             f"hold the token of bucket {bucket} (found "
                             '"google-site-verification=x", "stale-token"), PutCname not sent\n')
-    assert outcome.stderr.decode() == record_hint(domain, token)
+    assert outcome.stderr.decode() == asked(other_dns.nameserver, domain,
+                                            "does not hold the token") + record_hint(domain, token)
     assert bound(client, bucket) == []  # PutCname was never sent
     assert other_dns.queries == [(f"_dnsauth.{domain}", "TXT")]
 
@@ -117,7 +125,8 @@ def test_check_dns_binds_when_the_record_holds_the_token(server, dns, client, bu
     token = client.create_cname_token(bucket, domain)
     dns.txt(f"_dnsauth.{domain}", "unrelated", token.token)  # any of several records may match
     outcome = cli(server, put_words(bucket, domain, "--dns-server", dns.nameserver), tmp_path)
-    assert (outcome.code, outcome.stderr) == (0, b"")
+    assert (outcome.code, outcome.stderr.decode()) == \
+        (0, asked(dns.nameserver, domain, "holds the token"))
     assert ELAPSED.match(outcome.stdout)
     assert bound(client, bucket) == [domain]
 
@@ -132,7 +141,8 @@ def test_check_dns_joins_strings_and_follows_cnames(server, dns, other_dns, clie
     other_dns.txt("proofs.dns-host.test", [token.token[:10], token.token[10:]])
     outcome = cli(server, put_words(bucket, domain, f"--dns-server={other_dns.nameserver}"),
                   tmp_path)
-    assert (outcome.code, outcome.stderr) == (0, b""), outcome
+    assert (outcome.code, outcome.stderr.decode()) == \
+        (0, asked(other_dns.nameserver, domain, "holds the token")), outcome
     assert other_dns.queries == [(f"_dnsauth.{domain}", "TXT"), ("proofs.dns-host.test", "TXT")]
     assert bound(client, bucket) == [domain]
 
@@ -147,7 +157,8 @@ def test_check_dns_reports_a_dns_timeout(server, other_dns, client, bucket, doma
     assert outcome.text == (f"Error: --check-dns: DNS lookup of TXT _dnsauth.{domain} failed: "
                             f"no answer within 4 s from {other_dns.nameserver}, "
                             "PutCname not sent\n")
-    assert outcome.stderr.decode() == record_hint(domain, token)
+    assert outcome.stderr.decode() == asked(other_dns.nameserver, domain, "no answer") + \
+        record_hint(domain, token)
     assert bound(client, bucket) == []
 
 
@@ -167,7 +178,8 @@ def test_check_dns_takes_several_servers(server, dns, other_dns, client, bucket,
     dns.txt(f"_dnsauth.{domain}", token.token)
     outcome = cli(server, put_words(bucket, domain, "--dns-server",
                                     f"{dns.nameserver},{other_dns.nameserver}"), tmp_path)
-    assert (outcome.code, outcome.stderr) == (0, b""), outcome
+    assert (outcome.code, outcome.stderr.decode()) == (0, asked(
+        f"{dns.nameserver}, {other_dns.nameserver}", domain, "holds the token")), outcome
 
 
 # --- the hint after a plain bind refused with NeedVerifyDomainOwnership -------------------------
@@ -217,7 +229,8 @@ def test_check_dns_passed_but_server_refused_still_gets_the_hint(  # type: ignor
                   tmp_path)
     assert outcome.code == 1
     assert "ErrorCode=NeedVerifyDomainOwnership" in outcome.text
-    assert outcome.stderr.decode() == record_hint(domain, token)
+    assert outcome.stderr.decode() == asked(other_dns.nameserver, domain, "holds the token") + \
+        record_hint(domain, token)
 
 
 # --- option rules -------------------------------------------------------------------------------
@@ -258,3 +271,22 @@ def test_1_7_prefixes_keep_their_meaning(server, bucket, tmp_path) -> None:  # t
                            "--check-dn"], tmp_path)
     assert outcome.code == 1 and outcome.text.endswith("\nBad flag: --check-dn\n")
     assert "--check-dns" not in outcome.text  # the usage dump stays 1.7's
+
+
+def test_resolver_label_names_what_is_asked() -> None:
+    import dns.resolver
+
+    from ossutil.cli.dnscheck import resolver_label
+
+    assert resolver_label([("127.0.0.1", 5353)]) == "127.0.0.1:5353 (--dns-server)"
+    assert resolver_label([("::1", 53), ("10.0.0.1", 53)]) == \
+        "[::1]:53, 10.0.0.1:53 (--dns-server)"
+    try:
+        system = dns.resolver.Resolver(configure=True)
+    except dns.exception.DNSException:
+        assert resolver_label(None) == "the system resolver (none configured)"
+    else:
+        shown = ", ".join(f"{ns}:53" if ":" not in ns else f"[{ns}]:53"
+                          for ns in system.nameservers)  # type: ignore[str-bytes-safe]
+        assert resolver_label(None) == \
+            f"the system resolver ({shown or 'no server'}, from /etc/resolv.conf)"

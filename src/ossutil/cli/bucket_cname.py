@@ -34,6 +34,7 @@ byte-identical to ossutil 1.7 (reference ``ossutil-cli.md`` §15).
 from __future__ import annotations
 
 import os
+import sys
 
 from ossutil.cli.command import (
     CliError,
@@ -257,8 +258,17 @@ def check_dns(ctx: Context, client: OssClient, bucket: str, domain: str) -> None
         raise _hinted(f"--check-dns: no ownership token for {domain} on bucket {bucket}, "
                       "PutCname not sent", _no_token_hint(bucket, domain))
     name = _dnsauth_name(domain)
-    result = dnscheck.lookup_txt(name, dnscheck.parse_servers(servers) if servers else None)
-    if result.holds(token.token):
+    chosen = dnscheck.parse_servers(servers) if servers else None
+    result = dnscheck.lookup_txt(name, chosen)
+    held = result.holds(token.token)
+    outcome = {"found": "holds the token" if held else "does not hold the token",
+               "failure": "no answer"}.get(result.outcome, "no record")
+    # beyond 1.7, on stderr: which resolver answered what (stdout stays the command's)
+    ctx.out.flush()
+    sys.stderr.write(f"--check-dns: asked {dnscheck.resolver_label(chosen)} for TXT {name}: "
+                     f"{outcome}\n")
+    sys.stderr.flush()
+    if held:
         return
     if result.outcome == "found":
         found = ", ".join(f'"{value}"' for value in sorted(result.values))  # stable text

@@ -78,3 +78,21 @@ def lookup_txt(name: str, servers: list[tuple[str, int]] | None = None, *,
         answer = chase.after(resolver, result)
         if answer is not None:
             return answer
+
+
+def resolver_label(servers: list[tuple[str, int]] | None) -> str:
+    """Which resolver a look-up with ``servers`` asks, for the line ``--check-dns`` prints:
+    ``127.0.0.1:5353 (--dns-server)``, or ``the system resolver (10.0.0.2:53, from
+    /etc/resolv.conf)``."""
+    if servers is not None:
+        from ossutil.dnsrules import format_server
+
+        return ", ".join(format_server(address, port) for address, port in servers) + \
+            " (--dns-server)"
+    resolver, config_error = rules.configure(dns.resolver.Resolver, None, timeout=TIMEOUT,
+                                             lifetime=LIFETIME)
+    if config_error:
+        return "the system resolver (none configured)"
+    asked = ", ".join(rules.servers(resolver)) or "no server"
+    return f"the system resolver ({asked}, from /etc/resolv.conf)"
+
