@@ -40,6 +40,9 @@ from ossutil.server.certs.tls import (
 from ossutil.server.cname.service import CnameService
 from ossutil.server.dns.lookup import DnspythonTxtLookup, TxtLookup
 from ossutil.server.gateway.hooks import GatewayHooks
+from ossutil.server.health.checker import HealthChecker
+from ossutil.server.health.lookup import RecordLookup
+from ossutil.server.health.task import HealthTask
 from ossutil.server.http.call import Handler
 from ossutil.server.http.handlers import bucket as bucket_handlers
 from ossutil.server.http.handlers import cname as cname_handlers
@@ -172,6 +175,17 @@ def build_lookup(settings: Settings) -> TxtLookup | None:
 
         return ZoneFileTxtLookup(settings.dns_zone_file)
     return DnspythonTxtLookup(settings.dns_servers or None)
+
+
+def health_task(settings: Settings, services: Services) -> HealthTask:
+    """Domain health (``server/health``): the checker, asking the ownership check's DNS
+    servers, and the periodic round (``runtime.run`` starts it and gives it the HTTPS
+    listener's address)."""
+    checker = HealthChecker(services.runner, RecordLookup(settings.dns_servers or None),
+                            endpoint_domain=settings.endpoint_domain,
+                            public_addresses=settings.public_addresses, clock=services.clock)
+    return HealthTask(checker, services.runner, interval=settings.health_interval,
+                      clock=services.clock)
 
 
 @dataclass

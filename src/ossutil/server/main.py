@@ -6,6 +6,8 @@
                          [--store sqlite|postgres] [--database-url URL]
                          [--keepalive-timeout SECONDS] [--header-timeout SECONDS]
                          [--workers N]
+                         [--public-address IP]... [--health-interval SECONDS]
+    ossutil-server domains [--json] [--check [--timeout SECONDS]] --data-dir DIR
     ossutil-server user create NAME [--policy-file F] --data-dir DIR
     ossutil-server user policy NAME --policy-file F --data-dir DIR
     ossutil-server user list --data-dir DIR
@@ -61,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-key", type=Path, metavar="PEM",
                        help="private key of --tls-cert (unencrypted PEM)")
     _store_options(serve)
+    _health_options(serve)
     serve.add_argument("--keepalive-timeout", type=_seconds, default=75.0, metavar="SECONDS",
                        help="close a keep-alive connection idle this long (default 75)")
     serve.add_argument("--header-timeout", type=_seconds, default=60.0, metavar="SECONDS",
@@ -74,6 +77,16 @@ def _parser() -> argparse.ArgumentParser:
                             "supervisor that restarts them (default 1: this process serves)")
     # a process a --workers supervisor started (server/workers.py); not for operators
     serve.add_argument("--as-worker", action="store_true", help=argparse.SUPPRESS)
+
+    domains = sub.add_parser("domains", help="every bound domain's health: DNS, certificate, "
+                                             "expiry, last check")
+    domains.add_argument("--data-dir", type=Path, default=Path("./ossutil-data"))
+    _store_options(domains)
+    domains.add_argument("--json", action="store_true", help="one JSON document")
+    domains.add_argument("--check", action="store_true",
+                         help="have the running server check every binding now, and wait")
+    domains.add_argument("--timeout", type=_seconds, default=60.0, metavar="SECONDS",
+                         help="how long --check waits for the round (default 60)")
 
     user = sub.add_parser("user", help="manage RAM users")
     user_sub = user.add_subparsers(dest="user_command", required=True)
@@ -100,6 +113,67 @@ def _seconds(text: str) -> float:
     if not 0 < value < 1e9:
         raise argparse.ArgumentTypeError(f"not a positive number of seconds: {text!r}")
     return value
+
+
+def _health_options(serve: argparse.ArgumentParser) -> None:
+    """Domain health (issue 11 §2): the periodic check of every binding."""
+    serve.add_argument("--public-address", action="append", default=[], metavar="IP",
+                       help="an address clients reach this server at (repeatable): a bound "
+                            "domain resolving to it points here")
+    serve.add_argument("--health-interval", type=_seconds, default=3600.0, metavar="SECONDS",
+                       help="check every bound domain's DNS and certificate this often "
+                            "(default 3600)")
+
+
+def _public_addresses(args: argparse.Namespace) -> list[str]:
+    from ossutil.dnsrules.pointing import normalize_address
+    from ossutil.server.settings import StartupError
+
+    addresses = []
+    for text in args.public_address:
+        try:
+            addresses.append(normalize_address(text))
+        except ValueError:
+            raise StartupError(f"--public-address {text!r}: not an IPv4 or IPv6 "
+                               "address") from None
+    return addresses
+
+
+def _domains_command(args: argparse.Namespace) -> int:
+    """``domains``: the health table (or --json) of every binding, from the store; with
+    ``--check`` a running server checks them first (whichever process claims the round)."""
+    import time
+
+    from ossutil.server.app import open_box, open_store
+    from ossutil.server.health.report import DomainReport, as_json, table
+
+    settings = Settings(data_dir=args.data_dir, store=args.store,
+                        database_url=args.database_url)
+    store = open_store(settings, open_box(settings))
+    try:
+        if args.check:
+            asked = datetime.now(timezone.utc)
+            store.request_health_round(asked)
+            deadline = time.monotonic() + args.timeout
+            while True:
+                _, started, finished = store.health_marks()
+                if started is not None and started >= asked and finished is not None \
+                        and finished >= started:
+                    break
+                if time.monotonic() > deadline:
+                    print(f"ossutil-server: no server finished a health check within "
+                          f"{args.timeout:g} s; is `ossutil-server serve` running on this "
+                          "store?", file=sys.stderr)
+                    return 1
+                time.sleep(0.2)
+        reports = {row[0]: DomainReport.from_json(row[3]) for row in store.health_rows()}
+        rows = [(binding, reports.get(binding.domain))
+                for binding in sorted(store.all_bindings(), key=lambda b: b.domain)]
+    finally:
+        store.close()
+    now = datetime.now(timezone.utc)
+    sys.stdout.write(as_json(rows, now) if args.json else table(rows, now))
+    return 0
 
 
 def _store_options(parser: argparse.ArgumentParser) -> None:
@@ -132,6 +206,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         https_port=args.https_port, tls_cert=args.tls_cert, tls_key=args.tls_key,
         store=args.store, database_url=args.database_url,
         keepalive_timeout=args.keepalive_timeout, header_timeout=args.header_timeout,
+        health_interval=args.health_interval, public_addresses=_public_addresses(args),
         reuse_port=args.as_worker)
 
 
@@ -158,6 +233,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             install = _install_worker_signals if args.as_worker else _install_signals
             with asyncio.Runner(loop_factory=_loop_factory()) as runner:
                 return runner.run(run(settings, install))
+        if args.command == "domains":
+            return _domains_command(args)
         return _user_command(args)
     except StoreError as exc:  # the store cannot be opened or went away: say so, no traceback
         print(f"ossutil-server: {exc}", file=sys.stderr)

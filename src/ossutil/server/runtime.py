@@ -103,6 +103,18 @@ async def start(settings: Settings) -> Running:
     return Running(services, gateway, runner, front, listeners, urls)
 
 
+async def _health(running: Running) -> None:
+    """Domain health's periodic round, until cancelled; it checks the served certificate
+    against this process's HTTPS listener (when there is one)."""
+    from ossutil.server.app import health_task
+
+    task = health_task(running.services.settings, running.services)
+    if len(running.listeners) > 1:
+        host, port = running.listeners[1].sockets[0].getsockname()[:2]
+        task.checker.tls_address = ({"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host), port)
+    await task.run()
+
+
 def _url(scheme: str, listener: asyncio.Server) -> str:
     sockets = listener.sockets
     host, port = sockets[0].getsockname()[:2]
@@ -123,6 +135,7 @@ async def run(settings: Settings, install_signals: Callable[[asyncio.Event], Non
         _say(f"ossutil-server listening on {url}")
     watchers = [asyncio.create_task(services.keyring.watch(settings.auth_poll_interval)),
                 asyncio.create_task(services.cache.watch(settings.auth_poll_interval))]
+    watchers.append(asyncio.create_task(_health(running)))
     try:
         await stop.wait()
     finally:

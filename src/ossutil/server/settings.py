@@ -49,6 +49,10 @@ class Settings:
     reuse_port: bool = False  # SO_REUSEPORT on the listeners: several worker processes, one port
     object_cache_bytes: int = 64 << 20  # small objects served from memory (0: no object cache)
     object_cache_max_object: int = 64 << 10  # the largest object the cache keeps
+    # domain health (server/health/): seconds between checks of every binding, and the
+    # addresses clients reach this server at (a domain resolving to them points here)
+    health_interval: float = 3600.0
+    public_addresses: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.endpoint_domain:

@@ -1,0 +1,347 @@
+"""Domain health end to end: a real server on loopback, a real DNS server, real certificates.
+
+Bindings in every state (pointing here by CNAME, by ``--public-address``, dangling, behind a
+"proxy" serving another certificate, expiring soon), then ``ossutil-server domains --check``
+(the running server checks them on request) and its exact table and ``--json``; a dangling
+binding is marked in the store and unmarked once its DNS points back; the periodic round runs
+on its own with ``--health-interval``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import oss2
+import pytest
+from tests.support.certs import CertFactory
+from tests.support.dns_server import DnsServer
+from tests.support.server import RunningServer, start_server
+
+from ossutil.server.storage.sqlite import SqliteStore
+
+ENDPOINT_DOMAIN = "oss-cn-hangzhou.localhost"
+DAY = timedelta(days=1)
+
+
+def domains(server: RunningServer, *args: str,
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ossutil.server.main", "domains",
+                           "--data-dir", str(server.data_dir), *args],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def sdk(server: RunningServer, bucket: str) -> oss2.Bucket:
+    auth = oss2.AuthV4(server.access_key_id, server.access_key_secret)
+    return oss2.Bucket(auth, server.endpoint, bucket, region=server.region)
+
+
+def bind(client: oss2.Bucket, dns: DnsServer, domain: str,
+         pair: tuple[str, str] | None = None) -> str:
+    """Bind ``domain`` (with ``pair`` attached); the fingerprint ListCname lists, or ""."""
+    dns.txt(f"_dnsauth.{domain}", client.create_bucket_cname_token(domain).token)
+    cert = None if pair is None else oss2.models.CertInfo(certificate=pair[0],
+                                                         private_key=pair[1])
+    client.put_bucket_cname(oss2.models.PutBucketCnameRequest(domain, cert))
+    for cname in client.list_bucket_cname().cname:
+        if cname.domain == domain and cname.certificate is not None:
+            return str(cname.certificate.fingerprint)
+    return ""
+
+
+@contextlib.contextmanager
+def tls_server(address: tuple[str, int], pair: tuple[str, str],
+               tmp_path: Path) -> Iterator[None]:
+    """A TLS listener serving ``pair`` (a proxy in front of the server, say): each connection
+    is handshaken and closed."""
+    chain, key = tmp_path / "proxy.pem", tmp_path / "proxy.key"
+    chain.write_text(pair[0])
+    key.write_text(pair[1])
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(chain, key)
+    listener = socket.create_server(address)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with contextlib.suppress(OSError), context.wrap_socket(conn, server_side=True) as tls:
+                tls.recv(1)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+
+
+def leaf(ca: CertFactory, name: str, days: float) -> tuple[str, str]:
+    """A certificate for ``name`` valid ``days`` more days (plus half a day, so that whole days
+    left do not depend on when the test runs)."""
+    now = datetime.now(UTC)
+    return ca.leaf(name, not_before=now - DAY, not_after=now + timedelta(days=days + 0.5))
+
+
+def expires(days: int) -> str:
+    return f"{(datetime.now(UTC) + timedelta(days=days + 0.5)).strftime('%Y-%m-%d')} ({days} days)"
+
+
+@pytest.fixture
+def dns() -> Iterator[DnsServer]:
+    with DnsServer() as server:
+        yield server
+
+
+@pytest.fixture
+def health_server(tmp_path: Path, dns: DnsServer) -> Iterator[RunningServer]:
+    running = start_server(tmp_path / "data", ["--dns-server", dns.nameserver,
+                                               "--public-address", "127.0.0.1",
+                                               "--public-address", "127.0.0.2"], https=True)
+    yield running
+    running.stop()
+
+
+def test_domains_reports_every_state_exactly(health_server: RunningServer, dns: DnsServer,
+                                             ca: CertFactory, tmp_path: Path) -> None:
+    server = health_server
+    client = sdk(server, "photos")
+    client.create_bucket()
+    good = leaf(ca, "good.example.test", 365)
+    good_fp = bind(client, dns, "good.example.test", good)
+    dns.cname("good.example.test", f"photos.{ENDPOINT_DOMAIN}")
+    dns.a(f"photos.{ENDPOINT_DOMAIN}", "127.0.0.1")
+    bind(client, dns, "gone.example.test")
+    dns.cname("gone.example.test", "elsewhere.example.net")
+    dns.a("elsewhere.example.net", "192.0.2.7")
+    soon_fp = bind(client, dns, "soon.example.test", leaf(ca, "soon.example.test", 10))
+    dns.a("soon.example.test", "127.0.0.1")
+    proxied_fp = bind(client, dns, "proxied.example.test", leaf(ca, "proxied.example.test", 90))
+    dns.a("proxied.example.test", "127.0.0.2")
+    bind(client, dns, "nxdomain.example.test")
+    dns.remove("_dnsauth.nxdomain.example.test")
+
+    stale = leaf(ca, "proxied.example.test", 3)
+    with tls_server(("127.0.0.2", server.https_port), stale, tmp_path):
+        checked = domains(server, "--check", "--json")
+    assert (checked.returncode, checked.stderr) == (0, "")
+    listed = json.loads(checked.stdout)
+    stale_fp = _fingerprint(stale[0])
+    when = {entry["domain"]: entry.pop("last_check") for entry in listed}
+    for entry in listed:
+        cert = entry["certificate"]
+        if cert["source"] != "none":
+            assert cert.pop("not_after").endswith("Z") and cert.pop("cert_id")
+    default_fp = listed[0]["served"]["fingerprint"]
+    at = f"127.0.0.1:{server.https_port}"
+    gone_problem = ("DNS: CNAME gone.example.test -> elsewhere.example.net, resolves to "
+                    "192.0.2.7; not this service's: 192.0.2.7 (its addresses: 127.0.0.1, "
+                    "127.0.0.2). Point gone.example.test at photos.oss-cn-hangzhou.localhost "
+                    "(CNAME) or 127.0.0.1, 127.0.0.2 (A/AAAA), or DeleteCname it if it moved "
+                    "away for good; until then it gets no new automatic certificate.")
+    nx_problem = ("DNS: nxdomain.example.test does not exist in DNS (NXDOMAIN). Point "
+                  "nxdomain.example.test at photos.oss-cn-hangzhou.localhost (CNAME) or "
+                  "127.0.0.1, 127.0.0.2 (A/AAAA), or DeleteCname it if it moved away for "
+                  "good; until then it gets no new automatic certificate.")
+    proxied_problem = (f"TLS: 127.0.0.2:{server.https_port} serves {stale_fp} (expires "
+                       f"{_not_after(stale[0])}), not the held {proxied_fp}. Clients get a "
+                       "certificate this server does not hold for proxied.example.test: if a "
+                       "proxy or CDN is in front, give it the certificate shown by ListCname; "
+                       "else see this server's log for a certificate that cannot be loaded and "
+                       "upload it again with PutCname.")
+    soon_problem_start = "certificate: "
+    soon = listed[4]
+    assert len(soon["problems"]) == 1 and soon["problems"][0].startswith(soon_problem_start)
+    soon_problem = soon["problems"][0]
+    assert soon_problem.endswith(
+        f"expires in 10 days ({_not_after_of_listed(client, 'soon.example.test')}). Upload a "
+        "renewed certificate with PutCname (bucket-cname --method put --item certificate).")
+    assert listed == [
+        {"domain": "gone.example.test", "bucket": "photos", "certificate": {"source": "none"},
+         "dns": {"state": "dangling",
+                 "detail": "CNAME gone.example.test -> elsewhere.example.net, resolves to "
+                           "192.0.2.7; not this service's: 192.0.2.7 (its addresses: "
+                           "127.0.0.1, 127.0.0.2)"},
+         "served": {"state": "default", "fingerprint": default_fp,
+                    "detail": f"{at} serves the server's default certificate {default_fp}: "
+                              "no certificate is held for gone.example.test"},
+         "renewal": None, "problems": [gone_problem]},
+        {"domain": "good.example.test", "bucket": "photos",
+         "certificate": {"source": "uploaded", "fingerprint": good_fp, "days_left": 365},
+         "dns": {"state": "ok",
+                 "detail": f"CNAME good.example.test -> photos.{ENDPOINT_DOMAIN}"},
+         "served": {"state": "matches", "fingerprint": good_fp,
+                    "detail": f"{at} serves the held certificate {good_fp}"},
+         "renewal": None, "problems": []},
+        {"domain": "nxdomain.example.test", "bucket": "photos", "certificate": {"source": "none"},
+         "dns": {"state": "dangling",
+                 "detail": "nxdomain.example.test does not exist in DNS (NXDOMAIN)"},
+         "served": {"state": "default", "fingerprint": default_fp,
+                    "detail": f"{at} serves the server's default certificate {default_fp}: "
+                              "no certificate is held for nxdomain.example.test"},
+         "renewal": None, "problems": [nx_problem]},
+        {"domain": "proxied.example.test", "bucket": "photos",
+         "certificate": {"source": "uploaded", "fingerprint": proxied_fp, "days_left": 90},
+         "dns": {"state": "ok", "detail": "resolves to 127.0.0.2"},
+         "served": {"state": "differs", "fingerprint": stale_fp,
+                    "detail": proxied_problem[len("TLS: "):proxied_problem.index(". Clients")]},
+         "renewal": None, "problems": [proxied_problem]},
+        {"domain": "soon.example.test", "bucket": "photos",
+         "certificate": {"source": "uploaded", "fingerprint": soon_fp, "days_left": 10},
+         "dns": {"state": "ok", "detail": "resolves to 127.0.0.1"},
+         "served": {"state": "matches", "fingerprint": soon_fp,
+                    "detail": f"{at} serves the held certificate {soon_fp}"},
+         "renewal": None, "problems": [soon_problem]},
+    ]
+
+    table = domains(server)
+    assert (table.returncode, table.stderr) == (0, "")
+    stamp = {d: datetime.strptime(t, "%Y-%m-%dT%H:%M:%SZ").strftime("%Y-%m-%d %H:%M:%S UTC")
+             for d, t in when.items()}
+    assert table.stdout == (
+        "DOMAIN                 BUCKET  DNS       CERTIFICATE  EXPIRES                "
+        "LAST CHECK\n"
+        f"gone.example.test      photos  dangling  none         -                      "
+        f"{stamp['gone.example.test']}\n"
+        f"good.example.test      photos  ok        uploaded     {expires(365)}  "
+        f"{stamp['good.example.test']}\n"
+        f"nxdomain.example.test  photos  dangling  none         -                      "
+        f"{stamp['nxdomain.example.test']}\n"
+        f"proxied.example.test   photos  ok        uploaded     {expires(90)}   "
+        f"{stamp['proxied.example.test']}\n"
+        f"soon.example.test      photos  ok        uploaded     {expires(10)}   "
+        f"{stamp['soon.example.test']}\n"
+        "\n"
+        f"gone.example.test: {gone_problem}\n"
+        f"nxdomain.example.test: {nx_problem}\n"
+        f"proxied.example.test: {proxied_problem}\n"
+        f"soon.example.test: {soon_problem}\n")
+
+    store = SqliteStore(server.data_dir / "ossutil.db")
+    try:
+        flags = {b.domain: b.dangling for b in store.all_bindings()}
+    finally:
+        store.close()
+    assert flags == {"good.example.test": False, "gone.example.test": True,
+                     "soon.example.test": False, "proxied.example.test": False,
+                     "nxdomain.example.test": True}
+
+    # the domain points back: the next check unmarks it
+    dns.cname("gone.example.test", f"photos.{ENDPOINT_DOMAIN}")
+    again = domains(server, "--check", "--json")
+    assert again.returncode == 0
+    back = {e["domain"]: e for e in json.loads(again.stdout)}["gone.example.test"]
+    assert back["dns"] == {"state": "ok",
+                           "detail": f"CNAME gone.example.test -> photos.{ENDPOINT_DOMAIN}"}
+    store = SqliteStore(server.data_dir / "ossutil.db")
+    try:
+        binding = store.get_binding("gone.example.test")
+    finally:
+        store.close()
+    assert binding is not None and binding.dangling is False
+
+
+def test_a_dns_outage_is_unknown_and_marks_nothing(tmp_path: Path, dns: DnsServer,
+                                                  ca: CertFactory) -> None:
+    server = start_server(tmp_path / "data", ["--dns-server", dns.nameserver])
+    try:
+        client = sdk(server, "photos")
+        client.create_bucket()
+        bind(client, dns, "www.example.test")
+        dns.servfail("www.example.test")
+        checked = domains(server, "--check", "--json")
+        assert (checked.returncode, checked.stderr) == (0, "")
+        [entry] = json.loads(checked.stdout)
+        assert entry["dns"] == {
+            "state": "unknown",
+            "detail": f"DNS look-up failed: SERVFAIL from {dns.nameserver}"}
+        assert entry["served"] == {"state": "not-checked", "fingerprint": "",
+                                   "detail": "no HTTPS listener (--https-port)"}
+        assert entry["problems"] == [
+            f"DNS: DNS look-up failed: SERVFAIL from {dns.nameserver}. The next check tries "
+            "again; if this persists, check the server's --dns-server."]
+        # addresses but no --public-address: this server cannot tell, and says what to give
+        dns.remove("www.example.test")
+        dns.a("www.example.test", "203.0.113.5")
+        [entry] = json.loads(domains(server, "--check", "--json").stdout)
+        assert entry["dns"]["state"] == "unknown"
+        assert entry["problems"] == [
+            "DNS: resolves to 203.0.113.5, not a CNAME to oss-cn-hangzhou.localhost, and this "
+            "service's own addresses are not known to compare. Start the server with "
+            "--public-address ADDRESS for each address it is reached at."]
+        store = SqliteStore(server.data_dir / "ossutil.db")
+        try:
+            binding = store.get_binding("www.example.test")
+        finally:
+            store.close()
+        assert binding is not None and binding.dangling is False
+    finally:
+        server.stop()
+
+
+def test_check_without_a_running_server_times_out_clearly(tmp_path: Path) -> None:
+    server = RunningServer(process=None, data_dir=tmp_path / "data",  # type: ignore[arg-type]
+                           endpoint="http://127.0.0.1:1")
+    done = domains(server, "--check", "--timeout", "0.5")
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == ("ossutil-server: no server finished a health check within 0.5 s; "
+                           "is `ossutil-server serve` running on this store?\n")
+    listed = domains(server)
+    assert (listed.returncode, listed.stdout, listed.stderr) == (0, "no domains are bound\n", "")
+
+
+def test_the_periodic_round_runs_on_its_own(tmp_path: Path, dns: DnsServer) -> None:
+    server = start_server(tmp_path / "data", ["--dns-server", dns.nameserver,
+                                              "--health-interval", "1"])
+    try:
+        client = sdk(server, "photos")
+        client.create_bucket()
+        bind(client, dns, "www.example.test")
+        dns.cname("www.example.test", f"photos.{ENDPOINT_DOMAIN}")
+        deadline = time.monotonic() + 20
+        while True:
+            [entry] = json.loads(domains(server, "--json").stdout)
+            if entry["last_check"] is not None:
+                break
+            assert time.monotonic() < deadline, "no periodic round within 20 s"
+            time.sleep(0.5)
+        assert entry["dns"]["state"] == "ok"
+    finally:
+        server.stop()
+
+
+def _fingerprint(chain_pem: str) -> str:
+    from ossutil.server.health.checker import fingerprint
+
+    return fingerprint(ssl.PEM_cert_to_DER_cert(chain_pem))
+
+
+def _not_after(chain_pem: str) -> str:
+    from cryptography import x509
+
+    cert = x509.load_pem_x509_certificate(chain_pem.encode())
+    return cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _not_after_of_listed(client: oss2.Bucket, domain: str) -> str:
+    for cname in client.list_bucket_cname().cname:
+        if cname.domain == domain:
+            text = cname.certificate.valid_end_date  # OpenSSL's form: "Feb  1 00:00:00 2025 GMT"
+            moment = datetime.strptime(" ".join(text.split()), "%b %d %H:%M:%S %Y GMT")
+            return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    raise AssertionError(domain)
