@@ -156,6 +156,12 @@ def _apply(client: object, steps: Sequence[tuple[str, ...]], server: object) -> 
                 publish(f"_dnsauth.{rest[0]}", token.token)
         if kind == "cname_host":  # FakeOss: requests with this Host go to bucket
             server.cname_hosts[rest[0].format(**placeholders(server))] = bucket  # type: ignore
+        if kind == "website":
+            client.put_bucket_website(bucket, WEBSITE_XML)  # type: ignore[attr-defined]
+        if kind == "cors":
+            client.put_bucket_cors(bucket, CORS_XML)  # type: ignore[attr-defined]
+        if kind == "referer":
+            client.put_bucket_referer(bucket, REFERER_XML)  # type: ignore[attr-defined]
         if kind in ("bind", "cert"):
             from ossutil.wire.cname_xml import CertificateConfiguration, CnameConfiguration
 
@@ -602,3 +608,262 @@ CASES: list[Case] = [
 ]
 
 BY_NAME = {case.name: case for case in CASES}
+
+# --- website, cors, referer, cors-options (issue 12) --------------------------------------------
+# Argument and file errors need no server; scripted replies (FakeOss) pin the output of odd but
+# possible answers; the rest run against the real server (website/CORS/Referer implemented).
+
+WEBSITE_XML = b"""<?xml version="1.0" encoding="UTF-8"?>
+<WebsiteConfiguration>
+  <IndexDocument>
+    <Suffix>index.html</Suffix>
+    <SupportSubDir>true</SupportSubDir>
+    <Type>0</Type>
+  </IndexDocument>
+  <ErrorDocument>
+    <Key>error.html</Key>
+    <HttpStatus>404</HttpStatus>
+  </ErrorDocument>
+</WebsiteConfiguration>
+"""
+CORS_XML = b"""<?xml version="1.0" encoding="UTF-8"?>
+<CORSConfiguration>
+  <CORSRule>
+    <AllowedOrigin>https://www.example.com</AllowedOrigin>
+    <AllowedOrigin>https://*.example.org</AllowedOrigin>
+    <AllowedMethod>GET</AllowedMethod>
+    <AllowedMethod>PUT</AllowedMethod>
+    <AllowedHeader>x-oss-meta-*</AllowedHeader>
+    <ExposeHeader>ETag</ExposeHeader>
+    <ExposeHeader>x-oss-request-id</ExposeHeader>
+    <MaxAgeSeconds>600</MaxAgeSeconds>
+    <Unknown>dropped by ossutil</Unknown>
+  </CORSRule>
+  <CORSRule>
+    <AllowedOrigin>*</AllowedOrigin>
+    <AllowedMethod>HEAD</AllowedMethod>
+  </CORSRule>
+  <ResponseVary>true</ResponseVary>
+</CORSConfiguration>
+"""
+# what a reply may hold that ossutil re-spells: namespace, comment, CDATA, odd order, " 1 "
+ODD_CORS_REPLY = (b'<?xml version="1.0" encoding="UTF-8"?>\n<!-- c -->'
+                  b'<CORSConfiguration xmlns="http://doc.oss-cn-hangzhou.aliyuncs.com">'
+                  b"<ResponseVary> 1 </ResponseVary><CORSRule><MaxAgeSeconds>5</MaxAgeSeconds>"
+                  b"<ExposeHeader>e&amp;&quot;</ExposeHeader><AllowedHeader>h1</AllowedHeader>"
+                  b"<AllowedHeader>h2</AllowedHeader><AllowedOrigin><![CDATA[<o>]]>"
+                  b"</AllowedOrigin><MaxAgeSeconds>+007</MaxAgeSeconds></CORSRule>"
+                  b"<CORSRule/></CORSConfiguration>")
+ODD_REFERER_REPLY = (b"<RefererConfiguration><AllowEmptyReferer> True </AllowEmptyReferer>"
+                     b"<AllowTruncateQueryString>true</AllowTruncateQueryString>"
+                     b"<TruncatePath>true</TruncatePath><RefererList><Referer>a&amp;b\t'c'"
+                     b"</Referer></RefererList><RefererList><Referer>https://*.x?.com"
+                     b"</Referer></RefererList><RefererBlacklist/></RefererConfiguration>")
+NO_WEBSITE = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error>\n  <Code>'
+              b"NoSuchWebsiteConfiguration</Code>\n  <Message>The specified bucket does not "
+              b"have a website configuration.</Message>\n  <RequestId>5C1B138A109F4E405B2D8AEF"
+              b"</RequestId>\n  <HostId>cli-golden.oss-cn-hangzhou.aliyuncs.com</HostId>\n"
+              b"  <BucketName>cli-golden</BucketName>\n  <EC>0020-00000101</EC>\n</Error>\n")
+NO_CORS = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error>\n  <Code>NoSuchCORSConfiguration'
+           b"</Code>\n  <Message>The CORS configuration does not exist.</Message>\n"
+           b"  <RequestId>5C1B138A109F4E405B2D8AEF</RequestId>\n  <HostId>cli-golden.oss-cn-"
+           b"hangzhou.aliyuncs.com</HostId>\n  <BucketName>cli-golden</BucketName>\n"
+           b"  <EC>0020-00000201</EC>\n</Error>\n")
+PREFLIGHT_REFUSED = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error>\n  <Code>AccessForbidden'
+                     b"</Code>\n  <Message>CORSResponse: This CORS request is not allowed. "
+                     b"</Message>\n  <RequestId>5C1B138A109F4E405B2D8AEF</RequestId>\n"
+                     b"  <HostId>cli-golden.oss-cn-hangzhou.aliyuncs.com</HostId>\n"
+                     b"  <EC>0003-00000001</EC>\n</Error>\n")
+PREFLIGHT_HEADERS = RID + [
+    ("access-control-allow-origin", "https://www.example.com"),
+    ("Access-Control-Allow-Methods", "GET, PUT"),
+    ("Access-Control-Allow-Headers", " x-oss-meta-a "),
+    ("Access-Control-Expose-Headers", "ETag, x-oss-request-id"),
+    ("Access-Control-Max-Age", "600"), ("Vary", "Origin"),
+    ("Vary", "Access-Control-Request-Method"), ("x-oss-server-time", "3"),
+    ("Connection", "keep-alive"), ("Keep-Alive", "timeout=5"), ("x-oss-ec", "0000-00000000")]
+REFERER_XML = (b"<RefererConfiguration><AllowEmptyReferer>false</AllowEmptyReferer>"
+               b"<AllowTruncateQueryString>true</AllowTruncateQueryString>"
+               b"<TruncatePath>true</TruncatePath><RefererList>"
+               b"<Referer>https://www.example.com</Referer><Referer>https://*.example.org"
+               b"</Referer></RefererList><RefererBlacklist><Referer>https://evil.example.net"
+               b"</Referer></RefererBlacklist></RefererConfiguration>")
+HAS_WEBSITE = (("bucket", B), ("website", B))
+HAS_CORS = (("bucket", B), ("cors", B))
+HAS_REFERER = (("bucket", B), ("referer", B))
+
+BUCKET_CONFIG_CASES: list[Case] = [
+    # --- website -----------------------------------------------------------------------------
+    Case("website_no_args", "website {C}"),
+    Case("website_method_missing", f"website oss://{B} {{C}}"),
+    Case("website_method_empty", f"website --method= oss://{B} {{C}}"),
+    Case("website_method_bad", f"website --method list oss://{B} {{C}}"),
+    Case("website_too_many_args", f"website --method get oss://{B} a.xml b.xml {{C}}"),
+    Case("website_not_cloud_url", "website --method get bucket {C}"),
+    Case("website_empty_bucket", "website --method get oss:// {C}"),
+    Case("website_miss_bucket", "website --method get oss:///key {C}"),
+    Case("website_bucket_short", "website --method get oss://b {C}"),
+    Case("website_unsupported_option", f"website --method get oss://{B} -f {{C}}"),
+    Case("website_put_missing_file", f"website --method put oss://{B} {{C}}"),
+    Case("website_put_no_such_file", f"website --method put oss://{B} no.xml {{C}}"),
+    Case("website_put_dir", f"website --method put oss://{B} wdir {{C}}", files={"wdir": None}),
+    Case("website_put_empty_file", f"website --method put oss://{B} e.xml {{C}}",
+         files={"e.xml": b""}),
+    Case("website_put_no_credentials", f"website --method put oss://{B} w.xml -e {{endpoint}} "
+         "-c none.cfg", files={"w.xml": WEBSITE_XML}),
+    Case("website_put", f"website --method PUT oss://{B} w.xml {{C}}", setup=HAS_BUCKET,
+         files={"w.xml": WEBSITE_XML}),
+    Case("website_put_malformed", f"website --method put oss://{B} w.xml {{C}}",
+         setup=HAS_BUCKET, files={"w.xml": b"not xml\n"}),
+    Case("website_put_no_such_bucket", "website --method put oss://cli-nosuch w.xml {C}",
+         files={"w.xml": WEBSITE_XML}),
+    Case("website_get", f"website --method get oss://{B} {{C}}", setup=HAS_WEBSITE),
+    Case("website_get_none", f"website --method get oss://{B} {{C}}", setup=HAS_BUCKET),
+    Case("website_get_file_new", f"website --method get oss://{B} out.xml {{C}}",
+         setup=HAS_WEBSITE),
+    Case("website_get_file_yes", f"website --method get oss://{B} out.xml {{C}}",
+         setup=HAS_WEBSITE, files={"out.xml": b"old"}, stdin=b"y\n"),
+    Case("website_get_file_no", f"website --method get oss://{B} out.xml {{C}}",
+         setup=HAS_WEBSITE, files={"out.xml": b"old"}, stdin=b"no\n"),
+    Case("website_delete", f"website --method delete oss://{B} {{C}}", setup=HAS_WEBSITE),
+    Case("website_delete_none", f"website --method delete oss://{B} extra {{C}}",
+         setup=HAS_BUCKET),
+    Case("script_website_get_verbatim", f"website --method get oss://{B} {{C}}",
+         script=[(200, b"<WebsiteConfiguration><Odd>&amp;</Odd></WebsiteConfiguration>",
+                  OK_XML)]),
+    Case("script_website_get_none", f"website --method get oss://{B} {{C}}",
+         script=[(404, NO_WEBSITE, OK_XML)]),
+    Case("script_website_delete_200", f"website --method delete oss://{B} {{C}}",
+         script=[(200, b"", RID)]),
+    Case("script_website_put_204", f"website --method put oss://{B} w.xml {{C}}",
+         files={"w.xml": WEBSITE_XML}, script=[(204, b"", RID)]),
+    # --- cors --------------------------------------------------------------------------------
+    Case("cors_no_args", "cors {C}"),
+    Case("cors_method_missing", f"cors oss://{B} {{C}}"),
+    Case("cors_method_bad", f"cors --method post oss://{B} {{C}}"),
+    Case("cors_too_many_args", f"cors --method get oss://{B} a.xml b.xml {{C}}"),
+    Case("cors_not_cloud_url", "cors --method get bucket {C}"),
+    Case("cors_empty_bucket", "cors --method get oss:// {C}"),
+    Case("cors_bucket_short", "cors --method get oss://b {C}"),
+    Case("cors_unsupported_option", f"cors --method get oss://{B} --acr-method GET {{C}}"),
+    Case("cors_put_missing_file", f"cors --method put oss://{B} {{C}}"),
+    Case("cors_put_no_such_file", f"cors --method put oss://{B} no.xml {{C}}"),
+    Case("cors_put_dir", f"cors --method put oss://{B} cdir {{C}}", files={"cdir": None}),
+    Case("cors_put_empty_file", f"cors --method put oss://{B} e.xml {{C}}",
+         files={"e.xml": b""}),
+    Case("cors_put_not_xml", f"cors --method put oss://{B} c.txt {{C}}",
+         files={"c.txt": b"AllowedOrigin=*\n"}),
+    Case("cors_put_wrong_root", f"cors --method put oss://{B} c.xml {{C}}",
+         files={"c.xml": WEBSITE_XML}),
+    Case("cors_put_bad_max_age", f"cors --method put oss://{B} c.xml {{C}}",
+         files={"c.xml": b"<CORSConfiguration><CORSRule><MaxAgeSeconds>1.5</MaxAgeSeconds>"
+                b"</CORSRule></CORSConfiguration>"}),
+    Case("cors_put_max_age_overflow", f"cors --method put oss://{B} c.xml {{C}}",
+         files={"c.xml": b"<CORSConfiguration><CORSRule><MaxAgeSeconds>99999999999999999999"
+                b"</MaxAgeSeconds></CORSRule></CORSConfiguration>"}),
+    Case("cors_put_bad_response_vary", f"cors --method put oss://{B} c.xml {{C}}",
+         files={"c.xml": b"<CORSConfiguration><ResponseVary>yes</ResponseVary>"
+                b"</CORSConfiguration>"}),
+    Case("cors_put_truncated", f"cors --method put oss://{B} c.xml {{C}}",
+         files={"c.xml": b"<CORSConfiguration>\n<CORSRule>\n"}),
+    Case("cors_put_bad_entity", f"cors --method put oss://{B} c.xml {{C}}",
+         files={"c.xml": b"<CORSConfiguration><CORSRule><AllowedOrigin>&nbsp;</AllowedOrigin>"
+                b"</CORSRule></CORSConfiguration>"}),
+    Case("cors_put_no_credentials", f"cors --method put oss://{B} c.xml -e {{endpoint}} "
+         "-c none.cfg", files={"c.xml": CORS_XML}),
+    Case("cors_put", f"cors --method put oss://{B} c.xml {{C}}", setup=HAS_BUCKET,
+         files={"c.xml": CORS_XML}),
+    Case("cors_put_rule_without_method", f"cors --method put oss://{B} c.xml {{C}}",
+         setup=HAS_BUCKET, files={"c.xml": b"<CORSConfiguration><CORSRule><AllowedOrigin>*"
+                                  b"</AllowedOrigin></CORSRule></CORSConfiguration>"}),
+    Case("cors_get", f"cors --method get oss://{B} {{C}}", setup=HAS_CORS),
+    Case("cors_get_none", f"cors --method get oss://{B} {{C}}", setup=HAS_BUCKET),
+    Case("cors_get_no_such_bucket", "cors --method get oss://cli-nosuch {C}"),
+    Case("cors_get_file_new", f"cors --method get oss://{B} out.xml {{C}}", setup=HAS_CORS),
+    Case("cors_get_file_yes", f"cors --method get oss://{B} out.xml {{C}}", setup=HAS_CORS,
+         files={"out.xml": b"old"}, stdin=b"YES\n"),
+    Case("cors_get_file_no", f"cors --method get oss://{B} out.xml {{C}}", setup=HAS_CORS,
+         files={"out.xml": b"old"}, stdin=b"\n"),
+    Case("cors_delete", f"cors --method Delete oss://{B} {{C}}", setup=HAS_CORS),
+    Case("cors_delete_none", f"cors --method delete oss://{B} {{C}}", setup=HAS_BUCKET),
+    Case("script_cors_get_odd", f"cors --method get oss://{B} {{C}}",
+         script=[(200, ODD_CORS_REPLY, OK_XML)]),
+    Case("script_cors_get_empty", f"cors --method get oss://{B} {{C}}",
+         script=[(200, b"<CORSConfiguration/>", OK_XML)]),
+    Case("script_cors_get_none", f"cors --method get oss://{B} {{C}}",
+         script=[(404, NO_CORS, OK_XML)]),
+    Case("script_cors_get_bad_bool", f"cors --method get oss://{B} {{C}}",
+         script=[(200, b"<CORSConfiguration><ResponseVary>no</ResponseVary>"
+                  b"</CORSConfiguration>", OK_XML)]),
+    Case("script_cors_get_not_xml", f"cors --method get oss://{B} {{C}}",
+         script=[(200, b"", OK_XML)]),
+    Case("script_cors_delete_200", f"cors --method delete oss://{B} {{C}}",
+         script=[(200, b"", RID)]),
+    # --- referer -----------------------------------------------------------------------------
+    Case("referer_no_args", "referer {C}"),
+    Case("referer_method_missing", f"referer oss://{B} {{C}}"),
+    Case("referer_method_bad", f"referer --method list oss://{B} {{C}}"),
+    Case("referer_not_cloud_url", "referer --method get bucket {C}"),
+    Case("referer_bucket_short", "referer --method put oss://b https://www.example.com {C}"),
+    Case("referer_unsupported_option", f"referer --method get oss://{B} --origin o {{C}}"),
+    Case("referer_put_missing", f"referer --method put oss://{B} {{C}}"),
+    Case("referer_put_no_credentials", f"referer --method put oss://{B} r -e {{endpoint}} "
+         "-c none.cfg"),
+    Case("referer_put", f"referer --method put oss://{B} https://www.example.com "
+         "'https://*.example.org' 'http://?.example.net/a&b' {C}", setup=HAS_BUCKET),
+    Case("referer_put_disable_empty", f"referer --method put oss://{B} https://www.example.com "
+         "--disable-empty-referer {C}", setup=HAS_BUCKET),
+    Case("referer_get", f"referer --method get oss://{B} {{C}}", setup=HAS_REFERER),
+    Case("referer_get_default", f"referer --method get oss://{B} {{C}}", setup=HAS_BUCKET),
+    Case("referer_get_extra_args", f"referer --method get oss://{B} out.xml more {{C}}",
+         setup=HAS_REFERER),
+    Case("referer_get_file_no", f"referer --method get oss://{B} out.xml {{C}}",
+         setup=HAS_REFERER, files={"out.xml": b"old"}, stdin=b"n\n"),
+    Case("referer_get_no_such_bucket", "referer --method get oss://cli-nosuch {C}"),
+    Case("referer_delete", f"referer --method delete oss://{B} {{C}}", setup=HAS_REFERER),
+    Case("script_referer_get_odd", f"referer --method get oss://{B} {{C}}",
+         script=[(200, ODD_REFERER_REPLY, OK_XML)]),
+    Case("script_referer_get_bad_bool", f"referer --method get oss://{B} {{C}}",
+         script=[(200, b"<RefererConfiguration><AllowEmptyReferer>yes</AllowEmptyReferer>"
+                  b"</RefererConfiguration>", OK_XML)]),
+    Case("script_referer_get_wrong_root", f"referer --method get oss://{B} {{C}}",
+         script=[(200, b"<CORSConfiguration/>", OK_XML)]),
+    Case("script_referer_put_204", f"referer --method put oss://{B} r {{C}}",
+         script=[(204, b"", RID)]),
+    # --- cors-options ------------------------------------------------------------------------
+    Case("cors_options_no_args", "cors-options {C}"),
+    Case("cors_options_too_many_args", f"cors-options oss://{B}/a oss://{B}/b {{C}}"),
+    Case("cors_options_not_cloud_url", f"cors-options {B}/index.html {{C}}"),
+    Case("cors_options_miss_bucket", "cors-options oss:///index.html {C}"),
+    Case("cors_options_bucket_short", "cors-options oss://b/index.html {C}"),
+    Case("cors_options_unsupported_option", f"cors-options oss://{B}/k --method get {{C}}"),
+    Case("cors_options_bad_escape", f"cors-options oss://{B}/a%zz --encoding-type url {{C}}"),
+    Case("cors_options_allowed", f"cors-options oss://{B}/index.html --origin "
+         "https://www.example.com --acr-method get --acr-headers x-oss-meta-a {C}",
+         setup=HAS_CORS),
+    Case("cors_options_wildcard_origin", f"cors-options 'oss://{B}/dir/a b+é.txt' --origin "
+         "https://cdn.example.org --acr-method PUT {C}", setup=HAS_CORS),
+    Case("cors_options_encoded_key", f"cors-options oss://{B}/dir%2Fa%20b --encoding-type url "
+         "--origin http://any.example --acr-method HEAD {C}", setup=HAS_CORS),
+    Case("cors_options_refused_origin", f"cors-options oss://{B}/k --origin "
+         "https://evil.example.net --acr-method GET {C}", setup=HAS_CORS),
+    Case("cors_options_refused_header", f"cors-options oss://{B}/k --origin "
+         "https://www.example.com --acr-method GET --acr-headers authorization {C}",
+         setup=HAS_CORS),
+    Case("cors_options_no_rules", f"cors-options oss://{B}/k --origin https://www.example.com "
+         "--acr-method GET {C}", setup=HAS_BUCKET),
+    Case("cors_options_bucket_only", f"cors-options oss://{B} --origin https://www.example.com "
+         "--acr-method GET {C}", setup=HAS_CORS),
+    Case("script_cors_options_headers", f"cors-options oss://{B}/k --origin "
+         "https://www.example.com --acr-method GET {C}", script=[(200, b"", PREFLIGHT_HEADERS)]),
+    Case("script_cors_options_refused", f"cors-options oss://{B}/k --origin o --acr-method GET "
+         "{C}", script=[(403, PREFLIGHT_REFUSED, OK_XML)]),
+    Case("script_cors_options_204", f"cors-options oss://{B}/k {{C}}", script=[(204, b"", RID)]),
+    # --- help (our own prose) ----------------------------------------------------------------
+    Case("help_website", "help website", diff=False, reason="our own help prose"),
+    Case("help_cors", "help cors", diff=False, reason="our own help prose"),
+    Case("help_referer", "help referer", diff=False, reason="our own help prose"),
+    Case("help_cors_options", "help cors-options", diff=False, reason="our own help prose"),
+]
+CASES.extend(BUCKET_CONFIG_CASES)
+BY_NAME.update((case.name, case) for case in BUCKET_CONFIG_CASES)

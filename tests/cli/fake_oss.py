@@ -409,7 +409,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_CONNECT = _serve
+    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_CONNECT = do_OPTIONS = _serve
 
 
 if __name__ == "__main__":
