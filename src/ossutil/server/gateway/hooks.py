@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 
 from ossutil.server.certs.keystore import SecretBox
@@ -73,6 +74,15 @@ class GatewayHooks:
         self._pending: dict[str, Future[Binding | None]] = {}
         self._version = 0
         self._poller: asyncio.Task[None] | None = None
+        # services that live with the gateway (the ACME scheduler): started once the TLS
+        # contexts exist, stopped first
+        self._companions: list[tuple[Callable[[], Awaitable[None]],
+                                     Callable[[], Awaitable[None]]]] = []
+
+    def run_with(self, start: Callable[[], Awaitable[None]],
+                 stop: Callable[[], Awaitable[None]]) -> None:
+        """Start ``start`` at the end of ``start()``, ``stop`` at the beginning of ``stop()``."""
+        self._companions.append((start, stop))
 
     async def start(self, runner: StoreRunner[Store], box: SecretBox,
                     default_pair: tuple[str, bytes] | None) -> None:
@@ -86,8 +96,12 @@ class GatewayHooks:
             self.sni = await asyncio.to_thread(SniContexts, chain, key, self.table, box)
             await self.sni.prepare(self.table.certificates())
         self._poller = asyncio.create_task(self._poll())
+        for start, _ in self._companions:
+            await start()
 
     async def stop(self) -> None:
+        for _, stop in self._companions:
+            await stop()
         if self._poller is not None:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):

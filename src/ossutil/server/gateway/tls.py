@@ -32,13 +32,24 @@ import contextlib
 import logging
 import ssl
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ossutil.server.certs.keystore import SecretBox
 from ossutil.server.certs.tls import server_context
 from ossutil.server.gateway.domains import CertEntry, DomainTable
 
 log = logging.getLogger("ossutil.server.gateway")
+
+
+_ACME_ALPN = b"\x0aacme-tls/1"  # the protocol name as an ALPN list carries it (length byte)
+
+
+def _note_acme_alpn(connection: object, direction: str, _version: object, content_type: int,
+                    message_type: int, data: bytes) -> None:
+    """The message callback: a ClientHello (handshake 22, type 1) offering ``acme-tls/1``
+    marks its connection for the SNI callback (``answer_challenges``)."""
+    if direction == "read" and content_type == 22 and message_type == 1 and _ACME_ALPN in data:
+        connection._offers_acme_tls = True  # type: ignore[attr-defined]
 
 
 MAX_CONTEXTS = 2048  # distinct certificates with a ready context (about 50 MiB at most)
@@ -85,6 +96,25 @@ class SniContexts:
         self._cache.move_to_end(entry.cache_key)
         if context is not self.default:
             connection.context = context
+
+    def answer_challenges(self, challenge: Callable[[str], ssl.SSLContext | None]) -> None:
+        """TLS-ALPN-01 (RFC 8737): a handshake that offers ``acme-tls/1`` for a name with a
+        pending challenge gets ``challenge(name)``'s context; every other handshake is
+        ``_select``'s. The SNI callback cannot see the client's ALPN list, so the listener's
+        message callback notes it from the ClientHello, which OpenSSL reports before SNI."""
+        select = self._select
+
+        def with_challenges(connection: ssl.SSLObject | ssl.SSLSocket,
+                            server_name: str | None, listener: ssl.SSLContext) -> None:
+            if server_name and getattr(connection, "_offers_acme_tls", False):
+                context = challenge(server_name.lower().rstrip("."))
+                if context is not None:
+                    connection.context = context
+                    return
+            select(connection, server_name, listener)
+
+        self.default._msg_callback = _note_acme_alpn  # type: ignore[attr-defined]
+        self.default.sni_callback = with_challenges
 
     def ready(self, cache_key: CacheKey) -> bool:
         return cache_key in self._cache

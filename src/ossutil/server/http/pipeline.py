@@ -54,6 +54,8 @@ _SECRET_PARAMS = frozenset({"Signature", "x-oss-signature", "security-token",
 
 _ids = random.Random(os.urandom(16))
 
+ACME_CHALLENGE_PATH = "/.well-known/acme-challenge/"  # HTTP-01 (RFC 8555 §8.3)
+
 
 def new_request_id() -> str:
     """24 uppercase hex: arrival second, then 64 random bits (ids need not be secret)."""
@@ -182,6 +184,15 @@ class Pipeline:
             return await endpoints.serve(self.endpoints, target.server_path, request)
         pairs = parse_query(raw_query)
         query = single_values(pairs)
+        if (target.custom_domain and services.acme_http01 is not None
+                and path.startswith(ACME_CHALLENGE_PATH) and request.method == "GET"):
+            # HTTP-01 (server/acme/): before any bucket routing, for tokens issued for this
+            # name only; any other path there is the bucket's as usual
+            answer = await services.acme_http01(target.custom_domain,
+                                                path[len(ACME_CHALLENGE_PATH):])
+            if answer is not None:
+                return web.Response(body=answer.encode(),
+                                    content_type="application/octet-stream")
         if target.custom_domain:
             # A custom domain serves the bucket bound to it (never a guessed one); from here on
             # the request is that bucket's, signed over /<bucket>/<key> as the SDKs do.
