@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ossutil.server.auth.keyring import KeyRing
 from ossutil.server.auth.sealing import Sealer
@@ -64,6 +64,9 @@ from ossutil.server.storage.base import (
 )
 from ossutil.server.storage.blobs import BlobStore
 from ossutil.wire.errors import OssError
+
+if TYPE_CHECKING:  # imported only with --acme-directory (certbot's acme, requests)
+    from ossutil.server.acme.service import AcmeService
 
 ROOT_CREDENTIALS_FILE = "root-credentials.json"
 CHANGE_BEACON_FILE = "changes.beacon"  # processes sharing the data dir see each other's writes
@@ -203,6 +206,8 @@ class Services:
     cnames: CnameService
     clock: Callable[[], datetime]
     blobs: BlobStore
+    # HTTP-01: the key authorization for (domain, token), None when not ours (server/acme/)
+    acme_http01: Callable[[str, str], Awaitable[str | None]] | None = None
 
 
 def build_services(settings: Settings, store: Store, box: SecretBox, *,
@@ -320,6 +325,38 @@ async def default_pair(settings: Settings, services: Services) -> tuple[str, byt
     return await asyncio.to_thread(default_certificate, settings, services.box)
 
 
+def build_acme(settings: Settings, services: Services,
+               gateway: GatewayHooks) -> AcmeService | None:
+    """With ``--acme-directory``: the ACME service, started by the gateway once its TLS
+    contexts exist (and stopped with it). Its HTTP-01 answers go to the pipeline
+    (``Services.acme_http01``), TLS-ALPN-01 to the SNI callback; what it issues is served at
+    once (the gateway re-reads the binding, ListCname's cache forgets it)."""
+    if not settings.acme_directory:
+        return None
+    from ossutil.server.acme.service import AcmeService
+
+    runner = services.runner
+
+    async def issued(domain: str) -> None:
+        binding = await runner(runner.store.get_binding, domain)
+        if binding is not None:
+            services.cache.forget_bindings(binding.bucket)
+        settled = gateway.on_change(domain)
+        if settled is not None:
+            await settled
+
+    acme = AcmeService(settings, runner, services.box, on_issued=issued, clock=services.clock)
+    services.acme_http01 = acme.responder.http01
+
+    async def start() -> None:
+        if gateway.sni is not None and acme.challenge == "tls-alpn-01":
+            gateway.sni.answer_challenges(acme.responder.tls_alpn01)
+        await acme.start()
+
+    gateway.run_with(start, acme.stop)
+    return acme
+
+
 @dataclass
 class Assembly:
     """A server ready to listen: what ``runtime.start`` serves and later closes."""
@@ -329,6 +366,7 @@ class Assembly:
     handlers: dict[str, Handler]
     root_key: tuple[AccessKey, bool] | None  # created on this start (and whether generated)
     fill: Callable[[str, str], Awaitable[bool]]  # the HTTP front's cache misses
+    default_pair: tuple[str, bytes] | None = None  # the HTTPS default certificate and key
 
 
 async def assemble(settings: Settings) -> Assembly:
@@ -338,14 +376,26 @@ async def assemble(settings: Settings) -> Assembly:
     store = open_store(settings, box)
     created = bootstrap_root(store, box, settings.data_dir, os.environ)
     gateway = GatewayHooks(settings)
-    services = build_services(settings, store, box, on_binding_change=gateway.on_change)
+    nudges: list[Callable[[str], None]] = []  # the ACME scheduler's, when on
+
+    def binding_changed(domain: str) -> Awaitable[None] | None:
+        for nudge in nudges:
+            nudge(domain)
+        return gateway.on_change(domain)
+
+    services = build_services(settings, store, box, on_binding_change=binding_changed)
+    acme = build_acme(settings, services, gateway)
+    if acme is not None:
+        nudges.append(acme.nudge)
     await services.keyring.refresh()
     await asyncio.to_thread(services.blobs.prepare)
     objects = ObjectService(services.runner, services.blobs, clock=services.clock,
                             cache=services.cache.objects)
     handlers = handler_table(services, objects)
-    await gateway.start(services.runner, box, await default_pair(settings, services))
-    return Assembly(services, gateway, handlers, created, object_filler(services.cache, objects))
+    pair = await default_pair(settings, services)
+    await gateway.start(services.runner, box, pair)
+    return Assembly(services, gateway, handlers, created, object_filler(services.cache, objects),
+                    pair)
 
 
 async def prepare_shared_state(

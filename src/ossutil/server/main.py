@@ -7,6 +7,9 @@
                          [--keepalive-timeout SECONDS] [--header-timeout SECONDS]
                          [--workers N]
                          [--public-address IP]... [--health-interval SECONDS]
+                         [--acme-directory URL [--acme-email E] [--acme-ca-bundle PEM]
+                          [--acme-challenge http-01|tls-alpn-01] [--acme-eab-kid K
+                          --acme-eab-hmac-key B64] [--acme-caa-identity D]...]
     ossutil-server domains [--json] [--check [--timeout SECONDS]] --data-dir DIR
     ossutil-server user create NAME [--policy-file F] --data-dir DIR
     ossutil-server user policy NAME --policy-file F --data-dir DIR
@@ -63,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-key", type=Path, metavar="PEM",
                        help="private key of --tls-cert (unencrypted PEM)")
     _store_options(serve)
+    _acme_options(serve)
     _health_options(serve)
     serve.add_argument("--keepalive-timeout", type=_seconds, default=75.0, metavar="SECONDS",
                        help="close a keep-alive connection idle this long (default 75)")
@@ -176,6 +180,49 @@ def _domains_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _acme_options(serve: argparse.ArgumentParser) -> None:
+    """Automatic HTTPS (issue 11): certificates from an ACME CA for every bound domain."""
+    serve.add_argument("--acme-directory", default="", metavar="URL",
+                       help="get a certificate for every bound domain without an uploaded "
+                            "one from this ACME (RFC 8555) directory, and renew it")
+    serve.add_argument("--acme-email", default="", metavar="E",
+                       help="contact address of the ACME account")
+    serve.add_argument("--acme-ca-bundle", type=Path, metavar="PEM",
+                       help="trust this CA bundle for the ACME directory's own TLS")
+    serve.add_argument("--acme-challenge", default="http-01",
+                       choices=("http-01", "tls-alpn-01"),
+                       help="http-01 (our HTTP listener) or tls-alpn-01 (our HTTPS listener); "
+                            "default http-01")
+    serve.add_argument("--acme-eab-kid", default="", metavar="K",
+                       help="external account binding key id, for CAs that require it")
+    serve.add_argument("--acme-eab-hmac-key", default="", metavar="B64",
+                       help="external account binding HMAC key (base64url)")
+    serve.add_argument("--acme-caa-identity", action="append", default=[], metavar="D",
+                       help="the CA's CAA issuer domain (repeatable; default: the directory's "
+                            "caaIdentities)")
+    serve.add_argument("--acme-retry-base", type=_seconds, default=10.0, metavar="SECONDS",
+                       help="first retry delay after a failed order, doubled per failure "
+                            "(default 10)")
+
+
+def _acme_settings(args: argparse.Namespace) -> dict[str, object]:
+    from ossutil.server.settings import StartupError
+
+    if not args.acme_directory:
+        return {}
+    if args.acme_challenge == "tls-alpn-01" and args.https_port is None:
+        raise StartupError("--acme-challenge tls-alpn-01 needs --https-port")
+    if bool(args.acme_eab_kid) != bool(args.acme_eab_hmac_key):
+        raise StartupError("--acme-eab-kid and --acme-eab-hmac-key go together")
+    if args.acme_ca_bundle is not None and not args.acme_ca_bundle.is_file():
+        raise StartupError(f"--acme-ca-bundle {args.acme_ca_bundle}: no such file")
+    return {"acme_directory": args.acme_directory, "acme_email": args.acme_email,
+            "acme_ca_bundle": args.acme_ca_bundle, "acme_challenge": args.acme_challenge,
+            "acme_eab_kid": args.acme_eab_kid, "acme_eab_hmac_key": args.acme_eab_hmac_key,
+            "acme_caa_identities": list(args.acme_caa_identity),
+            "acme_retry_base": args.acme_retry_base}
+
+
 def _store_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", choices=tuple(STORES), default="sqlite",
                         help="sqlite: a file in the data dir; postgres: a database several "
@@ -207,7 +254,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         store=args.store, database_url=args.database_url,
         keepalive_timeout=args.keepalive_timeout, header_timeout=args.header_timeout,
         health_interval=args.health_interval, public_addresses=_public_addresses(args),
-        reuse_port=args.as_worker)
+        reuse_port=args.as_worker, **_acme_settings(args))  # type: ignore[arg-type]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -46,6 +46,7 @@ class Settings:
     auth_poll_interval: float = 0.5
     keepalive_timeout: float = 75.0  # seconds an idle keep-alive connection stays open (nginx)
     header_timeout: float = 60.0  # seconds for a connection's first request headers (slowloris)
+    drain_timeout: float = 30.0  # SIGTERM: seconds in-flight requests get to finish
     reuse_port: bool = False  # SO_REUSEPORT on the listeners: several worker processes, one port
     object_cache_bytes: int = 64 << 20  # small objects served from memory (0: no object cache)
     object_cache_max_object: int = 64 << 10  # the largest object the cache keeps

@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Generic, ParamSpec, Protocol, TypeVar
 
+from ossutil.server.metrics import Histogram
 from ossutil.server.models import (
     Account,
     AcmeState,
@@ -225,6 +227,29 @@ class HealthStore(Protocol):
         ...
 
 
+# Every sealed value a store keeps, for ``SecretStore.reseal``: (kind, table, row key column,
+# the column naming the value's sealing context, the sealed column). PostgreSQL's master-key
+# check (``sealing_check``) is kind ``check`` besides these.
+SEALED_COLUMNS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("access_key", "access_keys", "access_key_id", "access_key_id", "secret_sealed"),
+    ("certificate", "certificates", "cert_id", "cert_id", "key_sealed"),
+    ("acme_certificate", "acme_certificates", "domain", "cert_id", "key_sealed"),
+    ("server_value", "server_values", "name", "name", "value"),
+)
+# (kind, context name, sealed value) -> the value to keep instead
+Reseal = Callable[[str, str, bytes], bytes]
+
+
+class SecretStore(Protocol):
+    """``ossutil-server rotate-master-key``: every sealed value rewritten at once."""
+
+    def reseal(self, rewrite: Reseal) -> int:
+        """Replace each sealed value (``SEALED_COLUMNS``, and kind ``check``) with
+        ``rewrite(kind, name, sealed)``, all in one transaction (an exception from ``rewrite``
+        rolls every change back); the number of values rewritten. The store opens nothing."""
+        ...
+
+
 class AcmeStore(Protocol):
     """Automatic (ACME) certificates and their state, one row per bound domain; challenge
     responses every process can answer; the order lease that makes one process order a name.
@@ -402,24 +427,33 @@ class StoreRunner(Generic[S]):
         self._store = store
         self.wait_seconds = wait_seconds
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+        self.latency = Histogram()  # seconds per awaited call, queueing included (/-/metrics)
+        self.errors: dict[str, int] = {}  # OSS error code (503, 507) -> failed calls
 
     async def __call__(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        started = time.perf_counter()
         job = self._executor.submit(fn, *args, **kwargs)
         waiter = asyncio.wrap_future(job)
         overdue: list[bool] = []  # set by the deadline timer: one handle per call, no extra task
         deadline = asyncio.get_running_loop().call_later(self.wait_seconds, self._overdue,
                                                          job, overdue)
-        with as_oss_error("store"):
-            try:
-                return await waiter
-            except asyncio.CancelledError:
-                if overdue and job.cancelled():  # still queued behind a call that hangs
-                    raise StoreUnavailable(
-                        f"no store call finished within {self.wait_seconds:g} s") from None
-                job.cancel()  # the request went away: a queued call need not run
-                raise
-            finally:
-                deadline.cancel()
+        try:
+            with as_oss_error("store"):
+                try:
+                    return await waiter
+                except asyncio.CancelledError:
+                    if overdue and job.cancelled():  # still queued behind a call that hangs
+                        raise StoreUnavailable(
+                            f"no store call finished within {self.wait_seconds:g} s") from None
+                    job.cancel()  # the request went away: a queued call need not run
+                    raise
+                finally:
+                    deadline.cancel()
+        except OssError as error:
+            self.errors[error.code] = self.errors.get(error.code, 0) + 1
+            raise
+        finally:
+            self.latency.observe(time.perf_counter() - started)
 
     def _overdue(self, job: Future[Any], overdue: list[bool]) -> None:
         """The wait is over: a call still queued never runs (its waiter fails); one already

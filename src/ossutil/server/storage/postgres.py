@@ -81,6 +81,7 @@ from ossutil.server.models import (
     Versions,
 )
 from ossutil.server.storage.base import (
+    SEALED_COLUMNS,
     BucketMissing,
     DomainTaken,
     HealthMarks,
@@ -88,6 +89,7 @@ from ossutil.server.storage.base import (
     KeyCheck,
     NoSuchUser,
     ObjectExists,
+    Reseal,
     StorageFull,
     StoreError,
     StoreUnavailable,
@@ -1076,6 +1078,25 @@ class PostgresStore:
     def get_server_value(self, name: str) -> bytes | None:
         row = self._one("SELECT value FROM server_values WHERE name = %s", name)
         return bytes(row["value"]) if row else None
+
+    def reseal(self, rewrite: Reseal) -> int:
+        def work(cur: Cursor) -> int:
+            count = 0
+            for kind, table, key, name, column in SEALED_COLUMNS:
+                rows = cur.execute(f"SELECT {key} AS k, {name} AS n, {column} AS v FROM {table} "
+                                   f"WHERE {column} IS NOT NULL FOR UPDATE").fetchall()
+                for row in rows:
+                    cur.execute(f"UPDATE {table} SET {column} = %s WHERE {key} = %s",
+                                (rewrite(kind, row["n"] or "", bytes(row["v"])), row["k"]))
+                    count += 1
+            check = cur.execute("SELECT sealed FROM sealing_check WHERE id = 1 FOR UPDATE"
+                                ).fetchone()
+            if check is not None:
+                cur.execute("UPDATE sealing_check SET sealed = %s WHERE id = 1",
+                            (rewrite("check", "", bytes(check["sealed"])),))
+                count += 1
+            return count
+        return self._transaction(work)
 
     def put_server_value_if_absent(self, name: str, value: bytes) -> bytes:
         def work(cur: Cursor) -> bytes:

@@ -39,12 +39,14 @@ from ossutil.server.models import (
     Versions,
 )
 from ossutil.server.storage.base import (
+    SEALED_COLUMNS,
     BucketMissing,
     DomainTaken,
     HealthMarks,
     HealthRow,
     NoSuchUser,
     ObjectExists,
+    Reseal,
     StorageFull,
     UploadMissing,
     UserExists,
@@ -703,6 +705,18 @@ class SqliteStore:
     def get_server_value(self, name: str) -> bytes | None:
         row = self._one("SELECT value FROM server_values WHERE name = ?", name)
         return bytes(row[0]) if row else None
+
+    def reseal(self, rewrite: Reseal) -> int:
+        count = 0
+        with self._tx() as db:
+            for kind, table, key, name, column in SEALED_COLUMNS:
+                rows = db.execute(f"SELECT {key} AS k, {name} AS n, {column} AS v FROM {table} "
+                                  f"WHERE {column} IS NOT NULL").fetchall()
+                for row in rows:
+                    db.execute(f"UPDATE {table} SET {column} = ? WHERE {key} = ?",
+                               (rewrite(kind, row["n"] or "", bytes(row["v"])), row["k"]))
+                    count += 1
+        return count
 
     def put_server_value_if_absent(self, name: str, value: bytes) -> bytes:
         with self._tx() as db:
