@@ -54,6 +54,15 @@ class Settings:
     # addresses clients reach this server at (a domain resolving to them points here)
     health_interval: float = 3600.0
     public_addresses: list[str] = field(default_factory=list)
+    # automatic HTTPS (server/acme/): on when acme_directory is set
+    acme_directory: str = ""
+    acme_email: str = ""
+    acme_ca_bundle: Path | None = None
+    acme_challenge: str = "http-01"  # or "tls-alpn-01"
+    acme_eab_kid: str = ""
+    acme_eab_hmac_key: str = field(default="", repr=False)  # a secret
+    acme_caa_identities: list[str] = field(default_factory=list)
+    acme_retry_base: float = 10.0  # seconds before the first retry of a failed order
 
     def __post_init__(self) -> None:
         if not self.endpoint_domain:
