@@ -477,7 +477,7 @@ def test_bucket_sub_resources(server: RunningServer, bucket: str) -> None:
     assert error_code(call(server, "GET", bucket, query=[("uploads", ""),
                                                          ("max-uploads", "0")])) == (
         400, "InvalidArgument")
-    for method, query in [("GET", "lifecycle"), ("PUT", "website"), ("GET", "versions"),
+    for method, query in [("GET", "lifecycle"), ("PUT", "logging"), ("GET", "versions"),
                           ("GET", "stat")]:
         reply = call(server, method, bucket, query=[(query, "")])
         assert error_code(reply) == (501, "NotImplemented"), (method, query)

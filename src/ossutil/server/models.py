@@ -68,6 +68,20 @@ class Bucket:
     acl: BucketAcl
     storage_class: str
     created_at: datetime
+    # the bucket's website, CORS and Referer configurations: GetBucketWebsite's, -Cors's and
+    # -Referer's documents as stored (None: not configured); see BucketConfig
+    website: str | None = None
+    cors: str | None = None
+    referer: str | None = None
+
+
+class BucketConfig(StrEnum):
+    """A bucket configuration kept as one document; the value is its ``buckets`` column and
+    its ``Bucket`` field."""
+
+    WEBSITE = "website"
+    CORS = "cors"
+    REFERER = "referer"
 
 
 @dataclass(frozen=True)

@@ -64,3 +64,14 @@ COMPLETE_MULTIPART_UPLOAD = Operation("CompleteMultipartUpload", "oss:PutObject"
                                       body=True)
 ABORT_MULTIPART_UPLOAD = _op("AbortMultipartUpload", Level.OBJECT)
 LIST_PARTS = _op("ListParts", Level.OBJECT)
+# Static website hosting, CORS and hotlink protection (issue 12); the preflight is answered
+# for anyone (browsers send no credentials with it): its action is never authorized.
+PUT_BUCKET_WEBSITE = _op("PutBucketWebsite", Level.BUCKET, body=True)
+GET_BUCKET_WEBSITE = _op("GetBucketWebsite", Level.BUCKET)
+DELETE_BUCKET_WEBSITE = _op("DeleteBucketWebsite", Level.BUCKET)
+PUT_BUCKET_CORS = _op("PutBucketCors", Level.BUCKET, body=True)
+GET_BUCKET_CORS = _op("GetBucketCors", Level.BUCKET)
+DELETE_BUCKET_CORS = _op("DeleteBucketCors", Level.BUCKET)
+PUT_BUCKET_REFERER = _op("PutBucketReferer", Level.BUCKET, body=True)
+GET_BUCKET_REFERER = _op("GetBucketReferer", Level.BUCKET)
+OPTION_OBJECT = Operation("OptionObject", "", Level.OBJECT)

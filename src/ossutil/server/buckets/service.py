@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from ossutil.server.cache import ReadCache
-from ossutil.server.models import Bucket, BucketAcl, BucketContent
+from ossutil.server.models import Bucket, BucketAcl, BucketConfig, BucketContent
 from ossutil.server.naming import validate_bucket_name
 from ossutil.server.storage.base import BucketStore, StoreRunner
 from ossutil.wire.errors import OssError
@@ -62,6 +62,18 @@ class BucketService:
     async def set_acl(self, bucket: Bucket, acl: str) -> None:
         await self._run(self._store.set_bucket_acl, bucket.name, check_acl(acl))
         self._cache.forget_bucket(bucket.name)
+
+    async def set_config(self, bucket: Bucket, kind: BucketConfig,
+                         document: str | None) -> Bucket:
+        """Store (None: remove) the bucket's website, CORS or Referer document; the bucket as
+        it now is, which replaces the cached record (a new object: plans made from the old
+        one lapse)."""
+        updated = await self._run(self._store.set_bucket_config, bucket.name, kind, document)
+        if updated is None:
+            self._cache.forget_bucket(bucket.name)
+            raise OssError.from_code("NoSuchBucket", BucketName=bucket.name)
+        self._cache.replace_bucket(updated)
+        return updated
 
     async def delete(self, bucket: Bucket) -> None:
         reason = await self._run(self._store.delete_bucket, bucket.name)

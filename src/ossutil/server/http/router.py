@@ -18,12 +18,17 @@ from ossutil.server.operations import (
     COMPLETE_MULTIPART_UPLOAD,
     CREATE_CNAME_TOKEN,
     DELETE_BUCKET,
+    DELETE_BUCKET_CORS,
+    DELETE_BUCKET_WEBSITE,
     DELETE_CNAME,
     DELETE_MULTIPLE_OBJECTS,
     DELETE_OBJECT,
     GET_BUCKET_ACL,
+    GET_BUCKET_CORS,
     GET_BUCKET_INFO,
     GET_BUCKET_LOCATION,
+    GET_BUCKET_REFERER,
+    GET_BUCKET_WEBSITE,
     GET_CNAME_TOKEN,
     GET_OBJECT,
     GET_OBJECT_ACL,
@@ -36,8 +41,12 @@ from ossutil.server.operations import (
     LIST_OBJECTS,
     LIST_OBJECTS_V2,
     LIST_PARTS,
+    OPTION_OBJECT,
     PUT_BUCKET,
     PUT_BUCKET_ACL,
+    PUT_BUCKET_CORS,
+    PUT_BUCKET_REFERER,
+    PUT_BUCKET_WEBSITE,
     PUT_CNAME,
     PUT_OBJECT,
     UPLOAD_PART,
@@ -126,7 +135,7 @@ def host_name(host: str) -> str:
 _CNAME_POST = {"token": CREATE_CNAME_TOKEN, "add": PUT_CNAME, "delete": DELETE_CNAME}
 # Sub-resources that select a bucket operation; anything else in the query is a plain parameter.
 _BUCKET_SUBRESOURCES = frozenset({"cname", "comp", "acl", "bucketInfo", "location", "uploads",
-                                  "delete"})
+                                  "delete", "website", "cors", "referer"})
 # OSS's sub-resources (the ones V1 signs) other than plain parameters. One this server does not
 # implement is refused with 501 NotImplemented, never ignored: ignoring it would answer, say,
 # ``GET /key?acl`` with the object's bytes, ``PUT /key?tagging`` by overwriting the object, or
@@ -219,6 +228,8 @@ def route(method: str, target: Target, query: Mapping[str, str],
 
 
 def _route(method: str, target: Target, query: Mapping[str, str]) -> Operation:
+    if method == "OPTIONS" and target.bucket:  # a CORS preflight, for an object or the bucket
+        return OPTION_OBJECT
     if not target.bucket:
         if method in ("GET", "HEAD"):
             return LIST_BUCKETS
@@ -241,6 +252,11 @@ def _route(method: str, target: Target, query: Mapping[str, str]) -> Operation:
         ("GET", "acl"): GET_BUCKET_ACL, ("PUT", "acl"): PUT_BUCKET_ACL,
         ("GET", "uploads"): LIST_MULTIPART_UPLOADS,
         ("POST", "delete"): DELETE_MULTIPLE_OBJECTS,
+        ("PUT", "website"): PUT_BUCKET_WEBSITE, ("GET", "website"): GET_BUCKET_WEBSITE,
+        ("DELETE", "website"): DELETE_BUCKET_WEBSITE,
+        ("PUT", "cors"): PUT_BUCKET_CORS, ("GET", "cors"): GET_BUCKET_CORS,
+        ("DELETE", "cors"): DELETE_BUCKET_CORS,
+        ("PUT", "referer"): PUT_BUCKET_REFERER, ("GET", "referer"): GET_BUCKET_REFERER,
     }
     operation = table.get((method, sub))
     if operation is None:

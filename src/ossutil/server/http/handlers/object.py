@@ -78,6 +78,11 @@ class BlobResponse(web.StreamResponse):
         self._offset = offset
         self._count = count
 
+    def source(self) -> tuple[BinaryIO, int, int]:
+        """The blob, first byte and count this reply sends (``http/web.py`` takes them over to
+        send the bytes gzip-compressed instead)."""
+        return self._handle, self._offset, self._count
+
     async def prepare(self, request: web.BaseRequest) -> AbstractStreamWriter | None:
         try:
             writer = await super().prepare(request)

@@ -1,0 +1,203 @@
+"""Website, CORS and Referer handlers: the three configurations (put, get, delete), the CORS
+preflight (``OPTIONS``), and the static-website reads (``serve_site``).
+
+A configuration is decoded (shape: MalformedXML), checked by its domain module (OSS's value
+rules), and stored as the document GetBucket* answers, so what is read back is byte for byte
+what OSS would send for it. Deletes answer 204 as OSS does; OSS has no DeleteBucketReferer
+(a Referer configuration is turned off by putting an open one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from aiohttp import web
+
+from ossutil.server.buckets import cors, referer, website
+from ossutil.server.http.responses import xml_response
+from ossutil.server.models import BucketConfig
+from ossutil.server.operations import GET_OBJECT, HEAD_OBJECT
+from ossutil.wire.cors_xml import decode_cors_configuration, encode_cors_configuration
+from ossutil.wire.errors import OssError
+from ossutil.wire.referer_xml import (
+    DEFAULT,
+    decode_referer_configuration,
+    encode_referer_configuration,
+)
+from ossutil.wire.website_xml import (
+    decode_website_configuration,
+    encode_website_configuration,
+)
+
+if TYPE_CHECKING:
+    from ossutil.server.http.call import Call, Handler
+    from ossutil.server.http.handlers.object import ObjectHandlers
+
+
+async def _store(call: Call, kind: BucketConfig, document: bytes | None) -> None:
+    await call.services.buckets.set_config(
+        call.require_bucket(), kind, None if document is None else document.decode("utf-8"))
+
+
+async def put_bucket_website(call: Call) -> web.StreamResponse:
+    config = website.normalize(decode_website_configuration(call.body))
+    await _store(call, BucketConfig.WEBSITE, encode_website_configuration(config, response=True))
+    return web.Response()
+
+
+async def get_bucket_website(call: Call) -> web.StreamResponse:
+    bucket = call.require_bucket()
+    if bucket.website is None:
+        raise OssError.from_code("NoSuchWebsiteConfiguration", BucketName=bucket.name)
+    return xml_response(bucket.website.encode("utf-8"))
+
+
+async def delete_bucket_website(call: Call) -> web.StreamResponse:
+    await _store(call, BucketConfig.WEBSITE, None)
+    return web.Response(status=204)
+
+
+async def put_bucket_cors(call: Call) -> web.StreamResponse:
+    config = cors.normalize(decode_cors_configuration(call.body))
+    await _store(call, BucketConfig.CORS, encode_cors_configuration(config, response=True))
+    return web.Response()
+
+
+async def get_bucket_cors(call: Call) -> web.StreamResponse:
+    bucket = call.require_bucket()
+    if bucket.cors is None:
+        raise OssError.from_code("NoSuchCORSConfiguration", BucketName=bucket.name)
+    return xml_response(bucket.cors.encode("utf-8"))
+
+
+async def delete_bucket_cors(call: Call) -> web.StreamResponse:
+    await _store(call, BucketConfig.CORS, None)
+    return web.Response(status=204)
+
+
+async def put_bucket_referer(call: Call) -> web.StreamResponse:
+    config = referer.normalize(decode_referer_configuration(call.body))
+    await _store(call, BucketConfig.REFERER,
+                 encode_referer_configuration(config, response=True))
+    return web.Response()
+
+
+async def get_bucket_referer(call: Call) -> web.StreamResponse:
+    bucket = call.require_bucket()
+    if bucket.referer is None:  # never configured: every referer is allowed
+        return xml_response(encode_referer_configuration(DEFAULT, response=True))
+    return xml_response(bucket.referer.encode("utf-8"))
+
+
+async def option_object(call: Call) -> web.StreamResponse:
+    """The CORS preflight: 200 with the matched rule's Access-Control-* headers, else 403
+    AccessForbidden (no rule matches, the bucket has no CORS configuration, or the request
+    lacks ``Origin`` or ``Access-Control-Request-Method``)."""
+    bucket = call.require_bucket()
+    if bucket.cors is None:
+        raise cors.forbidden(cors.NOT_ENABLED)
+    origin = call.headers.get("origin")
+    method = call.headers.get("access-control-request-method")
+    if not origin or not method:
+        raise cors.forbidden()
+    requested = cors.request_headers(call.headers.get("access-control-request-headers"))
+    rule = cors.match(cors.stored(bucket.cors), origin, method, requested)
+    if rule is None:
+        raise cors.forbidden()
+    response = web.Response()
+    for name, value in cors.grant(rule, origin, preflight_headers=requested, preflight=True):
+        response.headers[name] = value
+    return response
+
+
+HANDLERS: dict[str, Handler] = {
+    "PutBucketWebsite": put_bucket_website,
+    "GetBucketWebsite": get_bucket_website,
+    "DeleteBucketWebsite": delete_bucket_website,
+    "PutBucketCors": put_bucket_cors,
+    "GetBucketCors": get_bucket_cors,
+    "DeleteBucketCors": delete_bucket_cors,
+    "PutBucketReferer": put_bucket_referer,
+    "GetBucketReferer": get_bucket_referer,
+    "OptionObject": option_object,
+}
+
+
+SITE_HANDLER = "-site"  # the table entry of static-website reads (no operation's name)
+
+
+class SiteReader:
+    """Static-website reads (see ``buckets/website.py`` for the rules), served by the object
+    handlers: each key read is authorized as an anonymous GetObject of that key."""
+
+    def __init__(self, objects: ObjectHandlers) -> None:
+        self.objects = objects
+
+    async def handler(self, call: Call) -> web.StreamResponse:
+        bucket = call.require_bucket()
+        assert bucket.website is not None  # the pipeline sends site requests only
+        return await self.serve(call, website.stored(bucket.website))
+
+    async def serve(self, call: Call, site: website.Site) -> web.StreamResponse:
+        key = call.target.key
+        index = site.index_key(key)
+        found = await self._read(call, key if index is None else index)
+        if found is not None:
+            return found
+        sub = None if index is not None else site.sub_dir_key(key)
+        if sub is not None:
+            if site.type == 0:
+                if await self._exists(call, sub):
+                    return web.Response(status=302, headers={
+                        "Location": quote(f"/{key}/", safe="/~")})
+            else:  # type 2: the sub-directory's index document, read in place
+                found = await self._read(call, sub)
+                if found is not None:
+                    return found
+        return await self._error_document(call, site)
+
+    def _call_for(self, call: Call, key: str, *, plain: bool = False) -> Call:
+        headers = call.headers
+        if plain:  # the error document: no conditions or ranges of the page asked for
+            headers = {name: value for name, value in headers.items()
+                       if name not in ("if-none-match", "if-modified-since", "if-match",
+                                       "if-unmodified-since", "range")}
+        operation = HEAD_OBJECT if call.request.method == "HEAD" else GET_OBJECT
+        return replace(call, target=replace(call.target, key=key), operation=operation,
+                       headers=headers)
+
+    async def _read(self, call: Call, key: str, *,
+                    plain: bool = False) -> web.StreamResponse | None:
+        """The object's reply, or None when there is no such key."""
+        sub_call = self._call_for(call, key, plain=plain)
+        sub_call.authorize(GET_OBJECT, call.target.bucket, call.bucket, key)
+        try:
+            if sub_call.operation is HEAD_OBJECT:
+                return await self.objects.head_object(sub_call)
+            return await self.objects.get_object(sub_call)
+        except OssError as error:
+            if error.code == "NoSuchKey":
+                return None
+            raise
+
+    async def _exists(self, call: Call, key: str) -> bool:
+        call.authorize(GET_OBJECT, call.target.bucket, call.bucket, key)
+        try:
+            await self.objects.objects.head(call.require_bucket(), key)
+        except OssError as error:
+            if error.code == "NoSuchKey":
+                return False
+            raise
+        return True
+
+    async def _error_document(self, call: Call, site: website.Site) -> web.StreamResponse:
+        missing = OssError.from_code("NoSuchKey", Key=call.target.key)
+        if site.error_key is None:
+            raise missing
+        found = await self._read(call, site.error_key, plain=True)
+        if found is None:
+            raise missing
+        found.set_status(site.error_status)
+        return found
