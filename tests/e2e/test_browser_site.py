@@ -216,16 +216,6 @@ def test_a_reload_revalidates_with_304(site: Site) -> None:
 
 
 # --- website hosting, CORS, hotlink protection ---------------------------------------------
-# Being built alongside this test (issue 12); strict, so each mark goes once its feature works.
-WEBSITE = pytest.mark.xfail(strict=True, reason="PutBucketWebsite answers 501 NotImplemented: "
-                            "static website hosting is not in the server yet")
-CORS = pytest.mark.xfail(strict=True, reason="PutBucketCors answers 501 NotImplemented: CORS "
-                         "is not in the server yet")
-REFERER = pytest.mark.xfail(strict=True, reason="PutBucketReferer answers 501 NotImplemented: "
-                            "hotlink protection is not in the server yet")
-
-
-@WEBSITE
 def test_the_root_serves_the_index_document(site: Site) -> None:
     site.configured("PutBucketWebsite")
     page, _ = site.page()
@@ -237,7 +227,6 @@ def test_the_root_serves_the_index_document(site: Site) -> None:
     page.context.close()
 
 
-@WEBSITE
 def test_a_missing_page_shows_the_error_document_with_its_status(site: Site) -> None:
     site.configured("PutBucketWebsite")
     page, _ = site.page()
@@ -254,7 +243,6 @@ def test_a_missing_page_shows_the_error_document_with_its_status(site: Site) -> 
     page.context.close()
 
 
-@CORS
 def test_the_script_fetches_json_cross_origin_only_where_cors_allows(site: Site) -> None:
     site.configured("PutBucketCors")
     page, traffic = site.page()
@@ -280,7 +268,6 @@ def test_the_script_fetches_json_cross_origin_only_where_cors_allows(site: Site)
     page.context.close()
 
 
-@REFERER
 def test_the_logo_loads_on_the_site_and_is_refused_when_hotlinked(site: Site) -> None:
     site.configured("PutBucketReferer")
     logo = site.url("www", "/logo.png")
