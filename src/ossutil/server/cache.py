@@ -91,6 +91,13 @@ class ReadCache:
         self._bindings: _Lru[tuple[Binding, ...]] = _Lru(MAX_BINDINGS)
         self._generation = 0
         self._versions: Versions | None = None
+        self.hits = 0  # bucket and binding reads answered from memory (/-/metrics)
+        self.misses = 0  # ... that went to the store
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the first poll of the store's change counters is done (``/-/ready``)."""
+        return self._versions is not None
 
     def cached_bucket(self, name: str) -> Bucket | None:
         """The bucket if it is cached (no store read): the HTTP front's synchronous path."""
@@ -104,9 +111,12 @@ class ReadCache:
     async def bucket(self, name: str) -> Bucket | None:
         cached = self._buckets.get(name)
         if cached is not None:
+            self.hits += 1
             return cached
         if name in self._misses or not _valid_bucket_name(name):
+            self.hits += 1
             return None
+        self.misses += 1
         generation = self._generation
         bucket = await self._run(self._store.get_bucket, name)
         if generation == self._generation:
@@ -119,7 +129,9 @@ class ReadCache:
     async def bindings(self, bucket: str) -> tuple[Binding, ...]:
         cached = self._bindings.get(bucket)
         if cached is not None:
+            self.hits += 1
             return cached
+        self.misses += 1
         generation = self._generation
         bindings = tuple(await self._run(self._store.list_bindings, bucket))
         if generation == self._generation:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import os
 import signal
 import sys
@@ -40,6 +39,7 @@ from ossutil.server.settings import STORES, Settings
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ossutil-server",
                                      description="An OSS-compatible bucket custom-domain server.")
+    parser.add_argument("--version", action="version", version=f"ossutil-server {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the server until SIGTERM/SIGINT")
@@ -75,7 +75,12 @@ def _parser() -> argparse.ArgumentParser:
                             "this long after it opened (default 60)")
     serve.add_argument("--log-level", default="warning",
                        choices=("debug", "info", "warning", "error"),
-                       help="stderr log level (info: one line per request; default warning)")
+                       help="stderr log level (info: one line per request; default warning); "
+                            "<data-dir>/log-level wins, re-read on SIGHUP")
+    serve.add_argument("--log-format", default="text", choices=("text", "json"),
+                       help="text: name=value access lines; json: one JSON object per line")
+    serve.add_argument("--drain-timeout", type=_seconds, default=30.0, metavar="SECONDS",
+                       help="on SIGTERM, let in-flight requests finish this long (default 30)")
     serve.add_argument("--workers", default="1", metavar="N",
                        help="server processes sharing the port (SO_REUSEPORT) under one "
                             "supervisor that restarts them (default 1: this process serves)")
@@ -92,6 +97,11 @@ def _parser() -> argparse.ArgumentParser:
     domains.add_argument("--timeout", type=_seconds, default=60.0, metavar="SECONDS",
                          help="how long --check waits for the round (default 60)")
 
+    rotate = sub.add_parser("rotate-master-key",
+                            help="re-seal every secret with a new master key (server stopped)")
+    rotate.add_argument("--data-dir", type=Path, default=Path("./ossutil-data"), metavar="DIR")
+    _store_options(rotate)
+
     user = sub.add_parser("user", help="manage RAM users")
     user_sub = user.add_subparsers(dest="user_command", required=True)
     for name, help_text in (("create", "create a RAM user and its AccessKey"),
@@ -106,6 +116,12 @@ def _parser() -> argparse.ArgumentParser:
         if name in ("create", "policy"):
             cmd.add_argument("--policy-file", type=Path, required=name == "policy")
     return parser
+
+
+def _version() -> str:
+    from ossutil import __version__
+
+    return __version__
 
 
 def _seconds(text: str) -> float:
@@ -254,7 +270,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         store=args.store, database_url=args.database_url,
         keepalive_timeout=args.keepalive_timeout, header_timeout=args.header_timeout,
         health_interval=args.health_interval, public_addresses=_public_addresses(args),
-        reuse_port=args.as_worker, **_acme_settings(args))  # type: ignore[arg-type]
+        reuse_port=args.as_worker, drain_timeout=args.drain_timeout,
+        **_acme_settings(args))  # type: ignore[arg-type]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -265,8 +282,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "serve":
-            logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
-                                format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+            from ossutil.server import accesslog
+
+            accesslog.configure(args.log_level, args.log_format)
+            accesslog.set_level(accesslog.level_from_file(args.data_dir, args.log_level)[0])
             from ossutil.server.workers import worker_count
 
             workers = worker_count(args.workers)
@@ -279,7 +298,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             install = _install_worker_signals if args.as_worker else _install_signals
             with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-                return runner.run(run(settings, install))
+                return runner.run(run(settings, install, log_level=args.log_level,
+                                      log_format=args.log_format))
+        if args.command == "rotate-master-key":
+            from ossutil.server.rotation import rotate_master_key
+
+            return rotate_master_key(Settings(data_dir=args.data_dir, store=args.store,
+                                              database_url=args.database_url))
         if args.command == "domains":
             return _domains_command(args)
         return _user_command(args)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import ssl
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -221,3 +221,24 @@ def _write_atomically(path: Path, data: bytes, mode: int) -> None:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def reseal_default_key(data_dir: Path, reseal: Callable[[bytes, bytes], bytes]) -> bool:
+    """``rotate-master-key``: the data dir's sealed default key rewritten with
+    ``reseal(sealed, context)`` (atomically); False when there is none."""
+    key_path = Path(data_dir) / DEFAULT_KEY_FILE
+    if not key_path.exists():
+        return False
+    _write_atomically(key_path, reseal(key_path.read_bytes(), _DEFAULT_KEY_CONTEXT), 0o600)
+    return True
+
+
+def reseal_shared_default_record(record: bytes, reseal: Callable[[bytes, bytes], bytes]) -> bytes:
+    """``rotate-master-key``: a ``new_shared_default_record`` record with its key resealed."""
+    import base64
+    import json
+
+    stored = json.loads(record)
+    sealed = reseal(base64.b64decode(stored["sealed_key"]), _DEFAULT_KEY_CONTEXT)
+    stored["sealed_key"] = base64.b64encode(sealed).decode("ascii")
+    return json.dumps(stored).encode()

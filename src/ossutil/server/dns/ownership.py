@@ -22,6 +22,10 @@ __all__ = ["DNSAUTH_PREFIX", "dnsauth_name", "verify_ownership"]
 _CODE = "NeedVerifyDomainOwnership"
 
 
+# checks by outcome, for /-/metrics (this process's; the event loop's thread only)
+OUTCOMES = {"proved": 0, "mismatch": 0, "no_record": 0, "lookup_failed": 0}
+
+
 async def verify_ownership(lookup: TxtLookup, domain: str, token: str) -> None:
     """Return if a TXT value at ``_dnsauth.<domain>`` equals ``token``; raise otherwise.
 
@@ -34,7 +38,9 @@ async def verify_ownership(lookup: TxtLookup, domain: str, token: str) -> None:
     answer = await lookup.lookup_txt(name)
     if answer.outcome == "found":
         if holds(answer.values, token):
+            OUTCOMES["proved"] += 1
             return
+        OUTCOMES["mismatch"] += 1
         count = len(answer.values)
         others = f"{count} other value" + ("" if count == 1 else "s")
         reason = (
@@ -42,8 +48,10 @@ async def verify_ownership(lookup: TxtLookup, domain: str, token: str) -> None:
             f"(found {others})."
         )
     elif answer.outcome == "failure":
+        OUTCOMES["lookup_failed"] += 1
         detail = answer.detail.rstrip(".") or "no answer"
         reason = f"DNS lookup of TXT {name} failed: {detail}."
     else:  # "nxdomain" or "nodata"
+        OUTCOMES["no_record"] += 1
         reason = f"No TXT record found at {name}."
     raise OssError.from_code(_CODE, f"{CATALOG[_CODE].message} {reason}")

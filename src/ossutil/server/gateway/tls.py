@@ -76,14 +76,27 @@ class SniContexts:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.built = 0  # contexts built so far (for tests and the benchmark)
         self.misses = 0  # handshakes for an attached certificate that found no ready context
+        # the default certificate reloaded on SIGHUP (``replace_default``): the listener keeps
+        # ``default`` (its session ticket keys), handshakes switch to this one
+        self._fallback: ssl.SSLContext | None = None
+
+    def replace_default(self, context: ssl.SSLContext) -> None:
+        """From the next handshake on, names without a certificate of their own get
+        ``context`` (built off the loop by the caller)."""
+        self._fallback = context
 
     def _select(self, connection: ssl.SSLObject | ssl.SSLSocket, server_name: str | None,
                 _listener: ssl.SSLContext) -> None:
-        if not server_name:
-            return
+        context = self._bound(server_name) if server_name else None
+        if context is None or context is self.default:
+            context = self._fallback
+        if context is not None:
+            connection.context = context
+
+    def _bound(self, server_name: str) -> ssl.SSLContext | None:
         entry = self._table.certificate_for(server_name.lower().rstrip("."))
         if entry is None:
-            return
+            return None
         context = self._cache.get(entry.cache_key)
         if context is None:
             # Not built yet (a change polled a moment ago) or evicted: this handshake gets the
@@ -92,10 +105,9 @@ class SniContexts:
             if self._loop is not None:
                 with contextlib.suppress(RuntimeError):  # the loop closed: shutting down
                     self._loop.call_soon_threadsafe(self._start, entry)
-            return
+            return None
         self._cache.move_to_end(entry.cache_key)
-        if context is not self.default:
-            connection.context = context
+        return context
 
     def answer_challenges(self, challenge: Callable[[str], ssl.SSLContext | None]) -> None:
         """TLS-ALPN-01 (RFC 8737): a handshake that offers ``acme-tls/1`` for a name with a

@@ -1,12 +1,22 @@
 """The server's own endpoints, under ``/-/`` on its own hosts (``router.SERVER_PATH_SEGMENT``).
 
-They answer before any bucket routing and need no signature. ``health`` says the process is
-up and serving; richer health, metrics and the like get their own entries in the table the
-composition root (``server/app.py``) hands the pipeline.
+They answer before any bucket routing and need no signature (``/-/`` can never be a bucket:
+bucket names start with a letter or digit):
+
+- ``/-/health`` (liveness): 200 ``{"status":"ok"}`` while the process answers HTTP at all;
+- ``/-/ready`` (readiness): 200 when the store answers a read within ``READY_STORE_SECONDS``,
+  the caches are loaded (keys, the store's change counters) and the listeners are up; else 503
+  naming what is not (``starting``, ``draining`` after SIGTERM, ``store unavailable``);
+- ``/-/metrics``: Prometheus' text format (``server/metrics.py``; docs/operations.md says what
+  each figure means).
+
+The composition root (``runtime.start``) fills the table the pipeline dispatches on.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
@@ -15,22 +25,59 @@ from ossutil.wire.errors import OssError
 
 Endpoint = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 
+READY_STORE_SECONDS = 2.0  # a readiness probe's store read; longer is "store unavailable"
+PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
+
 
 async def health(request: web.BaseRequest) -> web.StreamResponse:
     """``GET /-/health``: 200 while this process serves requests."""
     return web.Response(body=b'{"status":"ok"}\n', content_type="application/json")
 
 
-DEFAULT_ENDPOINTS: Mapping[str, Endpoint] = {"health": health}
+DEFAULT_ENDPOINTS: Mapping[str, Endpoint] = {"health": health, "live": health}
 
 
-def metrics(counters: Callable[[], Mapping[str, float]]) -> Endpoint:
-    """``GET /-/metrics``: the process's counters in Prometheus' text format, one
-    ``ossutil_<name> <value>`` line each (names and values only: nothing a client sent)."""
+class Readiness:
+    """What ``/-/ready`` reports: set by the runtime as the process starts and stops."""
+
+    def __init__(self, store_probe: Callable[[], Awaitable[object]],
+                 caches_loaded: Callable[[], bool]) -> None:
+        self._probe = store_probe
+        self._caches_loaded = caches_loaded
+        self.listening = False  # every listener is open
+        self.draining = False  # SIGTERM: finishing in-flight requests, taking no new ones
+
+    async def report(self) -> tuple[bool, dict[str, str]]:
+        checks = {"listeners": "up" if self.listening else "starting",
+                  "caches": "loaded" if self._caches_loaded() else "loading"}
+        try:
+            await asyncio.wait_for(self._probe(), READY_STORE_SECONDS)
+            checks["store"] = "ok"
+        except OssError as error:
+            checks["store"] = f"unavailable ({error.code})"
+        except TimeoutError:
+            checks["store"] = f"unavailable (no answer within {READY_STORE_SECONDS:g} s)"
+        if self.draining:
+            checks["listeners"] = "draining"
+        ready = (checks["listeners"] == "up" and checks["caches"] == "loaded"
+                 and checks["store"] == "ok")
+        return ready, checks
+
+    async def serve(self, request: web.BaseRequest) -> web.StreamResponse:
+        ready, checks = await self.report()
+        body = {"status": "ready" if ready else "not ready", **checks}
+        return web.Response(status=200 if ready else 503,
+                            body=(json.dumps(body) + "\n").encode(),
+                            content_type="application/json")
+
+
+def metrics(collect: Callable[[], Awaitable[bytes]]) -> Endpoint:
+    """``GET /-/metrics``: what ``collect`` writes, as Prometheus' text format (figures and
+    the server's own label values only: no bucket, key or domain a client named)."""
     async def serve_metrics(request: web.BaseRequest) -> web.StreamResponse:
-        lines = [f"ossutil_{name} {value:g}\n" for name, value in sorted(counters().items())]
-        return web.Response(body="".join(lines).encode(),
-                            content_type="text/plain", charset="utf-8")
+        response = web.Response(body=await collect())
+        response.headers["Content-Type"] = PROMETHEUS_TEXT
+        return response
     return serve_metrics
 
 

@@ -54,6 +54,21 @@ _SECRET_PARAMS = frozenset({"Signature", "x-oss-signature", "security-token",
 
 _ids = random.Random(os.urandom(16))
 
+NOTE_KEY = "ossutil.note"  # the request's RequestNote in aiohttp's request mapping
+
+
+class RequestNote:
+    """What the pipeline learns about a request that its reply does not say, for the access
+    log and the metrics (server/accesslog.py reads it once the reply is sent)."""
+
+    __slots__ = ("request_id", "operation", "error_code", "access_key_id")
+
+    def __init__(self, request_id: str) -> None:
+        self.request_id = request_id
+        self.operation = "-"
+        self.error_code = "-"
+        self.access_key_id = "-"
+
 ACME_CHALLENGE_PATH = "/.well-known/acme-challenge/"  # HTTP-01 (RFC 8555 §8.3)
 
 
@@ -148,12 +163,14 @@ class Pipeline:
     async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
         started = time.perf_counter()
         request_id = new_request_id()
+        request[NOTE_KEY] = note = RequestNote(request_id)
         host = request.headers.get("Host", "")
         head = request.method == "HEAD"
         host_id = router.host_name(host)
         try:
-            response = await self._dispatch(request, request_id)
+            response = await self._dispatch(request, request_id, note)
         except OssError as error:
+            note.error_code = error.code
             try:
                 response = error_response(error, request_id=request_id, host_id=host_id,
                                           head=head)
@@ -163,6 +180,7 @@ class Pipeline:
                                           request_id=request_id, host_id=host_id, head=head)
         except Exception:
             log.exception("request %s failed", request_id)
+            note.error_code = "InternalError"
             response = error_response(OssError.from_code("InternalError"),
                                       request_id=request_id, host_id=host_id, head=head)
         headers = response.headers
@@ -170,17 +188,16 @@ class Pipeline:
         headers["Date"] = self._dates.now()
         headers["Server"] = "AliyunOSS"
         headers["x-oss-server-time"] = str(int((time.perf_counter() - started) * 1000))
-        if log.isEnabledFor(logging.INFO):
-            log.info("%s %s %s %s %d", request_id, request.method, host,
-                     loggable_path(request.raw_path), response.status)
-        return response
+        return response  # its access line: server/accesslog.py, once it is sent
 
-    async def _dispatch(self, request: web.BaseRequest, request_id: str) -> web.StreamResponse:
+    async def _dispatch(self, request: web.BaseRequest, request_id: str,
+                        note: RequestNote) -> web.StreamResponse:
         services = self.services
         headers = header_view(request)
         path, _, raw_query = request.raw_path.partition("?")
         target = services.addressing.resolve(headers.get("host", ""), path)
         if target.server_path is not None:
+            note.operation = "server:" + target.server_path[:32]
             return await endpoints.serve(self.endpoints, target.server_path, request)
         pairs = parse_query(raw_query)
         query = single_values(pairs)
@@ -201,6 +218,7 @@ class Pipeline:
             bucket_name = await self.gateway(target.custom_domain)
             target = router.Target(bucket_name, target.key, target.custom_domain)
         operation = router.route(request.method, target, query, headers)
+        note.operation = operation.name
         if target.custom_domain:
             check_served(operation)
         # The bucket before the signature, as OSS: a request for a bucket that does not exist
@@ -211,6 +229,8 @@ class Pipeline:
         signing_request = signing.SigningRequest(request.method, target.bucket, target.key,
                                                  pairs, headers)
         principal = services.verifier.authenticate(signing_request)
+        if principal is not None:
+            note.access_key_id = principal.access_key_id
         if not operation.per_key:  # else the handler authorizes each key it is given
             authorize(principal, operation, region=services.settings.region,
                       bucket_name=target.bucket, bucket=bucket, key=target.key,
