@@ -48,6 +48,8 @@ from ossutil.server.http.handlers import bucket as bucket_handlers
 from ossutil.server.http.handlers import cname as cname_handlers
 from ossutil.server.http.handlers.multipart import MultipartHandlers
 from ossutil.server.http.handlers.object import ObjectHandlers
+from ossutil.server.http.handlers.website import HANDLERS as WEBSITE_HANDLERS
+from ossutil.server.http.handlers.website import SITE_HANDLER, SiteReader
 from ossutil.server.http.router import Addressing
 from ossutil.server.models import AccessKey, Account
 from ossutil.server.naming import DEFAULT_RESERVED
@@ -260,8 +262,10 @@ def handler_table(services: Services, objects: ObjectService) -> dict[str, Handl
     cached = services.cache.objects
     multipart = MultipartService(services.runner, services.blobs, clock=services.clock,
                                  cache=cached)
-    return {**BUCKET_HANDLERS, **ObjectHandlers(objects).table(),
-            **MultipartHandlers(multipart).table()}
+    object_handlers = ObjectHandlers(objects)
+    return {**BUCKET_HANDLERS, **WEBSITE_HANDLERS, **object_handlers.table(),
+            **MultipartHandlers(multipart).table(),
+            SITE_HANDLER: SiteReader(object_handlers).handler}
 
 
 def object_filler(cache: ReadCache,

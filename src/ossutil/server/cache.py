@@ -145,6 +145,14 @@ class ReadCache:
         self._bindings.pop(name)
         self.objects.changed()
 
+    def replace_bucket(self, bucket: Bucket) -> None:
+        """A configuration change this process committed: ``bucket`` (a new object) replaces
+        the cached record at once, so the HTTP front's plans made from the old one lapse."""
+        self._generation += 1
+        self._misses.pop(bucket.name)
+        self._buckets.put(bucket.name, bucket)
+        self.objects.changed()
+
     def forget_bindings(self, bucket: str) -> None:
         self._generation += 1
         self._bindings.pop(bucket)

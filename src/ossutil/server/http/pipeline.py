@@ -24,9 +24,11 @@ from aiohttp import web
 from ossutil.server.auth.authorize import authorize
 from ossutil.server.gateway.rules import check_served
 from ossutil.server.http import endpoints, router
+from ossutil.server.http import web as webrules
 from ossutil.server.http.call import Call, Handler, request_context
 from ossutil.server.http.errors import error_response
-from ossutil.server.operations import PUT_BUCKET, Level
+from ossutil.server.http.handlers.website import SITE_HANDLER
+from ossutil.server.operations import GET_OBJECT, HEAD_OBJECT, OPTION_OBJECT, PUT_BUCKET, Level
 from ossutil.wire import signing
 from ossutil.wire.errors import OssError
 
@@ -53,6 +55,8 @@ _SECRET_PARAMS = frozenset({"Signature", "x-oss-signature", "security-token",
 
 
 _ids = random.Random(os.urandom(16))
+
+ACME_CHALLENGE_PATH = "/.well-known/acme-challenge/"  # HTTP-01 (RFC 8555 §8.3)
 
 NOTE_KEY = "ossutil.note"  # the request's RequestNote in aiohttp's request mapping
 
@@ -183,6 +187,7 @@ class Pipeline:
             note.error_code = "InternalError"
             response = error_response(OssError.from_code("InternalError"),
                                       request_id=request_id, host_id=host_id, head=head)
+        response = await webrules.finish(request, response)  # CORS, gzip: the bucket's
         headers = response.headers
         headers["x-oss-request-id"] = request_id
         headers["Date"] = self._dates.now()
@@ -226,12 +231,22 @@ class Pipeline:
         bucket = await services.buckets.find(target.bucket) if target.bucket else None
         if bucket is None and operation.level is not Level.SERVICE and operation is not PUT_BUCKET:
             raise OssError.from_code("NoSuchBucket", BucketName=target.bucket)
+        webrules.note(request, bucket, operation, target.custom_domain)
         signing_request = signing.SigningRequest(request.method, target.bucket, target.key,
                                                  pairs, headers)
         principal = services.verifier.authenticate(signing_request)
         if principal is not None:
             note.access_key_id = principal.access_key_id
-        if not operation.per_key:  # else the handler authorizes each key it is given
+        if bucket is not None:  # hotlink protection, then a static website's reads
+            webrules.check_referer(bucket, operation, headers)
+            if webrules.site(bucket, operation, principal, request.method) is not None:
+                read = HEAD_OBJECT if request.method == "HEAD" else GET_OBJECT
+                webrules.note(request, bucket, read, target.custom_domain)
+                return await self.handlers[SITE_HANDLER](Call(
+                    services, request, target, query, read, principal, bucket,
+                    headers=headers, request_id=request_id))
+        # else the handler authorizes each key it is given; a CORS preflight is anyone's
+        if not operation.per_key and operation is not OPTION_OBJECT:
             authorize(principal, operation, region=services.settings.region,
                       bucket_name=target.bucket, bucket=bucket, key=target.key,
                       context=request_context(request))

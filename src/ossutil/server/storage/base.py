@@ -40,6 +40,7 @@ from ossutil.server.models import (
     BindingChange,
     Bucket,
     BucketAcl,
+    BucketConfig,
     BucketContent,
     Certificate,
     CnameTokenRecord,
@@ -163,6 +164,12 @@ class BucketStore(Protocol):
     def create_bucket(self, bucket: Bucket) -> Bucket: ...
     def list_buckets(self, owner_id: str) -> list[Bucket]: ...
     def set_bucket_acl(self, name: str, acl: BucketAcl) -> None: ...
+
+    def set_bucket_config(self, name: str, kind: BucketConfig,
+                          document: str | None) -> Bucket | None:
+        """Store (``document`` None: remove) one of the bucket's configuration documents;
+        the bucket as it now is, or None when there is no such bucket."""
+        ...
 
     def delete_bucket(self, name: str) -> BucketContent | None:
         """Delete an empty bucket (and its tokens); else what it still holds."""

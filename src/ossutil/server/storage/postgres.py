@@ -67,6 +67,7 @@ from ossutil.server.models import (
     BindingStatus,
     Bucket,
     BucketAcl,
+    BucketConfig,
     BucketContent,
     CertAction,
     Certificate,
@@ -239,6 +240,12 @@ DO $$ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'bindings'::regclass
         AND attname = 'dangling' AND NOT attisdropped) THEN
         ALTER TABLE bindings ADD COLUMN dangling BOOLEAN NOT NULL DEFAULT FALSE;
+    END IF;
+    -- GetBucketWebsite's, -Cors's, -Referer's documents (NULL: not configured)
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'buckets'::regclass
+        AND attname = 'website' AND NOT attisdropped) THEN
+        ALTER TABLE buckets ADD COLUMN website TEXT, ADD COLUMN cors TEXT,
+            ADD COLUMN referer TEXT;
     END IF;
 END $$;
 CREATE TABLE IF NOT EXISTS domain_health (
@@ -681,7 +688,8 @@ class PostgresStore:
     @staticmethod
     def _bucket(row: DictRow) -> Bucket:
         return Bucket(row["name"], row["owner_id"], row["region"], BucketAcl(row["acl"]),
-                      row["storage_class"], _utc(row["created_at"]))
+                      row["storage_class"], _utc(row["created_at"]), website=row["website"],
+                      cors=row["cors"], referer=row["referer"])
 
     def create_bucket(self, bucket: Bucket) -> Bucket:
         """Insert unless the name exists; return the stored bucket either way."""
@@ -711,6 +719,18 @@ class PostgresStore:
             cur.execute("UPDATE buckets SET acl = %s WHERE name = %s", (acl, name))
             self._bump(cur, "bucket_version")
         self._transaction(work)
+
+    def set_bucket_config(self, name: str, kind: BucketConfig,
+                          document: str | None) -> Bucket | None:
+        column = BucketConfig(kind).value  # one of three fixed names
+        def work(cur: Cursor) -> Bucket | None:
+            row = cur.execute(f"UPDATE buckets SET {column} = %s WHERE name = %s RETURNING *",
+                              (document, name)).fetchone()
+            if row is None:
+                return None
+            self._bump(cur, "bucket_version")
+            return self._bucket(row)
+        return self._transaction(work)
 
     def delete_bucket(self, name: str) -> BucketContent | None:
         """Delete an empty bucket; when it is not empty, say what it still holds."""

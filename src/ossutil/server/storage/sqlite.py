@@ -25,6 +25,7 @@ from ossutil.server.models import (
     BindingStatus,
     Bucket,
     BucketAcl,
+    BucketConfig,
     BucketContent,
     CertAction,
     Certificate,
@@ -140,7 +141,10 @@ INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
 # text (SQLite's INTEGER is signed 64-bit).
 ADDED_COLUMNS = (("objects", "crc64", "TEXT"), ("multipart_parts", "crc64", "TEXT"),
                  # set by domain health: the domain no longer points here (no ACME orders)
-                 ("bindings", "dangling", "INTEGER NOT NULL DEFAULT 0"))
+                 ("bindings", "dangling", "INTEGER NOT NULL DEFAULT 0"),
+                 # GetBucketWebsite's, -Cors's, -Referer's documents (NULL: not configured)
+                 ("buckets", "website", "TEXT"), ("buckets", "cors", "TEXT"),
+                 ("buckets", "referer", "TEXT"))
 
 
 def _add_columns(db: sqlite3.Connection) -> None:
@@ -355,7 +359,8 @@ class SqliteStore:
     @staticmethod
     def _bucket(row: sqlite3.Row) -> Bucket:
         return Bucket(row["name"], row["owner_id"], row["region"], BucketAcl(row["acl"]),
-                      row["storage_class"], _req_dt(row["created_at"]))
+                      row["storage_class"], _req_dt(row["created_at"]), website=row["website"],
+                      cors=row["cors"], referer=row["referer"])
 
     def create_bucket(self, bucket: Bucket) -> Bucket:
         """Insert unless the name exists; return the stored bucket either way."""
@@ -383,6 +388,17 @@ class SqliteStore:
         with self._tx() as db:
             db.execute("UPDATE buckets SET acl = ? WHERE name = ?", (acl, name))
             self._bump_buckets(db)
+
+    def set_bucket_config(self, name: str, kind: BucketConfig,
+                          document: str | None) -> Bucket | None:
+        column = BucketConfig(kind).value  # one of three fixed names
+        with self._tx() as db:
+            db.execute(f"UPDATE buckets SET {column} = ? WHERE name = ?", (document, name))
+            row = db.execute("SELECT * FROM buckets WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                return None
+            self._bump_buckets(db)
+            return self._bucket(row)
 
     def delete_bucket(self, name: str) -> BucketContent | None:
         """Delete an empty bucket; when it is not empty, say what it still holds."""
