@@ -45,6 +45,7 @@ from urllib.parse import unquote
 from ossutil.server.auth.authorize import authorize
 from ossutil.server.gateway.rules import check_served
 from ossutil.server.http import router
+from ossutil.server.http import web as webrules
 from ossutil.server.http.handlers.cname import list_cname_document
 from ossutil.server.http.handlers.object import object_headers
 from ossutil.server.http.pipeline import (
@@ -384,7 +385,8 @@ class FrontDoor:
         tail = b"x-oss-request-id: " + request_id.encode() + self._tail(close)
         self.answered += 1
         if log.isEnabledFor(logging.INFO):
-            log.info("%s %s %s %s %d", request_id, method, host, loggable_path(target), code)
+            log.info("%s", request_id,
+                     extra={"front": (method, host, loggable_path(target), code, len(body))})
         return head_bytes + tail + body, close
 
     def uncacheable(self, bucket: str, key: str) -> None:
@@ -419,6 +421,8 @@ class FrontDoor:
         bucket = self.cache.cached_bucket(bucket_name)
         if bucket is None:
             return self._miss(bucket_name, key)
+        if bucket.website is not None or bucket.cors is not None or bucket.referer is not None:
+            return None  # the pipeline applies the bucket's site, CORS and Referer rules
         operation = router.route(method, router.Target(bucket_name, key, domain), {}, headers)
         check_served(operation)
         # anonymous: the ACL decides, no policy condition reads the context (see _Plan)
@@ -427,6 +431,11 @@ class FrontDoor:
         entry = self.cache.objects.get(bucket_name, key)
         if entry is None:
             return self._miss(bucket_name, key)
+        if method == "GET" and webrules.accepts_gzip(headers.get("accept-encoding")):
+            meta = entry.meta
+            if webrules.compressible(meta.content_type, meta.size,
+                                     dict(meta.headers).get("content-encoding")):
+                return None  # the pipeline compresses it
         status = (preconditions.evaluate(headers, entry.meta)
                   if "if-none-match" in headers or "if-modified-since" in headers else None)
         rendered = entry.rendered
