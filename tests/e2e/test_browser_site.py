@@ -29,6 +29,8 @@ from tests.support.certs import CertFactory
 from tests.support.dns_server import DnsServer
 from tests.support.server import RunningServer
 
+from ossutil.client.client import Credentials, OssClient
+
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
@@ -48,6 +50,18 @@ PUBLISHED = {
 TITLE_BLUE = "rgb(12, 90, 160)"  # style.css's h1 colour
 PAGE_BACKGROUND = "rgb(250, 246, 232)"  # style.css's body background
 LOGO_SIZE = 64  # logo.png is 64 x 64
+WEBSITE = oss2.models.BucketWebsite("index.html", "error.html")  # error status: 404
+WEBSITE_ERROR_200 = b"""<?xml version="1.0" encoding="UTF-8"?>
+<WebsiteConfiguration>
+  <IndexDocument>
+    <Suffix>index.html</Suffix>
+  </IndexDocument>
+  <ErrorDocument>
+    <Key>error.html</Key>
+    <HttpStatus>200</HttpStatus>
+  </ErrorDocument>
+</WebsiteConfiguration>
+"""
 
 
 @dataclass
@@ -122,8 +136,7 @@ def site(server: RunningServer, dns: DnsServer, ca: CertFactory,
     with chromium(home, domain) as browser:
         running = Site(server, domain, buckets, browser)
         port = server.https_port
-        _configure(running, "PutBucketWebsite", lambda: buckets["www"].put_bucket_website(
-            oss2.models.BucketWebsite("index.html", "error.html")))
+        _configure(running, "PutBucketWebsite", lambda: buckets["www"].put_bucket_website(WEBSITE))
         _configure(running, "PutBucketCors", lambda: buckets["api"].put_bucket_cors(
             oss2.models.BucketCors([oss2.models.CorsRule(
                 allowed_origins=[running.origin], allowed_methods=["GET"],
@@ -241,6 +254,29 @@ def test_a_missing_page_shows_the_error_document_with_its_status(site: Site) -> 
     assert _text(page, "#error-title") == "This page does not exist"
     assert _style(page, "h1", "color") == TITLE_BLUE  # its stylesheet loaded too
     page.context.close()
+
+
+def test_the_error_document_is_served_with_the_configured_http_status(site: Site) -> None:
+    """``HttpStatus`` 200 (oss2's BucketWebsite cannot say it: Alibaba's documented body is
+    sent verbatim with our OssClient): the same error page, now answered 200."""
+    site.configured("PutBucketWebsite")
+    owner = OssClient(site.server.endpoint, Credentials(site.server.access_key_id,
+                                                        site.server.access_key_secret),
+                      region=site.server.region, sign_version="v4")
+    bucket = site.buckets["www"].bucket_name
+    owner.put_bucket_website(bucket, WEBSITE_ERROR_200)
+    try:
+        page, traffic = site.page()
+        missing = site.url("www", "/no-such-page.html")
+        response = page.goto(missing)
+        assert response.status == 200
+        assert page.title() == "Not found"
+        assert _text(page, "#error-title") == "This page does not exist"
+        assert traffic.statuses(missing) == [200]
+        page.context.close()
+    finally:
+        site.buckets["www"].put_bucket_website(WEBSITE)
+        owner.close()
 
 
 def test_the_script_fetches_json_cross_origin_only_where_cors_allows(site: Site) -> None:
