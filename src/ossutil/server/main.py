@@ -275,6 +275,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from ossutil.server.certs.keystore import SecretBoxError
     from ossutil.server.settings import StartupError
     from ossutil.server.storage.base import StoreError
 
@@ -290,16 +291,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             workers = worker_count(args.workers)
             settings = _settings(args)
-            if workers > 1:
-                from ossutil.server.workers import supervise
+            from ossutil.server import preflight
 
-                return asyncio.run(supervise(settings, argv, workers))
-            from ossutil.server.runtime import run
+            if not args.as_worker:  # a worker's supervisor checked, and holds the ports
+                preflight.check(settings)  # before any state exists (a failed start: none)
+            with preflight.FirstStart(settings):
+                if workers > 1:
+                    from ossutil.server.workers import supervise
 
-            install = _install_worker_signals if args.as_worker else _install_signals
-            with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-                return runner.run(run(settings, install, log_level=args.log_level,
-                                      log_format=args.log_format))
+                    return asyncio.run(supervise(settings, argv, workers))
+                from ossutil.server.runtime import run
+
+                install = _install_worker_signals if args.as_worker else _install_signals
+                with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+                    return runner.run(run(settings, install, log_level=args.log_level,
+                                          log_format=args.log_format))
         if args.command == "rotate-master-key":
             from ossutil.server.rotation import rotate_master_key
 
@@ -313,6 +319,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (OSError, StartupError) as exc:  # a port in use, a data dir that cannot be made,
         print(f"ossutil-server: {exc}", file=sys.stderr)  # an unusable certificate ...
+        return 2
+    except SecretBoxError as exc:  # an unusable master key (its value is never shown)
+        print(f"ossutil-server: {exc}", file=sys.stderr)
         return 2
 
 
