@@ -1,4 +1,5 @@
-"""``ossutil api``: ossutil 2.0's API-level commands for the five CNAME operations.
+"""``ossutil api``: ossutil 2.0's API-level commands for the five CNAME operations and the
+bucket's website, CORS and Referer configurations (issue 12).
 
     ossutil api create-cname-token --bucket B (--cname-configuration CFG | --cname D)
     ossutil api get-cname-token    --bucket B --cname D
@@ -7,7 +8,15 @@
     ossutil api delete-cname       --bucket B (--cname-configuration CFG | --cname D)
         [--output-format xml|json|yaml] [-e ENDPOINT] [-i ID] [-k SECRET] [-c FILE] ...
 
-``CFG`` is a ``<BucketCnameConfiguration>`` document, the same as JSON without the root
+    ossutil api put-bucket-website|put-bucket-cors|put-bucket-referer --bucket B
+        --website-configuration|--cors-configuration|--referer-configuration CFG
+    ossutil api get-bucket-website|get-bucket-cors|get-bucket-referer --bucket B
+    ossutil api delete-bucket-website|delete-bucket-cors --bucket B
+    ossutil api option-object --bucket B --key K [--origin O]
+        [--access-control-request-method M] [--access-control-request-headers H]
+
+``CFG`` is a ``<BucketCnameConfiguration>`` document (for the others: their configuration,
+any root name, or JSON without the root), the same as JSON without the root
 (``{"Cname":{"Domain":"example.com"}}``), or ``file://path`` holding either (reference
 ``ossutil-cli.md`` §16). ``--cname D`` is accepted wherever one domain is all the body says.
 
@@ -87,7 +96,47 @@ OPERATIONS: dict[str, Operation] = {
     "list-cname": Operation("ListCname", "GET", None, (), ""),
     "delete-cname": Operation("DeleteCname", "POST", "delete", BODY_FLAGS, "body"),
 }
-OWN_FLAGS = ("bucket", "output-format", "cname", "cname-configuration")
+
+
+class ConfigOperation:
+    """A bucket-configuration operation (issue 12): one sub-resource, an optional body flag."""
+
+    __slots__ = ("name", "method", "resource", "flag", "root")
+
+    def __init__(self, name: str, method: str, resource: str, flag: str = "",
+                 root: str = "") -> None:
+        self.name = name  # PutBucketWebsite ...
+        self.method = method
+        self.resource = resource  # ?website
+        self.flag = flag  # the body's flag (--website-configuration), "" for none
+        self.root = root  # the body's root element
+
+
+CONFIG_OPERATIONS: dict[str, ConfigOperation] = {
+    "put-bucket-website": ConfigOperation("PutBucketWebsite", "PUT", "website",
+                                          "website-configuration", "WebsiteConfiguration"),
+    "get-bucket-website": ConfigOperation("GetBucketWebsite", "GET", "website"),
+    "delete-bucket-website": ConfigOperation("DeleteBucketWebsite", "DELETE", "website"),
+    "put-bucket-cors": ConfigOperation("PutBucketCors", "PUT", "cors", "cors-configuration",
+                                       "CORSConfiguration"),
+    "get-bucket-cors": ConfigOperation("GetBucketCors", "GET", "cors"),
+    "delete-bucket-cors": ConfigOperation("DeleteBucketCors", "DELETE", "cors"),
+    "put-bucket-referer": ConfigOperation("PutBucketReferer", "PUT", "referer",
+                                          "referer-configuration", "RefererConfiguration"),
+    "get-bucket-referer": ConfigOperation("GetBucketReferer", "GET", "referer"),
+}
+# option-object: OPTIONS on an object, the preflight a browser sends (OptionObject)
+PREFLIGHT_FLAGS = {"origin": "Origin",
+                   "access-control-request-method": "Access-Control-Request-Method",
+                   "access-control-request-headers": "Access-Control-Request-Headers"}
+# the v2 SDK's OptionObjectResult fields, for --output-format
+PREFLIGHT_FIELDS = (("Access-Control-Allow-Origin", "AccessControlAllowOrigin"),
+                    ("Access-Control-Allow-Methods", "AccessControlAllowMethods"),
+                    ("Access-Control-Allow-Headers", "AccessControlAllowHeaders"),
+                    ("Access-Control-Expose-Headers", "AccessControlExposeHeaders"),
+                    ("Access-Control-Max-Age", "AccessControlMaxAge"))
+OWN_FLAGS = ("bucket", "output-format", "cname", "cname-configuration",
+             *(op.flag for op in CONFIG_OPERATIONS.values() if op.flag), "key", *PREFLIGHT_FLAGS)
 
 
 class ApiExit(Exception):
@@ -102,8 +151,9 @@ class ApiExit(Exception):
 # --- the hook cli.main calls ---------------------------------------------------------------------
 
 
-def api_index(argv: Sequence[str]) -> int:
-    """Index of ``api`` when goopt would read it as the command word, else -1.
+def api_index(argv: Sequence[str], command: str = "api") -> int:
+    """Index of ``api`` (or ``command``: ``doctor`` parses the same way) when goopt
+    would read it as the command word, else -1.
 
     Walks ``argv`` with goopt's own rules (prefixes, value-taking options, short clusters) and
     gives up (-1) wherever goopt would stop with help or an error, so 1.7's behaviour for every
@@ -152,7 +202,7 @@ def api_index(argv: Sequence[str]) -> int:
                 i += 1
             i += 1
             continue
-        return i if word == "api" else -1
+        return i if word == command else -1
     return -1
 
 
@@ -349,6 +399,9 @@ def _context(args: ApiArgs, out: Output, stdin: IO[bytes]) -> Context:
 
 def execute(args: ApiArgs, ctx: Context) -> None:
     """Check the flags, build the client and the request, send, render."""
+    if args.operation in CONFIG_OPERATIONS or args.operation == "option-object":
+        execute_config(args, ctx)
+        return
     operation = OPERATIONS.get(args.operation)
     if operation is None:
         raise CliError(f'unknown command "{args.operation}" for "ossutil api"')
@@ -392,6 +445,67 @@ def execute(args: ApiArgs, ctx: Context) -> None:
     request = client.build_request(operation.method, bucket, query, body)
     response = _send(client, request, operation)
     ctx.out.write(render_body(response.body, output_format.lower()))
+
+
+def execute_config(args: ApiArgs, ctx: Context) -> None:
+    """The website, CORS and Referer operations and option-object: same flag rules, client
+    and error texts as the CNAME ones; a body flag takes XML, JSON or file:// as
+    ``--cname-configuration`` does."""
+    config = CONFIG_OPERATIONS.get(args.operation)
+    accepted = ({config.flag} if config is not None and config.flag
+                else {"key", *PREFLIGHT_FLAGS} if config is None else set())
+    if args.extra:
+        raise CliError(f'unknown command "{args.extra[0]}" for "ossutil api {args.operation}"')
+    for name in args.own:
+        if name not in ("bucket", "output-format") and name not in accepted:
+            raise CliError(f"unknown flag: --{name}")
+    output_format = args.own.get("output-format", "")
+    if output_format and output_format.lower() not in FORMATS:
+        raise CliError(f'invalid value "{output_format}" for "--output-format": '
+                       "must be one of xml, json, yaml")
+    bucket = args.own.get("bucket", "")
+    if not bucket:
+        raise CliError('required flag(s) "bucket" not set')
+    body = b""
+    if config is not None and config.flag:
+        value = args.own.get(config.flag)
+        if value is None:
+            raise CliError(f'required flag(s) "{config.flag}" not set')
+        body = configuration_body(value, config.root, config.flag)
+    key = args.own.get("key", "")
+    if config is None and not key:
+        raise CliError('required flag(s) "key" not set')
+    client = _client(ctx, bucket)
+    from ossutil.cli.command import check_bucket_name
+
+    check_bucket_name(bucket)
+    if config is None:
+        headers = [(header, args.own[flag]) for flag, header in PREFLIGHT_FLAGS.items()
+                   if flag in args.own]
+        request = client.build_request("OPTIONS", bucket, (), b"", headers, key=key)
+        response = _send(client, request, Operation("OptionObject", "OPTIONS", None, (), ""))
+        ctx.out.write(render_preflight(response, output_format.lower()))
+        return
+    request = client.build_request(config.method, bucket, [(config.resource, None)], body)
+    response = _send(client, request, Operation(config.name, config.method, None, (), ""))
+    ctx.out.write(render_body(response.body, output_format.lower()))
+
+
+def render_preflight(response: Response, output_format: str) -> str:
+    """option-object's answer: the ``Access-Control-*`` and ``Vary`` headers as received, one
+    ``Name: value`` line each; with --output-format, the v2 SDK's OptionObjectResult fields."""
+    if not output_format:
+        return "".join(f"{name}: {value}\n" for name, value in response.headers
+                       if name.lower().startswith("access-control-") or name.lower() == "vary")
+    from ossutil.cli import api_render
+
+    tree = {field: response.header(header) for header, field in PREFLIGHT_FIELDS
+            if response.header(header)}
+    if output_format == "json":
+        return api_render.to_json(tree)
+    if output_format == "yaml":
+        return api_render.to_yaml(tree)
+    return api_render.to_xml(tree)
 
 
 def _client(ctx: Context, bucket: str) -> OssClient:
@@ -492,11 +606,13 @@ def _os_error(error: OSError) -> str:
 # --- request bodies ------------------------------------------------------------------------------
 
 
-def configuration_body(value: str) -> bytes:
-    """``--cname-configuration``: XML or JSON, inline or ``file://path``, as request bytes.
+def configuration_body(value: str, root: str = CONFIG_ROOT,
+                       flag: str = "cname-configuration") -> bytes:
+    """``--cname-configuration`` (or another operation's body ``flag`` with its ``root``): XML
+    or JSON, inline or ``file://path``, as request bytes.
 
-    An XML document whose root is ``BucketCnameConfiguration`` is sent verbatim; another root is
-    renamed to it (2.0 ignores the root's name); JSON is the configuration without its root.
+    An XML document whose root is ``root`` is sent verbatim; another root is renamed to it (2.0
+    ignores the root's name); JSON is the configuration without its root.
     """
     data = value.encode("utf-8", "surrogateescape")
     if value.startswith("file://"):
@@ -511,16 +627,16 @@ def configuration_body(value: str) -> bytes:
         from ossutil.cli import api_render
 
         try:
-            root = api_render.xml_root(data)
+            element = api_render.xml_root(data)
         except ValueError as error:
-            raise CliError("invalid --cname-configuration: the XML is not well-formed") from error
-        name = api_render.local_name(root.tag)
-        if name == CONFIG_ROOT:
+            raise CliError(f"invalid --{flag}: the XML is not well-formed") from error
+        name = api_render.local_name(element.tag)
+        if name == root:
             return data
-        tree = api_render.element_to_tree(root)
-        if name == "Cname":  # just the <Cname> element: wrap it
+        tree = api_render.element_to_tree(element)
+        if name == "Cname" and root == CONFIG_ROOT:  # just the <Cname> element: wrap it
             tree = {"Cname": tree}
-        return api_render.tree_to_request_xml(CONFIG_ROOT, _as_dict(tree))
+        return api_render.tree_to_request_xml(root, _as_dict(tree))
     if text.startswith(b"{"):
         import json
 
@@ -529,15 +645,14 @@ def configuration_body(value: str) -> bytes:
         try:
             tree = json.loads(data.decode("utf-8-sig"))
         except ValueError as error:
-            raise CliError(f"invalid --cname-configuration: the JSON is not valid: "
-                           f"{error}") from error
-        if isinstance(tree, dict) and list(tree) == [CONFIG_ROOT]:
-            tree = tree[CONFIG_ROOT]  # also accept the root spelled out
+            raise CliError(f"invalid --{flag}: the JSON is not valid: {error}") from error
+        if isinstance(tree, dict) and list(tree) == [root]:
+            tree = tree[root]  # also accept the root spelled out
         try:
-            return api_render.tree_to_request_xml(CONFIG_ROOT, tree)
+            return api_render.tree_to_request_xml(root, tree)
         except ValueError as error:
-            raise CliError(f"invalid --cname-configuration: {error}") from error
-    raise CliError("invalid --cname-configuration: give XML, JSON or file://path")
+            raise CliError(f"invalid --{flag}: {error}") from error
+    raise CliError(f"invalid --{flag}: give XML, JSON or file://path")
 
 
 def _as_dict(tree: object) -> object:
