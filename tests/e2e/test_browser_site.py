@@ -11,7 +11,9 @@ PutBucketWebsite, PutBucketCors and PutBucketReferer as a site owner would:
     bad.D    bound to the site's bucket with a certificate from a CA the browser does not trust
 
 Headless Chromium (tests/support/browser.py) resolves *.D to 127.0.0.1 and trusts the test CA
-through an NSS database, so each HTTPS load below verified the served certificate.
+through an NSS database, so each HTTPS load below verified the served certificate. Statuses
+"on the wire" are what DevTools saw the server send (a revalidated page is shown from the
+cache as 200; the server's answer was 304).
 """
 
 from __future__ import annotations
@@ -277,6 +279,24 @@ def test_the_error_document_is_served_with_the_configured_http_status(site: Site
     finally:
         site.buckets["www"].put_bucket_website(WEBSITE)
         owner.close()
+
+
+def test_on_the_endpoint_the_same_page_is_downloaded_not_rendered(site: Site) -> None:
+    """OSS forces HTML read through its own endpoint to download; the bound domain is where
+    the site renders."""
+    from playwright.sync_api import Error
+
+    page, traffic = site.page()
+    url = f"{site.server.endpoint}/{site.buckets['www'].bucket_name}/index.html"
+    with page.expect_download() as downloading:
+        with pytest.raises(Error, match="Download is starting"):
+            page.goto(url)
+    download = downloading.value
+    assert download.suggested_filename == "index.html"
+    assert Path(download.path()).read_bytes() == (SITE / "index.html").read_bytes()
+    [answer] = [e for e in traffic.exchanges() if e.url == url]
+    assert (answer.status, answer.headers["content-disposition"]) == (200, "attachment")
+    page.context.close()
 
 
 def test_the_script_fetches_json_cross_origin_only_where_cors_allows(site: Site) -> None:

@@ -9,7 +9,8 @@
 Two things make a real browser talk to a test server as it would to a real site:
 
 - names: ``--host-resolver-rules`` maps ``*.<domain>`` to 127.0.0.1 and every other name to
-  NOTFOUND, so nothing leaves loopback and no hosts file or DNS server is touched;
+  NOTFOUND (the literal 127.0.0.1 excepted: the server's own endpoint), so nothing leaves
+  loopback and no hosts file or DNS server is touched;
 - trust: the CA is added to an NSS database under the browser's ``$HOME``
   (``~/.pki/nssdb``, where Chromium on Linux reads locally trusted roots). The certificate is
   really verified (chain, name, dates): a certificate from any other CA fails with
@@ -70,11 +71,11 @@ def trusting_home(home: Path, ca_pem: str) -> Path:
 
 @contextmanager
 def chromium(home: Path, domain: str) -> Iterator[Browser]:
-    """Headless Chromium with ``*.<domain>`` resolved to 127.0.0.1 (nothing else resolves) and
+    """Headless Chromium with ``*.<domain>`` resolved to 127.0.0.1 (no other name resolves) and
     ``home``'s NSS database as its trust store. Closed (with Playwright) on exit."""
     from playwright.sync_api import sync_playwright
 
-    rules = f"MAP *.{domain} 127.0.0.1, MAP * ~NOTFOUND"
+    rules = f"MAP *.{domain} 127.0.0.1, MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=chromium_or_skip(), headless=True,
