@@ -1,0 +1,247 @@
+"""Static website hosting (issue 12 §1) through the real server: PutBucketWebsite /
+GetBucketWebsite / DeleteBucketWebsite with oss2 and alibabacloud-oss-v2 unchanged (exact XML
+both ways, OSS's errors), and what a bound domain then serves to an anonymous browser: the
+index document for ``/`` and ``dir/``, SupportSubDir's Type 0/1/2, the error document with its
+HttpStatus; on the endpoint an HTML object is a download (``Content-Disposition:
+attachment``), as on OSS's default domain.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import oss2
+import pytest
+from tests.e2e.test_front import make_site
+from tests.support.raw import Reply, as_root, error_code, send
+from tests.support.sdk import oss_v2_client
+from tests.support.server import RunningServer
+
+from ossutil.wire.website_xml import (
+    ErrorDocument,
+    IndexDocument,
+    WebsiteConfiguration,
+    decode_website_configuration,
+)
+
+PAGES = {"index.html": b"<h1>home</h1>", "error.html": b"<h1>not here</h1>",
+         "docs/index.html": b"<h1>docs</h1>", "docs/a.html": b"<p>a</p>",
+         "guide/index.html": b"<h1>guide</h1>"}
+
+
+def document(suffix: str, sub_dir: str, kind: str, key: str | None = None,
+             status: str = "404") -> bytes:
+    error = ("  <ErrorDocument>\n"
+             f"    <Key>{key}</Key>\n"
+             f"    <HttpStatus>{status}</HttpStatus>\n"
+             "  </ErrorDocument>\n") if key else ""
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            "<WebsiteConfiguration>\n"
+            "  <IndexDocument>\n"
+            f"    <Suffix>{suffix}</Suffix>\n"
+            f"    <SupportSubDir>{sub_dir}</SupportSubDir>\n"
+            f"    <Type>{kind}</Type>\n"
+            "  </IndexDocument>\n"
+            f"{error}"
+            "</WebsiteConfiguration>\n").encode()
+
+
+def v2(server: RunningServer) -> Any:
+    return oss_v2_client(server.endpoint, server.access_key_id, server.access_key_secret, "v4",
+                         server.region)
+
+
+def put_website(server: RunningServer, bucket: str, body: bytes) -> Reply:
+    return as_root(server, "PUT", bucket, query=[("website", "")], body=body,
+                   headers={"Content-Type": "application/xml"})
+
+
+def get_website(server: RunningServer, bucket: str) -> Reply:
+    return as_root(server, "GET", bucket, query=[("website", "")])
+
+
+@pytest.fixture
+def site(unverified_server: RunningServer, bucket_name: str, domain: str) -> Any:
+    made = make_site(unverified_server, bucket_name, domain)
+    for key, body in PAGES.items():
+        made.client.put_object(key, body)
+    return made
+
+
+def browse(site: Any, path: str, method: str = "GET", **headers: str) -> Reply:
+    return send(site.server.endpoint, method, path, headers={"Host": site.domain, **headers})
+
+
+# --- the API, through both SDKs -------------------------------------------------------------
+
+def test_oss2_put_get_delete_website(site: Any) -> None:
+    server, bucket = site.server, site.bucket
+    with pytest.raises(oss2.exceptions.NoSuchWebsite) as missing:
+        site.client.get_bucket_website()
+    assert (missing.value.status, missing.value.code) == (404, "NoSuchWebsiteConfiguration")
+    assert "does not have a website configuration" in missing.value.message
+    # what oss2 sends, decoded by the server's codec
+    sent = oss2.xml_utils.to_put_bucket_website(oss2.models.BucketWebsite("index.html",
+                                                                          "error.html"))
+    assert decode_website_configuration(sent) == WebsiteConfiguration(
+        index_document=IndexDocument(suffix="index.html"),
+        error_document=ErrorDocument(key="error.html"))
+    assert site.client.put_bucket_website(
+        oss2.models.BucketWebsite("index.html", "error.html")).status == 200
+    reply = get_website(server, bucket)
+    assert (reply.status, reply.headers["content-type"], reply.body) == (
+        200, "application/xml", document("index.html", "false", "0", "error.html"))
+    got = site.client.get_bucket_website()
+    assert (got.index_file, got.error_file, got.rules) == ("index.html", "error.html", [])
+    assert site.client.delete_bucket_website().status == 204
+    assert error_code(get_website(server, bucket)) == (404, "NoSuchWebsiteConfiguration")
+
+
+def test_oss_v2_put_get_delete_website(site: Any) -> None:
+    import alibabacloud_oss_v2 as oss
+
+    client, bucket = v2(site.server), site.bucket
+    config = oss.WebsiteConfiguration(
+        index_document=oss.IndexDocument(suffix="index.html", support_sub_dir=True, type=2),
+        error_document=oss.ErrorDocument(key="error.html", http_status=200))
+    assert client.put_bucket_website(oss.PutBucketWebsiteRequest(
+        bucket=bucket, website_configuration=config)).status_code == 200
+    assert get_website(site.server, bucket).body == document("index.html", "true", "2",
+                                                             "error.html", "200")
+    got = client.get_bucket_website(oss.GetBucketWebsiteRequest(bucket=bucket))
+    index, error = got.website_configuration.index_document, \
+        got.website_configuration.error_document
+    assert (index.suffix, index.support_sub_dir, index.type) == ("index.html", True, 2)
+    assert (error.key, error.http_status) == ("error.html", 200)
+    assert client.delete_bucket_website(oss.DeleteBucketWebsiteRequest(
+        bucket=bucket)).status_code == 204
+    with pytest.raises(oss.exceptions.OperationError) as caught:
+        client.get_bucket_website(oss.GetBucketWebsiteRequest(bucket=bucket))
+    service = caught.value.unwrap()
+    assert (service.status_code, service.code) == (404, "NoSuchWebsiteConfiguration")
+
+
+@pytest.mark.parametrize(("body", "status", "code"), [
+    (b"<WebsiteConfiguration><IndexDocument><Suffix>a</Suffix>", 400, "MalformedXML"),
+    (b"<Website><IndexDocument><Suffix>a</Suffix></IndexDocument></Website>", 400,
+     "MalformedXML"),
+    (b"<WebsiteConfiguration></WebsiteConfiguration>", 400, "MalformedXML"),
+    (b"<WebsiteConfiguration><ErrorDocument><Key>e.html</Key></ErrorDocument>"
+     b"</WebsiteConfiguration>", 400, "MalformedXML"),
+    (b"<WebsiteConfiguration><IndexDocument><Suffix></Suffix></IndexDocument>"
+     b"</WebsiteConfiguration>", 400, "InvalidArgument"),
+    (b"<WebsiteConfiguration><IndexDocument><Suffix>i.html</Suffix><Type>3</Type>"
+     b"</IndexDocument></WebsiteConfiguration>", 400, "InvalidArgument"),
+    (b"<WebsiteConfiguration><IndexDocument><Suffix>i.html</Suffix><Type>x</Type>"
+     b"</IndexDocument></WebsiteConfiguration>", 400, "MalformedXML"),
+    (b"<WebsiteConfiguration><IndexDocument><Suffix>i.html</Suffix></IndexDocument>"
+     b"<ErrorDocument><Key>e.html</Key><HttpStatus>500</HttpStatus></ErrorDocument>"
+     b"</WebsiteConfiguration>", 400, "InvalidArgument"),
+    (b"<WebsiteConfiguration><IndexDocument><Suffix>i.html</Suffix></IndexDocument>"
+     b"<RoutingRules><RoutingRule><RuleNumber>1</RuleNumber><Condition><KeyPrefixEquals>a"
+     b"</KeyPrefixEquals></Condition><Redirect><RedirectType>Mirror</RedirectType>"
+     b"<MirrorURL>http://a/</MirrorURL></Redirect></RoutingRule></RoutingRules>"
+     b"</WebsiteConfiguration>", 501, "NotImplemented"),
+])
+def test_bad_configurations_are_refused_and_nothing_is_stored(
+        server: RunningServer, bucket_name: str, body: bytes, status: int, code: str) -> None:
+    assert as_root(server, "PUT", bucket_name).status == 200
+    assert error_code(put_website(server, bucket_name, body)) == (status, code)
+    assert error_code(get_website(server, bucket_name)) == (404, "NoSuchWebsiteConfiguration")
+
+
+def test_oss2_error_for_a_bad_configuration(site: Any) -> None:
+    with pytest.raises(oss2.exceptions.OssError) as caught:
+        site.client.put_bucket_website(oss2.models.BucketWebsite("", "error.html"))
+    assert (caught.value.status, caught.value.code) == (400, "InvalidArgument")
+
+
+def test_website_on_a_missing_bucket_is_no_such_bucket(server: RunningServer) -> None:
+    assert error_code(get_website(server, "no-such-bucket-website")) == (404, "NoSuchBucket")
+
+
+# --- what a bound domain serves -----------------------------------------------------------
+
+def configure(site: Any, sub_dir: str = "false", kind: str = "0", error: str | None = None,
+              status: str = "404") -> None:
+    body = document("index.html", sub_dir, kind, error, status)
+    assert put_website(site.server, site.bucket, body).status == 200
+
+
+def test_root_and_directories_serve_the_index_document(site: Any) -> None:
+    configure(site, error="error.html")
+    home = browse(site, "/")
+    assert (home.status, home.body, home.headers["content-type"]) == (200, PAGES["index.html"],
+                                                                      "text/html")
+    assert "content-disposition" not in home.headers  # a bound domain renders HTML
+    # SupportSubDir false: dir/ reads the root's index document
+    assert (browse(site, "/docs/").status, browse(site, "/docs/").body) == (
+        200, PAGES["index.html"])
+    assert browse(site, "/docs/a.html").body == PAGES["docs/a.html"]
+    head = browse(site, "/docs/", "HEAD")
+    assert (head.status, head.body, head.headers["content-length"]) == (
+        200, b"", str(len(PAGES["index.html"])))
+
+
+def test_missing_keys_serve_the_error_document_with_its_status(site: Any) -> None:
+    configure(site, error="error.html")
+    missing = browse(site, "/nothing-here.html")
+    assert (missing.status, missing.body) == (404, PAGES["error.html"])
+    configure(site, error="error.html", status="200")
+    assert (browse(site, "/nothing-here.html").status,
+            browse(site, "/nothing-here.html").body) == (200, PAGES["error.html"])
+    # no error document configured, or it does not exist: OSS's NoSuchKey
+    configure(site)
+    assert error_code(browse(site, "/nothing-here.html")) == (404, "NoSuchKey")
+    configure(site, error="gone.html")
+    assert error_code(browse(site, "/nothing-here.html")) == (404, "NoSuchKey")
+
+
+def test_support_sub_dir_types(site: Any) -> None:
+    configure(site, sub_dir="true", kind="0", error="error.html")
+    assert browse(site, "/docs/").body == PAGES["docs/index.html"]
+    redirect = browse(site, "/docs")  # Type 0: 302 to /docs/ when docs/index.html exists
+    assert (redirect.status, redirect.headers["location"]) == (302, "/docs/")
+    assert browse(site, "/nowhere").status == 404  # ... else the error document
+    configure(site, sub_dir="true", kind="1", error="error.html")
+    assert (browse(site, "/docs").status, browse(site, "/docs").body) == (
+        404, PAGES["error.html"])
+    configure(site, sub_dir="true", kind="2", error="error.html")
+    assert (browse(site, "/guide").status, browse(site, "/guide").body) == (
+        200, PAGES["guide/index.html"])
+    assert browse(site, "/nowhere").body == PAGES["error.html"]
+
+
+def test_signed_requests_get_the_api_not_the_site(site: Any) -> None:
+    configure(site, error="error.html")
+    with pytest.raises(oss2.exceptions.NoSuchKey):
+        site.client.get_object("nothing-here.html")
+    listed = as_root(site.server, "GET", site.bucket)
+    assert listed.status == 200 and b"<ListBucketResult>" in listed.body
+
+
+def test_a_private_bucket_site_is_refused(site: Any) -> None:
+    configure(site, error="error.html")
+    site.client.put_bucket_acl(oss2.BUCKET_ACL_PRIVATE)
+    assert error_code(browse(site, "/")) == (403, "AccessDenied")
+
+
+def test_html_on_the_endpoint_is_a_download(site: Any) -> None:
+    configure(site, error="error.html")
+    reply = send(site.server.endpoint, "GET", f"/{site.bucket}/index.html")
+    assert (reply.status, reply.body) == (200, PAGES["index.html"])
+    assert (reply.headers["content-disposition"], reply.headers["x-oss-force-download"]) == (
+        "attachment", "true")
+    # the site's root on the endpoint is the index document, downloaded
+    root = send(site.server.endpoint, "GET", f"/{site.bucket}/")
+    assert (root.status, root.body, root.headers["content-disposition"]) == (
+        200, PAGES["index.html"], "attachment")
+    # a signed GetObject (an SDK) is the object as stored
+    assert "content-disposition" not in site.client.get_object("index.html").headers
+
+
+def test_config_change_is_seen_at_once(site: Any) -> None:
+    configure(site, error="error.html")
+    assert browse(site, "/").body == PAGES["index.html"]
+    site.client.delete_bucket_website()
+    assert error_code(browse(site, "/")) == (403, "AccessDenied")  # an anonymous listing again
