@@ -1,6 +1,6 @@
 """``ossutil api``: the ossutil 2.0 forms of the website, CORS and Referer operations and
-option-object, against the real server (the session's, through ``tests/cli/test_api_cmd.py``'s
-fixtures: ``api`` runs in-process without a config file).
+option-object, against the real server (the session's; ``api`` runs in-process without a
+config file, as in ``tests/cli/test_api_cmd.py``).
 
 Outputs are checked byte for byte; what the server stored is read back with ``OssClient``.
 """
@@ -11,7 +11,9 @@ import json
 import re
 from pathlib import Path
 
-from tests.cli.test_api_cmd import Api, api, failed, ok  # noqa: F401 - the fixture
+import pytest
+from tests.cli.clitools import run_ours
+from tests.cli.test_api_cmd import Api, Outcome, failed, ok
 from tests.support.server import RunningServer
 
 from ossutil.client import OssClient
@@ -24,6 +26,18 @@ WEBSITE = ("<WebsiteConfiguration><IndexDocument><Suffix>index.html</Suffix></In
 RULE = CorsRule(allowed_origins=("https://www.example.com",), allowed_methods=("GET",),
                 allowed_headers=("x-oss-meta-a",), expose_headers=("ETag",),
                 max_age_seconds=60)
+
+
+@pytest.fixture
+def api(server: RunningServer, tmp_path: Path) -> Api:
+    """``api(*argv)``: ``ossutil api ARGV -e -i -k`` (no config file) in-process."""
+
+    def run(*argv: str) -> Outcome:
+        return run_ours(["api", *argv, "-e", server.endpoint, "-i", server.access_key_id,
+                         "-k", server.access_key_secret, "-c", str(tmp_path / "absent.cfg")],
+                        cwd=tmp_path)
+
+    return run
 
 
 def _rid(text: str) -> str:
