@@ -739,6 +739,55 @@ API_EN = SpecText(
 )
 SPECS["api"] = {"EN": API_EN}
 
+# --- ``doctor`` (cli/doctor.py), beyond 1.7 ------------------------------------------------
+
+DOCTOR_EN = SpecText(
+    synopsis="Check that a custom domain is set up right, and say what to fix",
+    syntax="""
+    ossutil doctor domain [--bucket B] [--json] [--dns-server IP[:PORT]]...
+        [--https-port N] [--ca IDENTIFIER] [options]
+""",
+    detail="""
+    Five checks, each printed with what was seen and, when something is wrong, the next
+    step:
+
+    cname        the domain's CNAME chain must reach <bucket>.<endpoint> (the bucket's
+                 ExtranetEndpoint), or resolve to the addresses that name has
+    ownership    the TXT record _dnsauth.<domain> against the bucket's CnameToken
+    caa          whether the domain's CAA records let a CA issue its certificate
+    binding      ListCname lists the domain
+    certificate  the certificate served over TLS (SNI = the domain, port 443) against
+                 ListCname's fingerprint, the names it covers, days to expiry
+
+    --bucket B
+        The bucket the domain is (to be) bound to; without it every bucket's ListCname
+        is searched.
+
+    --json
+        One JSON document: domain, bucket, checks (check, status, detail, next_step),
+        passed.
+
+    --dns-server IP[:PORT]
+        Ask this DNS server (repeatable) instead of the system resolver.
+
+    --https-port N
+        Connect to this port for the certificate check (default 443).
+
+    --ca IDENTIFIER
+        The CA's CAA identifier (letsencrypt.org ...): the caa check says whether it
+        may issue.
+
+    The exit status is 1 when a check failed (warnings do not fail); errors go to
+    stderr as "Error: ...". Endpoint and credentials come from the same options and
+    config file as bucket-cname.
+""",
+    sample="""
+    1) ossutil doctor www.example.com --bucket examplebucket
+    2) ossutil doctor www.example.com --json --ca letsencrypt.org
+""",
+)
+SPECS["doctor"] = {"EN": DOCTOR_EN}
+
 # --- ``completion`` (cli/completion.py), beyond 1.7 ---------------------------------------------
 
 COMPLETION_EN = SpecText(

@@ -70,6 +70,10 @@ COMMANDS: dict[str, CommandEntry] = {
     # beyond 1.7: a bash/zsh completion script generated from this table
     "completion": CommandEntry("ossutil.cli.completion", "Additional Commands", "bash|zsh",
                                "Print a shell completion script (bash or zsh)"),
+    "doctor": CommandEntry("ossutil.cli.doctor", "Additional Commands",
+                           "domain [--bucket B] [--json]",
+                           "Check a custom domain: CNAME, _dnsauth token, CAA, served "
+                           "certificate"),
     # ossutil 2.0's form, beyond 1.7: its own group, listed last by ``help``
     "api": CommandEntry("ossutil.cli.api_cmd", "API Commands", "<operation> [options]",
                         "ossutil 2.0 API-level CNAME commands (create-cname-token ...)"),
@@ -312,6 +316,12 @@ def _run(argv: list[str], out: Output, stdin: IO[bytes], started: float,
     from ossutil.cli import goopt, render
     from ossutil.cli.command import VERSION, CliError, Context
 
+    if "doctor" in argv:  # beyond 1.7, with its own flags (``--bucket B``), as ``api``
+        from ossutil.cli import doctor
+
+        index = doctor.doctor_index(argv)
+        if index >= 0:
+            return doctor.run_argv(argv, index, out, stdin)
     if "api" in argv:  # ossutil 2.0's ``api`` parses its own flags (``--bucket B``): api_cmd
         from ossutil.cli import api_cmd
 
