@@ -632,7 +632,7 @@ SYNOPSES_CH = {
     "cors": "设置、查询或删除bucket的CORS规则",
     "referer": "设置、查询或删除bucket的Referer白名单",
     "cors-options": "发送CORS预检(OPTIONS)请求并显示响应",
-    "api": "ossutil 2.0 风格的CNAME API命令 (create-cname-token ...)",
+    "api": "ossutil 2.0 风格的API命令 (create-cname-token, put-bucket-website ...)",
 }
 
 
@@ -693,13 +693,23 @@ def whole_help(commands: Sequence[tuple[str, str, str, str]], language: str) -> 
 # --- ossutil 2.0's ``api`` command (cli/api_cmd.py); listed last in the whole-tool help ---------
 
 API_EN = SpecText(
-    synopsis="ossutil 2.0 API-level commands for custom domains (CNAME)",
+    synopsis="ossutil 2.0 API-level commands: custom domains (CNAME), website, CORS, Referer",
     syntax="""
     ossutil api create-cname-token --bucket B (--cname-configuration CFG | --cname DOMAIN)
     ossutil api get-cname-token --bucket B --cname DOMAIN
     ossutil api put-cname --bucket B (--cname-configuration CFG | --cname DOMAIN)
     ossutil api list-cname --bucket B
     ossutil api delete-cname --bucket B (--cname-configuration CFG | --cname DOMAIN)
+    ossutil api put-bucket-website --bucket B --website-configuration CFG
+    ossutil api get-bucket-website --bucket B
+    ossutil api delete-bucket-website --bucket B
+    ossutil api put-bucket-cors --bucket B --cors-configuration CFG
+    ossutil api get-bucket-cors --bucket B
+    ossutil api delete-bucket-cors --bucket B
+    ossutil api put-bucket-referer --bucket B --referer-configuration CFG
+    ossutil api get-bucket-referer --bucket B
+    ossutil api option-object --bucket B --key KEY [--origin O]
+        [--access-control-request-method M] [--access-control-request-headers H]
     Each takes [--output-format xml|json|yaml] and the global options below.
 """,
     detail="""
@@ -719,10 +729,23 @@ API_EN = SpecText(
         {"Cname":{"Domain":"www.example.com"}}; file://path reads either from a file. Use it to
         attach a certificate with put-cname (CertificateConfiguration).
 
+    --website-configuration, --cors-configuration, --referer-configuration CFG
+        The bucket's website, CORS or Referer configuration as XML (any root name) or as JSON
+        without the root, e.g. {"CORSRule":[{"AllowedOrigin":["*"],"AllowedMethod":["GET"]}]};
+        file://path reads either from a file.
+
+    --key KEY, --origin O, --access-control-request-method M,
+    --access-control-request-headers H
+        option-object sends a CORS preflight (OPTIONS) for object KEY with these headers and
+        prints the Access-Control-* and Vary headers of the reply, one "Name: value" line each
+        (with --output-format: AccessControlAllowOrigin ... as fields); 403 AccessForbidden
+        when no CORS rule allows it.
+
     --output-format xml|json|yaml
         Without it the response body is printed as OSS sent it. json and yaml convert it (the
         root element is dropped, repeated elements become lists, keys are sorted); xml prints the
-        converted tree under <root>. put-cname and delete-cname print nothing on success.
+        converted tree under <root>. put-cname, delete-cname and the put-bucket-* and
+        delete-bucket-* operations print nothing on success.
 
     Errors go to stderr as "Error: ..." with exit status 1; errors returned by OSS are shown
     the way ossutil 2.0 shows them (Error Code, Request Id, Message, EC ...). No elapsed line.
