@@ -76,7 +76,8 @@ COMMANDS: dict[str, CommandEntry] = {
                            "certificate"),
     # ossutil 2.0's form, beyond 1.7: its own group, listed last by ``help``
     "api": CommandEntry("ossutil.cli.api_cmd", "API Commands", "<operation> [options]",
-                        "ossutil 2.0 API-level CNAME commands (create-cname-token ...)"),
+                        "ossutil 2.0 API-level commands (create-cname-token, "
+                        "put-bucket-website ...)"),
 }
 
 
