@@ -859,6 +859,19 @@ BUCKET_CONFIG_CASES: list[Case] = [
     Case("script_cors_options_refused", f"cors-options oss://{B}/k --origin o --acr-method GET "
          "{C}", script=[(403, PREFLIGHT_REFUSED, OK_XML)]),
     Case("script_cors_options_204", f"cors-options oss://{B}/k {{C}}", script=[(204, b"", RID)]),
+    # --- signing and logging, as for bucket-cname ---------------------------------------------
+    Case("website_get_v4", f"website --method get oss://{B} {{C}} --sign-version v4 "
+         "--region {region}", setup=HAS_WEBSITE),
+    Case("cors_put_v4", f"cors --method put oss://{B} c.xml {{C}} --sign-version v4 "
+         "--region {region}", setup=HAS_BUCKET, files={"c.xml": CORS_XML}),
+    Case("referer_put_v4_sts", f"referer --method put oss://{B} https://www.example.com {{C}} "
+         "--sign-version v4 --region {region} -t token123", setup=HAS_BUCKET),
+    Case("cors_options_v4", f"cors-options oss://{B}/index.html --origin https://www.example.com "
+         "--acr-method GET {C} --sign-version v4 --region {region}", setup=HAS_CORS),
+    Case("website_get_loglevel_info", f"website --method get oss://{B} {{C}} --loglevel info",
+         setup=HAS_WEBSITE),
+    Case("cors_get_wrong_secret", f"cors --method get oss://{B} -e {{endpoint}} -i {{id}} "
+         "-k wrong-secret -c none.cfg", setup=HAS_CORS),
     # --- help (our own prose) ----------------------------------------------------------------
     Case("help_website", "help website", diff=False, reason="our own help prose"),
     Case("help_cors", "help cors", diff=False, reason="our own help prose"),
