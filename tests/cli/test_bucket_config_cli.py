@@ -134,3 +134,28 @@ def test_cors_error_lines_both_go_to_stderr_with_errors_to_stderr(tmp_path: Path
     assert (outcome.code, outcome.stdout) == (1, b"")
     assert outcome.stderr == (b"error:stat missing.xml: no such file or directory\n"
                               b"Error: stat missing.xml: no such file or directory\n")
+
+
+@pytest.mark.parametrize("argv, reply", [
+    (["website", "--method", "get", "oss://examplebucket"], b"<WebsiteConfiguration/>"),
+    (["cors", "--method", "get", "oss://examplebucket"],
+     b"<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin></CORSRule>"
+     b"</CORSConfiguration>"),
+    (["referer", "--method", "put", "oss://examplebucket", "https://www.example.com"], b""),
+    (["cors-options", "oss://examplebucket/k", "--origin", "o", "--acr-method", "GET"], b""),
+], ids=["website", "cors", "referer", "cors-options"])
+def test_the_new_commands_load_no_xml_library_nor_dataclasses(argv: list[str], reply: bytes,
+                                                              tmp_path: Path) -> None:
+    """Go's encoding/xml is emulated by ``goxml`` (no import): like bucket-cname, these keep
+    the XML libraries, the wire codecs (dataclasses, typing) and crypto off their path."""
+    from tests.cli.fake_oss import FakeOss
+    from tests.cli.test_light_imports import FORBIDDEN, START_UP_COST, _modules, _offending
+
+    with FakeOss() as fake:
+        fake.queue(200, reply, [("x-oss-request-id", "5C1B138A109F4E405B2D8AEF")])
+        code, modules = _modules([*argv, "-e", fake.endpoint, "-i", fake.access_key_id,
+                                  "-k", fake.access_key_secret, "-c", "none.cfg"], tmp_path)
+    assert code == 0
+    assert "ossutil.client.http11" in modules  # the request really went out
+    assert _offending(modules, (*FORBIDDEN, *START_UP_COST, "ossutil.wire.website_xml",
+                                "ossutil.wire.cors_xml", "ossutil.wire.referer_xml")) == []
