@@ -345,3 +345,63 @@ def _not_after_of_listed(client: oss2.Bucket, domain: str) -> str:
             moment = datetime.strptime(" ".join(text.split()), "%b %d %H:%M:%S %Y GMT")
             return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
     raise AssertionError(domain)
+
+
+def test_an_automatic_certificate_is_reported_with_its_renewal(
+        health_server: RunningServer, dns: DnsServer, ca: CertFactory) -> None:
+    """What the ACME service stores (a sealed automatic certificate, then a failed renewal) is
+    served by SNI and reported: source ``automatic``, served = held, the renewal's error."""
+    from ossutil.certcheck import describe_certificate
+    from ossutil.server.certs.keystore import SecretBox
+    from ossutil.server.models import Certificate, CertificateType
+
+    server = health_server
+    client = sdk(server, "photos")
+    client.create_bucket()
+    bind(client, dns, "auto.example.test")
+    dns.cname("auto.example.test", f"photos.{ENDPOINT_DOMAIN}")
+    dns.a(f"photos.{ENDPOINT_DOMAIN}", "127.0.0.1")
+    chain, key = leaf(ca, "auto.example.test", 89)
+    facts = describe_certificate(chain)
+    box = SecretBox.from_data_dir(server.data_dir, {})
+    now = datetime.now(UTC)
+    certificate = Certificate("acme-0123456789abcdef", "owner", CertificateType.ACME, chain,
+                              box.encrypt(key.encode(), context=b"acme-0123456789abcdef"),
+                              facts.fingerprint, facts.not_before, facts.not_after, now)
+    store = SqliteStore(server.data_dir / "ossutil.db")
+    try:
+        assert store.take_acme_lease("auto.example.test", "test", now, now + timedelta(minutes=1))
+        assert store.put_acme_certificate("auto.example.test", "test", certificate,
+                                          now + timedelta(days=60))
+        assert store.take_acme_lease("auto.example.test", "test", now + timedelta(days=61),
+                                     now + timedelta(days=61, minutes=1))
+        store.record_acme_failure("auto.example.test", "test", now,
+                                  "urn:ietf:params:acme:error:caa: CAA record forbids issuance",
+                                  now + timedelta(minutes=5))
+    finally:
+        store.close()
+    deadline = time.monotonic() + 10
+    while True:  # the server polls the change and builds the certificate's TLS context
+        [entry] = json.loads(domains(server, "--check", "--json").stdout)
+        if entry["served"]["state"] == "matches" or time.monotonic() > deadline:
+            break
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    next_at = (now + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    failed = (f"the last order or renewal failed at {stamp}: urn:ietf:params:acme:error:caa: "
+              f"CAA record forbids issuance; next attempt {next_at}")
+    assert entry["certificate"] == {
+        "source": "automatic", "cert_id": "acme-0123456789abcdef",
+        "fingerprint": facts.fingerprint, "days_left": 89,
+        "not_after": facts.not_after.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    assert entry["served"] == {
+        "state": "matches", "fingerprint": facts.fingerprint,
+        "detail": f"127.0.0.1:{server.https_port} serves the held certificate "
+                  f"{facts.fingerprint}"}
+    assert entry["renewal"] == {"state": "failed", "detail": failed}
+    assert entry["problems"] == [
+        f"automatic certificate: {failed}. Fix the cause (DNS, CAA, the CA's reachability); "
+        "retries continue with back-off."]
+    table = domains(server).stdout.splitlines()
+    assert table[1].startswith(
+        f"auto.example.test  photos  ok   automatic    {expires(89)}  ")
+    assert table[3] == f"auto.example.test: {entry['problems'][0]}"
