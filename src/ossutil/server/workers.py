@@ -23,7 +23,10 @@ The supervisor (this module, the process the operator started):
    before it was up for ``HEALTHY_SECONDS`` waits 1 s, 2 s, 4 s ... up to 30 s first, so a
    broken configuration does not spin;
 6. on SIGTERM/SIGINT stops restarting, sends SIGTERM to every worker (each drains: aiohttp
-   finishes in-flight requests), SIGKILLs those still alive after ``STOP_TIMEOUT`` and exits 0.
+   finishes in-flight requests for up to ``--drain-timeout``), SIGKILLs those still alive
+   ``STOP_GRACE`` seconds after that and exits 0;
+7. on SIGHUP reads its own log level again and sends SIGHUP to every worker (each reloads its
+   log level and default certificate: ``runtime.py``).
 
 A worker's stdin is a pipe from the supervisor that is never written: end of file means the
 supervisor is gone, even by SIGKILL, and the worker shuts down instead of living on as an
@@ -53,7 +56,7 @@ WORKER_FLAG = "--as-worker"  # main.py's hidden option: run one worker under a s
 BANNER = "ossutil-server listening on "
 HEALTHY_SECONDS = 10.0  # a worker up this long restarts at once when it dies
 MAX_BACKOFF = 30.0
-STOP_TIMEOUT = 10.0  # after SIGTERM, then SIGKILL
+STOP_GRACE = 5.0  # after SIGTERM, SIGKILL once a worker's drain timeout and this have passed
 
 
 def worker_count(text: str) -> int:
@@ -106,10 +109,12 @@ def describe(returncode: int) -> str:
 class Supervisor:
     """N slots, each running one worker at a time (see the module docstring)."""
 
-    def __init__(self, command: list[str], count: int, banner_lines: int) -> None:
+    def __init__(self, command: list[str], count: int, banner_lines: int,
+                 stop_timeout: float = 30.0 + STOP_GRACE) -> None:
         self.command = command
         self.count = count
         self.banner_lines = banner_lines
+        self.stop_timeout = stop_timeout
         self.processes: list[asyncio.subprocess.Process | None] = [None] * count
         self.stopping = asyncio.Event()
         self.failed = asyncio.Event()  # a first-generation worker died before it listened
@@ -196,12 +201,12 @@ class Supervisor:
         for process in self.processes:
             if process is not None and process.returncode is None:
                 process.terminate()
-        _, pending = await asyncio.wait(slots, timeout=STOP_TIMEOUT)
+        _, pending = await asyncio.wait(slots, timeout=self.stop_timeout)
         if pending:
             for process in self.processes:
                 if process is not None and process.returncode is None:
                     log.warning("worker %d still running %g s after SIGTERM: killing it",
-                                process.pid, STOP_TIMEOUT)
+                                process.pid, self.stop_timeout)
                     process.kill()
             await asyncio.wait(pending)
 
@@ -212,6 +217,8 @@ async def supervise(settings: Settings, argv: Sequence[str], count: int) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    supervisor: Supervisor | None = None
+    loop.add_signal_handler(signal.SIGHUP, lambda: _hangup(settings, argv, supervisor))
     services, created = await prepare_shared_state(settings)
     reserved: list[socket.socket] = []
     try:
@@ -223,12 +230,33 @@ async def supervise(settings: Settings, argv: Sequence[str], count: int) -> int:
             reserved.append(reserve_port(settings.host, settings.https_port))
         ports = [int(sock.getsockname()[1]) for sock in reserved]
         command = worker_command(argv, ports[0], ports[1] if len(ports) > 1 else None)
-        return await Supervisor(command, count, len(ports)).run(stop)
+        supervisor = Supervisor(command, count, len(ports),
+                                stop_timeout=settings.drain_timeout + STOP_GRACE)
+        return await supervisor.run(stop)
     finally:
         for sock in reserved:
             sock.close()
         await asyncio.to_thread(services.blobs.close)
         services.runner.close()
+
+
+def _hangup(settings: Settings, argv: Sequence[str], supervisor: Supervisor | None) -> None:
+    """SIGHUP: this process's log level again (``<data-dir>/log-level``, else the command
+    line's ``--log-level``), and every worker told to reload (module docstring, step 7)."""
+    from ossutil.server import accesslog
+
+    option = "warning"
+    for index, word in enumerate(argv):  # the last one wins, as argparse
+        if word == "--log-level" and index + 1 < len(argv):
+            option = argv[index + 1]
+        elif word.startswith("--log-level="):
+            option = word.partition("=")[2]
+    level, source = accesslog.level_from_file(settings.data_dir, option)
+    accesslog.set_level(level)
+    log.warning("SIGHUP: log level %s (from %s); passed on to the workers", level, source)
+    for process in supervisor.processes if supervisor is not None else ():
+        if process is not None and process.returncode is None:
+            process.send_signal(signal.SIGHUP)
 
 
 def watch_supervisor(stop: asyncio.Event) -> None:
