@@ -186,7 +186,10 @@ def health_task(settings: Settings, services: Services) -> HealthTask:
     """Domain health (``server/health``): the checker, asking the ownership check's DNS
     servers, and the periodic round (``runtime.run`` starts it and gives it the HTTPS
     listener's address)."""
-    checker = HealthChecker(services.runner, RecordLookup(settings.dns_servers or None),
+    # offline mode (--dns-zone-file) asks no DNS server: the DNS part is not checked
+    lookup = None if settings.dns_zone_file is not None else RecordLookup(
+        settings.dns_servers or None)
+    checker = HealthChecker(services.runner, lookup,
                             endpoint_domain=settings.endpoint_domain,
                             public_addresses=settings.public_addresses, clock=services.clock)
     return HealthTask(checker, services.runner, interval=settings.health_interval,

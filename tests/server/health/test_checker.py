@@ -158,3 +158,19 @@ def test_the_task_runs_a_requested_round_and_writes_its_reports(store: Store,
     [(domain, bucket, checked, text)] = store.health_rows()
     assert (domain, bucket, checked, task.rounds) == ("www.a.test", "b1", NOW, 1)
     assert DomainReport.from_json(text).dns_state == "ok"
+
+
+def test_offline_mode_checks_no_dns_and_marks_nothing(store: Store, dns: DnsServer) -> None:
+    bind(store, dns, "www.a.test")
+    runner = StoreRunner(store)
+    health = HealthChecker(runner, None, endpoint_domain=ENDPOINT, public_addresses=(),
+                           clock=lambda: NOW)
+    try:
+        [report] = asyncio.run(health.run_round())
+    finally:
+        runner._executor.shutdown(wait=True)
+    assert (report.dns_state, report.dns_detail, report.problems) == (
+        "unknown", "not checked: this server answers DNS from --dns-zone-file", ())
+    assert dns.queries == []
+    binding = store.get_binding("www.a.test")
+    assert binding is not None and not binding.dangling

@@ -32,7 +32,7 @@ import ssl
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from ossutil.dnsrules.pointing import decide
+from ossutil.dnsrules.pointing import Pointing, decide
 from ossutil.dnsrules.records import merge_addresses
 from ossutil.server.health.lookup import RecordLookup
 from ossutil.server.health.report import (
@@ -80,7 +80,7 @@ class HealthChecker:
     """Checks bindings; ``tls_address`` (host, port) is this server's HTTPS listener, set by
     the runtime once it listens (None: no HTTPS, the served certificate is not checked)."""
 
-    def __init__(self, runner: StoreRunner[Store], lookup: RecordLookup, *,
+    def __init__(self, runner: StoreRunner[Store], lookup: RecordLookup | None, *,
                  endpoint_domain: str, public_addresses: Sequence[str],
                  clock: Callable[[], datetime], concurrency: int = CONCURRENCY,
                  tls_timeout: float = TLS_TIMEOUT, retry_delay: float = RETRY_DELAY) -> None:
@@ -121,14 +121,19 @@ class HealthChecker:
 
     async def check(self, binding: Binding, acme: AcmeState | None) -> DomainReport:
         domain = binding.domain
-        a, aaaa = await self._lookup.addresses(domain)
-        addresses = merge_addresses((a, aaaa))
-        outcome = a.outcome if a.outcome != "nodata" or aaaa.outcome == "nodata" else aaaa.outcome
-        chain = a.chain if len(a.chain) >= len(aaaa.chain) else aaaa.chain
-        failure = a.detail or aaaa.detail
-        pointing = decide(domain, chain, addresses, outcome, failure,
-                          service_names=(self.endpoint_domain,),
-                          service_addresses=self.public_addresses)
+        addresses: tuple[str, ...] = ()
+        if self._lookup is None:
+            pointing = Pointing("unknown", "not checked: this server answers DNS from "
+                                           "--dns-zone-file")
+        else:
+            a, aaaa = await self._lookup.addresses(domain)
+            addresses = merge_addresses((a, aaaa))
+            outcome = (a.outcome if a.outcome != "nodata" or aaaa.outcome == "nodata"
+                       else aaaa.outcome)
+            chain = a.chain if len(a.chain) >= len(aaaa.chain) else aaaa.chain
+            pointing = decide(domain, chain, addresses, outcome, a.detail or aaaa.detail,
+                              service_names=(self.endpoint_domain,),
+                              service_addresses=self.public_addresses)
         now = self._clock()
         problems: list[str] = []
         if pointing.state == "dangling":
@@ -139,7 +144,7 @@ class HealthChecker:
                    if self.public_addresses else "")
                 + ", or DeleteCname it if it moved away for good; until then it gets no "
                   "new automatic certificate.")
-        elif pointing.state == "unknown":
+        elif pointing.state == "unknown" and self._lookup is not None:
             problems.append(f"DNS: {pointing.detail}. "
                             + ("Start the server with --public-address ADDRESS for each "
                                "address it is reached at."
