@@ -838,6 +838,10 @@ BUCKET_CONFIG_CASES: list[Case] = [
     Case("cors_options_bucket_short", "cors-options oss://b/index.html {C}"),
     Case("cors_options_unsupported_option", f"cors-options oss://{B}/k --method get {{C}}"),
     Case("cors_options_bad_escape", f"cors-options oss://{B}/a%zz --encoding-type url {{C}}"),
+    Case("cors_options_bad_escape_no_bucket", "cors-options oss:///a%zz --encoding-type url {C}"),
+    Case("cors_options_encoded_bucket", "cors-options oss://a%20b/ --encoding-type url {C}"),
+    Case("cors_options_encoded_file_name", "cors-options a%20b --encoding-type url {C}"),
+    Case("cors_options_bad_file_name", "cors-options a%zz --encoding-type url {C}"),
     Case("cors_options_allowed", f"cors-options oss://{B}/index.html --origin "
          "https://www.example.com --acr-method get --acr-headers x-oss-meta-a {C}",
          setup=HAS_CORS),

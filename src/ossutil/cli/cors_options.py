@@ -38,17 +38,33 @@ def run(ctx: Context) -> None:
 
 
 def object_url(text: str, encoding_type: str) -> tuple[str, str]:
-    """ossutil's ``GetCloudUrl``: (bucket, object); with ``--encoding-type url`` the object
-    part is query-unescaped."""
-    url = cloud_url(text)
-    key = url.object
-    if key and encoding_type == "url":
+    """ossutil's ``GetCloudUrl``: (bucket, object). With ``--encoding-type url`` (exactly
+    ``url``) the object part is query-unescaped first, and what cannot be is refused in
+    ossutil's words (as ``sign``'s ``object_url`` does)."""
+    key = None
+    if encoding_type == "url":
         from ossutil.cli.sign import _query_unescape
 
-        key, error = _query_unescape(key)
-        if error:
-            raise CliError(f"invalid cloud url: {text}, object name is not url encoded, {error}")
-    return url.bucket, key
+        if not text.lower().startswith("oss://"):
+            decoded, error = _query_unescape(text)
+            if error:
+                raise CliError(f"invalid cloud url: {text}, file name is not url encoded, "
+                               f"{error}")
+            cloud_url(decoded)  # not a cloud URL: the message names the decoded text
+        else:
+            bucket, slash, obj = text[len("oss://"):].partition("/")
+            if slash and obj:
+                key, error = _query_unescape(obj)
+                if error:
+                    raise CliError(f"invalid cloud url: {text}, object name is not url "
+                                   f"encoded, {error}")
+            elif bucket:
+                decoded, error = _query_unescape(bucket)
+                if not error and decoded != bucket:
+                    raise CliError(f"invalid cloud url: {text}, bucket url do not support "
+                                   "--encoding-type option")
+    url = cloud_url(text)
+    return url.bucket, url.object if key is None else key
 
 
 def header_lines(headers: list[tuple[str, str]]) -> str:
