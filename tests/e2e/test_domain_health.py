@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import socket
 import ssl
 import subprocess
@@ -405,3 +406,40 @@ def test_an_automatic_certificate_is_reported_with_its_renewal(
     assert table[1].startswith(
         f"auto.example.test  photos  ok   automatic    {expires(89)}  ")
     assert table[3] == f"auto.example.test: {entry['problems'][0]}"
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_processes_sharing_postgresql_run_each_round_once(tmp_path: Path,
+                                                         dns: DnsServer) -> None:
+    """Two servers on one database: a requested round is run by one of them (the DNS server
+    sees one A and one AAAA query for the domain), and either's store shows the reports."""
+    import base64
+
+    from tests.support import postgres
+
+    key = base64.b64encode(bytes(range(100, 132))).decode()
+    with postgres.fresh_database() as url:
+        extra = ["--dns-server", dns.nameserver, "--store", "postgres", "--database-url", url]
+        env = {"OSS_SERVER_MASTER_KEY": key}
+        first = start_server(tmp_path / "a", extra, env=env)
+        second = start_server(tmp_path / "b", extra, env=env)
+        try:
+            client = sdk(first, "photos")
+            client.create_bucket()
+            bind(client, dns, "www.example.test")
+            dns.cname("www.example.test", f"photos.{ENDPOINT_DOMAIN}")
+            dns.queries.clear()
+            done = subprocess.run(
+                [sys.executable, "-m", "ossutil.server.main", "domains", "--check", "--json",
+                 "--store", "postgres", "--database-url", url, "--data-dir",
+                 str(tmp_path / "c")], capture_output=True, text=True, timeout=60,
+                env={**os.environ, "OSS_SERVER_MASTER_KEY": key})
+            assert (done.returncode, done.stderr) == (0, "")
+            [entry] = json.loads(done.stdout)
+            assert entry["dns"]["state"] == "ok"
+            asked = [q for q in dns.queries if q[0] == "www.example.test"]
+            assert sorted(asked) == [("www.example.test", "A"), ("www.example.test", "AAAA")]
+        finally:
+            first.stop()
+            second.stop()
