@@ -108,27 +108,40 @@ def verified(env: Acme, domain: str) -> Callable[[], tuple[int, bytes, bytes] | 
 
 def start(tmp_path: Path, dns: DnsServer, *, challenge: str = "http-01",
           validity: int | None = None, extra: tuple[str, ...] = (),
-          ca_env: dict[str, str] | None = None) -> Iterator[Acme]:
+          ca_running: bool = True) -> Iterator[Acme]:
     pebble_support.require()
     http_port, https_port = free_port(), free_port()
     ca = Pebble(tmp_path / "pebble", dns.nameserver, http_port=http_port, tls_port=https_port,
-                validity=validity, env=ca_env).start()
+                validity=validity)
+    if ca_running:
+        ca.start()
     try:
-        server = start_server(tmp_path / "data", [
-            "--port", str(http_port), "--https-port", str(https_port),
-            "--dns-server", dns.nameserver, "--acme-directory", ca.directory,
-            "--acme-ca-bundle", str(ca.ca_bundle), "--acme-challenge", challenge,
-            "--acme-retry-base", "1", "--log-level", "info", *extra])
+        server = start_server(tmp_path / "data", server_args(ca, dns, http_port, https_port,
+                                                              challenge) + list(extra))
         try:
-            auth = oss2.AuthV4(server.access_key_id, server.access_key_secret)
-            bucket = oss2.Bucket(auth, server.endpoint, "acme-site", region=server.region)
-            bucket.create_bucket(oss2.BUCKET_ACL_PUBLIC_READ)
-            bucket.put_object("index.html", BODY)
+            bucket = site(server)
             yield Acme(server, ca, dns, http_port, https_port, bucket)
         finally:
             server.stop()
     finally:
         ca.stop()
+
+
+def server_args(ca: Pebble, dns: DnsServer, http_port: int, https_port: int,
+                challenge: str = "http-01") -> list[str]:
+    return ["--port", str(http_port), "--https-port", str(https_port),
+            "--dns-server", dns.nameserver, "--acme-directory", ca.directory,
+            "--acme-ca-bundle", str(ca.ca_bundle), "--acme-challenge", challenge,
+            "--acme-retry-base", "1", "--log-level", "info"]
+
+
+def site(server: RunningServer, create: bool = True) -> oss2.Bucket:
+    auth = oss2.AuthV4(server.access_key_id, server.access_key_secret)
+    bucket = oss2.Bucket(auth, server.endpoint, "acme-site", region=server.region)
+    if create:
+        bucket.create_bucket(oss2.BUCKET_ACL_PUBLIC_READ)
+        bucket.put_object("index.html", BODY)
+    return bucket
 
 
 @pytest.fixture
@@ -161,3 +174,186 @@ def test_http01_bind_then_https_verifies_against_the_ca_and_listcname_shows_it(
     assert any(f"ACME: certificate for {domain} issued" in line
                for line in acme.server.errors), acme.server.errors
     print(f"PutCname -> first verified HTTPS response: {elapsed:.2f} s")
+
+
+def served_by_default(env: Acme, domain: str) -> bool:
+    """The handshake for ``domain`` does not verify against Pebble's root (the server's
+    default, self-signed certificate)."""
+    try:
+        env.https_get(domain)
+    except ssl.SSLCertVerificationError:
+        return True
+    return False
+
+
+def test_an_uploaded_certificate_wins_detaching_falls_back_deletecname_drops_it(
+        acme: Acme) -> None:
+    domain = "shop.auto.example"
+    acme.bind(domain)
+    _, _, automatic = wait_for("the automatic certificate", verified(acme, domain))
+    factory = CertFactory()
+    chain, key = factory.leaf(domain)
+    acme.bucket.put_bucket_cname(oss2.models.PutBucketCnameRequest(domain, oss2.models.CertInfo(
+        certificate=chain, private_key=key, force=True)))
+    listed = acme.listed(domain)
+    assert listed.type == "Upload"
+    with socket.create_connection(("127.0.0.1", acme.https_port), timeout=10) as raw, \
+            ssl.create_default_context(cadata=factory.ca_pem()).wrap_socket(
+                raw, server_hostname=domain) as tls:
+        uploaded = tls.getpeercert(binary_form=True)
+    assert uploaded is not None and sha1_fingerprint(uploaded) == listed.fingerprint
+    assert served_by_default(acme, domain)  # Pebble's root does not vouch for it
+    # detach: the automatic certificate is back at once, without a new order
+    acme.bucket.put_bucket_cname(oss2.models.PutBucketCnameRequest(domain, oss2.models.CertInfo(
+        delete_certificate=True)))
+    status, body, der = acme.https_get(domain)
+    assert (status, body, der) == (200, BODY, automatic)
+    listed = acme.listed(domain)
+    assert (listed.type, listed.fingerprint) == ("ACME", sha1_fingerprint(automatic))
+    assert len(acme.ca.orders()) == 1
+    # DeleteCname: the name is no longer served, its automatic certificate is gone
+    acme.bucket.delete_bucket_cname(domain)
+    assert served_by_default(acme, domain)
+    assert all(c.domain != domain for c in acme.bucket.list_bucket_cname().cname)
+    reply = raw_http(acme, domain, "/index.html")
+    assert reply.startswith(b"HTTP/1.1 404 ") and b"<Code>NoSuchCnameInRecord</Code>" in reply
+    acme.bind(domain)  # bound again: a new order, not the dropped certificate
+    _, _, again = wait_for("a new automatic certificate", verified(acme, domain))
+    assert again != automatic and len(acme.ca.orders()) == 2
+
+
+def raw_http(env: Acme, domain: str, path: str) -> bytes:
+    with socket.create_connection(("127.0.0.1", env.http_port), timeout=10) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {domain}\r\nConnection: close\r\n\r\n"
+                     .encode())
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    return data
+
+
+def test_http01_answers_only_tokens_issued_for_that_name(acme: Acme) -> None:
+    domain = "token.auto.example"
+    acme.bucket.put_object(".well-known/acme-challenge/not-a-token", b"an object")
+    acme.bind(domain)
+    wait_for("the automatic certificate", verified(acme, domain))
+    # the CA fetched the token from our HTTP listener with the domain's Host
+    fetched = [line for line in acme.server.errors if "/.well-known/acme-challenge/" in line
+               and f"host={domain}" in line and "status=200" in line]
+    assert fetched, acme.log()
+    # no challenge pending: that path is the bucket's again; another name's Host is not ours
+    reply = raw_http(acme, domain, "/.well-known/acme-challenge/not-a-token")
+    assert reply.startswith(b"HTTP/1.1 200 ") and reply.endswith(b"an object")
+    reply = raw_http(acme, "unbound.auto.example", "/.well-known/acme-challenge/not-a-token")
+    assert reply.startswith(b"HTTP/1.1 404 ") and b"<Code>NoSuchCnameInRecord</Code>" in reply
+
+
+def test_caa_forbidding_the_ca_is_reported_and_nothing_is_ordered(tmp_path: Path,
+                                                                   dns: DnsServer) -> None:
+    gen = start(tmp_path, dns, extra=("--acme-caa-identity", "pebble.letsencrypt.org"))
+    env = next(gen)
+    try:
+        dns.caa("caa.example", '0 issue "letsencrypt.org"')
+        env.bind("www.caa.example")
+        dns.caa("open.example", '0 issue "pebble.letsencrypt.org; validationmethods=http-01"')
+        env.bind("www.open.example")
+        wait_for("the allowed name's certificate", verified(env, "www.open.example"))
+        wanted = ("ACME: order for www.caa.example failed (1 in a row): the CAA records at "
+                  "caa.example allow only letsencrypt.org to issue for www.caa.example, not "
+                  "this CA (pebble.letsencrypt.org); add "
+                  '"0 issue \\"pebble.letsencrypt.org\\"" at caa.example; next attempt at ')
+        wait_for("the CAA report", lambda: any(wanted in line for line in env.server.errors))
+        assert env.listed("www.caa.example") is None
+        assert len(env.ca.orders()) == 1  # www.open.example's only
+        dns.caa("caa.example", '0 issue ";"')
+        wait_for("the second report", lambda: any(
+            'the CAA record at caa.example (issue ";") forbids every CA for www.caa.example'
+            in line for line in env.server.errors), timeout=10)
+        assert len(env.ca.orders()) == 1
+    finally:
+        gen.close()
+
+
+def test_ca_unreachable_retries_with_visible_state_then_issues(tmp_path: Path,
+                                                               dns: DnsServer) -> None:
+    gen = start(tmp_path, dns, ca_running=False)
+    env = next(gen)
+    try:
+        domain = "later.auto.example"
+        env.bind(domain)
+        failed = f"ACME: order for {domain} failed (2 in a row): the ACME CA at " \
+                 f"{env.ca.directory} could not be reached: "
+        wait_for("two failed attempts", lambda: any(failed in line
+                                                    for line in env.server.errors))
+        assert env.server.process.poll() is None  # no crash; plain HTTP still serves
+        assert raw_http(env, domain, "/index.html").endswith(BODY)
+        assert env.listed(domain) is None
+        env.ca.start()
+        wait_for("the certificate once the CA is back", verified(env, domain), timeout=40)
+        assert len(env.ca.orders()) == 1
+    finally:
+        gen.close()
+
+
+def test_a_short_lived_certificate_is_renewed_without_a_failed_handshake(
+        tmp_path: Path, dns: DnsServer) -> None:
+    gen = start(tmp_path, dns, validity=24)
+    env = next(gen)
+    try:
+        domain = "short.auto.example"
+        env.bind(domain)
+        _, _, first = wait_for("the first certificate", verified(env, domain))
+        served: list[bytes] = []
+        failures: list[BaseException] = []
+        stop = threading.Event()
+        context = env.ca.trusting()
+
+        def loop() -> None:
+            while not stop.is_set():
+                try:
+                    with socket.create_connection(("127.0.0.1", env.https_port),
+                                                  timeout=10) as raw, \
+                            context.wrap_socket(raw, server_hostname=domain) as tls:
+                        der = tls.getpeercert(binary_form=True)
+                        assert der is not None
+                        served.append(der)
+                except (OSError, ssl.SSLError, AssertionError) as exc:
+                    failures.append(exc)
+                time.sleep(0.02)
+
+        clients = [threading.Thread(target=loop) for _ in range(2)]
+        for thread in clients:
+            thread.start()
+        try:
+            wait_for("a renewed certificate", lambda: served and served[-1] != first,
+                     timeout=30)
+            time.sleep(1)
+        finally:
+            stop.set()
+            for thread in clients:
+                thread.join()
+        renewed = {der for der in served if der != first}
+        assert failures == [] and len(renewed) == 1, (failures[:3], env.log())
+        assert len(served) > 50
+        assert len(env.ca.orders()) == 2
+        assert env.listed(domain).fingerprint == sha1_fingerprint(renewed.pop())
+        print(f"handshakes during renewal: {len(served)}, failed: {len(failures)}")
+    finally:
+        gen.close()
+
+
+def test_tls_alpn01_issues_through_the_https_listener(tmp_path: Path,
+                                                      dns: DnsServer) -> None:
+    gen = start(tmp_path, dns, challenge="tls-alpn-01")
+    env = next(gen)
+    try:
+        domain = "alpn.auto.example"
+        env.bind(domain)
+        status, body, der = wait_for("a verified HTTPS answer", verified(env, domain))
+        assert (status, body) == (200, BODY)
+        assert env.listed(domain).fingerprint == sha1_fingerprint(der)
+        # validated on the HTTPS listener: the CA never asked the HTTP one
+        assert not any("/.well-known/acme-challenge/" in line for line in env.server.errors)
+        assert len(env.ca.orders()) == 1
+    finally:
+        gen.close()

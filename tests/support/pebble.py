@@ -58,12 +58,14 @@ class Pebble:
         self.tls_port = tls_port
         self.validity = validity
         self.env = env or {}
-        self.port = 0
-        self.management_port = 0
         self.lines: list[str] = []
         self._process: subprocess.Popen[str] | None = None
         self._authority = trustme.CA()
+        self.port, self.management_port = free_port(), free_port()
+        # written now: a server may be started (trusting it) before Pebble is
         self.ca_bundle = workdir / "pebble-listener-ca.pem"
+        workdir.mkdir(parents=True, exist_ok=True)
+        self._authority.cert_pem.write_to_path(str(self.ca_bundle))
 
     @property
     def directory(self) -> str:
@@ -72,13 +74,10 @@ class Pebble:
     def start(self) -> Pebble:
         require()
         assert PEBBLE is not None
-        self.workdir.mkdir(parents=True, exist_ok=True)
         leaf = self._authority.issue_cert("127.0.0.1", "localhost")
         cert, key = self.workdir / "pebble-cert.pem", self.workdir / "pebble-key.pem"
         leaf.cert_chain_pems[0].write_to_path(str(cert))
         leaf.private_key_pem.write_to_path(str(key))
-        self._authority.cert_pem.write_to_path(str(self.ca_bundle))
-        self.port, self.management_port = free_port(), free_port()
         config: dict[str, object] = {
             "listenAddress": f"127.0.0.1:{self.port}",
             "managementListenAddress": f"127.0.0.1:{self.management_port}",

@@ -247,10 +247,20 @@ def _offers_ari(directory: messages.Directory) -> bool:
 def _pick(authz: messages.AuthorizationResource, kind: str,
           domain: str) -> messages.ChallengeBody:
     for challenge in authz.body.challenges:
-        if challenge.chall.typ == kind:
+        if _type(challenge) == kind:
             return challenge
-    offered = ", ".join(c.chall.typ for c in authz.body.challenges) or "none"
+    offered = ", ".join(_type(c) for c in authz.body.challenges) or "none"
     raise AcmeFailure(f"the CA offers no {kind} challenge for {domain} (offered: {offered})")
+
+
+def _type(challenge: messages.ChallengeBody) -> str:
+    """The challenge's type; from the raw JSON for one the library does not model
+    (``tls-alpn-01`` since acme 3.0: an ``UnrecognizedChallenge``)."""
+    typ = challenge.chall.typ
+    if isinstance(typ, str):
+        return typ
+    raw = getattr(challenge.chall, "jobj", {}).get("type")
+    return raw if isinstance(raw, str) else "unknown"
 
 
 def _token(challenge: messages.ChallengeBody) -> str:
@@ -261,7 +271,7 @@ def _token(challenge: messages.ChallengeBody) -> str:
     # a type the library does not model (tls-alpn-01 since acme 3): the raw JSON
     raw = getattr(chall, "jobj", {}).get("token")
     if not isinstance(raw, str) or not raw:
-        raise AcmeFailure(f"the CA's {chall.typ} challenge carries no token")
+        raise AcmeFailure(f"the CA's {_type(challenge)} challenge carries no token")
     return raw
 
 
@@ -275,7 +285,7 @@ def _describe_validation(failed: errors.ValidationError) -> str:
     for authz in failed.failed_authzrs:
         for challenge in authz.body.challenges:
             if challenge.error is not None:
-                reasons.append(f"{challenge.chall.typ}: "
+                reasons.append(f"{_type(challenge)}: "
                                f"{challenge.error.detail or challenge.error.typ}")
     return "the CA could not validate the challenge: " + ("; ".join(reasons) or "unknown")
 
