@@ -32,7 +32,7 @@ print(backend.build_editable(sys.argv[1]))
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """What the sdist would hold, copied: builds write into the tree (egg-info, build/)."""
     copy = tmp_path_factory.mktemp("project")
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy2(ROOT / name, copy / name)
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
     for name in ("bin", "src"):

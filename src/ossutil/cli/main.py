@@ -300,7 +300,17 @@ def _message(error: Exception) -> str:
         return str(error)
     if isinstance(error, OSError):
         return _os_error_text(error)
+    if isinstance(error, ModuleNotFoundError) and error.name:
+        package = _OPTIONAL_PACKAGES.get(error.name.split(".")[0])
+        if package:  # a CLI-only install: say what to install, not a bare "No module named"
+            return (f"this command needs the Python package {package}, which is not "
+                    f"installed: pip install {package} (or pip install 'ossutil-py[server]', "
+                    "which includes it)")
     return str(error) or type(error).__name__
+
+
+# what some commands import that ``pip install ossutil-py`` (the CLI alone) may not have
+_OPTIONAL_PACKAGES = {"cryptography": "cryptography", "dns": "dnspython"}
 
 
 def _os_error_text(error: OSError) -> str:

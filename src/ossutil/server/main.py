@@ -275,12 +275,18 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _parser().parse_args(argv)
+    from ossutil.server.dependencies import missing_dependencies
+
+    missing = missing_dependencies()  # a CLI-only install (no [server] extra)
+    if missing:
+        print(f"ossutil-server: {missing}", file=sys.stderr)
+        return 2
     from ossutil.server.certs.keystore import SecretBoxError
     from ossutil.server.settings import StartupError
     from ossutil.server.storage.base import StoreError
 
-    argv = list(sys.argv[1:] if argv is None else argv)
-    args = _parser().parse_args(argv)
     try:
         if args.command == "serve":
             from ossutil.server import accesslog

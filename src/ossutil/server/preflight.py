@@ -176,3 +176,4 @@ def _raised_in(trace: TracebackType | None, names: frozenset[str]) -> bool:
             return True
         trace = trace.tb_next
     return False
+
