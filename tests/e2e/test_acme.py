@@ -357,3 +357,64 @@ def test_tls_alpn01_issues_through_the_https_listener(tmp_path: Path,
         assert len(env.ca.orders()) == 1
     finally:
         gen.close()
+
+
+@pytest.mark.postgres
+def test_three_processes_on_postgresql_make_one_order_and_all_serve_it(
+        tmp_path: Path, dns: DnsServer) -> None:
+    """Three servers share one database; Pebble validates on A's listeners only, whichever
+    process won the order lease (the challenge response is in the store). Bound through B."""
+    from tests.support import postgres
+
+    pebble_support.require()
+    ports = [(free_port(), free_port()) for _ in range(3)]
+    ca = Pebble(tmp_path / "pebble", dns.nameserver, http_port=ports[0][0],
+                tls_port=ports[0][1]).start()
+    master = {"OSS_SERVER_MASTER_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}
+    started: list[RunningServer] = []
+    try:
+        with postgres.fresh_database() as url:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(3) as pool:
+                futures = [pool.submit(
+                    start_server, tmp_path / f"data{i}",
+                    [*server_args(ca, dns, http, https), "--store", "postgres",
+                     "--database-url", url], env=master)
+                    for i, (http, https) in enumerate(ports)]
+                for future in futures:
+                    if future.exception() is None:
+                        started.append(future.result())
+                for future in futures:
+                    future.result()
+            bucket = site(started[1])
+            envs = [Acme(server, ca, dns, http, https, bucket)
+                    for server, (http, https) in zip(started, ports, strict=True)]
+            domain = "www.scale.example"
+            envs[1].bind(domain)
+            first = wait_for("a verified answer from any process", lambda: next(
+                (i for i, env in enumerate(envs) if verified(env, domain)()), None) is not None
+                or None)
+            assert first
+            served_at = time.monotonic()
+            ders = {}
+            for env in envs:
+                ders[env.https_port] = wait_for("every process serving it",
+                                                verified(env, domain), timeout=5)[2]
+            spread = time.monotonic() - served_at
+            assert len(set(ders.values())) == 1
+            time.sleep(3)  # the losers' due lists have long been read: still one order
+            assert len(ca.orders()) == 1
+            issued = [line for env in envs for line in env.server.errors
+                      if f"ACME: certificate for {domain} issued" in line]
+            assert len(issued) == 1
+            assert envs[0].listed(domain).fingerprint == sha1_fingerprint(ders[ports[0][1]])
+            assert spread < 1.0, spread
+            print(f"orders under a 3-process race: {len(ca.orders())}; every process "
+                  f"serving within {spread:.2f} s")
+            for server in started:
+                server.stop()
+    finally:
+        for server in started:
+            server.stop()
+        ca.stop()
