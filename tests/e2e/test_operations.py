@@ -477,3 +477,113 @@ def test_rotate_master_key_reseals_every_secret(tmp_path: Path, ca: CertFactory)
             assert _read_all(tls).endswith(b"\r\n\r\nrotated\n")
     finally:
         assert again.stop() == 0
+
+
+def test_an_interrupted_rotation_blocks_start_and_resumes(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    start_server(data).stop()
+    old_key = (data / "master.key").read_text()
+    assert _rotate(data).returncode == 0
+    new_key = (data / "master.key").read_text()
+    # as if the run had stopped after the store's transaction, before the rename
+    (data / "master.key.new").write_text(new_key)
+    (data / "master.key").write_text(old_key)
+    refused = subprocess.run([sys.executable, "-m", "ossutil.server.main", "serve",
+                              "--data-dir", str(data), "--port", "0"],
+                             capture_output=True, text=True, timeout=30)
+    assert (refused.returncode, refused.stdout) == (2, "")
+    assert refused.stderr == (f"ossutil-server: a master key rotation in {data} did not "
+                              "finish: run `ossutil-server rotate-master-key` again before "
+                              "starting\n")
+    resumed = _rotate(data)
+    assert (resumed.returncode, resumed.stderr) == (0, "")
+    assert resumed.stdout.startswith("ossutil-server: re-sealed 1 secret with the new master")
+    assert (data / "master.key").read_text() == new_key
+    again = start_server(data)
+    try:
+        assert as_root(again, "PUT", "ops-resumed").status == 200
+    finally:
+        again.stop()
+
+
+@pytest.mark.postgres
+def test_rotate_master_key_on_postgresql_with_the_key_in_the_environment(
+        tmp_path: Path) -> None:
+    import base64
+
+    import psycopg
+    from tests.support import postgres
+
+    old = base64.b64encode(bytes(range(32))).decode()
+    new = base64.b64encode(bytes(range(32, 64))).decode()
+    with postgres.fresh_database() as url:
+        store = ["--store", "postgres", "--database-url", url]
+        start_server(tmp_path / "a", store, env={"OSS_SERVER_MASTER_KEY": old},
+                     https=True).stop()
+        command = [sys.executable, "-m", "ossutil.server.main", "rotate-master-key",
+                   "--data-dir", str(tmp_path / "a"), *store]
+        base_env = {k: v for k, v in __import__("os").environ.items()
+                    if not k.startswith("OSS_SERVER_")}
+        missing = subprocess.run(command, capture_output=True, text=True, timeout=60,
+                                 env={**base_env, "OSS_SERVER_MASTER_KEY": old})
+        assert (missing.returncode, missing.stderr) == (2, (
+            "ossutil-server: rotate-master-key: the master key comes from "
+            "$OSS_SERVER_MASTER_KEY: give the new one in $OSS_SERVER_NEW_MASTER_KEY (base64 of "
+            "32 bytes)\n"))
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60,
+                              env={**base_env, "OSS_SERVER_MASTER_KEY": old,
+                                   "OSS_SERVER_NEW_MASTER_KEY": new})
+        # the root key, the master-key check, the shared default certificate's key
+        assert (done.returncode, done.stderr, done.stdout) == (0, "", (
+            "ossutil-server: re-sealed 3 secrets with the new master key; set "
+            "OSS_SERVER_MASTER_KEY to the value of OSS_SERVER_NEW_MASTER_KEY before the next "
+            "start (the old key opens nothing any more)\n"))
+        with psycopg.connect(url) as conn:
+            sealed = [bytes(r[0]) for r in conn.execute("SELECT secret_sealed FROM access_keys")]
+        old_box = SecretBox(base64.b64decode(old))
+        with pytest.raises(SecretBoxError):
+            old_box.decrypt(sealed[0], context=ROOT_AK.encode())
+        stale = subprocess.run([sys.executable, "-m", "ossutil.server.main", "serve",
+                                "--data-dir", str(tmp_path / "b"), "--port", "0", *store],
+                               capture_output=True, text=True, timeout=30,
+                               env={**base_env, "OSS_SERVER_MASTER_KEY": old})
+        assert stale.returncode == 2
+        server = start_server(tmp_path / "c", store, env={"OSS_SERVER_MASTER_KEY": new},
+                              https=True)
+        try:
+            assert as_root(server, "PUT", "ops-pg-rotated").status == 200
+            _tls_hello(server.https_port)
+        finally:
+            server.stop()
+
+
+def test_the_fronts_answers_have_access_lines(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "data", ["--no-dns-verify", "--log-level", "info",
+                                              "--log-format", "json"])
+    domain = "front-log.example.com"
+    try:
+        client = oss2.Bucket(oss2.AuthV4(ROOT_AK, ROOT_SK), server.endpoint, "ops-front",
+                             region=server.region)
+        client.create_bucket(oss2.BUCKET_ACL_PUBLIC_READ)
+        client.put_object("index.html", b"from memory\n")
+        client.put_bucket_cname(oss2.models.PutBucketCnameRequest(domain))
+        before, _ = scrape(server)
+        replies = [send(server.endpoint, "GET", "/index.html", headers={"Host": domain})
+                   for _ in range(2)]
+        assert [(r.status, r.body) for r in replies] == [(200, b"from memory\n")] * 2
+        after, _ = scrape(server)
+        assert after["ossutil_front_answered_total"] - before["ossutil_front_answered_total"] \
+            == 2
+        ids = [r.headers["x-oss-request-id"] for r in replies]
+        wait_for(lambda: all(any(line["request_id"] == i for line in access_lines(server))
+                             for i in ids))
+    finally:
+        server.stop()
+    lines = [line for line in access_lines(server) if line["request_id"] in ids]
+    assert [{k: v for k, v in line.items() if k not in ("time", "request_id")}
+            for line in lines] == [{
+                "level": "info", "logger": "ossutil.server.access",
+                "message": "GET /index.html 200", "remote": "-", "method": "GET", "host": domain,
+                "path": "/index.html", "operation": "-", "status": 200, "error_code": "-",
+                "bytes_in": 0, "bytes_out": 12, "latency_ms": 0, "access_key_id": "-",
+                "user_agent": "-", "via": "front"}] * 2

@@ -128,6 +128,9 @@ def private_data_dir(path: Path) -> None:
 
 
 def open_box(settings: Settings, env: Mapping[str, str] | None = None) -> SecretBox:
+    if (Path(settings.data_dir) / "master.key.new").exists():  # server/rotation.py's
+        raise StartupError(f"a master key rotation in {settings.data_dir} did not finish: run "
+                           "`ossutil-server rotate-master-key` again before starting")
     private_data_dir(settings.data_dir)
     return SecretBox.from_data_dir(settings.data_dir, os.environ if env is None else env)
 

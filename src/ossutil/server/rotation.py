@@ -63,7 +63,8 @@ def rotate_master_key(settings: Settings, env: Mapping[str, str] | None = None) 
     except (RotationError, SecretBoxError, StartupError) as exc:
         print(f"ossutil-server: rotate-master-key: {exc}", file=sys.stderr)
         return 2
-    print(f"ossutil-server: re-sealed {count} secrets with the new master key; {where}")
+    noun = "secret" if count == 1 else "secrets"
+    print(f"ossutil-server: re-sealed {count} {noun} with the new master key; {where}")
     return 0
 
 
