@@ -60,3 +60,23 @@ def bucket_name() -> str:
 def domain() -> str:
     """A domain unique within the session (the DNS fixture answers for it)."""
     return f"www{next(_names):04d}.example.com"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line at the end of the run: how many tests skipped, grouped by why (most first), so
+    a run that skipped most of a suite (no ``../shared/`` beside the clone: no Go reference
+    binary) says so where it is seen, under ``-ra``'s per-test list."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = getattr(report, "longrepr", None)
+        reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else ""
+        reason = str(reason).removeprefix("Skipped: ") or "no reason given"
+        reasons[reason] = reasons.get(reason, 0) + 1
+    if not reasons:
+        return
+    parts = [f"{count} x {reason}" for reason, count in
+             sorted(reasons.items(), key=lambda item: (-item[1], item[0]))]
+    total = sum(reasons.values())
+    terminalreporter.write_line(f"skipped {total}: " + "; ".join(parts))
+
