@@ -191,8 +191,14 @@ def test_the_page_renders_over_verified_https(site: Site, tmp_path: Path) -> Non
     assert _text(page, "#logo-state") == "loaded"
     assert _natural_width(page, "#logo") == LOGO_SIZE
     _settled(page)
-    for path in ("/style.css", "/app.js", "/logo.png"):
+    for path in ("/index.html", "/style.css", "/app.js", "/logo.png"):
         assert traffic.statuses(site.url("www", path)) == [200], path
+    # the browser asked for gzip: text of 1 KiB or more came compressed, the rest as stored
+    encodings = {e.url.rsplit("/", 1)[1]: e.headers.get("content-encoding")
+                 for e in traffic.exchanges() if e.url.startswith(site.origin)}
+    assert {name: encodings[name] for name in ("index.html", "app.js", "style.css",
+                                               "logo.png")} == {
+        "index.html": "gzip", "app.js": "gzip", "style.css": None, "logo.png": None}
 
     screenshot = tmp_path / "bound-domain-site.png"
     page.screenshot(path=str(screenshot), full_page=True)
