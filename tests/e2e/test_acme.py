@@ -418,3 +418,31 @@ def test_three_processes_on_postgresql_make_one_order_and_all_serve_it(
         for server in started:
             server.stop()
         ca.stop()
+
+
+@pytest.mark.parametrize("fetch", ["curl", "python"])
+def test_readme_acme_walkthrough(tmp_path: Path, fetch: str) -> None:
+    """scripts/walkthrough-acme, the README's ACME variant: Pebble, the server with
+    --acme-directory, bind, fetch over HTTPS with no certificate uploaded."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    pebble_support.require()
+    if shutil.which("pebble-challtestsrv") is None:
+        pytest.skip("pebble-challtestsrv is not installed (Debian package 'pebble')")
+    if fetch == "curl" and shutil.which("curl") is None:
+        pytest.skip("no curl on this machine (the python fetch still runs)")
+    root = Path(__file__).resolve().parents[2]
+    bin_dir = str(Path(sys.executable).parent)
+    env = dict(os.environ, DEMO_DIR=str(tmp_path / "run"), DEMO_FETCH=fetch,
+               PATH=bin_dir + os.pathsep + os.environ.get("PATH", ""))
+    result = subprocess.run([str(root / "scripts" / "walkthrough-acme")], capture_output=True,
+                            text=True, env=env, timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert out.rstrip().endswith("== done: the ACME walkthrough succeeded")
+    assert "<Type>ACME</Type>" in out and "<Domain>www.example.com</Domain>" in out
+    assert "Hello from demo-bucket, over automatic HTTPS as https://www.example.com/\n" in out
+    assert "Error:" not in out
