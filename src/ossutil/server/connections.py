@@ -13,7 +13,10 @@ happens when the process runs out of file descriptors.
 - ``AcceptErrors``: when ``accept()`` fails with EMFILE/ENFILE, asyncio stops accepting on that
   listener for a second and reports it through the loop's exception handler (with a traceback,
   every second). This handler logs one clear line per ``interval`` instead, with how many
-  refusals it folded in, and passes every other report on unchanged.
+  refusals it folded in, and passes every other report on unchanged. uvloop (libuv) reports
+  nothing: it accepts and drops connections while out of descriptors. So a once-a-second
+  look at the process's own descriptors (``/proc/self/fd``; the listing itself failing with
+  EMFILE is the clearest sign) feeds the same throttled line on either loop.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import os
 import resource
 from typing import Any
 
@@ -33,6 +37,7 @@ log = logging.getLogger("ossutil.server")
 
 _ACCEPT_FAILED = "socket.accept() out of system resource"
 _NO_DESCRIPTORS = (errno.EMFILE, errno.ENFILE)
+_OWN_FDS = "/proc/self/fd"
 
 
 class TimedRequestHandler(OssRequestHandler):
@@ -100,17 +105,36 @@ class AcceptErrors:
         self._loop = loop
         self._previous = loop.get_exception_handler()
         self._report = Throttled(log, logging.ERROR, interval)
+        self._watch: asyncio.Task[None] | None = None
 
     def install(self) -> None:
         self._loop.set_exception_handler(self)
+        if os.path.isdir(_OWN_FDS):
+            self._watch = self._loop.create_task(self._watch_descriptors())
+
+    def _out_of_descriptors(self, code: int) -> None:
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        self._report("not accepting connections: out of file descriptors (%s, open-file "
+                     "limit %d); retrying every second", errno.errorcode[code], soft)
+
+    async def _watch_descriptors(self, every: float = 1.0) -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                in_use = len(os.listdir(_OWN_FDS))
+            except OSError as exc:
+                if exc.errno in _NO_DESCRIPTORS:
+                    self._out_of_descriptors(exc.errno)
+                continue
+            soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+            if in_use >= soft - 1:  # the listing held one descriptor of its own
+                self._out_of_descriptors(errno.EMFILE)
 
     def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         exc = context.get("exception")
         if context.get("message") == _ACCEPT_FAILED and isinstance(exc, OSError) \
                 and exc.errno in _NO_DESCRIPTORS:
-            soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-            self._report("not accepting connections: out of file descriptors (%s, open-file "
-                         "limit %d); retrying every second", errno.errorcode[exc.errno], soft)
+            self._out_of_descriptors(exc.errno)
             return
         if self._previous is not None:
             self._previous(loop, context)
