@@ -62,11 +62,14 @@ def domain() -> str:
     return f"www{next(_names):04d}.example.com"
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> Iterator[None]:
     """One line at the end of the run: how many tests skipped, grouped by why (most first), so
     a run that skipped most of a suite (no ``../shared/`` beside the clone: no Go reference
-    binary) says so where it is seen, under ``-ra``'s per-test list."""
+    binary) says so where it is seen: after ``-ra``'s per-test list (the terminal reporter's
+    own wrapper prints that when the hook ends; this outer one writes after it), just above
+    the final counts."""
+    yield
     reasons: dict[str, int] = {}
     for report in terminalreporter.stats.get("skipped", []):
         longrepr = getattr(report, "longrepr", None)

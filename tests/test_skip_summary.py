@@ -24,11 +24,12 @@ def test_last_lines_group_skips_by_reason(tmp_path: Path) -> None:
         "def test_zsh():\n    pass\n\n"
         "def test_runs():\n    assert True\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           "-o", "addopts=", str(tmp_path)], capture_output=True, text=True,
-                          cwd=tmp_path, env=env, timeout=120)
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-ra", "-p",
+                           "no:cacheprovider", "-o", "addopts=", str(tmp_path)],
+                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
-    lines = done.stdout.splitlines()
+    assert "SKIPPED [1] test_some.py:7: zsh is not installed\n" in done.stdout  # -ra's list ...
+    lines = done.stdout.splitlines()  # ... and then this line, just above the counts
     assert lines[-2] == ("skipped 3: 2 x Go ossutil 1.7.19 reference binary not available; "
                          "1 x zsh is not installed")
     assert lines[-1].startswith("1 passed, 3 skipped in ")
