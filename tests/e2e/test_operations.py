@@ -587,3 +587,19 @@ def test_the_fronts_answers_have_access_lines(tmp_path: Path) -> None:
                 "path": "/index.html", "operation": "-", "status": 200, "error_code": "-",
                 "bytes_in": 0, "bytes_out": 12, "latency_ms": 0, "access_key_id": "-",
                 "user_agent": "-", "via": "front"}] * 2
+
+
+def test_the_systemd_unit_runs_a_command_line_serve_accepts() -> None:
+    import shlex
+
+    from ossutil.server.main import _parser
+
+    unit = (Path(__file__).parents[2] / "contrib" / "ossutil-server.service").read_text()
+    service = dict(line.split("=", 1) for line in unit.replace("\\\n", " ").splitlines()
+                   if "=" in line and not line.startswith("#"))
+    words = shlex.split(service["ExecStart"])
+    assert words[0].endswith("/ossutil-server") and words[1] == "serve"
+    args = _parser().parse_args(words[1:])
+    assert (args.log_format, args.drain_timeout, args.https_port) == ("json", 30.0, 443)
+    assert float(service["TimeoutStopSec"]) > args.drain_timeout + 5
+    assert service["ExecReload"] == "/bin/kill -HUP $MAINPID"
