@@ -69,7 +69,8 @@ def site(unverified_server: RunningServer, bucket_name: str, domain: str) -> Any
 
 
 def browse(site: Any, path: str, method: str = "GET", **headers: str) -> Reply:
-    return send(site.server.endpoint, method, path, headers={"Host": site.domain, **headers})
+    return send(site.server.endpoint, method, path, headers={
+        "Host": site.domain, **{name.replace("_", "-"): v for name, v in headers.items()}})
 
 
 # --- the API, through both SDKs -------------------------------------------------------------
@@ -245,3 +246,101 @@ def test_config_change_is_seen_at_once(site: Any) -> None:
     assert browse(site, "/").body == PAGES["index.html"]
     site.client.delete_bucket_website()
     assert error_code(browse(site, "/")) == (403, "AccessDenied")  # an anonymous listing again
+
+
+# --- routing rules ----------------------------------------------------------------------------
+
+ROUTED = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    "<WebsiteConfiguration>\n"
+    "  <IndexDocument>\n"
+    "    <Suffix>index.html</Suffix>\n"
+    "    <SupportSubDir>false</SupportSubDir>\n"
+    "    <Type>0</Type>\n"
+    "  </IndexDocument>\n"
+    "  <ErrorDocument>\n"
+    "    <Key>error.html</Key>\n"
+    "    <HttpStatus>404</HttpStatus>\n"
+    "  </ErrorDocument>\n"
+    "  <RoutingRules>\n"
+    "    <RoutingRule>\n"
+    "      <RuleNumber>1</RuleNumber>\n"
+    "      <Condition>\n"
+    "        <KeyPrefixEquals>old/</KeyPrefixEquals>\n"
+    "        <HttpErrorCodeReturnedEquals>404</HttpErrorCodeReturnedEquals>\n"
+    "      </Condition>\n"
+    "      <Redirect>\n"
+    "        <RedirectType>External</RedirectType>\n"
+    "        <Protocol>https</Protocol>\n"
+    "        <HostName>new.example.com</HostName>\n"
+    "        <PassQueryString>true</PassQueryString>\n"
+    "        <ReplaceKeyPrefixWith>docs/</ReplaceKeyPrefixWith>\n"
+    "        <HttpRedirectCode>301</HttpRedirectCode>\n"
+    "      </Redirect>\n"
+    "    </RoutingRule>\n"
+    "    <RoutingRule>\n"
+    "      <RuleNumber>2</RuleNumber>\n"
+    "      <Condition>\n"
+    "        <KeyPrefixEquals>legacy/</KeyPrefixEquals>\n"
+    "        <HttpErrorCodeReturnedEquals>404</HttpErrorCodeReturnedEquals>\n"
+    "      </Condition>\n"
+    "      <Redirect>\n"
+    "        <RedirectType>Internal</RedirectType>\n"
+    "        <PassQueryString>false</PassQueryString>\n"
+    "        <ReplaceKeyWith>docs/a.html</ReplaceKeyWith>\n"
+    "      </Redirect>\n"
+    "    </RoutingRule>\n"
+    "  </RoutingRules>\n"
+    "</WebsiteConfiguration>\n").encode()
+
+
+def test_oss2_routing_rules_round_trip_and_route(site: Any) -> None:
+    models = oss2.models
+    rules = [
+        # oss2 reads a rule back only when it has both KeyPrefixEquals and
+        # HttpErrorCodeReturnedEquals (its parse_routing_rule_condition)
+        models.RoutingRule(1, models.Condition(key_prefix_equals="old/",
+                                               http_err_code_return_equals=404),
+                           models.Redirect(
+            redirect_type=models.REDIRECT_TYPE_EXTERNAL, proto="https",
+            host_name="new.example.com", replace_key_prefix_with="docs/",
+            http_redirect_code=301, pass_query_string=True)),
+        models.RoutingRule(2, models.Condition(key_prefix_equals="legacy/",
+                                               http_err_code_return_equals=404),
+                           models.Redirect(redirect_type=models.REDIRECT_TYPE_INTERNAL,
+                                           replace_key_with="docs/a.html",
+                                           pass_query_string=False)),
+    ]
+    site.client.put_bucket_website(models.BucketWebsite("index.html", "error.html", rules))
+    assert get_website(site.server, site.bucket).body == ROUTED
+    got = site.client.get_bucket_website()
+    assert [(r.rule_num, r.redirect.redirect_type, r.redirect.host_name) for r in got.rules] \
+        == [(1, "External", "new.example.com"), (2, "Internal", None)]
+    moved = browse(site, "/old/a.html?lang=en")
+    assert (moved.status, moved.headers["location"], moved.body) == (
+        301, "https://new.example.com/docs/a.html?lang=en", b"")
+    # the 404 rule: only for a missing key, served in place
+    assert browse(site, "/legacy/gone.html").body == PAGES["docs/a.html"]
+    site.client.put_object("legacy/here.html", b"still here")
+    assert browse(site, "/legacy/here.html").body == b"still here"
+    assert browse(site, "/nothing.html").body == PAGES["error.html"]
+
+
+def test_oss_v2_routing_rule_on_a_header(site: Any) -> None:
+    import alibabacloud_oss_v2 as oss
+
+    client = v2(site.server)
+    client.put_bucket_website(oss.PutBucketWebsiteRequest(
+        bucket=site.bucket, website_configuration=oss.WebsiteConfiguration(
+            index_document=oss.IndexDocument(suffix="index.html"),
+            routing_rules=oss.RoutingRules(routing_rules=[oss.RoutingRule(
+                rule_number=1, condition=oss.RoutingRuleCondition(
+                    include_headers=[oss.RoutingRuleIncludeHeader(key="x-preview",
+                                                                  equals="yes")]),
+                redirect=oss.RoutingRuleRedirect(redirect_type="Internal",
+                                                 replace_key_with="guide/${key}"))]))))
+    got = client.get_bucket_website(oss.GetBucketWebsiteRequest(bucket=site.bucket))
+    rule = got.website_configuration.routing_rules.routing_rules[0]
+    assert (rule.rule_number, rule.redirect.replace_key_with) == (1, "guide/${key}")
+    assert browse(site, "/index.html").body == PAGES["index.html"]
+    assert browse(site, "/index.html", x_preview="yes").body == PAGES["guide/index.html"]

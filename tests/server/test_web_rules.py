@@ -14,6 +14,8 @@ from ossutil.wire.website_xml import (
     ErrorDocument,
     IndexDocument,
     RoutingRule,
+    RoutingRuleCondition,
+    RoutingRuleRedirect,
     WebsiteConfiguration,
 )
 
@@ -118,7 +120,25 @@ def test_site_keys() -> None:
     (WebsiteConfiguration(index_document=IndexDocument("i.html"),
                           error_document=ErrorDocument("")), "InvalidArgument"),
     (WebsiteConfiguration(index_document=IndexDocument("i.html"),
-                          routing_rules=(RoutingRule(rule_number=1),)), "NotImplemented"),
+                          routing_rules=(RoutingRule(rule_number=1),)), "InvalidArgument"),
+    (WebsiteConfiguration(index_document=IndexDocument("i.html"), routing_rules=(RoutingRule(
+        1, RoutingRuleCondition(key_prefix_equals="a/"),
+        RoutingRuleRedirect(redirect_type="Mirror")),)), "NotImplemented"),
+    (WebsiteConfiguration(index_document=IndexDocument("i.html"), routing_rules=(RoutingRule(
+        1, RoutingRuleCondition(key_prefix_equals="a/"),
+        RoutingRuleRedirect(redirect_type="External", other=("MirrorURL",))),)),
+     "NotImplemented"),
+    (WebsiteConfiguration(index_document=IndexDocument("i.html"), routing_rules=(RoutingRule(
+        1, RoutingRuleCondition(key_prefix_equals="a/"),
+        RoutingRuleRedirect(redirect_type="External", http_redirect_code=303)),)),
+     "InvalidArgument"),
+    (WebsiteConfiguration(index_document=IndexDocument("i.html"), routing_rules=(RoutingRule(
+        1, RoutingRuleCondition(key_prefix_equals="a/"),
+        RoutingRuleRedirect(redirect_type="Internal", host_name="x.com")),)),
+     "InvalidArgument"),
+    (WebsiteConfiguration(index_document=IndexDocument("i.html"), routing_rules=(RoutingRule(
+        1, RoutingRuleCondition(), RoutingRuleRedirect(redirect_type="Internal")),) * 2),
+     "InvalidArgument"),  # RuleNumber twice
 ])
 def test_website_put_checks(config: WebsiteConfiguration, code: str) -> None:
     with pytest.raises(OssError) as caught:
@@ -150,3 +170,30 @@ def test_accept_encoding(value: str | None, accepted: bool) -> None:
 ])
 def test_compressible(kind: str, size: int, encoding: str | None, yes: bool) -> None:
     assert web.compressible(kind, size, encoding) is yes
+
+
+def test_routing_rules_match_in_rule_number_order() -> None:
+    rules = website.normalize(WebsiteConfiguration(
+        index_document=IndexDocument("index.html"), routing_rules=(
+            RoutingRule(2, RoutingRuleCondition(key_prefix_equals="old/"),
+                        RoutingRuleRedirect(redirect_type="External", protocol="https",
+                                            host_name="new.example.com",
+                                            replace_key_prefix_with="new/",
+                                            http_redirect_code=301)),
+            RoutingRule(1, RoutingRuleCondition(key_prefix_equals="old/keep"),
+                        RoutingRuleRedirect(redirect_type="Internal",
+                                            replace_key_with="kept/${key}")),
+            RoutingRule(3, RoutingRuleCondition(http_error_code_returned_equals=404,
+                                                key_suffix_equals=".htm"),
+                        RoutingRuleRedirect(redirect_type="Internal",
+                                            replace_key_with="moved.html")),
+        ))).routing_rules
+    assert rules is not None
+    site = website.Site("index.html", False, 0, None, 404, rules)
+    assert site.route("old/keep.txt", {}, missing=False) == website.Route(
+        "kept/old/keep.txt", external=False)
+    assert site.route("old/a.html", {}, missing=False) == website.Route(
+        "new/a.html", external=True, code=301, protocol="https", host="new.example.com")
+    assert site.route("x.htm", {}, missing=False) is None  # only once it is missing
+    assert site.route("x.htm", {}, missing=True) == website.Route("moved.html",
+                                                                  external=False)

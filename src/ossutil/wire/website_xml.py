@@ -121,12 +121,12 @@ def _rule_node(rule: RoutingRule) -> xml.Node:
     if redirect is not None:
         parts.append(("Redirect", _optional_leaves((
             ("RedirectType", redirect.redirect_type),
+            ("Protocol", redirect.protocol),
+            ("HostName", redirect.host_name),
             ("PassQueryString", redirect.pass_query_string),
             ("ReplaceKeyWith", redirect.replace_key_with),
             ("ReplaceKeyPrefixWith", redirect.replace_key_prefix_with),
             ("EnableReplacePrefix", redirect.enable_replace_prefix),
-            ("Protocol", redirect.protocol),
-            ("HostName", redirect.host_name),
             ("HttpRedirectCode", redirect.http_redirect_code),
         ))))
     return ("RoutingRule", parts)

@@ -142,10 +142,16 @@ class SiteReader:
 
     async def serve(self, call: Call, site: website.Site) -> web.StreamResponse:
         key = call.target.key
+        route = site.route(key, call.headers, missing=False)
+        if route is not None:
+            return await self._follow(call, site, route)
         index = site.index_key(key)
         found = await self._read(call, key if index is None else index)
         if found is not None:
             return found
+        route = site.route(key, call.headers, missing=True)
+        if route is not None:
+            return await self._follow(call, site, route)
         sub = None if index is not None else site.sub_dir_key(key)
         if sub is not None:
             if site.type == 0:
@@ -156,6 +162,23 @@ class SiteReader:
                 found = await self._read(call, sub)
                 if found is not None:
                     return found
+        return await self._error_document(call, site)
+
+    async def _follow(self, call: Call, site: website.Site,
+                      route: website.Route) -> web.StreamResponse:
+        """A matched routing rule: the redirect, or the other key served in place (its
+        absence: the error document)."""
+        if route.external:
+            protocol = route.protocol or ("https" if call.request.secure else "http")
+            host = route.host or call.headers.get("host", "")
+            location = f"{protocol}://{host}/{quote(route.key, safe='/~')}"
+            query = call.request.raw_path.partition("?")[2]
+            if route.pass_query and query:
+                location += "?" + query
+            return web.Response(status=route.code, headers={"Location": location})
+        found = await self._read(call, route.key)
+        if found is not None:
+            return found
         return await self._error_document(call, site)
 
     def _call_for(self, call: Call, key: str, *, plain: bool = False) -> Call:
