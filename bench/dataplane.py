@@ -209,6 +209,23 @@ def has_workers_option() -> bool:
     return "--workers" in done.stdout
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and every live descendant (a supervisor and its
+    workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+    return total
+
+
 def own(bench: Bench, name: str, server: Server) -> Server:
     bench.servers[name] = server
     bench.stack.callback(server.stop)
@@ -371,13 +388,22 @@ def unbind(endpoint: str, domain: str) -> None:
                           body=common.cname_body(domain)), f"DeleteCname {domain}")
 
 
+#: Row 10's bind loop: token + publish + bind + delete cycles per second. A fixed rate, well
+#: above what a deployment sees, so that the row measures what binds do to reads (locks, cache
+#: invalidation, the zone file's re-read) rather than how much of the two cores a flat-out
+#: Python client and its DNS server take from wrk, which shares core 1 with them.
+BIND_RATE = float(os.environ.get("BENCH_BIND_RATE", "10"))
+
+
 @contextlib.contextmanager
 def binds_running(endpoint: str, publisher: Publisher, counter: list[int]) -> Iterator[None]:
-    """A background loop: token, publish, bind, delete, on 50 other domains in turn."""
+    """A background loop: token, publish, bind, delete, on 50 other domains in turn, at
+    ``BIND_RATE`` cycles a second (flat out when 0)."""
     stop = threading.Event()
     failure: list[BaseException] = []
 
     def loop() -> None:
+        began = time.perf_counter()
         try:
             for i in itertools.cycle(range(50)):
                 if stop.is_set():
@@ -386,6 +412,10 @@ def binds_running(endpoint: str, publisher: Publisher, counter: list[int]) -> It
                 proved_bind(endpoint, domain, publisher)
                 unbind(endpoint, domain)
                 counter[0] += 1
+                if BIND_RATE > 0:
+                    ahead = began + counter[0] / BIND_RATE - time.perf_counter()
+                    if ahead > 0:
+                        stop.wait(ahead)
         except BaseException as exc:  # noqa: BLE001  (reported after the measurement)
             failure.append(exc)
 
@@ -466,6 +496,9 @@ def lines() -> list[Line]:
              "req/s"),
         Line("6", "1 KiB GET, --workers 2 on 2 cores vs --workers 1 (req/s)", "r6.w2", "r6.w1",
              "req/s"),
+        Line("6", "↳ server CPU per request, --workers 2 vs --workers 1 (µs)", "r6.w2.cpu",
+             "r6.w1.cpu", "µs", lower_is_better=True,
+             goal="(reference: ≈ 1× = no contention)"),
         Line("7", "If-None-Match -> 304 vs plain 1 KiB GET (req/s)", "r7.304", "r7.200",
              "req/s"),
         Line("8", "ossutil bucket-cname --method get vs python -c pass (ms)", "r8.ossutil",
@@ -587,8 +620,20 @@ def setup(bench: Bench, rows: set[str], workers: bool) -> dict[str, list[tuple[s
                                                   core_list="0,1", port=free_port()))
         for server in (w1, w2):
             common.prepare_bucket(server.endpoint)
-        plan["6"] = [wrk_into("r6.w1", f"{w1.endpoint}/small.txt", host),
-                     wrk_into("r6.w2", f"{w2.endpoint}/small.txt", host)]
+        def per_worker(name: str, server: Server) -> tuple[str, Measure]:
+            """wrk against ``server``, and its processes' CPU per request (µs), which says
+            whether two workers contend (for a lock, the store) where two cores cannot."""
+            def run() -> None:
+                before = tree_cpu_seconds(server.process.pid)
+                began = time.perf_counter()
+                rate = bench.wrk(name, f"{server.endpoint}/small.txt", host)
+                used = tree_cpu_seconds(server.process.pid) - before
+                bench.record(name, rate)
+                served = rate * (time.perf_counter() - began)
+                bench.record(name + ".cpu", used / served * 1e6 if served else float("nan"))
+            return name, run
+
+        plan["6"] = [per_worker("r6.w1", w1), per_worker("r6.w2", w2)]
         bench.notes.append("row 6: --workers 2 runs on cores 0-1 and shares core 1 with wrk; "
                            "--workers 1 runs on core 0")
     if "7" in rows:
@@ -744,7 +789,7 @@ def bulk_measure(bench: Bench, rows: set[str]) -> list[tuple[str, Measure]]:
 # --- report ---------------------------------------------------------------------------------
 
 def fmt(value: float, unit: str) -> str:
-    if unit in ("ms", "MiB/s", "MiB"):
+    if unit in ("ms", "MiB/s", "MiB", "µs"):
         return f"{value:,.1f} {unit}" if value >= 10 else f"{value:.2f} {unit}"
     if unit == "s":
         return f"{value:.2f} s"
@@ -842,7 +887,7 @@ def main() -> int:
         print(f"set-up {time.perf_counter() - started:.1f} s; rows "
               f"{', '.join(sorted(plan, key=int))}", file=sys.stderr)
         if not args.smoke:  # warm-up: bytecode, caches, connection pools; not recorded
-            warm = [(n, m) for row in ("1", "2", "4", "5", "7", "9") for n, m in
+            warm = [(n, m) for row in ("1", "2", "4", "5", "6", "7", "9") for n, m in
                     plan.get(row, [])]
             saved, args.seconds = args.seconds, 1.0
             for _, measure in warm:
