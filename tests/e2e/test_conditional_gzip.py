@@ -161,3 +161,18 @@ def test_clients_read_the_stored_bytes(site: Any, tmp_path: Path) -> None:
                        cwd=tmp_path)
     assert outcome.code == 0, outcome.text
     assert (tmp_path / "style.css").read_bytes() == BIG_TEXT
+
+
+def test_http_1_0_clients_get_the_stored_bytes(site: Any) -> None:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", site.server.port), timeout=5) as sock:
+        sock.sendall(f"GET /page.html HTTP/1.0\r\nHost: {site.domain}\r\n"
+                     "Accept-Encoding: gzip\r\n\r\n".encode())
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 200") or head.startswith(b"HTTP/1.1 200"), head
+    assert b"content-encoding" not in head.lower()
+    assert body == TEXT

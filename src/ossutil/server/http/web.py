@@ -163,7 +163,8 @@ def accepts_gzip(accept_encoding: str | None) -> bool:
 
 
 def _wants_gzip(request: web.BaseRequest) -> bool:
-    return accepts_gzip(request.headers.get("Accept-Encoding"))
+    # HTTP/1.0 has no chunked encoding: such a client gets the bytes as stored
+    return request.version >= (1, 1) and accepts_gzip(request.headers.get("Accept-Encoding"))
 
 
 def _compressible(response: web.StreamResponse) -> bool:
