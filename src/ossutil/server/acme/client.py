@@ -22,14 +22,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-import josepy as jose
 import requests
 from acme import challenges, client, errors, messages
 from acme import crypto_util as acme_crypto
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from josepy import jwa, jwk
 
 log = logging.getLogger("ossutil.server.acme")
 
@@ -41,6 +41,7 @@ NETWORK_TIMEOUT = 15  # seconds per request to the CA
 
 # publish(domain, token, kind, response) / withdraw(domain, token): the service's responders
 Publish = Callable[[str, str, str, str], None]
+R = TypeVar("R")
 Withdraw = Callable[[str, str], None]
 
 
@@ -70,7 +71,7 @@ def new_key_pem() -> bytes:
                              serialization.NoEncryption())
 
 
-def key_authorization(token: str, account_key: jose.JWK) -> str:
+def key_authorization(token: str, account_key: jwk.JWK) -> str:
     """RFC 8555 §8.1: token + "." + base64url(SHA-256 JWK thumbprint of the account key)."""
     thumbprint = base64.urlsafe_b64encode(account_key.thumbprint(hashes.SHA256)).rstrip(b"=")
     return f"{token}.{thumbprint.decode()}"
@@ -80,8 +81,8 @@ class _Network(client.ClientNetwork):
     """The library's network layer, remembering the last response's Retry-After (its errors
     do not carry it) and trusting ``--acme-ca-bundle``."""
 
-    def __init__(self, key: jose.JWK, verify: str | bool) -> None:
-        super().__init__(key, alg=jose.ES256, verify_ssl=verify,  # type: ignore[arg-type]
+    def __init__(self, key: jwk.JWK, verify: str | bool) -> None:
+        super().__init__(key, alg=jwa.ES256, verify_ssl=verify,  # type: ignore[arg-type]
                          user_agent="ossutil-server-acme", timeout=NETWORK_TIMEOUT)
         self.retry_after: datetime | None = None
 
@@ -124,7 +125,7 @@ class AcmeClient:
                  email: str = "", eab: Eab | None = None) -> None:
         self.directory_url = directory
         private = serialization.load_pem_private_key(account_key_pem, password=None)
-        self.account_key = jose.JWKEC(key=private)
+        self.account_key = jwk.JWKEC(key=private)
         self._verify: str | bool = str(ca_bundle) if ca_bundle is not None else True
         self._email = email
         self._eab = eab
@@ -177,7 +178,7 @@ class AcmeClient:
         with self._lock:
             return self._guard(lambda: self._issue(domain, kind, publish, withdraw))
 
-    def _guard(self, work: Callable[[], Any]) -> Any:
+    def _guard(self, work: Callable[[], R]) -> R:
         try:
             return work()
         except AcmeFailure:

@@ -71,7 +71,7 @@ def renewal_time(not_before: datetime, not_after: datetime,
 
 def retry_delay(failures: int, base: float, remaining: timedelta | None) -> float:
     """Seconds before the next attempt after ``failures`` failures in a row (1 = the first)."""
-    delay = min(base * 2 ** max(failures - 1, 0), MAX_BACKOFF)
+    delay = min(base * 2.0 ** max(failures - 1, 0), MAX_BACKOFF)
     if remaining is not None and remaining.total_seconds() > 0:
         delay = min(delay, max(base, remaining.total_seconds() / 4))
     return delay * random.uniform(0.9, 1.1)
