@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import itertools
 import logging
 import os
 import random
@@ -76,9 +77,18 @@ class RequestNote:
 ACME_CHALLENGE_PATH = "/.well-known/acme-challenge/"  # HTTP-01 (RFC 8555 §8.3)
 
 
+_id_second = [-1, ""]  # the second the prefix is for, and the prefix
+_id_counter = itertools.count(_ids.getrandbits(32))
+
+
 def new_request_id() -> str:
-    """24 uppercase hex: arrival second, then 64 random bits (ids need not be secret)."""
-    return f"{int(time.time()) & 0xFFFFFFFF:08X}{_ids.getrandbits(64):016X}"
+    """24 uppercase hex: arrival second, 32 random bits drawn once per second, a counter
+    (ids must be unique, not secret; this is one format per request where two formats and
+    64 fresh random bits cost the front's cached read 5% of its time)."""
+    second = int(time.time())
+    if second != _id_second[0]:
+        _id_second[:] = [second, f"{second & 0xFFFFFFFF:08X}{_ids.getrandbits(32):08X}"]
+    return f"{_id_second[1]}{next(_id_counter) & 0xFFFFFFFF:08X}"
 
 
 def header_view(request: web.BaseRequest) -> dict[str, str]:
@@ -317,6 +327,3 @@ def check_digests(body: bytes, headers: dict[str, str]) -> None:
             raise OssError.from_code("InvalidDigest",
                                      "The x-oss-content-sha256 you specified did not match "
                                      "what we received.")
-
-
-
