@@ -25,6 +25,7 @@ from tests.support import pebble as pebble_support
 from tests.support.certs import CertFactory
 from tests.support.dns_server import DnsServer
 from tests.support.pebble import Pebble, free_port
+from tests.support.sdk import OssV2Adapter
 from tests.support.server import RunningServer, start_server
 
 BODY = b"served over automatic HTTPS\n"
@@ -173,7 +174,35 @@ def test_http01_bind_then_https_verifies_against_the_ca_and_listcname_shows_it(
     assert len(acme.ca.orders()) == 1
     assert any(f"ACME: certificate for {domain} issued" in line
                for line in acme.server.errors), acme.server.errors
+    # alibabacloud-oss-v2 reads the block too (Type is a free string in both SDKs)
+    server = acme.server
+    _, _, entries = OssV2Adapter(server.endpoint, server.access_key_id,
+                                 server.access_key_secret, "acme-site", "v4",
+                                 server.region).list_cname()
+    [entry] = entries
+    assert (entry.domain, entry.cert_type, entry.cert_id, entry.fingerprint,
+            entry.valid_end) == (domain, "ACME", listed.cert_id, listed.fingerprint,
+                                 listed.valid_end_date)
+    # ListCname's exact XML for it, through the raw wire
+    reply = list_cname_xml(acme)
+    assert (f"    <Certificate>\n"
+            f"      <Type>ACME</Type>\n"
+            f"      <CertId>{listed.cert_id}</CertId>\n"
+            f"      <Status>Enabled</Status>\n"
+            f"      <CreationDate>{listed.creation_date}</CreationDate>\n"
+            f"      <Fingerprint>{listed.fingerprint}</Fingerprint>\n"
+            f"      <ValidStartDate>{listed.valid_start_date}</ValidStartDate>\n"
+            f"      <ValidEndDate>{listed.valid_end_date}</ValidEndDate>\n"
+            f"    </Certificate>\n") in reply, reply
+    assert re.fullmatch(r"[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT",
+                        listed.creation_date)
     print(f"PutCname -> first verified HTTPS response: {elapsed:.2f} s")
+
+
+def list_cname_xml(env: Acme) -> str:
+    """ListCname's body as sent (oss2 signs the request)."""
+    result = env.bucket._do("GET", env.bucket.bucket_name, "", params={"cname": ""})
+    return str(result.read().decode())
 
 
 def served_by_default(env: Acme, domain: str) -> bool:
