@@ -287,16 +287,17 @@ def test_caa_forbidding_the_ca_is_reported_and_nothing_is_ordered(tmp_path: Path
         dns.caa("open.example", '0 issue "pebble.letsencrypt.org; validationmethods=http-01"')
         env.bind("www.open.example")
         wait_for("the allowed name's certificate", verified(env, "www.open.example"))
-        wanted = ("ACME: order for www.caa.example failed (1 in a row): the CAA records at "
-                  "caa.example allow only letsencrypt.org to issue for www.caa.example, not "
-                  "this CA (pebble.letsencrypt.org); add "
-                  '"0 issue \\"pebble.letsencrypt.org\\"" at caa.example; next attempt at ')
+        wanted = ("ACME: order for www.caa.example failed (1 in a row): CAA at caa.example "
+                  "allows only letsencrypt.org, not pebble.letsencrypt.org: no certificate is "
+                  'ordered for www.caa.example; add "0 issue \\"pebble.letsencrypt.org\\"" '
+                  "at caa.example; next attempt at ")
         wait_for("the CAA report", lambda: any(wanted in line for line in env.server.errors))
         assert env.listed("www.caa.example") is None
         assert len(env.ca.orders()) == 1  # www.open.example's only
         dns.caa("caa.example", '0 issue ";"')
         wait_for("the second report", lambda: any(
-            'the CAA record at caa.example (issue ";") forbids every CA for www.caa.example'
+            'CAA at caa.example forbids every CA (issue ";"): no certificate is ordered for '
+            "www.caa.example"
             in line for line in env.server.errors), timeout=10)
         assert len(env.ca.orders()) == 1
     finally:

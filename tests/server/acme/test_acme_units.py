@@ -86,19 +86,21 @@ def test_caa_the_closest_record_set_decides(dns: DnsServer) -> None:
     dns.caa("www.example.com", '0 issue "ca.example; validationmethods=http-01"')
     assert caa_verdict(dns, "www.example.com", ("ca.example",)) == "allowed"
     assert caa_verdict(dns, "api.example.com", ("ca.example",)) == (
-        "the CAA records at example.com allow only other.example to issue for "
-        'api.example.com, not this CA (ca.example); add "0 issue \\"ca.example\\"" at '
-        "example.com")
+        "CAA at example.com allows only other.example, not ca.example: no certificate is "
+        'ordered for api.example.com; add "0 issue \\"ca.example\\"" at example.com')
+    # one of the CA's identities is enough
+    assert caa_verdict(dns, "api.example.com", ("ca.example", "other.example")) == "allowed"
 
 
 def test_caa_forbidding_every_ca_or_a_critical_unknown_tag(dns: DnsServer) -> None:
     dns.caa("example.com", '0 issue ";"')
     assert caa_verdict(dns, "www.example.com", ()) == (
-        'the CAA record at example.com (issue ";") forbids every CA for www.example.com')
+        'CAA at example.com forbids every CA (issue ";"): no certificate is ordered for '
+        "www.example.com")
     dns.caa("example.com", '128 future "x"')
     assert caa_verdict(dns, "www.example.com", ("ca.example",)) == (
-        "the CAA record at example.com has an unknown critical property 'future': no CA "
-        "may issue for www.example.com")
+        "CAA at example.com has an unknown critical property 'future': no CA may issue: no "
+        "certificate is ordered for www.example.com")
     # an unknown CA identity cannot be checked against issue records: not refused here
     dns.caa("example.com", '0 issue "other.example"')
     assert caa_verdict(dns, "www.example.com", ()) == "allowed"

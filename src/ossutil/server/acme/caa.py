@@ -1,10 +1,10 @@
 """The CAA check before an order (RFC 8659): may this CA issue for this name?
 
 The relevant record set is the first CAA answer at the domain or one of its parents (not the
-root). A set with ``issue`` records allows only the CAs they name (``issue ";"`` none); an
-unknown tag marked critical forbids everything. The CA's identities come from its directory
-(``meta.caaIdentities``) or ``--acme-caa-identity``; a CA that names none can only be refused
-by ``issue ";"`` or a critical unknown tag.
+root); what it allows is ``dnsrules.caa.evaluate``'s rule (shared with ``ossutil doctor`` and
+domain health). The CA's identities come from ``--acme-caa-identity`` or its directory
+(``meta.caaIdentities``); for a CA that names none, only a set that forbids every CA (``issue
+";"``, a critical unknown tag) refuses.
 
 Look-ups use dnspython's async resolver with the server's ``--dns-server`` list, so the event
 loop never waits. A failed look-up (SERVFAIL, timeout) refuses the order for now: a CA must
@@ -21,10 +21,8 @@ import dns.exception
 import dns.rdatatype
 import dns.resolver
 
+from ossutil.dnsrules import caa
 from ossutil.dnsrules import txt as rules
-
-KNOWN_TAGS = frozenset({"issue", "issuewild", "iodef", "issuemail", "contactemail",
-                        "contactphone", "issuevmc"})
 
 
 class CaaForbidden(Exception):
@@ -40,30 +38,19 @@ class CaaCheck:
         self._lifetime = lifetime
 
     async def check(self, domain: str, identities: Sequence[str]) -> None:
-        """Return when the CA may issue for ``domain``; else ``CaaForbidden``."""
+        """Return when the CA may issue for ``domain``; else ``CaaForbidden``. The records'
+        meaning is ``dnsrules.caa.evaluate``'s, the rule ``ossutil doctor`` applies too."""
         owner, records = await self._relevant(domain)
-        if not records:
+        policies = [caa.evaluate(owner, records, ca) for ca in identities or ("",)]
+        if any(policy.verdict != "forbidden" for policy in policies):
             return
-        for flags, tag, _ in records:
-            if flags & 128 and tag not in KNOWN_TAGS:
-                raise CaaForbidden(f"the CAA record at {owner} has an unknown critical "
-                                   f"property '{tag}': no CA may issue for {domain}")
-        issuers = {value.split(";", 1)[0].strip().lower()
-                   for _, tag, value in records if tag == "issue"}
-        if not issuers:
-            return  # no issue property: no restriction
-        named = sorted(i for i in issuers if i)
-        if not named:
-            raise CaaForbidden(f'the CAA record at {owner} (issue ";") forbids every CA for '
-                               f"{domain}")
-        wanted = {i.lower() for i in identities}
-        if wanted and not wanted & set(named):
-            raise CaaForbidden(
-                f"the CAA records at {owner} allow only {', '.join(named)} to issue for "
-                f"{domain}, not this CA ({', '.join(sorted(wanted))}); add "
-                f'"0 issue \\"{sorted(wanted)[0]}\\"" at {owner}')
+        advice = ""
+        if identities and policies[0].issuers:
+            advice = f'; add "0 issue \\"{identities[0].lower()}\\"" at {owner}'
+        raise CaaForbidden(f"{policies[0].detail}: no certificate is ordered for {domain}"
+                           f"{advice}")
 
-    async def _relevant(self, domain: str) -> tuple[str, list[tuple[int, str, str]]]:
+    async def _relevant(self, domain: str) -> tuple[str, list[caa.CaaRecord]]:
         if self._config_error:
             raise CaaForbidden(f"CAA for {domain} could not be read: {self._config_error}")
         labels = domain.rstrip(".").split(".")
@@ -78,6 +65,6 @@ class CaaCheck:
             except (TimeoutError, dns.exception.DNSException) as exc:
                 raise CaaForbidden(f"CAA at {name} could not be read ({type(exc).__name__}); "
                                    "a CA does not issue then") from None
-            return name, [(int(r.flags), r.tag.decode("ascii", "replace").lower(),
-                           r.value.decode("utf-8", "replace")) for r in answer]
+            return name, [caa.CaaRecord(int(r.flags), r.tag.decode("ascii", "replace").lower(),
+                                        r.value.decode("utf-8", "replace")) for r in answer]
         return "", []
