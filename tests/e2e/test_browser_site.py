@@ -4,8 +4,9 @@ The real server (the session's, on loopback) holds three public-read buckets, ea
 domain of one test domain D with a certificate from the test CA, configured through oss2's
 PutBucketWebsite, PutBucketCors and PutBucketReferer as a site owner would:
 
-    www.D    the site: index.html, style.css, app.js, logo.png, error.html;
-             website (index.html, error.html), referer (www.D's pages, empty allowed)
+    www.D    the site: index.html, style.css, app.js, logo.png, error.html (stored with
+             Cache-Control: no-cache); website (index.html, error.html), referer (www.D's
+             pages, empty allowed)
     api.D    data.json, CORS rule allowing the origin https://www.D:PORT
     other.D  data.json (no CORS rule), hotlink.html (embeds www.D's logo)
     bad.D    bound to the site's bucket with a certificate from a CA the browser does not trust
@@ -13,7 +14,8 @@ PutBucketWebsite, PutBucketCors and PutBucketReferer as a site owner would:
 Headless Chromium (tests/support/browser.py) resolves *.D to 127.0.0.1 and trusts the test CA
 through an NSS database, so each HTTPS load below verified the served certificate. Statuses
 "on the wire" are what DevTools saw the server send (a revalidated page is shown from the
-cache as 200; the server's answer was 304).
+cache as 200; the server's answer was 304). The screenshot of the home page is kept under the
+first test's tmp dir (its path is printed: ``-s`` shows it).
 """
 
 from __future__ import annotations
