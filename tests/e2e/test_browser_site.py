@@ -159,7 +159,7 @@ def _natural_width(page: Page, selector: str) -> int:
         selector, "image => image.complete ? image.naturalWidth : -1"))
 
 
-# --- what works without the website features ----------------------------------------------
+# --- the page, its certificate, revalidation ------------------------------------------------
 
 def test_the_page_renders_over_verified_https(site: Site, tmp_path: Path) -> None:
     page, traffic = site.page()
