@@ -270,7 +270,9 @@ def test_the_cached_answer_is_the_pipelines(site: Site, variant: str) -> None:
     assert front.headers["x-oss-request-id"] != piped.headers["x-oss-request-id"]
     if variant.startswith("if-"):
         assert (front.status, front.body) == (304, b"")
-        assert set(front.same_as()) == {"etag", "last-modified", "server"}
+        # RFC 9110 15.4.5: the stored Cache-Control the 200 carries comes with the 304 too
+        assert set(front.same_as()) == {"etag", "last-modified", "cache-control", "server"}
+        assert front.headers["cache-control"] == "max-age=60"
         return
     assert front.status == 200
     assert front.body == (b"" if method == "HEAD" else BODY)
@@ -757,7 +759,8 @@ def test_pipelined_cached_reads_over_tls_sent_before_reading_any(
 # --- signed ListCname from memory -----------------------------------------------------------
 
 def list_cname_head(site: Site, version: str, *, secret: str | None = None,
-                    key_id: str | None = None, moment: datetime | None = None) -> bytes:
+                    key_id: str | None = None, moment: datetime | None = None,
+                    extra: tuple[tuple[str, str], ...] = (), bucket: str | None = None) -> bytes:
     """A header-signed ``GET /<bucket>/?cname`` on the server's own host, V1 or V4 (by the
     server's root key unless ``key_id``/``secret`` say otherwise; dated now unless
     ``moment``)."""
@@ -771,22 +774,23 @@ def list_cname_head(site: Site, version: str, *, secret: str | None = None,
     else:
         headers["x-oss-date"] = dates.v4_timestamp(moment)
         headers["x-oss-content-sha256"] = signing.UNSIGNED_PAYLOAD
-    request = signing.SigningRequest("GET", site.bucket, "", [("cname", "")], headers)
+    bucket = site.bucket if bucket is None else bucket
+    request = signing.SigningRequest("GET", bucket, "", [("cname", "")], headers)
     if version == "v1":
         headers["authorization"] = signing.v1_authorization(key_id, secret, request)
     else:
         headers["authorization"] = signing.v4_authorization(
             key_id, secret, request, region=server.region,
             date=moment.strftime("%Y%m%d"))
-    return head_bytes("GET", f"/{site.bucket}/?cname", f"127.0.0.1:{server.port}",
-                      tuple(headers.items()))
+    return head_bytes("GET", f"/{bucket}/?cname", f"127.0.0.1:{server.port}",
+                      tuple(headers.items()) + extra)
 
 
 @pytest.mark.parametrize("version", ["v1", "v4"])
 def test_a_signed_list_cname_from_memory_is_the_pipelines(site: Site, version: str) -> None:
     port = site.server.port
     watch = Watch(site.server)
-    first = exchange(port, list_cname_head(site, version))  # the pipeline caches the bindings
+    first = exchange(port, list_cname_head(site, version, extra=(PIPELINE,)))
     assert first.status == 200, first.body
     watch.moved()
     second = exchange(port, list_cname_head(site, version))
@@ -864,3 +868,22 @@ def test_a_replayed_list_cname_of_a_deleted_user_is_refused(site: Site, tmp_path
         assert time.monotonic() < deadline
         time.sleep(0.05)
     assert (refused.status, refused.code()) == (403, "InvalidAccessKeyId")
+
+
+def test_a_first_list_cname_is_filled_by_the_front_and_a_missing_bucket_goes_on(
+        site: Site) -> None:
+    """A connection whose first request is a ListCname of a bucket whose bindings are not
+    cached yet stays with the front: it reads them in, then answers. A bucket that does not
+    exist is the pipeline's NoSuchBucket."""
+    port = site.server.port
+    site.settle()  # the set-up's binding write has dropped the cached bindings
+    watch = Watch(site.server)
+    listed = exchange(port, list_cname_head(site, "v1"))
+    assert listed.status == 200, listed.body
+    assert f"<Domain>{site.domain}</Domain>" in listed.body.decode()
+    moved = watch.moved()
+    assert (moved["answered"], moved["handed_off"], moved["filled"]) == (1, 0, 1)
+    missing = exchange(port, list_cname_head(site, "v1", bucket=site.bucket + "-none"))
+    assert (missing.status, missing.code()) == (404, "NoSuchBucket")
+    moved = watch.moved()
+    assert (moved["answered"], moved["handed_off"], moved["filled"]) == (0, 1, 0)

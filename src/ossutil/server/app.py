@@ -279,12 +279,15 @@ def object_filler(cache: ReadCache,
     """For the HTTP front's misses: read ``bucket``/``key`` as a GetObject does (the same
     ``ObjectService``), which fills the object cache when the object is small (True: cached
     now; False: no such bucket or object, too large for the cache, or a write raced the
-    read)."""
+    read). ``key`` "" (a ListCname): the bucket and its bindings into ``cache``."""
 
     async def fill(bucket_name: str, key: str) -> bool:
         bucket = await cache.bucket(bucket_name)
         if bucket is None:
             return False
+        if not key:
+            await cache.bindings(bucket_name)
+            return cache.cached_bindings(bucket_name) is not None
         try:
             _, content = await objects.open(bucket, key)
         except OssError:

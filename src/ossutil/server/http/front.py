@@ -47,7 +47,7 @@ from ossutil.server.gateway.rules import check_served
 from ossutil.server.http import router
 from ossutil.server.http import web as webrules
 from ossutil.server.http.handlers.cname import list_cname_document
-from ossutil.server.http.handlers.object import object_headers
+from ossutil.server.http.handlers.object import not_modified_headers, object_headers
 from ossutil.server.http.pipeline import (
     DateCache,
     loggable_path,
@@ -58,7 +58,7 @@ from ossutil.server.http.pipeline import (
 from ossutil.server.objects import preconditions
 from ossutil.server.objects.cache import CachedObject
 from ossutil.server.operations import LIST_CNAME
-from ossutil.wire import dates, signing
+from ossutil.wire import signing
 from ossutil.wire.errors import OssError
 
 if TYPE_CHECKING:
@@ -116,8 +116,8 @@ class _Rendered:
                  for name, value in object_headers(meta, storage_class, whole=True).items()]
         lines.append(f"Content-Length: {meta.size}\r\n")
         self.ok = _STATUS_200 + "".join(lines).encode()
-        self.not_modified = (_STATUS_304 + f"ETag: {meta.etag}\r\nLast-Modified: "
-                             f"{dates.rfc1123(meta.last_modified)}\r\n".encode())
+        self.not_modified = _STATUS_304 + "".join(
+            f"{name}: {value}\r\n" for name, value in not_modified_headers(meta).items()).encode()
 
 
 class _Plan:
@@ -177,7 +177,7 @@ class _ListPlan:
 
 class _Fill:
     """A cached read that missed: the object (or its bucket) is to be read into the caches,
-    then the request looked at again."""
+    then the request looked at again; ``key`` "": a ListCname's bucket and its bindings."""
 
     __slots__ = ("bucket", "key")
 
@@ -326,8 +326,8 @@ class FrontDoor:
                 context = {"acs:SourceIp": peer,
                            "acs:SecureTransport": "true" if secure else "false"}
                 listed = self._list_cname(path, raw_query, headers, context)
-                if listed is None:
-                    return None
+                if listed is None or isinstance(listed, _Fill):
+                    return listed
                 reply, body, bucket_name, principal, until, bucket, bindings = listed
                 if len(self._plans) >= _PLANS_KEPT:
                     self._plans.clear()
@@ -456,7 +456,7 @@ class FrontDoor:
     def _list_cname(self, path: str, raw_query: str, headers: dict[str, str],
                     context: dict[str, str],
                     ) -> tuple[bytes, bytes, str, Principal | None, float, Bucket,
-                               tuple[Binding, ...]] | None:
+                               tuple[Binding, ...]] | _Fill | None:
         """A signed ListCname whose bucket and bindings are cached: the signature checked by
         the same verifier, the XML rendered once per version of the bindings."""
         if self.verifier is None:
@@ -472,7 +472,7 @@ class FrontDoor:
         bucket = self.cache.cached_bucket(target.bucket)
         bindings = self.cache.cached_bindings(target.bucket)
         if bucket is None or bindings is None:
-            return None
+            return self._miss(target.bucket, "")  # "": the bucket and its bindings
         principal, until = self.verifier.authenticate_until(signing.SigningRequest(
             "GET", target.bucket, "", pairs, headers))
         authorize(principal, operation, region=self.region, bucket_name=target.bucket,

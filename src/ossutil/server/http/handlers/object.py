@@ -225,9 +225,21 @@ def _close(content: bytes | BinaryIO) -> None:
         content.close()
 
 
+def not_modified_headers(meta: ObjectMeta) -> dict[str, str]:
+    """A 304's headers: the validators, and the stored Cache-Control and Expires the 200
+    carries (RFC 9110 15.4.5: a 304 sends what would have updated the cached response)."""
+    headers = {"ETag": meta.etag, "Last-Modified": dates.rfc1123(meta.last_modified)}
+    for name, value in meta.headers:
+        if name.lower() in _REFRESHED_BY_304:
+            headers[name.title()] = value
+    return headers
+
+
+_REFRESHED_BY_304 = frozenset({"cache-control", "expires"})
+
+
 def _not_modified(meta: ObjectMeta) -> web.Response:
-    return web.Response(status=304, headers={"ETag": meta.etag,
-                                             "Last-Modified": dates.rfc1123(meta.last_modified)})
+    return web.Response(status=304, headers=not_modified_headers(meta))
 
 
 def object_metadata(call: Call) -> Upload:
