@@ -109,11 +109,11 @@ def verified(env: Acme, domain: str) -> Callable[[], tuple[int, bytes, bytes] | 
 
 def start(tmp_path: Path, dns: DnsServer, *, challenge: str = "http-01",
           validity: int | None = None, extra: tuple[str, ...] = (),
-          ca_running: bool = True) -> Iterator[Acme]:
+          ca_running: bool = True, eab_keys: dict[str, str] | None = None) -> Iterator[Acme]:
     pebble_support.require()
     http_port, https_port = free_port(), free_port()
     ca = Pebble(tmp_path / "pebble", dns.nameserver, http_port=http_port, tls_port=https_port,
-                validity=validity)
+                validity=validity, eab_keys=eab_keys)
     if ca_running:
         ca.start()
     try:
@@ -519,3 +519,31 @@ def test_put_cname_to_first_verified_https_p50_of_10(acme: Acme) -> None:
     print(f"PutCname -> verified HTTPS: p50 {statistics.median(elapsed):.2f} s, "
           f"max {max(elapsed):.2f} s over 10")
     assert statistics.median(elapsed) < 10
+
+
+EAB_KID = "kid-1"
+EAB_KEY = "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W"
+
+
+@pytest.mark.parametrize("with_eab", [True, False])
+def test_external_account_binding(tmp_path: Path, dns: DnsServer, with_eab: bool) -> None:
+    """A CA that requires EAB: with --acme-eab-kid/--acme-eab-hmac-key the account is bound
+    and the name issued; without, the CA's refusal is the state's error (and the key is in
+    no log line either way)."""
+    extra = ("--acme-eab-kid", EAB_KID, "--acme-eab-hmac-key", EAB_KEY) if with_eab else ()
+    gen = start(tmp_path, dns, extra=extra, eab_keys={EAB_KID: EAB_KEY})
+    env = next(gen)
+    try:
+        domain = "eab.auto.example"
+        env.bind(domain)
+        if with_eab:
+            wait_for("a verified HTTPS answer", verified(env, domain))
+            assert len(env.ca.orders()) == 1
+        else:
+            wait_for("the CA's refusal", lambda: any(
+                f"ACME: order for {domain} failed (1 in a row): the ACME CA refused: " in line
+                and "externalAccountRequired" in line for line in env.server.errors))
+            assert env.ca.orders() == []
+        assert not any(EAB_KEY in line for line in env.server.errors + env.server.output)
+    finally:
+        gen.close()

@@ -9,7 +9,8 @@ Pebble validates HTTP-01 on ``http_port`` and TLS-ALPN-01 on ``tls_port`` of the
 test's DNS server gives the domain (127.0.0.1), with no sleeps (``PEBBLE_VA_NOSLEEP=1``) and
 no nonce rejections. Its own directory is served over TLS with a certificate from a trustme
 CA of the fixture's (``ca_bundle``: what ``--acme-ca-bundle`` trusts). ``validity`` sets the
-lifetime of the certificates it issues (seconds), for renewal tests.
+lifetime of the certificates it issues (seconds), for renewal tests; ``eab_keys`` makes it
+require external account binding with those keys.
 """
 
 from __future__ import annotations
@@ -51,13 +52,15 @@ def free_port() -> int:
 class Pebble:
     def __init__(self, workdir: Path, nameserver: str, *, http_port: int = 5002,
                  tls_port: int = 5001, validity: int | None = None,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None,
+                 eab_keys: dict[str, str] | None = None) -> None:
         self.workdir = workdir
         self.nameserver = nameserver
         self.http_port = http_port
         self.tls_port = tls_port
         self.validity = validity
         self.env = env or {}
+        self.eab_keys = eab_keys  # kid -> base64url HMAC key: external account binding required
         self.lines: list[str] = []
         self._process: subprocess.Popen[str] | None = None
         self._authority = trustme.CA()
@@ -83,8 +86,10 @@ class Pebble:
             "managementListenAddress": f"127.0.0.1:{self.management_port}",
             "certificate": str(cert), "privateKey": str(key),
             "httpPort": self.http_port, "tlsPort": self.tls_port,
-            "ocspResponderURL": "", "externalAccountBindingRequired": False,
+            "ocspResponderURL": "", "externalAccountBindingRequired": bool(self.eab_keys),
         }
+        if self.eab_keys:
+            config["externalAccountMACKeys"] = self.eab_keys
         if self.validity is not None:
             config["certificateValidityPeriod"] = self.validity
         path = self.workdir / "pebble-config.json"
