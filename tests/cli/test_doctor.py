@@ -308,3 +308,13 @@ def _default_pem(server: RunningServer, name: str) -> str:
         der = tls.getpeercert(binary_form=True)
     assert der is not None
     return ssl.DER_cert_to_PEM_cert(der)
+
+
+@pytest.mark.parametrize("argv", [["help", "doctor"], ["doctor", "--help"]])
+def test_doctor_help_loads_no_dns_tls_or_crypto(argv: list[str], tmp_path: Path) -> None:
+    from tests.cli.test_light_imports import _modules, _offending
+
+    code, modules = _modules(argv, tmp_path)
+    assert code == 0
+    assert _offending(modules, ("dns", "ssl", "_ssl", "cryptography", "ossutil.server",
+                                "ossutil.dnsrules", "ossutil.certcheck", "asyncio")) == []
