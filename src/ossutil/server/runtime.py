@@ -226,7 +226,8 @@ async def _health(running: Running) -> None:
     against this process's HTTPS listener (when there is one)."""
     from ossutil.server.app import health_task
 
-    task = health_task(running.services.settings, running.services)
+    # in a thread: the system resolver's configuration (resolv.conf) is read from disk
+    task = await asyncio.to_thread(health_task, running.services.settings, running.services)
     if len(running.listeners) > 1:
         host, port = running.listeners[1].sockets[0].getsockname()[:2]
         task.checker.tls_address = ({"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host), port)
