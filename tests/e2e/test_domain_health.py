@@ -443,3 +443,46 @@ def test_processes_sharing_postgresql_run_each_round_once(tmp_path: Path,
         finally:
             first.stop()
             second.stop()
+
+
+@pytest.mark.slow
+def test_a_domain_moved_away_is_reported_dangling_and_gets_no_new_order(
+        tmp_path: Path, dns: DnsServer) -> None:
+    """With ACME on (Pebble): the domain's DNS moves away, ``domains --check`` reports it
+    dangling, its due renewal is not ordered (Pebble counts one order); once DNS points back the
+    next check unmarks it and the renewal is ordered."""
+    from tests.e2e.test_acme import start, verified, wait_for
+
+    with contextlib.contextmanager(start)(tmp_path, dns,
+                                          extra=("--public-address", "127.0.0.1")) as acme:
+        domain = "moved.health.example"
+        acme.bind(domain)
+        _, _, first = wait_for("the first certificate", verified(acme, domain))
+        assert len(acme.ca.orders()) == 1
+        dns.a(domain, "192.0.2.50")
+        checked = domains(acme.server, "--check", "--json")
+        assert (checked.returncode, checked.stderr) == (0, "")
+        [entry] = json.loads(checked.stdout)
+        assert entry["dns"] == {"state": "dangling",
+                                "detail": "resolves to 192.0.2.50; not this service's: "
+                                          "192.0.2.50 (its addresses: 127.0.0.1)"}
+        assert (entry["certificate"]["source"], entry["renewal"]["state"]) == ("automatic",
+                                                                               "ok")
+        store = SqliteStore(acme.server.data_dir / "ossutil.db")
+        try:
+            store.schedule_acme(domain, datetime.now(UTC))  # its renewal is due now
+        finally:
+            store.close()
+        time.sleep(3)  # the ACME service looks at the due list every second
+        assert len(acme.ca.orders()) == 1
+        dns.a(domain, "127.0.0.1")
+        [entry] = json.loads(domains(acme.server, "--check", "--json").stdout)
+        assert entry["dns"] == {"state": "ok", "detail": "resolves to 127.0.0.1"}
+        served = verified(acme, domain)
+
+        def renewed() -> tuple[int, bytes, bytes] | None:
+            result = served()
+            return result if result is not None and result[2] != first else None
+
+        wait_for("the renewal once it points here again", renewed)
+        assert len(acme.ca.orders()) == 2
