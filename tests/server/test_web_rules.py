@@ -38,7 +38,7 @@ def test_cors_first_matching_rule_wins() -> None:
 
 def test_cors_grant_headers() -> None:
     assert cors.grant(RULES.rules[1], "https://x") == [
-        ("Access-Control-Allow-Origin", "*"), ("Access-Control-Allow-Methods", "GET")]
+        ("Access-Control-Allow-Origin", "https://x"), ("Access-Control-Allow-Methods", "GET")]
 
 
 @pytest.mark.parametrize(("config", "code"), [

@@ -103,11 +103,10 @@ def match(config: CorsConfiguration, origin: str, method: str,
 
 def grant(rule: CorsRule, origin: str, *, preflight_headers: list[str] | None = None,
           preflight: bool = False) -> list[tuple[str, str]]:
-    """The Access-Control-* headers for a request matched by ``rule``: the origin (``*`` when
-    the rule allows every origin, else the request's), the rule's methods, on a preflight the
-    requested headers, the exposed headers and the max age."""
-    allow_origin = "*" if "*" in rule.allowed_origins else origin
-    out = [("Access-Control-Allow-Origin", allow_origin),
+    """The Access-Control-* headers for a request matched by ``rule``: the request's origin
+    (OSS's user guide: the value of the request's Origin, also for a ``*`` rule), the rule's
+    methods, on a preflight the requested headers, the exposed headers and the max age."""
+    out = [("Access-Control-Allow-Origin", origin),
            ("Access-Control-Allow-Methods", ", ".join(rule.allowed_methods))]
     if preflight and preflight_headers:
         out.append(("Access-Control-Allow-Headers", ", ".join(preflight_headers)))
