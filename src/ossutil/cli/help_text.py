@@ -632,6 +632,7 @@ SYNOPSES_CH = {
     "cors": "设置、查询或删除bucket的CORS规则",
     "referer": "设置、查询或删除bucket的Referer白名单",
     "cors-options": "发送CORS预检(OPTIONS)请求并显示响应",
+    "doctor": "检查自定义域名: CNAME、_dnsauth令牌、CAA与所提供的证书",
     "api": "ossutil 2.0 风格的API命令 (create-cname-token, put-bucket-website ...)",
 }
 
