@@ -486,3 +486,24 @@ def test_a_domain_moved_away_is_reported_dangling_and_gets_no_new_order(
 
         wait_for("the renewal once it points here again", renewed)
         assert len(acme.ca.orders()) == 2
+
+
+def test_a_public_address_this_host_cannot_reach_falls_back_to_its_own_listener(
+        health_server: RunningServer, dns: DnsServer, ca: CertFactory) -> None:
+    """Behind a NAT without hairpinning the server cannot reach its own public address: the
+    served certificate is then compared at its own listener, and the report says so."""
+    server = health_server
+    client = sdk(server, "photos")
+    client.create_bucket()
+    fp = bind(client, dns, "nat.example.test", leaf(ca, "nat.example.test", 100))
+    dns.a("nat.example.test", "127.0.0.2")  # a --public-address where nothing listens
+    [entry] = json.loads(domains(server, "--check", "--json").stdout)
+    assert entry["dns"] == {"state": "ok", "detail": "resolves to 127.0.0.2"}
+    served = entry["served"]
+    assert (served["state"], served["fingerprint"]) == ("matches", fp)
+    assert served["detail"].startswith(
+        f"no TLS handshake with 127.0.0.2:{server.https_port} for nat.example.test: "
+        "ConnectionRefusedError: ")
+    assert served["detail"].endswith(
+        f"; instead 127.0.0.1:{server.https_port} serves the held certificate {fp}")
+    assert entry["problems"] == []

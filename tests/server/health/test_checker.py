@@ -82,8 +82,9 @@ def test_automatic_certificates_report_their_renewal_state(store: Store,
         reports = {r.domain: r for r in asyncio.run(health.run_round())}
     finally:
         runner._executor.shutdown(wait=True)
-    expiring = ("certificate: acme-{} expires in 10 days (2026-05-02T03:04:05Z). Check the "
-                "automatic certificate's renewal below.")
+    expiring = ("certificate: acme-{} expires in 10 days (2026-05-02T03:04:05Z). It is "
+                "renewed automatically: see its renewal state (domains --json) and the "
+                "server's log.")
     assert reports["renewed.a.test"] == DomainReport(
         "renewed.a.test", "b1", NOW, "ok", f"CNAME renewed.a.test -> b1.{ENDPOINT}",
         "not-checked", "", "no HTTPS listener (--https-port)", "ok",

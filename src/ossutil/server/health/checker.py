@@ -167,7 +167,8 @@ class HealthChecker:
         if held is not None:
             left = days_left(held.not_after, now)
             automatic = binding.certificate is None
-            renew = ("Check the automatic certificate's renewal below." if automatic else
+            renew = ("It is renewed automatically: see its renewal state (domains --json) "
+                     "and the server's log." if automatic else
                      "Upload a renewed certificate with PutCname (bucket-cname --method put "
                      "--item certificate).")
             if left < 0:
@@ -190,29 +191,40 @@ class HealthChecker:
 
     async def _served(self, domain: str, addresses: Sequence[str],
                       held: str | None) -> tuple[str, str, str]:
-        """(state, fingerprint, detail) of the certificate served for ``domain``."""
+        """(state, fingerprint, detail) of the certificate served for ``domain``: at its first
+        address, else (none, or that address cannot be reached from this host: no NAT
+        hairpin, say) at this process's own listener."""
         if self.tls_address is None:
             return "not-checked", "", "no HTTPS listener (--https-port)"
         own_host, port = self.tls_address
-        host = addresses[0] if addresses else own_host
-        where = f"{host}:{port}" if ":" not in host else f"[{host}]:{port}"
-        for attempt in (1, 2):
+        hosts = [addresses[0], own_host] if addresses and addresses[0] != own_host else [own_host]
+        note = ""
+        for host in hosts:
+            where = f"{host}:{port}" if ":" not in host else f"[{host}]:{port}"
             try:
                 der = await self._handshake(host, port, domain)
+                if held is not None and fingerprint(der) != held:
+                    # a certificate attached a moment ago may still be building: once more
+                    await asyncio.sleep(self._retry_delay)
+                    der = await self._handshake(host, port, domain)
             except (OSError, ssl.SSLError, TimeoutError) as exc:
-                return "unreachable", "", (f"no TLS handshake with {where} for {domain}: "
-                                           f"{exc.__class__.__name__}: {exc}".rstrip(": "))
+                failure = (f"no TLS handshake with {where} for {domain}: "
+                           f"{exc.__class__.__name__}: {exc}".rstrip(": "))
+                if host == hosts[-1]:
+                    return "unreachable", "", note + failure
+                note = f"{failure}; instead "
+                continue
             served = fingerprint(der)
             if held is None:
-                return "default", served, (f"{where} serves the server's default certificate "
-                                           f"{served}: no certificate is held for {domain}")
+                return "default", served, (f"{note}{where} serves the server's default "
+                                           f"certificate {served}: no certificate is held for "
+                                           f"{domain}")
             if served == held:
-                return "matches", served, f"{where} serves the held certificate {served}"
-            if attempt == 1:
-                await asyncio.sleep(self._retry_delay)
-        expires = await asyncio.to_thread(_not_after, der)
-        return "differs", served, (f"{where} serves {served} (expires {iso(expires)}), not the "
-                                   f"held {held}")
+                return "matches", served, f"{note}{where} serves the held certificate {served}"
+            expires = await asyncio.to_thread(_not_after, der)
+            return "differs", served, (f"{note}{where} serves {served} (expires "
+                                       f"{iso(expires)}), not the held {held}")
+        raise AssertionError("unreachable: hosts is never empty")
 
     async def _handshake(self, host: str, port: int, server_name: str) -> bytes:
         async with asyncio.timeout(self._tls_timeout):
