@@ -230,10 +230,6 @@ def test_a_reload_revalidates_with_304(site: Site) -> None:
     page.context.close()
 
 
-@pytest.mark.xfail(strict=True, reason="server: a 304 carries only ETag and Last-Modified "
-                   "(http/handlers/object.py _not_modified, http/front.py not_modified), not "
-                   "the Cache-Control (nor Vary) its 200 had; RFC 9110 15.4.5: a 304 MUST carry "
-                   "Cache-Control, Expires and Vary that the 200 would have")
 def test_a_304_repeats_the_cache_headers_of_the_200(site: Site) -> None:
     page, traffic = site.page()
     url = site.url("www", "/index.html")

@@ -176,3 +176,17 @@ def test_http_1_0_clients_get_the_stored_bytes(site: Any) -> None:
     assert head.startswith(b"HTTP/1.0 200") or head.startswith(b"HTTP/1.1 200"), head
     assert b"content-encoding" not in head.lower()
     assert body == TEXT
+
+
+def test_a_304_says_what_its_200_said(site: Any) -> None:
+    """RFC 9110 15.4.5: Cache-Control, Expires and Vary of the 200 come with the 304 (a
+    compressible object varies by Accept-Encoding whether or not this reply was compressed)."""
+    for accept in ({}, {"Accept_Encoding": "gzip"}):
+        full = browse(site, "/page.html", **accept)
+        again = browse(site, "/page.html", If_None_Match=full.headers["etag"], **accept)
+        assert again.status == 304
+        for name in ("cache-control", "expires", "vary"):
+            assert again.headers[name] == full.headers[name], (name, accept)
+        assert full.headers["vary"] == "Accept-Encoding"
+    small = browse(site, "/small.txt")
+    assert "vary" not in small.headers  # never compressed: nothing varies

@@ -30,6 +30,7 @@ from aiohttp.abc import AbstractStreamWriter
 from multidict import CIMultiDict
 
 from ossutil.server.http.responses import listing_response, require_writable, xml_response
+from ossutil.server.http.web import compressible
 from ossutil.server.models import Bucket, ObjectMeta, ObjectType
 from ossutil.server.naming import validate_object_key
 from ossutil.server.objects import listing, preconditions
@@ -204,7 +205,16 @@ def object_headers(meta: ObjectMeta, storage_class: str, *, whole: bool) -> CIMu
         headers[name.title()] = value
     for name, value in meta.user_meta:
         headers[name] = value
+    if gzip_varies(meta):
+        headers["Vary"] = "Accept-Encoding"
     return headers
+
+
+def gzip_varies(meta: ObjectMeta) -> bool:
+    """Whether the object goes out gzip-compressed to clients that ask (``http/web.py``): its
+    replies, compressed or not, 304s included, then say ``Vary: Accept-Encoding``, so a cache
+    never hands one client's encoding to another."""
+    return compressible(meta.content_type, meta.size, dict(meta.headers).get("content-encoding"))
 
 
 def _overrides(call: Call) -> dict[str, str]:
@@ -232,6 +242,8 @@ def not_modified_headers(meta: ObjectMeta) -> dict[str, str]:
     for name, value in meta.headers:
         if name.lower() in _REFRESHED_BY_304:
             headers[name.title()] = value
+    if gzip_varies(meta):
+        headers["Vary"] = "Accept-Encoding"
     return headers
 
 
