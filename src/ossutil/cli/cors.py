@@ -20,6 +20,10 @@ from ossutil.cli import bucket_config
 from ossutil.cli.command import CliError, CommandSpec, Context, cloud_url, init_command
 from ossutil.cli.goxml import GoField, GoStruct, marshal_struct, unmarshal_struct
 
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from ossutil.client.config import Settings
+
 SPEC = CommandSpec("cors", min_args=1, max_args=2, valid_options=(
     *bucket_config.OPTIONS[:8], "method", "loglevel", *bucket_config.OPTIONS[10:]))
 
@@ -55,13 +59,14 @@ def run(ctx: Context) -> None:
         raise
 
 
-def put(ctx: Context, settings: object, bucket: str) -> None:
+def put(ctx: Context, settings: Settings, bucket: str) -> None:
+    """PutBucketCors with the rules of the local file, re-encoded as the Go SDK sends them."""
     if len(ctx.args) < 2:
         raise CliError("missing parameters,the local cors config file is empty")
     config = unmarshal_struct(bucket_config.read_local_file(ctx.args[1]), CORS_XML)
     config["ResponseVary"] = None  # SetBucketCORS sends the rules only
     body = marshal_struct(CORS_XML, config).encode("utf-8", "surrogateescape")
-    bucket_config.client(ctx, settings, bucket).put_bucket_cors_raw(bucket, body)  # type: ignore[arg-type]
+    bucket_config.client(ctx, settings, bucket).put_bucket_cors_raw(bucket, body)
 
 
 def _echo(ctx: Context, error: Exception) -> None:
