@@ -887,3 +887,80 @@ def test_a_first_list_cname_is_filled_by_the_front_and_a_missing_bucket_goes_on(
     assert (missing.status, missing.code()) == (404, "NoSuchBucket")
     moved = watch.moved()
     assert (moved["answered"], moved["handed_off"], moved["filled"]) == (0, 1, 0)
+
+
+# --- large objects: metadata and an open file, sent with sendfile -----------------------------
+
+LARGE = bytes(range(256)) * 1024  # 256 KiB: over the 64 KiB the cache keeps bytes for
+
+
+def test_a_large_object_is_sent_from_its_cached_file_as_the_pipeline_sends_it(
+        site: Site) -> None:
+    site.put("large.bin", LARGE, {"Cache-Control": "max-age=5"})
+    site.settle()
+    watch = Watch(site.server)
+    piped = site.fetch("GET", "/large.bin", PIPELINE)  # the pipeline's read keeps the file
+    assert watch.moved() == PIPELINE_FILLED
+    front = site.fetch("GET", "/large.bin")
+    assert watch.moved() == FRONT
+    assert (front.status, front.body, front.same_as()) == (200, LARGE, piped.same_as())
+    assert front.headers["content-length"] == str(len(LARGE))
+    head = site.fetch("HEAD", "/large.bin")
+    assert watch.moved() == FRONT
+    assert (head.status, head.body, head.same_as()) == (200, b"", piped.same_as())
+
+
+def test_a_large_object_to_a_client_that_reads_late_comes_whole_and_in_order(
+        site: Site) -> None:
+    """Bodies beyond the socket buffers: the front sends what the socket takes, the rest as
+    the client drains it, then answers the next pipelined request."""
+    huge = bytes(range(251)) * (24 * 1024 * 1024 // 251)  # ~24 MiB, a prime period
+    site.put("huge.bin", huge, {})
+    site.settle()
+    site.cached("page.html")
+    assert site.fetch("GET", "/huge.bin").status == 200  # fills: metadata and the file
+    watch = Watch(site.server)
+    with connect(site.server.port) as sock:
+        sock.sendall(site.request("GET", "/huge.bin") + site.request("GET", "/page.html")
+                     + site.request("GET", "/huge.bin"))
+        time.sleep(0.5)  # nothing read: the server's writes back up
+        buffer = bytearray()
+        replies = [read_reply(sock, buffer) for _ in range(3)]
+    assert [(r.status, r.body == body) for r, body in zip(replies, (huge, BODY, huge))] \
+        == [(200, True)] * 3
+    assert watch.moved() == {**FRONT, "answered": 3, "hits": 3}
+
+
+def test_a_write_during_a_large_reply_leaves_that_reply_whole(site: Site) -> None:
+    """The reply in progress keeps the version it started with (its own descriptor); the
+    next read gets the new one."""
+    old = bytes(range(253)) * (16 * 1024 * 1024 // 253)
+    new = bytes(reversed(old))
+    site.put("swap.bin", old, {})
+    site.settle()
+    assert site.fetch("GET", "/swap.bin").status == 200
+    with connect(site.server.port) as sock:
+        sock.sendall(site.request("GET", "/swap.bin"))
+        buffer = bytearray(sock.recv(65536))  # the reply has begun
+        site.put("swap.bin", new, {})
+        first = read_reply(sock, buffer)
+    assert (first.status, first.body == old) == (200, True)
+    again = site.fetch("GET", "/swap.bin")
+    assert (again.status, again.body == new) == (200, True)
+
+
+def test_a_large_cached_object_over_tls_is_copied_by_the_pipeline(
+        tls_server: RunningServer, ca: CertFactory, bucket_name: str, domain: str) -> None:
+    made = make_site(tls_server, bucket_name, domain)
+    chain, key = ca.leaf(domain)
+    made.client.put_bucket_cname(oss2.models.PutBucketCnameRequest(
+        domain, oss2.models.CertInfo(certificate=chain, private_key=key)))
+    made.put("large.bin", LARGE, {})
+    made.settle()
+    assert made.fetch("GET", "/large.bin").status == 200  # plain: fills, then sendfile
+    context = ssl.create_default_context(cadata=ca.ca_pem())
+    watch = Watch(tls_server)
+    secure = tls_exchange(tls_server.https_port, domain, context,
+                          made.request("GET", "/large.bin"))
+    assert (secure.status, secure.body) == (200, LARGE)
+    assert watch.moved() == HANDED_OFF  # no sendfile under TLS

@@ -277,9 +277,9 @@ def handler_table(services: Services, objects: ObjectService) -> dict[str, Handl
 def object_filler(cache: ReadCache,
                   objects: ObjectService) -> Callable[[str, str], Awaitable[bool]]:
     """For the HTTP front's misses: read ``bucket``/``key`` as a GetObject does (the same
-    ``ObjectService``), which fills the object cache when the object is small (True: cached
-    now; False: no such bucket or object, too large for the cache, or a write raced the
-    read). ``key`` "" (a ListCname): the bucket and its bindings into ``cache``."""
+    ``ObjectService``), which fills the object cache (True: cached now; False: no such bucket
+    or object, not cacheable, or a write raced the read). ``key`` "" (a ListCname): the
+    bucket and its bindings into ``cache``."""
 
     async def fill(bucket_name: str, key: str) -> bool:
         bucket = await cache.bucket(bucket_name)
@@ -292,9 +292,8 @@ def object_filler(cache: ReadCache,
             _, content = await objects.open(bucket, key)
         except OssError:
             return False
-        if not isinstance(content, bytes):  # a large object: an open file
+        if not isinstance(content, bytes):  # a large object: cached as an open file
             content.close()
-            return False
         return cache.objects.holds(bucket_name, key)
 
     return fill

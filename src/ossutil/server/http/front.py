@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import weakref
 from collections.abc import Awaitable, Callable
@@ -83,6 +84,7 @@ _Request = tuple[str, str, "str | None", dict[str, str]]  # never mutated: heads
 _HOSTS_KEPT = 4096  # Host header -> custom domain classifications remembered
 _PLANS_KEPT = 1024  # request head -> the cached read it was answered with
 _UNCACHEABLE_KEPT = 4096  # objects a fill found missing, too large or unreadable
+_SEND_CHUNK = 256 * 1024  # a file reply's rest, once the socket buffer is full
 
 # Request headers a cached read understands or that change nothing in its answer. Any other
 # header (Range, If-Match, Authorization, x-oss-*, Content-Length, Transfer-Encoding, Expect,
@@ -129,11 +131,11 @@ class _Plan:
     of the head's bytes."""
 
     __slots__ = ("domain", "bucket_name", "bucket", "key", "entry", "reply", "with_body",
-                 "code", "close", "method", "host", "path")
+                 "file", "code", "close", "method", "host", "path")
 
     def __init__(self, domain: str, bucket_name: str, bucket: Bucket, key: str,
-                 entry: CachedObject, reply: bytes, with_body: bool, code: int, close: bool,
-                 method: str, host: str, path: str) -> None:
+                 entry: CachedObject, reply: bytes, with_body: bool, file: bool, code: int,
+                 close: bool, method: str, host: str, path: str) -> None:
         self.domain = domain
         self.bucket_name = bucket_name
         self.bucket = bucket
@@ -141,6 +143,7 @@ class _Plan:
         self.entry = weakref.ref(entry)
         self.reply = reply
         self.with_body = with_body
+        self.file = file  # the body is the entry's file (sendfile; plain HTTP only)
         self.code = code
         self.close = close
         self.method = method
@@ -173,6 +176,20 @@ class _ListPlan:
         self.close = close
         self.host = host
         self.target = target
+
+
+class _Send:
+    """A reply whose body is a cached large object's file: the head, then ``size`` bytes of
+    ``fd`` (this reply's own duplicate of the entry's descriptor, closed when sent)."""
+
+    __slots__ = ("head", "fd", "offset", "remaining", "close")
+
+    def __init__(self, head: bytes, fd: int, size: int, close: bool) -> None:
+        self.head = head
+        self.fd = fd
+        self.offset = 0
+        self.remaining = size
+        self.close = close
 
 
 class _Fill:
@@ -276,7 +293,7 @@ class FrontDoor:
         return domain
 
     def answer(self, head: bytes, secure: bool,
-               peer: str) -> tuple[bytes, bool] | _Fill | None:
+               peer: str) -> tuple[bytes, bool] | _Send | _Fill | None:
         """The reply to one request head and whether to close after it; a ``_Fill`` (a cached
         read that missed: fill, then ask again); or None: not a cached read (the pipeline
         answers it)."""
@@ -287,12 +304,15 @@ class FrontDoor:
                 return replayed
             del self._plans[head]
         elif plan is not None:
+            if plan.file and secure:  # no sendfile under TLS: the pipeline copies
+                return None
             if self.cache.current() and self._still(plan):
                 entry = plan.entry()
                 if entry is not None:
                     self.cache.objects.touch(plan.bucket_name, plan.key)
                     return self._reply(plan.reply, entry.body if plan.with_body else b"",
-                                       plan.code, plan.close, plan.method, plan.host, plan.path)
+                                       plan.code, plan.close, plan.method, plan.host, plan.path,
+                                       entry if plan.file else None)
             del self._plans[head]
         try:
             request = self._parsed[head]
@@ -346,14 +366,19 @@ class FrontDoor:
         if found is None or isinstance(found, _Fill):
             return found
         head_bytes, body, code, (bucket_name, bucket, key, entry) = found
+        file = entry.fd >= 0 and method == "GET" and code == 200
+        if file and secure:  # no sendfile under TLS: the pipeline copies
+            return None
         # replayed from this plan while its inputs hold
         if len(self._plans) >= _PLANS_KEPT:
             self._plans.clear()
         self._plans[head] = _Plan(domain, bucket_name, bucket, key, entry, head_bytes,
-                                  bool(body), code, close, method, host, target)
-        return self._reply(head_bytes, body, code, close, method, host, target)
+                                  bool(body), file, code, close, method, host, target)
+        return self._reply(head_bytes, body, code, close, method, host, target,
+                           entry if file else None)
 
-    def _replay_list(self, plan: _ListPlan, secure: bool, peer: str) -> tuple[bytes, bool] | None:
+    def _replay_list(self, plan: _ListPlan, secure: bool,
+                     peer: str) -> tuple[bytes, bool] | _Send | None:
         """``plan``'s reply if its inputs still hold (see ``_ListPlan``), else None."""
         verifier = self.verifier
         cache = self.cache
@@ -380,13 +405,20 @@ class FrontDoor:
                 and cache.objects.peek(plan.bucket_name, plan.key) is plan.entry())
 
     def _reply(self, head_bytes: bytes, body: bytes, code: int, close: bool, method: str,
-               host: str, target: str) -> tuple[bytes, bool]:
+               host: str, target: str, file: CachedObject | None = None,
+               ) -> tuple[bytes, bool] | _Send:
         request_id = new_request_id()
         tail = b"x-oss-request-id: " + request_id.encode() + self._tail(close)
+        send = None
+        if file is not None:  # before counting: a failing dup sends the request on
+            send = _Send(head_bytes + tail, os.dup(file.fd), file.meta.size, close)
         self.answered += 1
         if log.isEnabledFor(logging.INFO):
+            size = len(body) if send is None else send.remaining
             log.info("%s", request_id,
-                     extra={"front": (method, host, loggable_path(target), code, len(body))})
+                     extra={"front": (method, host, loggable_path(target), code, size)})
+        if send is not None:
+            return send
         return head_bytes + tail + body, close
 
     def uncacheable(self, bucket: str, key: str) -> None:
@@ -536,13 +568,18 @@ class FrontProtocol(asyncio.Protocol):
         self._peer = ""
         self._replied = False  # a reply was sent: the keep-alive timeout applies, not headers'
         self.deadline = 0.0
-        self._filling: asyncio.Task[None] | None = None  # a miss being read into the cache
+        # a miss being read into the cache, or a file reply's rest being sent
+        self._filling: asyncio.Task[None] | None = None
         self._refilled = False  # the head at the buffer's start was filled for already
+        self._drained: asyncio.Future[None] | None = None  # resume_writing's signal
+        self._fileno = -1  # the socket's descriptor (plain TCP only: sendfile)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, but have its methods
         self._transport = transport = cast(asyncio.Transport, transport)
         self._secure = transport.get_extra_info("sslcontext") is not None
+        sock = None if self._secure else transport.get_extra_info("socket")
+        self._fileno = sock.fileno() if sock is not None else -1
         peer = transport.get_extra_info("peername")
         self._peer = str(peer[0]) if isinstance(peer, tuple) and peer else ""
         door = self._door
@@ -590,10 +627,21 @@ class FrontProtocol(asyncio.Protocol):
                 self._hand_off(data[start:])
                 return
             self._refilled = False
-            reply, close = answer
-            transport.write(reply)
             start = end + 4
             self._replied = True
+            if isinstance(answer, _Send):
+                transport.write(answer.head)
+                sent = self._send_now(answer)
+                if sent is None:  # the socket failed: the connection is closed
+                    return
+                if not sent:  # the socket buffer is full: a task sends the rest
+                    self._buffer = data[start:]
+                    self._start_send(answer)
+                    return
+                close = answer.close
+            else:
+                reply, close = answer
+                transport.write(reply)
             if close:
                 transport.close()
                 self._door.connections.discard(self)
@@ -605,6 +653,79 @@ class FrontProtocol(asyncio.Protocol):
             self._hand_off(rest)
             return
         self._buffer = rest
+
+    def _send_now(self, send: _Send) -> bool | None:
+        """``os.sendfile`` the body while the socket takes it and nothing is queued before it:
+        True when all of it went (``send.fd`` closed), False when the rest must wait for room,
+        None when the socket failed (the connection is closed)."""
+        transport = self._transport
+        assert transport is not None
+        if transport.get_write_buffer_size() or self._fileno < 0:
+            return False
+        try:
+            while send.remaining:
+                sent = os.sendfile(self._fileno, send.fd, send.offset, send.remaining)
+                if sent == 0:
+                    raise OSError(f"blob ended {send.remaining} bytes early")
+                send.offset += sent
+                send.remaining -= sent
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError as exc:  # the client went away, or the blob is short (logged)
+            os.close(send.fd)
+            if exc.errno is None:
+                trouble.error("the HTTP front could not send a cached file: %s", exc)
+            self.close()
+            return None
+        os.close(send.fd)
+        return True
+
+    def _start_send(self, send: _Send) -> None:
+        """Stop reading; a task copies the rest of ``send`` into the transport as it drains,
+        then looks at the buffered requests again."""
+        transport = self._transport
+        assert transport is not None
+        transport.pause_reading()
+        self.deadline = float("inf")  # the client is reading: the transport's own pace
+        self._filling = asyncio.get_running_loop().create_task(self._send_rest(send))
+
+    async def _send_rest(self, send: _Send) -> None:
+        door = self._door
+        try:
+            while send.remaining:
+                while self._paused:  # the client's window is full: wait for resume_writing
+                    self._drained = asyncio.get_running_loop().create_future()
+                    await self._drained
+                if self._transport is None:
+                    return
+                chunk = await asyncio.to_thread(os.pread, send.fd,
+                                                min(_SEND_CHUNK, send.remaining), send.offset)
+                if not chunk:
+                    raise OSError(f"blob ended {send.remaining} bytes early")
+                if self._transport is None:
+                    return
+                self._transport.write(chunk)
+                send.offset += len(chunk)
+                send.remaining -= len(chunk)
+        except OSError as exc:
+            trouble.error("the HTTP front could not send a cached file: %s", exc)
+            self._filling = None
+            self.close()
+            return
+        finally:
+            os.close(send.fd)
+        self._filling = None
+        if send.close:
+            self.close()
+            return
+        transport = self._transport
+        if transport is None:
+            return
+        timeout = door.keepalive_timeout
+        self.deadline = door.now + (timeout if timeout > 0 else float("inf"))
+        if not self._paused:
+            transport.resume_reading()
+            self.data_received(b"")
 
     def _start_fill(self, fill: Callable[[str, str], Awaitable[bool]], miss: _Fill) -> None:
         """Stop reading, read ``miss`` into the cache, then look at the buffered head again
@@ -649,6 +770,9 @@ class FrontProtocol(asyncio.Protocol):
 
     def resume_writing(self) -> None:
         self._paused = False
+        drained, self._drained = self._drained, None
+        if drained is not None and not drained.done():
+            drained.set_result(None)
         if self._transport is not None and self._filling is None:
             self._transport.resume_reading()
             if self._buffer:

@@ -28,6 +28,13 @@ poll of the store's change counter.
 
 Memory: a cached object costs its bytes plus about 600 bytes (the metadata record, the key
 twice, the response head the HTTP front renders once and keeps on the entry).
+
+Larger objects (a local blob store's files) are kept as metadata and an open descriptor of
+the version read (``put_file``): the HTTP front ``sendfile``s them with no store round trip.
+At most ``MAX_FILES`` descriptors are held (least recently read dropped first); dropping an
+entry closes its descriptor, and a reply in progress holds its own duplicate, so a write or
+an eviction mid-send neither cuts the reply short nor lets it read another version (a
+superseded blob's inode lives until the last descriptor closes).
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ DEFAULT_MAX_BYTES = 64 << 20  # 64 MiB of object bodies
 DEFAULT_MAX_OBJECT = 64 << 10  # objects up to 64 KiB (ObjectService.INLINE_LIMIT)
 MAX_ENTRIES = 100_000
 ENTRY_OVERHEAD = 600  # bytes counted per entry besides its body
+MAX_FILES = 256  # open descriptors kept for large objects (put_file)
 
 
 class Beacon:
@@ -110,14 +118,16 @@ class Beacon:
 
 
 class CachedObject:
-    """One cached version: its metadata, its bytes, and what the HTTP front renders from them
-    (``rendered``: opaque to this module, dropped with the entry)."""
+    """One cached version: its metadata, its bytes (or, ``fd`` >= 0, an open descriptor of
+    its file and no bytes), and what the HTTP front renders from them (``rendered``: opaque
+    to this module, dropped with the entry)."""
 
-    __slots__ = ("meta", "body", "rendered", "__weakref__")
+    __slots__ = ("meta", "body", "fd", "rendered", "__weakref__")
 
-    def __init__(self, meta: ObjectMeta, body: bytes) -> None:
+    def __init__(self, meta: ObjectMeta, body: bytes, fd: int = -1) -> None:
         self.meta = meta
         self.body = body
+        self.fd = fd
         self.rendered: object = None
 
 
@@ -130,6 +140,8 @@ class ObjectCache:
         self.max_object = min(max_object, max_bytes)
         self._items: OrderedDict[tuple[str, str], CachedObject] = OrderedDict()
         self._bytes = 0
+        self.files = 0  # entries holding a descriptor
+        self.max_files = MAX_FILES if max_bytes > 0 else 0
         self.generation = 0  # moves on every forget/clear; fills compare it
         self.hits = 0
         self.misses = 0
@@ -191,6 +203,25 @@ class ObjectCache:
             oldest = next(iter(self._items))
             self._drop(oldest)
 
+    def put_file(self, meta: ObjectMeta, fd: int, generation: int) -> None:
+        """Keep ``meta`` with a duplicate of ``fd`` (an open file of that version, which the
+        caller keeps and closes) unless a write happened since ``generation`` was read."""
+        if generation != self.generation or self.max_files <= 0 \
+                or ENTRY_OVERHEAD > self.max_bytes:
+            return
+        item = (meta.bucket, meta.key)
+        self._drop(item)
+        if self.files >= self.max_files:  # the least recently read file entry goes
+            for oldest, entry in self._items.items():
+                if entry.fd >= 0:
+                    self._drop(oldest)
+                    break
+        self._items[item] = CachedObject(meta, b"", os.dup(fd))
+        self.files += 1
+        self._bytes += ENTRY_OVERHEAD
+        while self._bytes > self.max_bytes or len(self._items) > MAX_ENTRIES:
+            self._drop(next(iter(self._items)))
+
     def forget(self, bucket: str, key: str) -> None:
         """After a write of ``bucket``/``key`` committed: drop it here, tell the others."""
         self.generation += 1
@@ -207,10 +238,19 @@ class ObjectCache:
 
     def clear(self) -> None:
         self.generation += 1
+        for entry in self._items.values():
+            if entry.fd >= 0:
+                os.close(entry.fd)
+                entry.fd = -1
         self._items.clear()
         self._bytes = 0
+        self.files = 0
 
     def _drop(self, item: tuple[str, str]) -> None:
         entry = self._items.pop(item, None)
         if entry is not None:
             self._bytes -= len(entry.body) + ENTRY_OVERHEAD
+            if entry.fd >= 0:
+                os.close(entry.fd)
+                entry.fd = -1
+                self.files -= 1

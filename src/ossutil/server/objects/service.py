@@ -185,6 +185,8 @@ class ObjectService:
         meta, content = found
         if isinstance(content, bytes):
             self._cache.put(meta, content, generation)
+        elif self._blobs.local:
+            self._cache.put_file(meta, content.fileno(), generation)
         return found
 
     async def _read_remote(self, bucket: str,
