@@ -524,6 +524,17 @@ def test_rotate_master_key_on_postgresql_with_the_key_in_the_environment(
                    "--data-dir", str(tmp_path / "a"), *store]
         base_env = {k: v for k, v in __import__("os").environ.items()
                     if not k.startswith("OSS_SERVER_")}
+        running = start_server(tmp_path / "b", store, env={"OSS_SERVER_MASTER_KEY": old})
+        try:
+            busy = subprocess.run(command, capture_output=True, text=True, timeout=60,
+                                  env={**base_env, "OSS_SERVER_MASTER_KEY": old,
+                                       "OSS_SERVER_NEW_MASTER_KEY": new})
+        finally:
+            running.stop()
+        assert (busy.returncode, busy.stdout) == (2, "")
+        assert re.fullmatch(r"ossutil-server: [1-9]\d* other ossutil-server sessions are "
+                            r"connected to the database: stop every server process first\n",
+                            busy.stderr), busy.stderr
         missing = subprocess.run(command, capture_output=True, text=True, timeout=60,
                                  env={**base_env, "OSS_SERVER_MASTER_KEY": old})
         assert (missing.returncode, missing.stderr) == (2, (

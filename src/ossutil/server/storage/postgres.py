@@ -1101,6 +1101,12 @@ class PostgresStore:
 
     def reseal(self, rewrite: Reseal) -> int:
         def work(cur: Cursor) -> int:
+            others = cur.execute(  # a running server holds the old key in memory
+                "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() "
+                "AND application_name = 'ossutil-server' AND pid <> pg_backend_pid()").fetchone()
+            if others is not None and others["n"]:
+                raise StoreError(f"{others['n']} other ossutil-server sessions are connected to "
+                                 "the database: stop every server process first")
             count = 0
             for kind, table, key, name, column in SEALED_COLUMNS:
                 rows = cur.execute(f"SELECT {key} AS k, {name} AS n, {column} AS v FROM {table} "
