@@ -179,6 +179,9 @@ def test_root_and_directories_serve_the_index_document(site: Any) -> None:
     assert (browse(site, "/docs/").status, browse(site, "/docs/").body) == (
         200, PAGES["index.html"])
     assert browse(site, "/docs/a.html").body == PAGES["docs/a.html"]
+    root = browse(site, "/", "HEAD")
+    assert (root.status, root.body, root.headers["content-length"]) == (
+        200, b"", str(len(PAGES["index.html"])))
     head = browse(site, "/docs/", "HEAD")
     assert (head.status, head.body, head.headers["content-length"]) == (
         200, b"", str(len(PAGES["index.html"])))

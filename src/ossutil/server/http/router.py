@@ -248,6 +248,8 @@ def _route(method: str, target: Target, query: Mapping[str, str]) -> Operation:
     table: dict[tuple[str, str], Operation] = {
         ("PUT", ""): PUT_BUCKET, ("DELETE", ""): DELETE_BUCKET,
         ("GET", ""): LIST_OBJECTS_V2 if query.get("list-type") == "2" else LIST_OBJECTS,
+        # a HEAD of the root: a site's index document (anonymous), else the listing's head
+        ("HEAD", ""): LIST_OBJECTS,
         ("GET", "bucketInfo"): GET_BUCKET_INFO, ("GET", "location"): GET_BUCKET_LOCATION,
         ("GET", "acl"): GET_BUCKET_ACL, ("PUT", "acl"): PUT_BUCKET_ACL,
         ("GET", "uploads"): LIST_MULTIPART_UPLOADS,
