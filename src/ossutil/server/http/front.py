@@ -10,11 +10,19 @@ memory, exactly one kind of request:
     binding is settled, the bucket in ``ReadCache``, the object in ``ObjectCache``, anonymous
     access allowed by the same ``authorize`` the pipeline calls, and only headers from
     ``_UNDERSTOOD`` (conditional GETs by If-None-Match / If-Modified-Since included: 304);
+    a small object's bytes come from memory, a large one's from the cached open file with
+    ``os.sendfile`` (plain TCP; under TLS the pipeline copies it);
 
 and one signed API call, the one a deployment polls: ListCname (``GET /bucket/?cname`` on our
 own hosts) whose bucket and bindings are cached, verified by the same ``SignatureVerifier``
 (V1 and V4, header signatures) and ``authorize``, its XML rendered once per version of the
 bindings (``handlers.cname.list_cname_document``).
+
+A miss does not cost the connection: the front pauses reading, reads the object (or the
+bucket and its bindings) into the caches through the same ``ObjectService`` (``fill``), and
+looks at the request again. Answers are remembered per request head (``_Plan``,
+``_ListPlan``) and replayed while what they were made from is the same objects; a signed
+ListCname's replay also needs the same key version and a date still inside its window.
 
 Anything else, and anything unusual about the bytes (a header given twice, a bare LF, a
 non-ASCII byte, an unknown header, a head over ``MAX_HEAD`` bytes, a 412 to render), hands the
