@@ -18,7 +18,8 @@ The steps, each safe to repeat (run the command again after a crash; it resumes)
 4. ``master.key.new`` renamed over ``master.key``: from then on the old key opens nothing here.
 
 The server must be stopped: a running process holds the old key in memory. With SQLite the data
-dir's lock says whether one runs (refused if so); with PostgreSQL stop every process first.
+dir's lock says whether one runs, with PostgreSQL the other ``ossutil-server`` sessions in
+``pg_stat_activity``; either way the command is refused before anything changes.
 """
 
 from __future__ import annotations
