@@ -157,6 +157,9 @@ def test_oss_v2_put_get_delete_cors_and_option_object(site: Any) -> None:
     (b"<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>"
      b"<AllowedMethod>GET</AllowedMethod><MaxAgeSeconds>soon</MaxAgeSeconds></CORSRule>"
      b"</CORSConfiguration>", 400, "MalformedXML"),
+    (b"<CORSConfiguration><CORSRule><AllowedOrigin>a&#1;b</AllowedOrigin>"
+     b"<AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>", 400,
+     "InvalidArgument"),
 ])
 def test_bad_rules_are_refused_and_nothing_is_stored(server: RunningServer, bucket_name: str,
                                                      body: bytes, status: int,

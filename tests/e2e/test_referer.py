@@ -131,6 +131,9 @@ def test_oss_v2_put_and_get_referer(site: Any) -> None:
      b"<TruncatePath>true</TruncatePath></RefererConfiguration>", 400, "InvalidArgument"),
     (b"<RefererConfiguration><AllowEmptyReferer>true</AllowEmptyReferer><RefererList>"
      b"<Referer> </Referer></RefererList></RefererConfiguration>", 400, "InvalidArgument"),
+    (b"<RefererConfiguration><AllowEmptyReferer>true</AllowEmptyReferer><RefererList>"
+     b"<Referer>https://a&#1;</Referer></RefererList></RefererConfiguration>", 400,
+     "InvalidArgument"),
 ])
 def test_bad_configurations_are_refused_and_nothing_is_stored(
         server: RunningServer, bucket_name: str, body: bytes, status: int, code: str) -> None:

@@ -207,3 +207,14 @@ def test_referer_patterns_with_many_wildcards_stay_fast() -> None:
     assert ec_of(check, "https://" + "a" * 8000) == referer.WHITELIST_EC
     assert time.perf_counter() - started < 0.5
     assert ec_of(check, "https://" + "a" * 300 + "b") == "allowed"
+
+
+@pytest.mark.parametrize("host", ["a.example.com\r\nX: y", "", "exa mple.com", "-a.com"])
+def test_routing_rule_host_names_are_checked(host: str) -> None:
+    with pytest.raises(OssError) as caught:
+        website.normalize(WebsiteConfiguration(
+            index_document=IndexDocument("i.html"), routing_rules=(RoutingRule(
+                1, RoutingRuleCondition(key_prefix_equals="a/"),
+                RoutingRuleRedirect(redirect_type="External", host_name=host)),)))
+    assert (caught.value.code, caught.value.details["ArgumentName"]) == ("InvalidArgument",
+                                                                         "HostName")

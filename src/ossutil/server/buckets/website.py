@@ -29,6 +29,7 @@ or ``ReplaceKeyPrefixWith``, the request's key with its ``KeyPrefixEquals`` pref
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -45,6 +46,7 @@ from ossutil.wire.website_xml import (
 INDEX_TYPES = (0, 1, 2)
 ERROR_STATUSES = (200, 404)
 MAX_RULES = 20  # OSS: at most 20 routing rules
+_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::[0-9]{1,5})?")
 MAX_INCLUDE_HEADERS = 10
 REDIRECT_CODES = (301, 302, 307)
 REDIRECT_TYPES = ("External", "Internal")
@@ -140,6 +142,9 @@ def _check_redirect(redirect: RoutingRuleRedirect, number: int) -> None:
                        redirect.http_redirect_code)
     if redirect.protocol is not None and redirect.protocol not in ("http", "https"):
         raise _invalid("Protocol must be http or https.", "Protocol", redirect.protocol)
+    if redirect.host_name is not None and _HOST.fullmatch(redirect.host_name) is None:
+        raise _invalid("HostName must be a host name (letters, digits, dots, hyphens, an "
+                       "optional :port).", "HostName", redirect.host_name)
 
 
 @dataclass(frozen=True)

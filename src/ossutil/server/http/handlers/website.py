@@ -9,8 +9,9 @@ what OSS would send for it. Deletes answer 204 as OSS does; OSS has no DeleteBuc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import quote
 
 from aiohttp import web
@@ -19,21 +20,30 @@ from ossutil.server.buckets import cors, referer, website
 from ossutil.server.http.responses import xml_response
 from ossutil.server.models import BucketConfig
 from ossutil.server.operations import GET_OBJECT, HEAD_OBJECT
-from ossutil.wire.cors_xml import decode_cors_configuration, encode_cors_configuration
+from ossutil.wire.cors_xml import (
+    CorsConfiguration,
+    decode_cors_configuration,
+    encode_cors_configuration,
+)
 from ossutil.wire.errors import OssError
 from ossutil.wire.referer_xml import (
     DEFAULT,
+    RefererConfiguration,
     decode_referer_configuration,
     encode_referer_configuration,
 )
 from ossutil.wire.website_xml import (
+    WebsiteConfiguration,
     decode_website_configuration,
     encode_website_configuration,
 )
+from ossutil.wire.xml import UnwritableXmlError
 
 if TYPE_CHECKING:
     from ossutil.server.http.call import Call, Handler
     from ossutil.server.http.handlers.object import ObjectHandlers
+
+T = TypeVar("T")
 
 
 async def _store(call: Call, kind: BucketConfig, document: bytes | None) -> None:
@@ -41,9 +51,19 @@ async def _store(call: Call, kind: BucketConfig, document: bytes | None) -> None
         call.require_bucket(), kind, None if document is None else document.decode("utf-8"))
 
 
+def _document(encode: Callable[[T], bytes], config: T) -> bytes:
+    """The document GetBucket* will answer; a value XML cannot carry (a control character
+    sent as ``&#1;``) is 400 InvalidArgument, nothing stored (the answer could not hold it)."""
+    try:
+        return encode(config)
+    except UnwritableXmlError:
+        raise OssError.from_code("InvalidArgument", "A value of the configuration holds a "
+                                 "character XML cannot carry.") from None
+
+
 async def put_bucket_website(call: Call) -> web.StreamResponse:
     config = website.normalize(decode_website_configuration(call.body))
-    await _store(call, BucketConfig.WEBSITE, encode_website_configuration(config, response=True))
+    await _store(call, BucketConfig.WEBSITE, _document(_website_document, config))
     return web.Response()
 
 
@@ -61,7 +81,7 @@ async def delete_bucket_website(call: Call) -> web.StreamResponse:
 
 async def put_bucket_cors(call: Call) -> web.StreamResponse:
     config = cors.normalize(decode_cors_configuration(call.body))
-    await _store(call, BucketConfig.CORS, encode_cors_configuration(config, response=True))
+    await _store(call, BucketConfig.CORS, _document(_cors_document, config))
     return web.Response()
 
 
@@ -79,8 +99,7 @@ async def delete_bucket_cors(call: Call) -> web.StreamResponse:
 
 async def put_bucket_referer(call: Call) -> web.StreamResponse:
     config = referer.normalize(decode_referer_configuration(call.body))
-    await _store(call, BucketConfig.REFERER,
-                 encode_referer_configuration(config, response=True))
+    await _store(call, BucketConfig.REFERER, _document(_referer_document, config))
     return web.Response()
 
 
@@ -110,6 +129,18 @@ async def option_object(call: Call) -> web.StreamResponse:
     for name, value in cors.grant(rule, origin, preflight_headers=requested, preflight=True):
         response.headers[name] = value
     return response
+
+
+def _website_document(config: WebsiteConfiguration) -> bytes:
+    return encode_website_configuration(config, response=True)
+
+
+def _cors_document(config: CorsConfiguration) -> bytes:
+    return encode_cors_configuration(config, response=True)
+
+
+def _referer_document(config: RefererConfiguration) -> bytes:
+    return encode_referer_configuration(config, response=True)
 
 
 HANDLERS: dict[str, Handler] = {
@@ -176,7 +207,7 @@ class SiteReader:
             if route.pass_query and query:
                 location += "?" + query
             return web.Response(status=route.code, headers={"Location": location})
-        found = await self._read(call, route.key)
+        found = await self._read(call, route.key) if route.key else None
         if found is not None:
             return found
         return await self._error_document(call, site)
