@@ -75,8 +75,8 @@ def test_liveness_and_readiness(running: RunningServer) -> None:
     for path in ("/-/health", "/-/live"):
         reply = send(running.endpoint, "GET", path)
         assert (reply.status, reply.body) == (200, b'{"status":"ok"}\n')
+    wait_for(lambda: send(running.endpoint, "GET", "/-/ready").status == 200)
     ready = send(running.endpoint, "GET", "/-/ready")
-    assert ready.status == 200
     assert ready.headers["content-type"] == "application/json"
     assert json.loads(ready.body) == {"status": "ready", "listeners": "up", "caches": "loaded",
                                       "store": "ok"}
@@ -614,3 +614,50 @@ def test_the_systemd_unit_runs_a_command_line_serve_accepts() -> None:
     assert (args.log_format, args.drain_timeout, args.https_port) == ("json", 30.0, 443)
     assert float(service["TimeoutStopSec"]) > args.drain_timeout + 5
     assert service["ExecReload"] == "/bin/kill -HUP $MAINPID"
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_readiness_follows_the_database(tmp_path: Path) -> None:
+    """Frozen: 503 within the probe's 2 s (not the store's 8 s bound); back: 200; gone: 503
+    naming the store error. Liveness stays 200 throughout."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+    from tests.support import postgres
+    from tests.support.tcp_proxy import TcpProxy
+
+    def ready() -> tuple[int, dict[str, str]]:
+        reply = send(server.endpoint, "GET", "/-/ready")
+        return reply.status, json.loads(reply.body)
+
+    with postgres.fresh_database() as url:
+        params = conninfo_to_dict(url)
+        proxy = TcpProxy((str(params.get("host") or "127.0.0.1"),
+                          int(params.get("port") or 5432)))
+        proxied = make_conninfo(url, host="127.0.0.1", port=str(proxy.port))
+        server = start_server(tmp_path / "data", ["--store", "postgres", "--database-url",
+                                                  proxied])
+        try:
+            wait_for(lambda: ready()[0] == 200)  # the caches' first poll follows the banner
+            assert ready() == (200, {"status": "ready", "listeners": "up", "caches": "loaded",
+                                     "store": "ok"})
+            proxy.freeze()
+            began = time.monotonic()
+            assert ready() == (503, {"status": "not ready", "listeners": "up",
+                                     "caches": "loaded",
+                                     "store": "unavailable (no answer within 2 s)"})
+            assert time.monotonic() - began < 4
+            assert send(server.endpoint, "GET", "/-/health").status == 200
+            proxy.thaw()
+            proxy.close_all()
+            wait_for(lambda: ready()[0] == 200, timeout=20)
+            proxy.stop()  # the database's address refuses connections
+            wait_for(lambda: ready()[0] == 503, timeout=20)
+            assert ready() == (503, {"status": "not ready", "listeners": "up",
+                                     "caches": "loaded",
+                                     "store": "unavailable (ServiceUnavailable)"})
+            assert send(server.endpoint, "GET", "/-/health").status == 200
+            samples, _ = scrape(server)
+            assert samples['ossutil_store_errors_total{code="ServiceUnavailable"}'] >= 1
+        finally:
+            server.stop()
+            proxy.stop()
