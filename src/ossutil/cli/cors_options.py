@@ -67,11 +67,20 @@ def object_url(text: str, encoding_type: str) -> tuple[str, str]:
     return url.bucket, url.object if key is None else key
 
 
+# Go's client takes these out of ``resp.Header`` (the body's framing and its trailers)
+TRANSPORT_HEADERS = frozenset(("Transfer-Encoding", "Trailer"))
+
+
 def header_lines(headers: list[tuple[str, str]]) -> str:
-    """``http.Header.WriteSubset(w, exclude)`` of the reply's headers."""
+    """``http.Header.WriteSubset(w, exclude)`` of the reply's headers as Go's client hands them
+    over: a name that is not an HTTP token is dropped, as are the framing headers."""
     by_name: dict[str, list[str]] = {}
     for name, value in headers:
-        by_name.setdefault(canonical_key(name), []).append(value)
+        if not name or any(ch not in _TOKEN for ch in name):
+            continue
+        key = canonical_key(name)
+        if key not in TRANSPORT_HEADERS:
+            by_name.setdefault(key, []).append(value)
     lines = []
     for name in sorted(by_name):
         if name in EXCLUDED:
