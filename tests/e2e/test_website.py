@@ -350,3 +350,53 @@ def test_oss_v2_routing_rule_on_a_header(site: Any) -> None:
     assert (rule.rule_number, rule.redirect.replace_key_with) == (1, "guide/${key}")
     assert browse(site, "/index.html").body == PAGES["index.html"]
     assert browse(site, "/index.html", x_preview="yes").body == PAGES["guide/index.html"]
+
+
+# --- no configuration body is a 500 -----------------------------------------------------------
+
+_NAMES = ["WebsiteConfiguration", "IndexDocument", "Suffix", "SupportSubDir", "Type",
+          "ErrorDocument", "Key", "HttpStatus", "RoutingRules", "RoutingRule", "RuleNumber",
+          "Condition", "KeyPrefixEquals", "HttpErrorCodeReturnedEquals", "IncludeHeader",
+          "Equals", "Redirect", "RedirectType", "HostName", "Protocol", "ReplaceKeyWith",
+          "HttpRedirectCode", "MirrorURL", "CORSConfiguration", "CORSRule", "AllowedOrigin",
+          "AllowedMethod", "AllowedHeader", "ExposeHeader", "MaxAgeSeconds", "ResponseVary",
+          "RefererConfiguration", "AllowEmptyReferer", "AllowTruncateQueryString",
+          "TruncatePath", "RefererList", "RefererBlacklist", "Referer"]
+_TEXTS = ["", "true", "false", "0", "2", "404", "301", "-1", "99999999999", "GET", "PATCH",
+          "*", "**", "https://*.example.com", "index.html", "/x", "External", "Internal",
+          "Mirror", "a\r\nb", "&#1;", "&amp;", "\u00e9\u6771", " ", "http", "ftp"]
+
+
+def _documents() -> Any:
+    from hypothesis import strategies as st
+
+    leaf = st.tuples(st.sampled_from(_NAMES), st.sampled_from(_TEXTS)).map(
+        lambda pair: f"<{pair[0]}>{pair[1]}</{pair[0]}>")
+    tree = st.recursive(leaf, lambda inner: st.tuples(
+        st.sampled_from(_NAMES), st.lists(inner, max_size=4)).map(
+        lambda pair: f"<{pair[0]}>{''.join(pair[1])}</{pair[0]}>"), max_leaves=12)
+    return st.tuples(st.sampled_from(["website", "cors", "referer"]),
+                     st.sampled_from(["WebsiteConfiguration", "CORSConfiguration",
+                                      "RefererConfiguration"]),
+                     st.lists(tree, max_size=5))
+
+
+def test_no_configuration_body_is_a_500(server: RunningServer, bucket_name: str) -> None:
+    from hypothesis import HealthCheck, given, settings
+
+    assert as_root(server, "PUT", bucket_name).status == 200
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(_documents())
+    def check(case: tuple[str, str, list[str]]) -> None:
+        query, root, children = case
+        body = f"<{root}>{''.join(children)}</{root}>".encode()
+        reply = as_root(server, "PUT", bucket_name, query=[(query, "")], body=body)
+        assert reply.status in (200, 400, 501), (body, reply.status, reply.text)
+        if reply.status != 200:
+            assert error_code(reply)[1] in ("MalformedXML", "InvalidArgument",
+                                            "NotImplemented"), reply.text
+        got = as_root(server, "GET", bucket_name, query=[(query, "")])
+        assert got.status in (200, 404), got.text
+
+    check()
