@@ -400,3 +400,35 @@ def test_no_configuration_body_is_a_500(server: RunningServer, bucket_name: str)
         assert got.status in (200, 404), got.text
 
     check()
+
+
+def test_no_site_request_is_a_500(site: Any) -> None:
+    from urllib.parse import quote
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    assert put_website(site.server, site.bucket, ROUTED).status == 200
+    site.client.put_bucket_cors(oss2.models.BucketCors([oss2.models.CorsRule(
+        allowed_origins=["https://*.example.com"], allowed_methods=["GET", "HEAD"],
+        allowed_headers=["*"], max_age_seconds=5)], response_vary=True))
+    site.client.put_bucket_referer(oss2.models.BucketReferer(True, ["*.example.com"]))
+    segments = st.sampled_from(["", "docs", "old", "legacy", "index.html", "a.html", "..",
+                                "%", "\u00e9", "x y", "guide", "error.html"])
+    paths = st.lists(segments, max_size=4).map(lambda parts: "/" + "/".join(
+        quote(p, safe="") for p in parts))
+    headers = st.dictionaries(st.sampled_from([
+        "Referer", "Origin", "Accept-Encoding", "If-None-Match", "Range",
+        "Access-Control-Request-Method", "If-Modified-Since"]), st.sampled_from([
+            "", "https://www.example.com/", "https://evil.example.net", "gzip", "*",
+            "bytes=0-3", "bytes=9-1", '"abc"', "GET", "Wed, 21 Oct 2015 07:28:00 GMT"]),
+        max_size=4)
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.sampled_from(["GET", "HEAD", "OPTIONS"]), paths, headers)
+    def check(method: str, path: str, given_headers: dict[str, str]) -> None:
+        reply = browse(site, path, method, **{k.replace("-", "_"): v
+                                              for k, v in given_headers.items()})
+        assert reply.status < 500, (method, path, given_headers, reply.status, reply.text)
+
+    check()
