@@ -5,7 +5,8 @@
                          [--no-dns-verify] [--https-port N] [--tls-cert F --tls-key F]
                          [--store sqlite|postgres] [--database-url URL]
                          [--keepalive-timeout SECONDS] [--header-timeout SECONDS]
-                         [--workers N]
+                         [--workers N] [--log-level L] [--log-format text|json]
+                         [--drain-timeout SECONDS]
                          [--public-address IP]... [--health-interval SECONDS]
                          [--acme-directory URL [--acme-email E] [--acme-ca-bundle PEM]
                           [--acme-challenge http-01|tls-alpn-01] [--acme-eab-kid K
@@ -15,6 +16,8 @@
     ossutil-server user policy NAME --policy-file F --data-dir DIR
     ossutil-server user list --data-dir DIR
     ossutil-server user delete NAME --data-dir DIR
+    ossutil-server rotate-master-key --data-dir DIR     (server stopped; docs/operations.md)
+    ossutil-server --version
 
 Every command takes ``--store`` and ``--database-url`` (default: ``OSS_SERVER_DATABASE_URL``).
 A store that cannot be opened (no URL, database unreachable, another master key) is one line on
