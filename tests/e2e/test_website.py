@@ -432,3 +432,36 @@ def test_no_site_request_is_a_500(site: Any) -> None:
         assert reply.status < 500, (method, path, given_headers, reply.status, reply.text)
 
     check()
+
+
+def test_ram_actions_are_oss_s(unverified_server: RunningServer, bucket_name: str,
+                               tmp_path: Any) -> None:
+    """A RAM user is authorized by the operations' own actions: oss:GetBucketWebsite allowed,
+    oss:PutBucketWebsite, oss:PutBucketCors, oss:PutBucketReferer not."""
+    import time
+
+    from tests.support.raw import signed
+    from tests.support.server import create_user
+
+    server = unverified_server
+    assert as_root(server, "PUT", bucket_name).status == 200
+    assert put_website(server, bucket_name, document("index.html", "false", "0")).status == 200
+    user = create_user(server, f"web-{bucket_name}", {"Version": "1", "Statement": [{
+        "Effect": "Allow", "Action": ["oss:GetBucketWebsite", "oss:GetBucketCors"],
+        "Resource": [f"acs:oss:*:*:{bucket_name}"]}]}, tmp_path)
+    time.sleep(1.5)  # the key ring reloads within a second
+
+    def as_user(method: str, query: str, body: bytes = b"") -> Reply:
+        return signed(server.endpoint, user["access_key_id"], user["access_key_secret"],
+                      method, bucket_name, query=[(query, "")], body=body)
+
+    assert as_user("GET", "website").body == document("index.html", "false", "0")
+    assert error_code(as_user("GET", "cors")) == (404, "NoSuchCORSConfiguration")
+    for query, body in (("website", document("index.html", "false", "0")),
+                        ("cors", b"<CORSConfiguration/>"),
+                        ("referer", b"<RefererConfiguration/>")):
+        denied = as_user("PUT", query, body)
+        assert error_code(denied) == (403, "AccessDenied"), query
+        action = {"website": "Website", "cors": "Cors", "referer": "Referer"}[query]
+        assert f"<AuthAction>oss:PutBucket{action}</AuthAction>" in denied.text
+    assert error_code(as_user("GET", "referer")) == (403, "AccessDenied")
