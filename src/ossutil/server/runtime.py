@@ -248,9 +248,12 @@ async def run(settings: Settings, install_signals: Callable[[asyncio.Event], Non
     ``log_level`` is ``--log-level``, what SIGHUP falls back to without a level file."""
     stop = asyncio.Event()
     install_signals(stop)
+    loop = asyncio.get_running_loop()
+    # until the reload below can run: a SIGHUP during start-up (systemctl reload) is no kill
+    loop.add_signal_handler(signal.SIGHUP, lambda: log.warning("SIGHUP while starting: "
+                                                               "nothing to reload yet"))
     running = await start(settings)
     services = running.services
-    loop = asyncio.get_running_loop()
     reloads: set[asyncio.Task[None]] = set()
 
     def hangup() -> None:
