@@ -234,3 +234,47 @@ def test_front_never_serves_a_hotlink_from_memory(site: Any) -> None:
     # turned off again (an open configuration): the hotlink is served at once
     site.client.put_bucket_referer(oss2.models.BucketReferer(True, []))
     assert site.fetch("GET", "/logo.png", hotlink).status == 200
+
+
+def test_every_worker_refuses_a_hotlink_at_once(tmp_path_factory: pytest.TempPathFactory,
+                                                 ) -> None:
+    """``serve --workers 2``: both workers hold the image in memory; PutBucketReferer through
+    one of them is what every later read meets, on either worker, with no poll in between
+    (the change beacon)."""
+    import time
+
+    from tests.e2e.test_workers import announced_pids, fresh_get
+    from tests.support.server import start_server
+
+    pair = start_server(tmp_path_factory.mktemp("referer-workers"), ["--no-dns-verify"],
+                        workers=2)
+    try:
+        bucket, domain = "referer-workers", "img.workers.example.com"
+        pids = announced_pids(pair)
+        assert as_root(pair, "PUT", bucket, headers={"x-oss-acl": "public-read"}).status == 200
+        assert as_root(pair, "PUT", bucket, "logo.png", body=b"image").status == 200
+        document = (f"<BucketCnameConfiguration><Cname><Domain>{domain}</Domain></Cname>"
+                    "</BucketCnameConfiguration>").encode()
+        assert as_root(pair, "POST", bucket, query=[("cname", ""), ("comp", "add")],
+                       body=document).status == 200
+        hotlink = {"Host": domain, "Referer": "https://elsewhere.example.com/"}
+        served = {pid: 0 for pid in pids}
+        deadline = time.monotonic() + 10
+        while min(served.values()) < 3 and time.monotonic() < deadline:  # each caches it
+            pid, reply = fresh_get(pair, "/logo.png", hotlink, pids)
+            if reply.status == 200 and pid is not None:
+                served[pid] += 1
+        assert min(served.values()) >= 3, served
+        body = (b"<RefererConfiguration><AllowEmptyReferer>false</AllowEmptyReferer>"
+                b"<RefererList><Referer>https://www.example.com/*</Referer></RefererList>"
+                b"</RefererConfiguration>")
+        assert put_referer(pair, bucket, body).status == 200
+        seen: dict[int, list[int]] = {pid: [] for pid in pids}
+        for _ in range(20):  # at once
+            pid, reply = fresh_get(pair, "/logo.png", hotlink, pids)
+            assert pid is not None
+            seen[pid].append(reply.status)
+        assert all(seen.values()), seen
+        assert {status for statuses in seen.values() for status in statuses} == {403}
+    finally:
+        assert pair.stop() == 0
