@@ -222,8 +222,9 @@ def test_an_uploaded_certificate_wins_detaching_falls_back_deletecname_drops_it(
     _, _, automatic = wait_for("the automatic certificate", verified(acme, domain))
     factory = CertFactory()
     chain, key = factory.leaf(domain)
+    # no PreviousCertId/Force needed: the automatic certificate is not an attached one
     acme.bucket.put_bucket_cname(oss2.models.PutBucketCnameRequest(domain, oss2.models.CertInfo(
-        certificate=chain, private_key=key, force=True)))
+        certificate=chain, private_key=key)))
     listed = acme.listed(domain)
     assert listed.type == "Upload"
     with socket.create_connection(("127.0.0.1", acme.https_port), timeout=10) as raw, \
@@ -440,7 +441,21 @@ def test_three_processes_on_postgresql_make_one_order_and_all_serve_it(
             assert len(issued) == 1
             assert envs[0].listed(domain).fingerprint == sha1_fingerprint(ders[ports[0][1]])
             assert spread < 1.0, spread
-            print(f"orders under a 3-process race: {len(ca.orders())}; every process "
+            # a renewal all three find due in the same second: still one order
+            import psycopg
+
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("UPDATE acme_certificates SET next_attempt = 0")
+            old = ders[ports[0][1]]
+            for env in envs:
+                wait_for("every process serving the renewed certificate", lambda env=env: (
+                    found if (found := verified(env, domain)()) and found[2] != old else None),
+                    timeout=10)
+            time.sleep(2)
+            issued = [line for env in envs for line in env.server.errors
+                      if f"ACME: certificate for {domain} issued" in line]
+            assert len(ca.orders()) == 2 and len(issued) == 2
+            print(f"orders under a 3-process race: 1 (renewal: 1); every process "
                   f"serving within {spread:.2f} s")
             for server in started:
                 server.stop()
@@ -547,3 +562,49 @@ def test_external_account_binding(tmp_path: Path, dns: DnsServer, with_eab: bool
         assert not any(EAB_KEY in line for line in env.server.errors + env.server.output)
     finally:
         gen.close()
+
+
+def test_a_private_bucket_gets_its_certificate_too(acme: Acme) -> None:
+    """The challenge is answered before any authorization: the CA's anonymous GET on a
+    private bucket's domain is not refused."""
+    auth = oss2.AuthV4(acme.server.access_key_id, acme.server.access_key_secret)
+    private = oss2.Bucket(auth, acme.server.endpoint, "acme-private", region=acme.server.region)
+    private.create_bucket(oss2.BUCKET_ACL_PRIVATE)
+    domain = "private.auto.example"
+    acme.dns.a(domain, "127.0.0.1")
+    acme.dns.txt(f"_dnsauth.{domain}", private.create_bucket_cname_token(domain).token)
+    private.put_bucket_cname(oss2.models.PutBucketCnameRequest(domain))
+    context = acme.ca.trusting()
+
+    def handshake() -> bytes | None:
+        with socket.create_connection(("127.0.0.1", acme.https_port), timeout=10) as raw:
+            try:
+                with context.wrap_socket(raw, server_hostname=domain) as tls:
+                    return tls.getpeercert(binary_form=True)
+            except ssl.SSLCertVerificationError:
+                return None
+
+    der = wait_for("a verified handshake", handshake)
+    [cname] = private.list_bucket_cname().cname
+    assert cname.certificate.type == "ACME"
+    assert cname.certificate.fingerprint == sha1_fingerprint(der)
+    reply = raw_http(acme, domain, "/anything")
+    assert reply.startswith(b"HTTP/1.1 403 ") and b"<Code>AccessDenied</Code>" in reply
+
+
+def test_processes_sharing_the_account_key_share_the_account(tmp_path: Path,
+                                                             dns: DnsServer) -> None:
+    """A second client with the store's account key finds the existing account (the CA
+    answers newAccount with it) and orders under it."""
+    from ossutil.server.acme.client import AcmeClient, new_key_pem
+
+    pebble_support.require()
+    with Pebble(tmp_path / "pebble", dns.nameserver) as ca:
+        key = new_key_pem()
+        first = AcmeClient(ca.directory, key, ca_bundle=ca.ca_bundle)
+        second = AcmeClient(ca.directory, key, ca_bundle=ca.ca_bundle)
+        first.prepare()
+        second.prepare()
+        accounts = [line for line in ca.lines if "There are now 1 accounts in memory" in line]
+        assert len(accounts) == 1
+        assert not any("There are now 2 accounts" in line for line in ca.lines)
