@@ -79,6 +79,24 @@ def test_gzip_replies_are_decoded_when_gzip_was_asked_for() -> None:
     assert not_asked.body == packed
 
 
+def test_gzip_headers_stay_on_replies_without_a_body() -> None:
+    """As Go's transport: HEAD and empty replies keep Content-Encoding and Content-Length
+    (the 1.7.19 binary's ``stat`` and ``cors-options`` print them)."""
+    gzip_headers = [("Content-Encoding", "gzip"), ("Content-Length", "100")]
+    with Recorder() as rec:
+        rec.reply(200, b"", gzip_headers)
+        rec.reply(200, b"", [("Content-Encoding", "gzip")])
+        transport = HttpClientTransport()
+        head = transport.send(Request("HEAD", rec.endpoint + "/k", [
+            ("Host", rec.hostport), ("Accept-Encoding", "gzip")]))
+        empty = transport.send(_get(rec.endpoint + "/", **{"Accept-Encoding": "gzip"}))
+        transport.close()
+    assert [(n, v) for n, v in head.headers if n in ("Content-Encoding", "Content-Length")] \
+        == gzip_headers
+    assert [(n, v) for n, v in empty.headers if n in ("Content-Encoding", "Content-Length")] \
+        == [("Content-Encoding", "gzip"), ("Content-Length", "0")]
+
+
 def test_http_proxy_gets_absolute_form_and_basic_auth() -> None:
     with Recorder() as proxy:
         transport = HttpClientTransport(proxy=ProxyConfig(proxy.endpoint, "user", "pa:ss"))

@@ -404,7 +404,12 @@ class HttpClientTransport:
                 key: tuple[str, str, int]) -> Response:
         """Read the body (into memory, or into ``request.sink`` for a 2xx reply)."""
         response_headers = reply.headers
-        gzipped = (self.decode_gzip
+        # Go's transport decodes (and drops Content-Encoding/-Length) only a reply that has a
+        # body: not for HEAD, 1xx/204/304 or ``Content-Length: 0`` (``stat`` of a gzip object
+        # shows both headers, as ossutil does)
+        has_body = (request.method != "HEAD" and reply.status not in (204, 304)
+                    and reply.status >= 200 and reply.header("Content-Length").strip() != "0")
+        gzipped = (self.decode_gzip and has_body
                    and any(n.lower() == "accept-encoding" and "gzip" in v.lower()
                            for n, v in request.headers)
                    and reply.header("Content-Encoding").lower() == "gzip")
