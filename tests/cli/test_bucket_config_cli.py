@@ -163,3 +163,34 @@ def test_the_new_commands_load_no_xml_library_nor_dataclasses(argv: list[str], r
     assert "ossutil.client.http11" in modules  # the request really went out
     assert _offending(modules, (*FORBIDDEN, *START_UP_COST, "ossutil.wire.website_xml",
                                 "ossutil.wire.cors_xml", "ossutil.wire.referer_xml")) == []
+
+
+@pytest.mark.slow
+def test_a_gzip_encoded_object_shows_its_headers_as_go_does(server, client, bucket: str,  # type: ignore[no-untyped-def]
+                                                           tmp_path: Path,
+                                                           go_binary: Path) -> None:
+    """HEAD and preflight replies carry Content-Encoding: gzip and a Content-Length that Go's
+    transport leaves alone (it decodes only replies with a body)."""
+    import gzip
+
+    from tests.cli.clitools import run_process, server_options, shown
+
+    from ossutil.wire.cors_xml import CorsConfiguration, CorsRule
+
+    (tmp_path / "page.gz").write_bytes(gzip.compress(b"<p>" * 2000))
+    client.put_object(bucket, "page.html", tmp_path / "page.gz", content_type="text/html",
+                      headers=[("Content-Encoding", "gzip")])
+    client.put_bucket_cors(bucket, CorsConfiguration((CorsRule(
+        allowed_origins=("*",), allowed_methods=("GET",)),)))
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C", "HOME": str(tmp_path)}
+    for words in (["stat", f"oss://{bucket}/page.html"],
+                  ["cors-options", f"oss://{bucket}/page.html", "--origin", "https://a.example",
+                   "--acr-method", "GET"]):
+        ours = run_ours([*words, *server_options(server, tmp_path)], cwd=tmp_path)
+        go = run_process([go_binary, *words, *server_options(server, tmp_path)], cwd=tmp_path,
+                         env=env)
+        assert shown(ours, owner=True) == shown(go, owner=True), words
+        assert ours.code == 0
+    assert "Content-Encoding      : gzip\n" in run_ours(
+        ["stat", f"oss://{bucket}/page.html", *server_options(server, tmp_path)],
+        cwd=tmp_path).text
