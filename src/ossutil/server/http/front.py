@@ -92,6 +92,7 @@ _Request = tuple[str, str, "str | None", dict[str, str]]  # never mutated: heads
 _HOSTS_KEPT = 4096  # Host header -> custom domain classifications remembered
 _PLANS_KEPT = 1024  # request head -> the cached read it was answered with
 _UNCACHEABLE_KEPT = 4096  # objects a fill found missing, too large or unreadable
+_FILLS_PER_HEAD = 2  # the bucket, then the object; a head still missing goes to aiohttp
 _SEND_CHUNK = 256 * 1024  # a file reply's rest, once the socket buffer is full
 
 # Request headers a cached read understands or that change nothing in its answer. Any other
@@ -459,8 +460,8 @@ class FrontDoor:
         if not key:
             return None
         bucket = self.cache.cached_bucket(bucket_name)
-        if bucket is None:
-            return self._miss(bucket_name, key)
+        if bucket is None:  # the bucket first: its ACL decides before any object is read
+            return self._miss(bucket_name, "")
         if bucket.website is not None or bucket.cors is not None or bucket.referer is not None:
             return None  # the pipeline applies the bucket's site, CORS and Referer rules
         operation = router.route(method, router.Target(bucket_name, key, domain), {}, headers)
@@ -578,7 +579,7 @@ class FrontProtocol(asyncio.Protocol):
         self.deadline = 0.0
         # a miss being read into the cache, or a file reply's rest being sent
         self._filling: asyncio.Task[None] | None = None
-        self._refilled = False  # the head at the buffer's start was filled for already
+        self._refills = 0  # fills for the head at the buffer's start (bucket, then object)
         self._drained: asyncio.Future[None] | None = None  # resume_writing's signal
         self._fileno = -1  # the socket's descriptor (plain TCP only: sendfile)
 
@@ -625,7 +626,7 @@ class FrontProtocol(asyncio.Protocol):
                 answer = None
             if isinstance(answer, _Fill):
                 fill = door.fill
-                if self._refilled or fill is None:  # filled once and still a miss
+                if self._refills >= _FILLS_PER_HEAD or fill is None:  # filled, still a miss
                     answer = None
                 else:
                     self._buffer = data[start:]
@@ -634,7 +635,7 @@ class FrontProtocol(asyncio.Protocol):
             if answer is None:
                 self._hand_off(data[start:])
                 return
-            self._refilled = False
+            self._refills = 0
             start = end + 4
             self._replied = True
             if isinstance(answer, _Send):
@@ -762,7 +763,7 @@ class FrontProtocol(asyncio.Protocol):
             return
         timeout = door.keepalive_timeout if self._replied else door.header_timeout
         self.deadline = door.now + (timeout if timeout > 0 else float("inf"))
-        self._refilled = True
+        self._refills += 1
         if not self._paused:
             transport.resume_reading()
             self.data_received(b"")
