@@ -75,7 +75,7 @@ class AccessLine:
 
 
 def _text_value(value: Any) -> str:
-    text = str(value)
+    text = "-" if value is None else str(value)
     if text and all(33 <= ord(c) < 127 and c not in '"\\=' for c in text):
         return text
     return json.dumps(text)  # quoted, escapes included
