@@ -36,6 +36,7 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from ossutil.certcheck import describe_certificate
 from ossutil.server.acme.caa import CaaCheck, CaaForbidden
@@ -93,7 +94,7 @@ class AcmeService:
         self._owner = ""
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._working: asyncio.Task[None] | None = None
+        self._working: asyncio.Task[bool] | None = None
         self._poll_failed = Throttled(log)
         self.orders = 0  # orders this process started (tests, metrics)
 
@@ -127,7 +128,8 @@ class AcmeService:
         self._task = asyncio.create_task(self._schedule())
 
     async def stop(self) -> None:
-        for task in (self._task, self._working):
+        tasks: tuple[asyncio.Task[Any] | None, ...] = (self._task, self._working)
+        for task in tasks:
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -154,20 +156,24 @@ class AcmeService:
             except Exception as exc:  # the store is down: keep serving, look again later
                 self._poll_failed("ACME: reading the due list failed: %s", exc)
                 due = []
+            ordered = False
             for domain in due:
-                self._working = asyncio.create_task(self._order(domain))
+                working = self._working = asyncio.create_task(self._order(domain))
                 with contextlib.suppress(Exception):
-                    await self._working
+                    await working
+                ordered = ordered or bool(working.done() and not working.cancelled()
+                                          and working.exception() is None and working.result())
                 self._working = None
-            if not due:
+            if not ordered:  # nothing to do, or every due name another process's: wait
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), POLL)
 
-    async def _order(self, domain: str) -> None:
+    async def _order(self, domain: str) -> bool:
+        """One order for ``domain`` when this process wins its lease (True: it ran)."""
         store = self._runner.store
         now = self._clock()
         if not await self._runner(store.take_acme_lease, domain, self.holder, now, now + LEASE):
-            return  # another process orders it, or it is no longer due
+            return False  # another process orders it, or it is no longer due
         self.orders += 1
         started = time.monotonic()
         assert self._client is not None
@@ -184,11 +190,11 @@ class AcmeService:
                                                        certificate.not_after)
         except (AcmeFailure, CaaForbidden) as failure:
             await self._failed(domain, failure, now)
-            return
+            return True
         except Exception as exc:
             log.exception("ACME: the order for %s failed unexpectedly", domain)
             await self._failed(domain, AcmeFailure(f"internal error: {exc}"), now)
-            return
+            return True
         if await self._runner(store.put_acme_certificate, domain, self.holder, certificate,
                               renew_at):
             log.info("ACME: certificate for %s issued in %.1f s (SHA-1 %s, valid until %s, "
@@ -199,6 +205,7 @@ class AcmeService:
         else:
             log.info("ACME: certificate for %s dropped: the binding was deleted meanwhile",
                      domain)
+        return True
 
     def _certificate(self, chain_pem: str, key_pem: bytes) -> Certificate:
         """In a worker thread: the record to store, key sealed as uploaded keys are."""
