@@ -59,6 +59,10 @@ class DomainTable:
                 entry = self._certs.get("*" + server_name[dot:])
         return entry
 
+    def uses(self, cache_key: tuple[str, str]) -> bool:
+        """Whether some binding still has this certificate."""
+        return cache_key in self._entries
+
     def certificates(self) -> list[CertEntry]:
         """Every attached certificate, once each (the TLS contexts to build at start-up)."""
         return list(self._entries.values())

@@ -171,10 +171,12 @@ class GatewayHooks:
 
     def _apply(self, domain: str, binding: Binding | None) -> asyncio.Future[None] | None:
         """Apply one binding read; returns the TLS context build it started, if any."""
+        previous = self.table.certificate_for(domain)  # served until the new one is built
         released = self.table.apply(domain, binding)
         if self.sni is None:
             return None
-        return self.sni.update(domain, released)
+        return self.sni.update(domain, released,
+                               previous.cache_key if previous is not None else None)
 
     async def _poll(self) -> None:
         """Poll until cancelled, or until the store thread is shut down (server stopping)."""

@@ -73,6 +73,8 @@ class SniContexts:
         # cache key -> its context, or ``default`` for a certificate that failed to load
         self._cache: OrderedDict[CacheKey, ssl.SSLContext] = OrderedDict()
         self._building: dict[CacheKey, asyncio.Future[None]] = {}
+        # domain -> the context it is served with while its new certificate's builds (update)
+        self._interim: dict[str, CacheKey] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self.built = 0  # contexts built so far (for tests and the benchmark)
         self.misses = 0  # handshakes for an attached certificate that found no ready context
@@ -100,12 +102,15 @@ class SniContexts:
         context = self._cache.get(entry.cache_key)
         if context is None:
             # Not built yet (a change polled a moment ago) or evicted: this handshake gets the
-            # default certificate, the next one the right one. Never built here, on the loop.
+            # certificate the name had until the change when it is still there (a renewal or
+            # a rotation is seamless), else the default one; the next one the right one.
+            # Never built here, on the loop.
             self.misses += 1
             if self._loop is not None:
                 with contextlib.suppress(RuntimeError):  # the loop closed: shutting down
                     self._loop.call_soon_threadsafe(self._start, entry)
-            return None
+            interim = self._interim.get(server_name.lower().rstrip("."))
+            return self._cache.get(interim) if interim is not None else None
         self._cache.move_to_end(entry.cache_key)
         return context
 
@@ -146,16 +151,34 @@ class SniContexts:
             for entry, context in zip(wanted.values(), built, strict=True):
                 self._store(entry.cache_key, context)
 
-    def update(self, domain: str, released: list[CacheKey]) -> asyncio.Future[None] | None:
+    def update(self, domain: str, released: list[CacheKey],
+               previous: CacheKey | None = None) -> asyncio.Future[None] | None:
         """After the table changed for ``domain``: drop the contexts no binding uses any more
         and start building the one ``domain`` now needs. Returns the build to await (None when
-        nothing is to be built). On the event loop."""
+        nothing is to be built). On the event loop.
+
+        While that build runs, ``domain`` keeps the context it had (``previous``), and the
+        released contexts are dropped only once it is done: a handshake in between gets the
+        old certificate, not the default one (an automatic renewal, a rotation polled from
+        another process). A domain left with no certificate (unbound, detached without a
+        fallback) drops them at once."""
         self._loop = asyncio.get_running_loop()
-        self.forget(released)
         entry = self._table.certificate_for(domain)
         if entry is None or entry.cache_key in self._cache:
+            self._interim.pop(domain, None)
+            self.forget(released)
             return None
-        return self._start(entry)
+        building = self._start(entry)
+        if previous is not None and previous in self._cache:
+            self._interim[domain] = previous
+        building.add_done_callback(lambda _: self._settled(domain, released))
+        return building
+
+    def _settled(self, domain: str, released: list[CacheKey]) -> None:
+        """``domain``'s new context is built (or its build was dropped): the interim one and
+        the released contexts no binding took up again go."""
+        self._interim.pop(domain, None)
+        self.forget([key for key in released if not self._table.uses(key)])
 
     def _start(self, entry: CertEntry) -> asyncio.Future[None]:
         """The build of ``entry``'s context in a worker thread, one per key at a time."""

@@ -1,0 +1,54 @@
+"""A certificate replaced under a bound name (an automatic renewal, or a rotation polled from
+another process) is served without a gap: until the new context is built, handshakes for the
+name get the old certificate, never the default one. Real handshakes on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import ssl
+
+from tests.server.gateway.test_sni_contexts import binding, certificate, fingerprint, served
+from tests.support.certs import CertFactory
+
+from ossutil.server.certs.keystore import SecretBox
+from ossutil.server.certs.tls import generate_self_signed
+from ossutil.server.gateway.domains import DomainTable
+from ossutil.server.gateway.tls import SniContexts
+from ossutil.server.models import Certificate
+
+DOMAIN = "renew.example.com"
+
+
+def test_the_old_certificate_is_served_until_the_new_one_is_built() -> None:
+    box, ca = SecretBox(os.urandom(32)), CertFactory()
+    old = certificate(box, ca.leaf(DOMAIN), DOMAIN, "acme-old")
+    new = certificate(box, ca.leaf(DOMAIN), DOMAIN, "acme-new")
+    table = DomainTable()
+    default_chain, default_key = generate_self_signed(["localhost"])
+    default = ssl.PEM_cert_to_DER_cert(default_chain)
+    sni = SniContexts(default_chain, default_key, table, box)
+
+    def apply(cert: Certificate | None) -> asyncio.Future[None] | None:
+        """What GatewayHooks._apply does with one binding read."""
+        previous = table.certificate_for(DOMAIN)
+        released = table.apply(DOMAIN, binding(DOMAIN, cert) if cert else None)
+        return sni.update(DOMAIN, released, previous.cache_key if previous else None)
+
+    async def scenario() -> None:
+        table.apply(DOMAIN, binding(DOMAIN, old))
+        await sni.prepare(table.certificates())
+        assert fingerprint(served(sni.default, DOMAIN)) == old.fingerprint
+        building = apply(new)
+        assert building is not None and not building.done()
+        # the loop is busy here, so the build cannot have been stored: the gap a poll leaves
+        assert fingerprint(served(sni.default, DOMAIN)) == old.fingerprint
+        await building
+        assert fingerprint(served(sni.default, DOMAIN)) == new.fingerprint
+        assert not sni.ready((old.cert_id, old.fingerprint)) and len(sni) == 1
+        # unbound: nothing is kept for the name, at once
+        assert apply(None) is None
+        assert served(sni.default, DOMAIN) == default
+        assert len(sni) == 0
+
+    asyncio.run(scenario())
