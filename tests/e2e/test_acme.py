@@ -391,8 +391,9 @@ def test_tls_alpn01_issues_through_the_https_listener(tmp_path: Path,
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("challenge", ["http-01", "tls-alpn-01"])
 def test_three_processes_on_postgresql_make_one_order_and_all_serve_it(
-        tmp_path: Path, dns: DnsServer) -> None:
+        tmp_path: Path, dns: DnsServer, challenge: str) -> None:
     """Three servers share one database; Pebble validates on A's listeners only, whichever
     process won the order lease (the challenge response is in the store). Bound through B."""
     from tests.support import postgres
@@ -410,7 +411,7 @@ def test_three_processes_on_postgresql_make_one_order_and_all_serve_it(
             with ThreadPoolExecutor(3) as pool:
                 futures = [pool.submit(
                     start_server, tmp_path / f"data{i}",
-                    [*server_args(ca, dns, http, https), "--store", "postgres",
+                    [*server_args(ca, dns, http, https, challenge), "--store", "postgres",
                      "--database-url", url], env=master)
                     for i, (http, https) in enumerate(ports)]
                 for future in futures:

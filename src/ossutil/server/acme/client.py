@@ -175,9 +175,12 @@ class AcmeClient:
 
     # --- one order ------------------------------------------------------------------------
 
-    def issue(self, domain: str, kind: str, publish: Publish, withdraw: Withdraw) -> Issued:
+    def issue(self, domain: str, kind: str, publish: Publish, withdraw: Withdraw, *,
+              settle: float = 0.0) -> Issued:
+        """One order; ``settle``: seconds between publishing the challenge and telling the CA
+        to validate (time for the other processes to pick up a TLS-ALPN-01 response)."""
         with self._lock:
-            return self._guard(lambda: self._issue(domain, kind, publish, withdraw))
+            return self._guard(lambda: self._issue(domain, kind, publish, withdraw, settle))
 
     def _guard(self, work: Callable[[], R]) -> R:
         try:
@@ -205,7 +208,8 @@ class AcmeClient:
         net = acme.net if acme is not None else None
         return net.retry_after if isinstance(net, _Network) else None
 
-    def _issue(self, domain: str, kind: str, publish: Publish, withdraw: Withdraw) -> Issued:
+    def _issue(self, domain: str, kind: str, publish: Publish, withdraw: Withdraw,
+               settle: float) -> Issued:
         acme = self._connect()
         key_pem = new_key_pem()
         csr = acme_crypto.make_csr(key_pem, [domain])
@@ -220,6 +224,8 @@ class AcmeClient:
                 response = key_authorization(token, self.account_key)
                 publish(domain, token, kind, response)
                 published.append(token)
+                if settle > 0:
+                    time.sleep(settle)
                 acme.answer_challenge(challenge, challenges.HTTP01Response(
                     key_authorization=response))  # the body sent is {} for every type
             deadline = time.monotonic() + ORDER_SECONDS

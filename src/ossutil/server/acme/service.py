@@ -40,11 +40,11 @@ from typing import Any
 
 from ossutil.certcheck import describe_certificate
 from ossutil.server.acme.caa import CaaCheck, CaaForbidden
-from ossutil.server.acme.challenges import ChallengeResponder
+from ossutil.server.acme.challenges import ALPN_POLL, ChallengeResponder
 from ossutil.server.acme.client import TLS_ALPN_01, AcmeClient, AcmeFailure, Eab, new_key_pem
 from ossutil.server.certs.keystore import SecretBox
 from ossutil.server.models import AcmeState, Certificate, CertificateType
-from ossutil.server.settings import Settings
+from ossutil.server.settings import SHARED_STORES, Settings
 from ossutil.server.storage.base import Store, StoreRunner
 from ossutil.server.throttle import Throttled
 
@@ -97,6 +97,13 @@ class AcmeService:
         self._working: asyncio.Task[bool] | None = None
         self._poll_failed = Throttled(log)
         self.orders = 0  # orders this process started (tests, metrics)
+        # TLS-ALPN-01 with other processes (a shared store, --workers): they answer only once
+        # their poll of the store built the challenge context, so the CA is told to validate
+        # two polls after publishing. HTTP-01 reads the store per request: no wait.
+        self._settle = 0.0
+        if self.challenge == TLS_ALPN_01 and (settings.store in SHARED_STORES
+                                              or settings.reuse_port):
+            self._settle = 2 * ALPN_POLL
 
     @property
     def challenge(self) -> str:
@@ -183,7 +190,8 @@ class AcmeService:
             identities = self._settings.acme_caa_identities or client.caa_identities
             await self._caa.check(domain, identities)
             issued = await asyncio.to_thread(client.issue, domain, self.challenge,
-                                             self.responder.publish, self.responder.withdraw)
+                                             self.responder.publish, self.responder.withdraw,
+                                             settle=self._settle)
             certificate = await asyncio.to_thread(self._certificate, issued.chain_pem,
                                                   issued.key_pem)
             renew_at = issued.renew_at or renewal_time(certificate.not_before,
