@@ -226,7 +226,8 @@ def build_services(settings: Settings, store: Store, box: SecretBox, *,
     keyring = KeyRing(runner, Sealer(box))
     cache = ReadCache(runner, ObjectCache(settings.object_cache_bytes,
                                           settings.object_cache_max_object,
-                                          Beacon(settings.data_dir / CHANGE_BEACON_FILE)))
+                                          Beacon(settings.data_dir / CHANGE_BEACON_FILE)),
+                      poll_objects=settings.store in SHARED_STORES)
     own_hosts = (settings.host,)
     reserved = tuple(DEFAULT_RESERVED) + (settings.endpoint_domain,)
     return Services(

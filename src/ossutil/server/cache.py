@@ -82,10 +82,15 @@ def _valid_bucket_name(name: str) -> bool:
 
 class ReadCache:
     def __init__(self, runner: StoreRunner[CacheStore],
-                 objects: ObjectCache | None = None) -> None:
+                 objects: ObjectCache | None = None, *, poll_objects: bool = True) -> None:
         self._run = runner
         self._store = runner.store
         self.objects = objects if objects is not None else ObjectCache(max_bytes=0)
+        # whether the store's objects counter is how this process learns of other writers'
+        # objects (a store shared across hosts); else the beacon already tells of every
+        # writer (all on this data dir), and the counter, which moves for this process's own
+        # writes too, would empty the object cache within a poll of each of them
+        self._poll_objects = poll_objects or self.objects.beacon is None
         self._buckets: _Lru[Bucket] = _Lru(MAX_BUCKETS)
         self._misses: _Lru[bool] = _Lru(MAX_MISSES)
         self._bindings: _Lru[tuple[Binding, ...]] = _Lru(MAX_BINDINGS)
@@ -185,7 +190,7 @@ class ReadCache:
             self._bindings.clear()
         # Object rows: any change clears the object cache (this process's own writes have
         # already dropped their entries; the counter cannot tell whose a change was).
-        if dict(versions).get("objects") != dict(previous).get("objects"):
+        if self._poll_objects and dict(versions).get("objects") != dict(previous).get("objects"):
             self.objects.clear()
 
     async def watch(self, interval: float = 0.5) -> None:
