@@ -609,3 +609,30 @@ def test_processes_sharing_the_account_key_share_the_account(tmp_path: Path,
         accounts = [line for line in ca.lines if "There are now 1 accounts in memory" in line]
         assert len(accounts) == 1
         assert not any("There are now 2 accounts" in line for line in ca.lines)
+
+
+@pytest.mark.parametrize("challenge", ["http-01", "tls-alpn-01"])
+def test_workers_sharing_a_data_dir_make_one_order(tmp_path: Path, dns: DnsServer,
+                                                   challenge: str) -> None:
+    """``--workers 2`` on SQLite: both workers schedule, the SQLite lease lets one order,
+    whichever worker the CA's connection lands on answers the challenge."""
+    pebble_support.require()
+    http_port, https_port = free_port(), free_port()
+    with Pebble(tmp_path / "pebble", dns.nameserver, http_port=http_port,
+                tls_port=https_port) as ca:
+        server = start_server(tmp_path / "data", server_args(ca, dns, http_port, https_port,
+                                                             challenge), workers=2)
+        try:
+            env = Acme(server, ca, dns, http_port, https_port, site(server))
+            domain = "workers.auto.example"
+            env.bind(domain)
+            status, body, der = wait_for("a verified HTTPS answer", verified(env, domain))
+            assert (status, body) == (200, BODY)
+            time.sleep(1)  # the other worker polls the change within 0.5 s, then builds
+            for _ in range(20):  # every worker serves it (connections land on either)
+                assert env.https_get(domain)[2] == der
+            time.sleep(1)
+            assert len(ca.orders()) == 1
+            assert env.listed(domain).fingerprint == sha1_fingerprint(der)
+        finally:
+            server.stop()
