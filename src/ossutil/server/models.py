@@ -100,8 +100,8 @@ class CertificateType(StrEnum):
     UPLOAD = "Upload"  # inline PEM given to PutCname
     CAS = "CAS"  # referenced by id (Certificate Management Service)
     # issued by the ACME CA of ``serve --acme-directory`` (server/acme/); never in the
-    # ``certificates`` table, never attachable by CertId. oss2, alibabacloud-oss-v2 and the Go
-    # SDK read ``<Type>`` as a free string, so this value parses everywhere.
+    # ``certificates`` table, never attachable by CertId. oss2 and alibabacloud-oss-v2 read
+    # ``<Type>`` as a plain string (checked in their ListCname parsers), so this value parses.
     ACME = "ACME"
 
 
