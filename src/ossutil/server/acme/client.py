@@ -236,9 +236,10 @@ class AcmeClient:
                 withdraw(domain, token)
         chain = done.fullchain_pem
         renew_at = None
-        if _offers_ari(acme.directory):
+        renewal_time = getattr(acme, "renewal_time", None)  # ARI, in newer acme releases
+        if renewal_time is not None and _offers_ari(acme.directory):
             try:
-                suggested, _ = acme.renewal_time(chain.encode())
+                suggested, _ = renewal_time(chain.encode())
                 renew_at = suggested.astimezone(timezone.utc) if suggested else None
             except errors.Error as exc:  # ARI is advice: fall back to two thirds of the life
                 log.info("ACME renewal info for %s unavailable: %s", domain, _first_line(exc))
