@@ -129,12 +129,18 @@ def test_flags_never_come_from_the_file() -> None:
     assert settings.flag("skipVerifyCert") is False
 
 
-def test_environment_is_not_read(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("OSS_ACCESS_KEY_ID", "OSS_ACCESS_KEY_SECRET", "OSS_ENDPOINT", "OSS_REGION",
-                 "HTTP_PROXY", "HTTPS_PROXY"):
+def test_environment_is_read_for_the_oss_variables_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond 1.7 (issue 13): the five OSS_* variables sit between the command line and the
+    file; proxies and other clouds' variables are still not read."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALIBABA_CLOUD_ACCESS_KEY_ID",
+                 "OSS_ACCESS_KEY_ID", "OSS_ACCESS_KEY_SECRET", "OSS_ENDPOINT", "OSS_REGION"):
         monkeypatch.setenv(name, "from-env")
-    settings = resolve({}, None)
-    assert settings.values == {}
+    settings = resolve({"region": "from-flag"}, None)
+    assert settings.values == {"accessKeyID": "from-env", "accessKeySecret": "from-env",
+                               "endpoint": "from-env", "region": "from-flag"}
+    for name in ("OSS_ACCESS_KEY_ID", "OSS_ACCESS_KEY_SECRET", "OSS_ENDPOINT", "OSS_REGION"):
+        monkeypatch.delenv(name)
+    assert resolve({}, None).values == {}
 
 
 def test_settings_repr_masks_secrets() -> None:
