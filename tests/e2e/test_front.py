@@ -981,3 +981,15 @@ def test_a_large_cached_object_over_tls_is_copied_by_the_pipeline(
                           made.request("GET", "/large.bin"))
     assert (secure.status, secure.body) == (200, LARGE)
     assert watch.moved() == HANDED_OFF  # no sendfile under TLS
+
+
+def test_acme_challenge_paths_are_always_the_pipelines(site: Site) -> None:
+    """/.well-known/acme-challenge/ is the one path a bound domain reserves (HTTP-01): never
+    answered from memory, even when an object of that name is cached."""
+    site.put(".well-known/acme-challenge/token", b"an object, not a challenge", {})
+    site.settle()
+    for _ in range(2):
+        watch = Watch(site.server)
+        reply = site.fetch("GET", "/.well-known/acme-challenge/token")
+        assert (reply.status, reply.body) == (200, b"an object, not a challenge")
+        assert watch.moved()["answered"] == 0

@@ -58,6 +58,7 @@ from ossutil.server.http import web as webrules
 from ossutil.server.http.handlers.cname import list_cname_document
 from ossutil.server.http.handlers.object import not_modified_headers, object_headers
 from ossutil.server.http.pipeline import (
+    ACME_CHALLENGE_PATH,
     DateCache,
     loggable_path,
     new_request_id,
@@ -457,7 +458,7 @@ class FrontDoor:
         if bucket_name is None:
             return None
         key = unquote(path)[1:] if "%" in path else path[1:]
-        if not key:
+        if not key or path.startswith(ACME_CHALLENGE_PATH):  # the pipeline answers those
             return None
         bucket = self.cache.cached_bucket(bucket_name)
         if bucket is None:  # the bucket first: its ACL decides before any object is read

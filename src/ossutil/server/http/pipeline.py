@@ -74,8 +74,6 @@ class RequestNote:
         self.error_code = "-"
         self.access_key_id = "-"
 
-ACME_CHALLENGE_PATH = "/.well-known/acme-challenge/"  # HTTP-01 (RFC 8555 §8.3)
-
 
 _id_second = [-1, ""]  # the second the prefix is for, and the prefix
 _id_counter = itertools.count(_ids.getrandbits(32))
