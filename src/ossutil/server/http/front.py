@@ -43,9 +43,11 @@ in memory.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import re
+import socket
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, cast
@@ -94,7 +96,8 @@ _HOSTS_KEPT = 4096  # Host header -> custom domain classifications remembered
 _PLANS_KEPT = 1024  # request head -> the cached read it was answered with
 _UNCACHEABLE_KEPT = 4096  # objects a fill found missing, too large or unreadable
 _FILLS_PER_HEAD = 2  # the bucket, then the object; a head still missing goes to aiohttp
-_SEND_CHUNK = 256 * 1024  # a file reply's rest, once the socket buffer is full
+_SEND_CHUNK = 256 * 1024  # a file reply's rest, where the loop cannot watch the socket
+_GONE = frozenset({errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN, errno.EBADF})
 
 # Request headers a cached read understands or that change nothing in its answer. Any other
 # header (Range, If-Match, Authorization, x-oss-*, Content-Length, Transfer-Encoding, Expect,
@@ -566,6 +569,11 @@ def _may_be_cached_read(pending: bytes) -> bool:
     return b"GET ".startswith(prefix[:4]) or b"HEAD ".startswith(prefix)
 
 
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
 class FrontProtocol(asyncio.Protocol):
     """One connection while the front has it (see the module docstring)."""
 
@@ -583,6 +591,7 @@ class FrontProtocol(asyncio.Protocol):
         self._refills = 0  # fills for the head at the buffer's start (bucket, then object)
         self._drained: asyncio.Future[None] | None = None  # resume_writing's signal
         self._fileno = -1  # the socket's descriptor (plain TCP only: sendfile)
+        self._sock: socket.socket | None = None  # the socket itself, for TCP_CORK
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, but have its methods
@@ -590,6 +599,7 @@ class FrontProtocol(asyncio.Protocol):
         self._secure = transport.get_extra_info("sslcontext") is not None
         sock = None if self._secure else transport.get_extra_info("socket")
         self._fileno = sock.fileno() if sock is not None else -1
+        self._sock = sock if hasattr(socket, "TCP_CORK") else None
         peer = transport.get_extra_info("peername")
         self._peer = str(peer[0]) if isinstance(peer, tuple) and peer else ""
         door = self._door
@@ -640,8 +650,13 @@ class FrontProtocol(asyncio.Protocol):
             start = end + 4
             self._replied = True
             if isinstance(answer, _Send):
+                sock = self._sock if not transport.get_write_buffer_size() else None
+                if sock is not None:  # the head leaves with the body's first bytes, not alone
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
                 transport.write(answer.head)
                 sent = self._send_now(answer)
+                if sock is not None and self._sock is not None:
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
                 if sent is None:  # the socket failed: the connection is closed
                     return
                 if not sent:  # the socket buffer is full: a task sends the rest
@@ -702,23 +717,11 @@ class FrontProtocol(asyncio.Protocol):
     async def _send_rest(self, send: _Send) -> None:
         door = self._door
         try:
-            while send.remaining:
-                while self._paused:  # the client's window is full: wait for resume_writing
-                    self._drained = asyncio.get_running_loop().create_future()
-                    await self._drained
-                if self._transport is None:
-                    return
-                chunk = await asyncio.to_thread(os.pread, send.fd,
-                                                min(_SEND_CHUNK, send.remaining), send.offset)
-                if not chunk:
-                    raise OSError(f"blob ended {send.remaining} bytes early")
-                if self._transport is None:
-                    return
-                self._transport.write(chunk)
-                send.offset += len(chunk)
-                send.remaining -= len(chunk)
+            if not await self._sendfile_rest(send):  # the loop cannot watch the socket
+                await self._copy_rest(send)
         except OSError as exc:
-            trouble.error("the HTTP front could not send a cached file: %s", exc)
+            if exc.errno not in _GONE:  # a client that went away is no trouble of ours
+                trouble.error("the HTTP front could not send a cached file: %s", exc)
             self._filling = None
             self.close()
             return
@@ -736,6 +739,77 @@ class FrontProtocol(asyncio.Protocol):
         if not self._paused:
             transport.resume_reading()
             self.data_received(b"")
+
+    async def _drain(self) -> bool:
+        """Wait until the transport has sent everything queued (False: the connection went
+        away): its write limits at 0 make ``pause_writing``/``resume_writing`` say so."""
+        transport = self._transport
+        if transport is None:
+            return False
+        if transport.get_write_buffer_size():
+            transport.set_write_buffer_limits(high=0, low=0)
+            try:
+                while self._paused or transport.get_write_buffer_size():
+                    self._drained = asyncio.get_running_loop().create_future()
+                    await self._drained
+            finally:
+                transport.set_write_buffer_limits()
+        return self._transport is not None
+
+    async def _sendfile_rest(self, send: _Send) -> bool:
+        """``os.sendfile`` the rest as the socket makes room (waiting on a duplicate of its
+        descriptor: the transport's own stays registered as it was); False when the loop
+        cannot watch a descriptor (nothing sent then)."""
+        loop = asyncio.get_running_loop()
+        if not await self._drain():
+            return True
+        watched = os.dup(self._fileno)
+        try:
+            writable: asyncio.Future[None] = loop.create_future()
+            try:
+                loop.add_writer(watched, _wake, writable)
+            except (NotImplementedError, RuntimeError):
+                return False
+            loop.remove_writer(watched)
+            while send.remaining:
+                try:
+                    sent = os.sendfile(self._fileno, send.fd, send.offset, send.remaining)
+                except (BlockingIOError, InterruptedError):
+                    writable = loop.create_future()
+                    loop.add_writer(watched, _wake, writable)
+                    try:
+                        await writable
+                    finally:
+                        loop.remove_writer(watched)
+                    if self._transport is None:
+                        return True
+                    continue
+                if sent == 0:
+                    raise OSError(f"blob ended {send.remaining} bytes early")
+                send.offset += sent
+                send.remaining -= sent
+        finally:
+            os.close(watched)
+        return True
+
+    async def _copy_rest(self, send: _Send) -> None:
+        """The rest through the transport, 256 KiB at a time read in a worker thread, as the
+        client drains it (for loops that cannot watch a descriptor)."""
+        while send.remaining:
+            while self._paused:  # the client's window is full: wait for resume_writing
+                self._drained = asyncio.get_running_loop().create_future()
+                await self._drained
+            if self._transport is None:
+                return
+            chunk = await asyncio.to_thread(os.pread, send.fd,
+                                            min(_SEND_CHUNK, send.remaining), send.offset)
+            if not chunk:
+                raise OSError(f"blob ended {send.remaining} bytes early")
+            if self._transport is None:
+                return
+            self._transport.write(chunk)
+            send.offset += len(chunk)
+            send.remaining -= len(chunk)
 
     def _start_fill(self, fill: Callable[[str, str], Awaitable[bool]], miss: _Fill) -> None:
         """Stop reading, read ``miss`` into the cache, then look at the buffered head again
