@@ -720,6 +720,15 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServ
     server.stop()
 
 
+def make_tls_site(server: RunningServer, ca: CertFactory, bucket: str, domain: str) -> Site:
+    """``make_site`` with a certificate for ``domain`` from ``ca`` attached to the binding."""
+    made = make_site(server, bucket, domain)
+    chain, key = ca.leaf(domain)
+    made.client.put_bucket_cname(oss2.models.PutBucketCnameRequest(
+        domain, oss2.models.CertInfo(certificate=chain, private_key=key)))
+    return made
+
+
 def tls_exchange(port: int, domain: str, context: ssl.SSLContext, data: bytes) -> Raw:
     """``data`` over TLS to the loopback listener, SNI and the certificate check naming
     ``domain``."""
@@ -732,10 +741,7 @@ def tls_exchange(port: int, domain: str, context: ssl.SSLContext, data: bytes) -
 def test_a_cached_read_over_tls_is_answered_by_the_front(tls_server: RunningServer,
                                                          ca: CertFactory, bucket_name: str,
                                                          domain: str) -> None:
-    made = make_site(tls_server, bucket_name, domain)
-    chain, key = ca.leaf(domain)
-    made.client.put_bucket_cname(oss2.models.PutBucketCnameRequest(
-        domain, oss2.models.CertInfo(certificate=chain, private_key=key)))
+    made = make_tls_site(tls_server, ca, bucket_name, domain)
     made.put("page.html", BODY, STORED)
     made.settle()
     plain = made.cached("page.html")
@@ -751,10 +757,7 @@ def test_a_cached_read_over_tls_is_answered_by_the_front(tls_server: RunningServ
 
 def test_pipelined_cached_reads_over_tls_sent_before_reading_any(
         tls_server: RunningServer, ca: CertFactory, bucket_name: str, domain: str) -> None:
-    made = make_site(tls_server, bucket_name, domain)
-    chain, key = ca.leaf(domain)
-    made.client.put_bucket_cname(oss2.models.PutBucketCnameRequest(
-        domain, oss2.models.CertInfo(certificate=chain, private_key=key)))
+    made = make_tls_site(tls_server, ca, bucket_name, domain)
     body = bytes(range(256)) * 32
     made.put("big.bin", body, {})
     made.settle()
@@ -968,10 +971,7 @@ def test_a_write_during_a_large_reply_leaves_that_reply_whole(site: Site) -> Non
 
 def test_a_large_cached_object_over_tls_is_copied_by_the_pipeline(
         tls_server: RunningServer, ca: CertFactory, bucket_name: str, domain: str) -> None:
-    made = make_site(tls_server, bucket_name, domain)
-    chain, key = ca.leaf(domain)
-    made.client.put_bucket_cname(oss2.models.PutBucketCnameRequest(
-        domain, oss2.models.CertInfo(certificate=chain, private_key=key)))
+    made = make_tls_site(tls_server, ca, bucket_name, domain)
     made.put("large.bin", LARGE, {})
     made.settle()
     assert made.fetch("GET", "/large.bin").status == 200  # plain: fills, then sendfile
