@@ -993,3 +993,40 @@ def test_acme_challenge_paths_are_always_the_pipelines(site: Site) -> None:
         reply = site.fetch("GET", "/.well-known/acme-challenge/token")
         assert (reply.status, reply.body) == (200, b"an object, not a challenge")
         assert watch.moved()["answered"] == 0
+
+
+def test_the_object_cache_caps_are_serve_options(tmp_path: Path, bucket_name: str,
+                                                 domain: str) -> None:
+    """``--object-cache-max-object`` below an object's size keeps it as an open file (still
+    answered by the front); ``--object-cache-bytes 0`` turns the cache off (the pipeline
+    answers every read); a size that is not one is refused before anything starts."""
+    capped = start_server(tmp_path / "capped", ["--no-dns-verify",
+                                                "--object-cache-max-object", "16"])
+    try:
+        site = make_site(capped, bucket_name, domain)
+        site.put("page.html", BODY, STORED)
+        site.settle()
+        assert site.fetch("GET", "/page.html").status == 200  # fills: metadata and the file
+        watch = Watch(capped)
+        reply = site.fetch("GET", "/page.html")
+        assert (reply.status, reply.body) == (200, BODY)
+        assert watch.moved() == FRONT
+    finally:
+        capped.stop()
+    off = start_server(tmp_path / "off", ["--no-dns-verify", "--object-cache-bytes", "0"])
+    try:
+        site = make_site(off, bucket_name, domain)
+        site.put("page.html", BODY, STORED)
+        site.settle()
+        for _ in range(2):
+            watch = Watch(off)
+            assert site.fetch("GET", "/page.html").body == BODY
+            assert watch.moved()["answered"] == 0
+    finally:
+        off.stop()
+    refused = subprocess.run([sys.executable, "-m", "ossutil.server.main", "serve",
+                              "--data-dir", str(tmp_path / "never"), "--object-cache-bytes",
+                              "lots"], capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2
+    assert "--object-cache-bytes: not a size in bytes (e.g. 64M): 'lots'" in refused.stderr
+    assert not (tmp_path / "never").exists()

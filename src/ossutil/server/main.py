@@ -5,6 +5,7 @@
                          [--no-dns-verify] [--https-port N] [--tls-cert F --tls-key F]
                          [--store sqlite|postgres] [--database-url URL]
                          [--keepalive-timeout SECONDS] [--header-timeout SECONDS]
+                         [--object-cache-bytes N] [--object-cache-max-object N]
                          [--workers N] [--log-level L] [--log-format text|json]
                          [--drain-timeout SECONDS]
                          [--public-address IP]... [--health-interval SECONDS]
@@ -71,6 +72,12 @@ def _parser() -> argparse.ArgumentParser:
     _store_options(serve)
     _acme_options(serve)
     _health_options(serve)
+    serve.add_argument("--object-cache-bytes", type=_size, default=64 << 20, metavar="BYTES",
+                       help="memory for objects served without a store read: bodies plus "
+                            "about 1.4 KiB each (default 64 MiB; 0: no object cache)")
+    serve.add_argument("--object-cache-max-object", type=_size, default=64 << 10,
+                       metavar="BYTES", help="the largest object kept in memory; larger ones "
+                                             "keep an open file instead (default 64 KiB)")
     serve.add_argument("--keepalive-timeout", type=_seconds, default=75.0, metavar="SECONDS",
                        help="close a keep-alive connection idle this long (default 75)")
     serve.add_argument("--header-timeout", type=_seconds, default=60.0, metavar="SECONDS",
@@ -125,6 +132,16 @@ def _version() -> str:
     from ossutil import __version__
 
     return __version__
+
+
+def _size(text: str) -> int:
+    """A byte count, with an optional K/M/G suffix (argparse type)."""
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    scale = units.get(text[-1:].lower(), 1)
+    digits = text[:-1] if scale > 1 else text
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 15:
+        raise argparse.ArgumentTypeError(f"not a size in bytes (e.g. 64M): {text!r}")
+    return int(digits) * scale
 
 
 def _seconds(text: str) -> float:
@@ -272,6 +289,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         https_port=args.https_port, tls_cert=args.tls_cert, tls_key=args.tls_key,
         store=args.store, database_url=args.database_url,
         keepalive_timeout=args.keepalive_timeout, header_timeout=args.header_timeout,
+        object_cache_bytes=args.object_cache_bytes,
+        object_cache_max_object=args.object_cache_max_object,
         health_interval=args.health_interval, public_addresses=_public_addresses(args),
         reuse_port=args.as_worker, drain_timeout=args.drain_timeout,
         **_acme_settings(args))  # type: ignore[arg-type]

@@ -189,6 +189,13 @@ class ObjectService:
             self._cache.put_file(meta, content.fileno(), generation)
         return found
 
+    def _inline(self) -> int:
+        """Objects up to this size are read whole: ``INLINE_LIMIT``, or less when the object
+        cache keeps bytes only for smaller ones (then an object between the two is an open
+        file, which the cache can keep)."""
+        cap = self._cache.max_object
+        return min(INLINE_LIMIT, cap) if cap > 0 else INLINE_LIMIT
+
     async def _read_remote(self, bucket: str,
                            key: str) -> tuple[ObjectMeta, bytes | BinaryIO] | None:
         """``_read`` for a blob store across the network: the row on the store thread, the
@@ -200,7 +207,7 @@ class ObjectService:
                 return None
             blob = meta.blob
             try:
-                return meta, await asyncio.to_thread(self._blobs.load, blob, INLINE_LIMIT)
+                return meta, await asyncio.to_thread(self._blobs.load, blob, self._inline())
             except FileNotFoundError:
                 continue
         log.error("object %s/%s: blob %s is missing", bucket, key, blob)
@@ -216,7 +223,7 @@ class ObjectService:
                 return None
             blob = meta.blob
             try:
-                return meta, self._blobs.load(blob, INLINE_LIMIT)
+                return meta, self._blobs.load(blob, self._inline())
             except FileNotFoundError:
                 continue
         log.error("object %s/%s: blob %s is missing", bucket, key, blob)
