@@ -5,12 +5,9 @@ challenge responses, the dangling flag, and that DeleteCname drops them all."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
-import pytest
-from tests.support import postgres
+from tests.support.stores import OpenStore
 
 from ossutil.server.auth.sealing import Sealer
 from ossutil.server.certs.keystore import SecretBox
@@ -24,35 +21,11 @@ from ossutil.server.models import (
 )
 from ossutil.server.storage.base import Store
 
-OpenStore = Callable[[], Store]
 T0 = datetime(2026, 2, 1, 3, 4, 5, tzinfo=timezone.utc)
 OWNER = "1234567890123456"
 SEALER = Sealer(SecretBox(bytes(range(32))))
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OpenStore]:
-    opened: list[Store] = []
-    if request.param == "sqlite":
-        from ossutil.server.storage.sqlite import SqliteStore
-
-        def make() -> Store:
-            opened.append(SqliteStore(tmp_path / "ossutil.db"))
-            return opened[-1]
-        yield make
-    else:
-        with postgres.fresh_schema() as url:
-            from ossutil.server.storage.postgres import PostgresStore
-
-            def make_pg() -> Store:
-                opened.append(PostgresStore(url, SEALER))
-                return opened[-1]
-            yield make_pg
-            for store in opened:
-                store.close()
-            opened.clear()
-    for store in opened:
-        store.close()
 
 
 def bound(store: Store, domain: str = "www.example.com") -> Store:

@@ -4,46 +4,17 @@ exactly one of several processes, on schedule or on request; reports replaced wh
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
-import pytest
-from tests.support import postgres
+from tests.support.stores import OpenStore
 
-from ossutil.server.auth.sealing import Sealer
-from ossutil.server.certs.keystore import SecretBox
 from ossutil.server.storage.base import Store
 
 T0 = datetime(2026, 12, 2, 10, 0, 0, tzinfo=timezone.utc)
 HOUR = timedelta(hours=1)
 STALE = timedelta(minutes=10)
-OpenStore = Callable[[], Store]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OpenStore]:
-    opened: list[Store] = []
-    if request.param == "sqlite":
-        from ossutil.server.storage.sqlite import SqliteStore
-
-        def make() -> Store:
-            opened.append(SqliteStore(tmp_path / "ossutil.db"))
-            return opened[-1]
-        yield make
-    else:
-        with postgres.fresh_schema() as url:
-            from ossutil.server.storage.postgres import PostgresStore
-
-            def make() -> Store:
-                opened.append(PostgresStore(url, Sealer(SecretBox(bytes(range(32))))))
-                return opened[-1]
-            yield make
-            for store in opened:
-                store.close()
-            opened.clear()
-    for store in opened:
-        store.close()
 
 
 def claim(store: Store, now: datetime) -> bool:

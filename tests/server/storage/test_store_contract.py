@@ -7,14 +7,13 @@ so the race tests run two instances from two threads, as two server processes wo
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.support import postgres
+from tests.support.stores import OpenStore
 
 from ossutil.server.auth.sealing import Sealer
 from ossutil.server.certs.keystore import SecretBox
@@ -45,36 +44,12 @@ from ossutil.server.storage.base import (
     UserExists,
 )
 
-OpenStore = Callable[[], Store]
 T0 = datetime(2025, 2, 1, 3, 4, 5, 678901, tzinfo=timezone.utc)
 OWNER = "1234567890123456"
 BOX = SecretBox(bytes(range(32)))
 SEALER = Sealer(BOX)  # the auth side: stores take and give back sealed secrets only
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OpenStore]:
-    opened: list[Store] = []
-
-    def opener(make: Callable[[], Store]) -> OpenStore:
-        def open_one() -> Store:
-            opened.append(make())
-            return opened[-1]
-        return open_one
-
-    if request.param == "sqlite":
-        from ossutil.server.storage.sqlite import SqliteStore
-
-        yield opener(lambda: SqliteStore(tmp_path / "ossutil.db"))
-    else:
-        with postgres.fresh_schema() as url:
-            from ossutil.server.storage.postgres import PostgresStore
-
-            yield opener(lambda: PostgresStore(url, SEALER))
-            for store in opened:
-                store.close()
-    for store in opened:
-        store.close()
 
 
 @pytest.fixture
