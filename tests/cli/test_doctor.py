@@ -9,19 +9,16 @@ soon; ``--json``; the bucket found without ``--bucket``.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import socket
 import ssl
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from tests.cli.clitools import Outcome, run_ours
-from tests.support.certs import CertFactory
+from tests.support.certs import CertFactory, tls_listener
 from tests.support.dns_server import DnsServer
 from tests.support.server import RunningServer
 
@@ -86,36 +83,6 @@ def fingerprint(pair: tuple[str, str]) -> str:
 
     digest = hashlib.sha1(ssl.PEM_cert_to_DER_cert(pair[0])).hexdigest().upper()
     return ":".join(digest[i:i + 2] for i in range(0, 40, 2))
-
-
-@contextlib.contextmanager
-def tls_server(pair: tuple[str, str], tmp_path: Path) -> Iterator[int]:
-    """A TLS listener on 127.0.0.1 serving ``pair`` (a stale proxy, say); yields its port."""
-    (tmp_path / "p.pem").write_text(pair[0])
-    (tmp_path / "p.key").write_text(pair[1])
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(tmp_path / "p.pem", tmp_path / "p.key")
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            with contextlib.suppress(OSError), context.wrap_socket(conn, server_side=True) as tls:
-                tls.recv(1)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join(5)
-        listener.close()
 
 
 def served(server: RunningServer) -> str:
@@ -261,7 +228,7 @@ def test_a_served_certificate_that_differs_from_listcname(server, dns, client, b
     fp = bind(client, dns, bucket, name, pair)
     valid_end = listed(client, bucket, name)[1]
     stale = leaf(ca, name, 5)
-    with tls_server(stale, tmp_path) as port:
+    with tls_listener(stale, tmp_path) as port:
         done = doctor(server, dns, name, "--bucket", bucket, "--https-port", str(port))
     assert done.code == 1
     assert done.text.splitlines()[5:7] == [

@@ -12,11 +12,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import ssl
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -24,7 +22,7 @@ from pathlib import Path
 
 import oss2
 import pytest
-from tests.support.certs import CertFactory
+from tests.support.certs import CertFactory, tls_listener
 from tests.support.dns_server import DnsServer
 from tests.support.server import RunningServer, start_server
 
@@ -57,39 +55,6 @@ def bind(client: oss2.Bucket, dns: DnsServer, domain: str,
         if cname.domain == domain and cname.certificate is not None:
             return str(cname.certificate.fingerprint)
     return ""
-
-
-@contextlib.contextmanager
-def tls_server(address: tuple[str, int], pair: tuple[str, str],
-               tmp_path: Path) -> Iterator[None]:
-    """A TLS listener serving ``pair`` (a proxy in front of the server, say): each connection
-    is handshaken and closed."""
-    chain, key = tmp_path / "proxy.pem", tmp_path / "proxy.key"
-    chain.write_text(pair[0])
-    key.write_text(pair[1])
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(chain, key)
-    listener = socket.create_server(address)
-    listener.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            with contextlib.suppress(OSError), context.wrap_socket(conn, server_side=True) as tls:
-                tls.recv(1)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join(5)
-        listener.close()
 
 
 def leaf(ca: CertFactory, name: str, days: float) -> tuple[str, str]:
@@ -138,7 +103,7 @@ def test_domains_reports_every_state_exactly(health_server: RunningServer, dns: 
     dns.remove("_dnsauth.nxdomain.example.test")
 
     stale = leaf(ca, "proxied.example.test", 3)
-    with tls_server(("127.0.0.2", server.https_port), stale, tmp_path):
+    with tls_listener(stale, tmp_path, ("127.0.0.2", server.https_port)):
         checked = domains(server, "--check", "--json")
     assert (checked.returncode, checked.stderr) == (0, "")
     listed = json.loads(checked.stdout)

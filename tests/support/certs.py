@@ -13,7 +13,12 @@ choose. A leaf's chain PEM holds the leaf only: the CA signs it directly.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -119,3 +124,36 @@ def _san(name: str) -> x509.GeneralName:
         return x509.IPAddress(ipaddress.ip_address(name))
     except ValueError:
         return x509.DNSName(name)
+
+
+@contextlib.contextmanager
+def tls_listener(pair: tuple[str, str], tmp_path: Path,
+                 address: tuple[str, int] = ("127.0.0.1", 0)) -> Iterator[int]:
+    """A TLS listener at ``address`` serving ``pair`` (chain PEM, key PEM), as a stale proxy in
+    front of a server would: each connection is handshaken and closed. Yields its port."""
+    chain, key = tmp_path / "listener.pem", tmp_path / "listener.key"
+    chain.write_text(pair[0])
+    key.write_text(pair[1])
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(chain, key)
+    listener = socket.create_server(address)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with contextlib.suppress(OSError), context.wrap_socket(conn, server_side=True) as tls:
+                tls.recv(1)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
