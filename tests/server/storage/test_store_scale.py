@@ -27,7 +27,6 @@ from tests.server.storage.test_store_contract import (
     bucket,
     certificate,
     obj,
-    open_store,
     part,
     root,
     upload,
@@ -37,8 +36,6 @@ from tests.support import postgres
 from ossutil.server.models import Bucket, BucketAcl, Route
 from ossutil.server.storage.base import ObjectExists, Store
 from ossutil.server.storage.sqlite import SqliteStore
-
-__all__ = ["open_store"]  # the fixture, shared with the contract tests
 
 
 def objects_version(store: Store) -> int:
