@@ -14,9 +14,9 @@ happens when the process runs out of file descriptors.
   listener for a second and reports it through the loop's exception handler (with a traceback,
   every second). This handler logs one clear line per ``interval`` instead, with how many
   refusals it folded in, and passes every other report on unchanged. uvloop (libuv) reports
-  nothing: it accepts and drops connections while out of descriptors. So a once-a-second
-  look at the process's own descriptors (``/proc/self/fd``; the listing itself failing with
-  EMFILE is the clearest sign) feeds the same throttled line on either loop.
+  nothing: it accepts and drops connections while out of descriptors. So once a second the
+  handler opens and closes one descriptor itself (two system calls, whatever the number of
+  connections); EMFILE/ENFILE there feeds the same throttled line on either loop.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ log = logging.getLogger("ossutil.server")
 
 _ACCEPT_FAILED = "socket.accept() out of system resource"
 _NO_DESCRIPTORS = (errno.EMFILE, errno.ENFILE)
-_OWN_FDS = "/proc/self/fd"
 
 
 class TimedRequestHandler(OssRequestHandler):
@@ -109,8 +108,7 @@ class AcceptErrors:
 
     def install(self) -> None:
         self._loop.set_exception_handler(self)
-        if os.path.isdir(_OWN_FDS):
-            self._watch = self._loop.create_task(self._watch_descriptors())
+        self._watch = self._loop.create_task(self._watch_descriptors())
 
     def _out_of_descriptors(self, code: int) -> None:
         soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -120,15 +118,11 @@ class AcceptErrors:
     async def _watch_descriptors(self, every: float = 1.0) -> None:
         while True:
             await asyncio.sleep(every)
-            try:
-                in_use = len(os.listdir(_OWN_FDS))
+            try:  # one descriptor more: refused exactly when accept() would be
+                os.close(os.open(os.devnull, os.O_RDONLY))
             except OSError as exc:
                 if exc.errno in _NO_DESCRIPTORS:
                     self._out_of_descriptors(exc.errno)
-                continue
-            soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-            if in_use >= soft - 1:  # the listing held one descriptor of its own
-                self._out_of_descriptors(errno.EMFILE)
 
     def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         exc = context.get("exception")
