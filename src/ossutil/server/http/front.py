@@ -356,18 +356,14 @@ class FrontDoor:
             if domain is None:
                 if raw_query is None or method != "GET":
                     return None
-                context = {"acs:SourceIp": peer,
-                           "acs:SecureTransport": "true" if secure else "false"}
-                listed = self._list_cname(path, raw_query, headers, context)
+                listed = self._list_cname(path, raw_query, headers, _context(peer, secure))
                 if listed is None or isinstance(listed, _Fill):
                     return listed
                 reply, body, bucket_name, principal, until, bucket, bindings = listed
-                if len(self._plans) >= _PLANS_KEPT:
-                    self._plans.clear()
                 assert self.verifier is not None
-                self._plans[head] = _ListPlan(principal, self.verifier.keys_version, until,
-                                              bucket_name, bucket, bindings, reply, body, close,
-                                              host, target)
+                self._remember(head, _ListPlan(principal, self.verifier.keys_version, until,
+                                               bucket_name, bucket, bindings, reply, body,
+                                               close, host, target))
                 return self._reply(reply, body, 200, close, method, host, target)
             # a signed read is verified even where anonymous reads are allowed: the
             # pipeline checks it (403 SignatureDoesNotMatch, a RAM Deny)
@@ -382,11 +378,8 @@ class FrontDoor:
         file = entry.fd >= 0 and method == "GET" and code == 200
         if file and secure:  # no sendfile under TLS: the pipeline copies
             return None
-        # replayed from this plan while its inputs hold
-        if len(self._plans) >= _PLANS_KEPT:
-            self._plans.clear()
-        self._plans[head] = _Plan(domain, bucket_name, bucket, key, entry, head_bytes,
-                                  bool(body), file, code, close, method, host, target)
+        self._remember(head, _Plan(domain, bucket_name, bucket, key, entry, head_bytes,
+                                   bool(body), file, code, close, method, host, target))
         return self._reply(head_bytes, body, code, close, method, host, target,
                            entry if file else None)
 
@@ -403,12 +396,17 @@ class FrontDoor:
         try:
             authorize(plan.principal, LIST_CNAME, region=self.region,
                       bucket_name=plan.bucket_name, bucket=plan.bucket, key="",
-                      context={"acs:SourceIp": peer,
-                               "acs:SecureTransport": "true" if secure else "false"})
+                      context=_context(peer, secure))
         except OssError:
             return None
         return self._reply(plan.reply, plan.body, 200, plan.close, "GET", plan.host,
                            plan.target)
+
+    def _remember(self, head: bytes, plan: _Plan | _ListPlan) -> None:
+        """Keep ``plan`` for replays of ``head`` (bounded: dropped whole when full)."""
+        if len(self._plans) >= _PLANS_KEPT:
+            self._plans.clear()
+        self._plans[head] = plan
 
     def _still(self, plan: _Plan) -> bool:
         """Whether a plan's inputs are the objects it was made from (see ``_Plan``)."""
@@ -567,6 +565,11 @@ def _may_be_cached_read(pending: bytes) -> bool:
         return False
     prefix = pending[:5]
     return b"GET ".startswith(prefix[:4]) or b"HEAD ".startswith(prefix)
+
+
+def _context(peer: str, secure: bool) -> dict[str, str]:
+    """What RAM policy conditions may read about the connection."""
+    return {"acs:SourceIp": peer, "acs:SecureTransport": "true" if secure else "false"}
 
 
 def _wake(future: asyncio.Future[None]) -> None:
@@ -759,24 +762,21 @@ class FrontProtocol(asyncio.Protocol):
     async def _sendfile_rest(self, send: _Send) -> bool:
         """``os.sendfile`` the rest as the socket makes room (waiting on a duplicate of its
         descriptor: the transport's own stays registered as it was); False when the loop
-        cannot watch a descriptor (nothing sent then)."""
+        cannot watch a descriptor (``send`` then says what is still to go)."""
         loop = asyncio.get_running_loop()
         if not await self._drain():
             return True
         watched = os.dup(self._fileno)
         try:
-            writable: asyncio.Future[None] = loop.create_future()
-            try:
-                loop.add_writer(watched, _wake, writable)
-            except (NotImplementedError, RuntimeError):
-                return False
-            loop.remove_writer(watched)
             while send.remaining:
                 try:
                     sent = os.sendfile(self._fileno, send.fd, send.offset, send.remaining)
                 except (BlockingIOError, InterruptedError):
-                    writable = loop.create_future()
-                    loop.add_writer(watched, _wake, writable)
+                    writable: asyncio.Future[None] = loop.create_future()
+                    try:
+                        loop.add_writer(watched, _wake, writable)
+                    except (NotImplementedError, RuntimeError):
+                        return False
                     try:
                         await writable
                     finally:
