@@ -1030,3 +1030,24 @@ def test_the_object_cache_caps_are_serve_options(tmp_path: Path, bucket_name: st
     assert refused.returncode == 2
     assert "--object-cache-bytes: not a size in bytes (e.g. 64M): 'lots'" in refused.stderr
     assert not (tmp_path / "never").exists()
+
+
+def test_a_reader_that_stops_is_closed_after_the_keepalive_timeout(timed_site: Site) -> None:
+    """A file reply waits for its client no longer than the keep-alive timeout between two
+    moves (2 s here): a client that stops reading loses the connection, and with it the
+    reply's descriptors, rather than holding them for ever."""
+    huge = bytes(range(239)) * (24 * 1024 * 1024 // 239)
+    timed_site.put("huge.bin", huge, {})
+    timed_site.settle()
+    assert timed_site.fetch("GET", "/huge.bin").body == huge  # fills: metadata and the file
+    with connect(timed_site.server.port) as sock:
+        sock.sendall(timed_site.request("GET", "/huge.bin"))
+        time.sleep(4.5)  # read nothing: over the 2 s timeout, and a sweep
+        received = 0
+        sock.settimeout(TIMEOUT)
+        try:
+            while chunk := sock.recv(1 << 20):
+                received += len(chunk)
+        except ConnectionResetError:
+            pass
+    assert 0 < received < len(huge)

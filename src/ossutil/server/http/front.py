@@ -714,8 +714,14 @@ class FrontProtocol(asyncio.Protocol):
         transport = self._transport
         assert transport is not None
         transport.pause_reading()
-        self.deadline = float("inf")  # the client is reading: the transport's own pace
+        self._progress()
         self._filling = asyncio.get_running_loop().create_task(self._send_rest(send))
+
+    def _progress(self) -> None:
+        """A file reply moved: the client has ``keepalive_timeout`` for its next read (the
+        sweeper closes a reader that stops, and with it the reply's descriptors)."""
+        timeout = self._door.keepalive_timeout
+        self.deadline = self._door.now + (timeout if timeout > 0 else float("inf"))
 
     async def _send_rest(self, send: _Send) -> None:
         door = self._door
@@ -755,6 +761,7 @@ class FrontProtocol(asyncio.Protocol):
                 while self._paused or transport.get_write_buffer_size():
                     self._drained = asyncio.get_running_loop().create_future()
                     await self._drained
+                    self._progress()
             finally:
                 transport.set_write_buffer_limits()
         return self._transport is not None
@@ -781,6 +788,7 @@ class FrontProtocol(asyncio.Protocol):
                         await writable
                     finally:
                         loop.remove_writer(watched)
+                    self._progress()
                     if self._transport is None:
                         return True
                     continue
@@ -799,6 +807,7 @@ class FrontProtocol(asyncio.Protocol):
             while self._paused:  # the client's window is full: wait for resume_writing
                 self._drained = asyncio.get_running_loop().create_future()
                 await self._drained
+                self._progress()
             if self._transport is None:
                 return
             chunk = await asyncio.to_thread(os.pread, send.fd,
