@@ -417,12 +417,16 @@ class FrontDoor:
 
     def _reply(self, head_bytes: bytes, body: bytes, code: int, close: bool, method: str,
                host: str, target: str, file: CachedObject | None = None,
-               ) -> tuple[bytes, bool] | _Send:
+               ) -> tuple[bytes, bool] | _Send | None:
         request_id = new_request_id()
         tail = b"x-oss-request-id: " + request_id.encode() + self._tail(close)
         send = None
-        if file is not None:  # before counting: a failing dup sends the request on
-            send = _Send(head_bytes + tail, os.dup(file.fd), file.meta.size, close)
+        if file is not None:  # before counting: out of descriptors, the pipeline answers
+            try:
+                fd = os.dup(file.fd)
+            except OSError:
+                return None
+            send = _Send(head_bytes + tail, fd, file.meta.size, close)
         self.answered += 1
         if log.isEnabledFor(logging.INFO):
             size = len(body) if send is None else send.remaining
