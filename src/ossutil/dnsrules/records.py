@@ -24,10 +24,9 @@ import dns.exception
 import dns.name
 import dns.rdatatype
 import dns.resolver
-import dns.rrset
 
 from ossutil.dnsrules import MAX_CNAME_HOPS
-from ossutil.dnsrules.txt import Outcome, errors_detail
+from ossutil.dnsrules.txt import Outcome, _chain_targets, _targets, errors_detail
 
 
 def _text(name: dns.name.Name) -> str:
@@ -104,8 +103,7 @@ class RecordChase:
                                 detail=errors_detail(resolver, result.kwargs.get("errors", [])))
         if isinstance(result, dns.exception.DNSException):
             return self._answer("failure", detail=f"{type(result).__name__}: {result}")
-        cnames = result.chaining_result.cnames
-        self.chain.extend(rrset[0].target for rrset in cnames if len(rrset))
+        self.chain.extend(_targets(result.chaining_result.cnames))
         if len(self.chain) - 1 > MAX_CNAME_HOPS:
             return self._answer("failure", detail=self._too_long())
         rrset = result.rrset
@@ -117,19 +115,6 @@ class RecordChase:
     def _too_long(self) -> str:
         chain = " -> ".join(_text(n) for n in self.chain)
         return f"CNAME chain longer than {MAX_CNAME_HOPS} hops: {chain}"
-
-
-def _chain_targets(response: object) -> list[dns.name.Name]:
-    """The CNAME targets a NOERROR response without the asked type ends on."""
-    import dns.message
-
-    if not isinstance(response, dns.message.QueryMessage):
-        return []
-    try:
-        result = response.resolve_chaining()
-    except dns.exception.DNSException:
-        return []
-    return [rrset[0].target for rrset in result.cnames if len(rrset)]
 
 
 def parents(domain: str) -> list[str]:
