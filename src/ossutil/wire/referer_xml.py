@@ -35,10 +35,6 @@ DEFAULT = RefererConfiguration(allow_empty_referer=True, allow_truncate_query_st
                                truncate_path=False)
 
 
-def _bool_text(value: bool) -> str:
-    return "true" if value else "false"
-
-
 def _list_node(tag: str, referers: tuple[str, ...]) -> xml.Node:
     if not referers:
         return (tag, "")
@@ -46,12 +42,12 @@ def _list_node(tag: str, referers: tuple[str, ...]) -> xml.Node:
 
 
 def referer_node(config: RefererConfiguration) -> xml.Node:
-    children: list[xml.Node] = [("AllowEmptyReferer", _bool_text(config.allow_empty_referer))]
+    children: list[xml.Node] = [("AllowEmptyReferer", codec.boolean(config.allow_empty_referer))]
     if config.allow_truncate_query_string is not None:
         children.append(("AllowTruncateQueryString",
-                         _bool_text(config.allow_truncate_query_string)))
+                         codec.boolean(config.allow_truncate_query_string)))
     if config.truncate_path is not None:
-        children.append(("TruncatePath", _bool_text(config.truncate_path)))
+        children.append(("TruncatePath", codec.boolean(config.truncate_path)))
     children.append(_list_node("RefererList", config.referer_list))
     if config.referer_blacklist is not None:
         children.append(_list_node("RefererBlacklist", config.referer_blacklist))

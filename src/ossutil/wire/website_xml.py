@@ -88,17 +88,13 @@ class WebsiteConfiguration:
     routing_rules: tuple[RoutingRule, ...] | None = None  # None: no <RoutingRules> element
 
 
-def _bool_text(value: bool) -> str:
-    return "true" if value else "false"
-
-
 def _optional_leaves(pairs: tuple[tuple[str, object], ...]) -> list[xml.Node]:
     nodes: list[xml.Node] = []
     for tag, value in pairs:
         if value is None:
             continue
         if isinstance(value, bool):
-            nodes.append((tag, _bool_text(value)))
+            nodes.append((tag, codec.boolean(value)))
         else:
             nodes.append((tag, str(value)))
     return nodes
