@@ -304,12 +304,8 @@ class _Decoder:
         return token
 
 
-def unmarshal(data: bytes, root: str, fields: Sequence[str]) -> dict[str, str]:
-    """``xml.Unmarshal`` into a struct named ``root`` with string fields ``fields``.
-
-    The first element must be ``root`` (namespace ignored); each field takes the direct
-    character data of the last child element with that local name; other children are skipped.
-    """
+def _open_root(data: bytes, root: str) -> _Decoder:
+    """A decoder past the first start element, which must be ``root`` (namespace ignored)."""
     decoder = _Decoder(data)
     while True:
         token = decoder.next()
@@ -321,6 +317,16 @@ def unmarshal(data: bytes, root: str, fields: Sequence[str]) -> dict[str, str]:
             break
     if token[1] != root:
         raise GoXmlError(f"expected element type <{root}> but have <{token[1]}>")
+    return decoder
+
+
+def unmarshal(data: bytes, root: str, fields: Sequence[str]) -> dict[str, str]:
+    """``xml.Unmarshal`` into a struct named ``root`` with string fields ``fields``.
+
+    The first element must be ``root`` (namespace ignored); each field takes the direct
+    character data of the last child element with that local name; other children are skipped.
+    """
+    decoder = _open_root(data, root)
     record = dict.fromkeys(fields, "")
     depth = 0
     current: str | None = None
@@ -407,17 +413,7 @@ class GoStruct:
 def unmarshal_struct(data: bytes, struct: GoStruct) -> dict[str, object]:
     """``xml.Unmarshal(data, &v)`` for ``struct``: the root must have its name (namespace
     ignored); values are converted as each element ends, so the first bad one is the error."""
-    decoder = _Decoder(data)
-    while True:
-        token = decoder.next()
-        if token is None:
-            raise GoXmlError("EOF")
-        if token[0] == "end":
-            raise _syntax(decoder.line, f"unexpected end element </{token[1]}>")
-        if token[0] == "start":
-            break
-    if token[1] != struct.name:
-        raise GoXmlError(f"expected element type <{struct.name}> but have <{token[1]}>")
+    decoder = _open_root(data, struct.name)
     value = struct.zero()
     _decode_into(decoder, struct, value)
     return value
