@@ -13,9 +13,10 @@ from tests.support.certs import CertFactory
 
 from ossutil.server.certs.keystore import SecretBox
 from ossutil.server.certs.tls import generate_self_signed
-from ossutil.server.gateway.domains import DomainTable
+from ossutil.server.gateway.hooks import GatewayHooks
 from ossutil.server.gateway.tls import SniContexts
 from ossutil.server.models import Certificate
+from ossutil.server.settings import Settings
 
 DOMAIN = "renew.example.com"
 
@@ -24,16 +25,15 @@ def test_the_old_certificate_is_served_until_the_new_one_is_built() -> None:
     box, ca = SecretBox(os.urandom(32)), CertFactory()
     old = certificate(box, ca.leaf(DOMAIN), DOMAIN, "acme-old")
     new = certificate(box, ca.leaf(DOMAIN), DOMAIN, "acme-new")
-    table = DomainTable()
+    hooks = GatewayHooks(Settings())
+    table = hooks.table
     default_chain, default_key = generate_self_signed(["localhost"])
     default = ssl.PEM_cert_to_DER_cert(default_chain)
-    sni = SniContexts(default_chain, default_key, table, box)
+    sni = hooks.sni = SniContexts(default_chain, default_key, table, box)
 
     def apply(cert: Certificate | None) -> asyncio.Future[None] | None:
-        """What GatewayHooks._apply does with one binding read."""
-        previous = table.certificate_for(DOMAIN)
-        released = table.apply(DOMAIN, binding(DOMAIN, cert) if cert else None)
-        return sni.update(DOMAIN, released, previous.cache_key if previous else None)
+        """One binding read, applied as the gateway applies a polled change."""
+        return hooks._apply(DOMAIN, binding(DOMAIN, cert) if cert else None)
 
     async def scenario() -> None:
         table.apply(DOMAIN, binding(DOMAIN, old))
