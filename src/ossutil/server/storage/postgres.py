@@ -98,6 +98,7 @@ from ossutil.server.storage.base import (
     UserExists,
 )
 from ossutil.server.storage.rows import (
+    bucket_row,
     crc_from_text,
     crc_text,
     epoch_utc,
@@ -687,9 +688,7 @@ class PostgresStore:
 
     @staticmethod
     def _bucket(row: DictRow) -> Bucket:
-        return Bucket(row["name"], row["owner_id"], row["region"], BucketAcl(row["acl"]),
-                      row["storage_class"], _utc(row["created_at"]), website=row["website"],
-                      cors=row["cors"], referer=row["referer"])
+        return bucket_row(row, _utc(row["created_at"]))
 
     def create_bucket(self, bucket: Bucket) -> Bucket:
         """Insert unless the name exists; return the stored bucket either way."""

@@ -10,7 +10,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from ossutil.server.models import ObjectMeta, ObjectType
+from ossutil.server.models import Bucket, BucketAcl, ObjectMeta, ObjectType
 
 Pairs = tuple[tuple[str, str], ...]
 
@@ -48,6 +48,14 @@ def epoch_utc(seconds: float) -> datetime:
 
 def opt_epoch_utc(seconds: float | None) -> datetime | None:
     return None if seconds is None else epoch_utc(seconds)
+
+
+def bucket_row(row: Any, created_at: datetime) -> Bucket:
+    """A ``buckets`` row (either driver's mapping row; ``created_at``: its column as the store
+    reads times) as a Bucket, configuration documents included."""
+    return Bucket(row["name"], row["owner_id"], row["region"], BucketAcl(row["acl"]),
+                  row["storage_class"], created_at, website=row["website"],
+                  cors=row["cors"], referer=row["referer"])
 
 
 def headers_json(user_meta: Pairs, headers: Pairs,

@@ -53,6 +53,7 @@ from ossutil.server.storage.base import (
     UserExists,
 )
 from ossutil.server.storage.rows import (
+    bucket_row,
     crc_from_text,
     crc_text,
     epoch_utc,
@@ -358,9 +359,7 @@ class SqliteStore:
 
     @staticmethod
     def _bucket(row: sqlite3.Row) -> Bucket:
-        return Bucket(row["name"], row["owner_id"], row["region"], BucketAcl(row["acl"]),
-                      row["storage_class"], _req_dt(row["created_at"]), website=row["website"],
-                      cors=row["cors"], referer=row["referer"])
+        return bucket_row(row, _req_dt(row["created_at"]))
 
     def create_bucket(self, bucket: Bucket) -> Bucket:
         """Insert unless the name exists; return the stored bucket either way."""
