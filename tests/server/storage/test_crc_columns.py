@@ -4,38 +4,22 @@ database made before they existed (rows from then read as None: no header is sen
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from tests.support import postgres
+from tests.support.stores import OpenStore
 
-from ossutil.server.auth.sealing import Sealer
-from ossutil.server.certs.keystore import SecretBox
 from ossutil.server.models import Bucket, MultipartUpload, ObjectMeta, PartRecord
 from ossutil.server.storage.base import Store
 
-BOX = SecretBox(bytes(range(32)))
 T0 = datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 TOP = 2**64 - 1  # does not fit a signed 64-bit integer column
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        from ossutil.server.storage.sqlite import SqliteStore
-
-        opened: Store = SqliteStore(tmp_path / "ossutil.db")
-        yield opened
-        opened.close()
-    else:
-        with postgres.fresh_schema() as url:
-            from ossutil.server.storage.postgres import PostgresStore
-
-            opened = PostgresStore(url, Sealer(BOX))
-            yield opened
-            opened.close()
+@pytest.fixture
+def store(open_store: OpenStore) -> Store:
+    return open_store()
 
 
 def test_object_and_part_crcs_round_trip(store: Store) -> None:
