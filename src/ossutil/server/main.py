@@ -327,7 +327,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if workers > 1:
                     from ossutil.server.workers import supervise
 
-                    return asyncio.run(supervise(settings, argv, workers))
+                    return asyncio.run(supervise(settings, argv, workers,
+                                                 log_level=args.log_level))
                 from ossutil.server.runtime import run
 
                 install = _install_worker_signals if args.as_worker else _install_signals

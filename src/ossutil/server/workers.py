@@ -211,14 +211,15 @@ class Supervisor:
             await asyncio.wait(pending)
 
 
-async def supervise(settings: Settings, argv: Sequence[str], count: int) -> int:
+async def supervise(settings: Settings, argv: Sequence[str], count: int,
+                    log_level: str = "warning") -> int:
     """Run ``count`` workers of ``serve argv`` until SIGTERM/SIGINT; the exit status."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     supervisor: Supervisor | None = None
-    loop.add_signal_handler(signal.SIGHUP, lambda: _hangup(settings, argv, supervisor))
+    loop.add_signal_handler(signal.SIGHUP, lambda: _hangup(settings, log_level, supervisor))
     services, created = await prepare_shared_state(settings)
     reserved: list[socket.socket] = []
     try:
@@ -240,18 +241,13 @@ async def supervise(settings: Settings, argv: Sequence[str], count: int) -> int:
         services.runner.close()
 
 
-def _hangup(settings: Settings, argv: Sequence[str], supervisor: Supervisor | None) -> None:
-    """SIGHUP: this process's log level again (``<data-dir>/log-level``, else the command
-    line's ``--log-level``), and every worker told to reload (module docstring, step 7)."""
+def _hangup(settings: Settings, log_level: str, supervisor: Supervisor | None) -> None:
+    """SIGHUP: this process's log level again (``<data-dir>/log-level``, else ``log_level``,
+    the command line's ``--log-level``), and every worker told to reload (module docstring,
+    step 7)."""
     from ossutil.server import accesslog
 
-    option = "warning"
-    for index, word in enumerate(argv):  # the last one wins, as argparse
-        if word == "--log-level" and index + 1 < len(argv):
-            option = argv[index + 1]
-        elif word.startswith("--log-level="):
-            option = word.partition("=")[2]
-    level, source = accesslog.level_from_file(settings.data_dir, option)
+    level, source = accesslog.level_from_file(settings.data_dir, log_level)
     accesslog.set_level(level)
     log.warning("SIGHUP: log level %s (from %s); passed on to the workers", level, source)
     for process in supervisor.processes if supervisor is not None else ():
