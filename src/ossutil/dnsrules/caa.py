@@ -16,7 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import dns.rdtypes.ANY.CAA
 
 KNOWN_TAGS = frozenset({"issue", "issuewild", "iodef", "issuemail", "contactemail",
                         "contactphone", "issuevmc"})
@@ -42,10 +45,17 @@ def parse(text: str) -> CaaRecord:
     import dns.rdata
     import dns.rdataclass
     import dns.rdatatype
+    import dns.rdtypes.ANY.CAA
 
     rdata = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.CAA, text)
-    return CaaRecord(int(rdata.flags), rdata.tag.decode("ascii", "replace").lower(),  # type: ignore[attr-defined]
-                     rdata.value.decode("utf-8", "replace"))  # type: ignore[attr-defined]
+    assert isinstance(rdata, dns.rdtypes.ANY.CAA.CAA)
+    return from_rdata(rdata)
+
+
+def from_rdata(rdata: dns.rdtypes.ANY.CAA.CAA) -> CaaRecord:
+    """One CAA record from dnspython's rdata (an answer's item)."""
+    return CaaRecord(int(rdata.flags), rdata.tag.decode("ascii", "replace").lower(),
+                     rdata.value.decode("utf-8", "replace"))
 
 
 @dataclass(frozen=True)

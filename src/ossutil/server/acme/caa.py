@@ -65,6 +65,5 @@ class CaaCheck:
             except (TimeoutError, dns.exception.DNSException) as exc:
                 raise CaaForbidden(f"CAA at {name} could not be read ({type(exc).__name__}); "
                                    "a CA does not issue then") from None
-            return name, [caa.CaaRecord(int(r.flags), r.tag.decode("ascii", "replace").lower(),
-                                        r.value.decode("utf-8", "replace")) for r in answer]
+            return name, [caa.from_rdata(r) for r in answer]
         return "", []
