@@ -23,6 +23,7 @@ import dns.resolver
 
 from ossutil.dnsrules import caa
 from ossutil.dnsrules import txt as rules
+from ossutil.dnsrules.records import parents
 
 
 class CaaForbidden(Exception):
@@ -53,9 +54,7 @@ class CaaCheck:
     async def _relevant(self, domain: str) -> tuple[str, list[caa.CaaRecord]]:
         if self._config_error:
             raise CaaForbidden(f"CAA for {domain} could not be read: {self._config_error}")
-        labels = domain.rstrip(".").split(".")
-        for start in range(len(labels)):
-            name = ".".join(labels[start:])
+        for name in parents(domain):
             try:
                 async with asyncio.timeout(self._lifetime):
                     answer = await self._resolver.resolve(name, dns.rdatatype.CAA,
