@@ -71,7 +71,12 @@ class AccessLine:
         self.fields = fields
 
     def __str__(self) -> str:
-        return " ".join(f"{name}={_text_value(value)}" for name, value in self.fields.items())
+        return _pairs(self.fields)
+
+
+def _pairs(fields: dict[str, Any]) -> str:
+    """``name=value`` for each field, space-separated (the text format's fields)."""
+    return " ".join(f"{name}={_text_value(value)}" for name, value in fields.items())
 
 
 def _text_value(value: Any) -> str:
@@ -259,6 +264,5 @@ def lifecycle(event: str, message: str, settings: dict[str, Any] | None = None) 
     """A start or shutdown line (INFO on ``ossutil.server``); ``settings`` as fields."""
     text = message
     if settings:
-        text += " " + " ".join(f"{name}={_text_value(value)}"
-                               for name, value in settings.items())
+        text += " " + _pairs(settings)
     server_log.info("%s", text, extra={"event": event, "settings": settings})
