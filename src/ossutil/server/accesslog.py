@@ -57,10 +57,6 @@ FORMATS = ("text", "json")
 LOG_LEVEL_FILE = "log-level"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
-FIELDS = ("request_id", "remote", "method", "host", "path", "operation", "status",
-          "error_code", "bytes_in", "bytes_out", "latency_ms", "access_key_id", "user_agent",
-          "via")
-
 
 class AccessLine:
     """One access-log line's fields; rendered as ``name=value`` text by ``str``."""
