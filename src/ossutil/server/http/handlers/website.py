@@ -51,6 +51,18 @@ async def _store(call: Call, kind: BucketConfig, document: bytes | None) -> None
         call.require_bucket(), kind, None if document is None else document.decode("utf-8"))
 
 
+def _stored(bucket_name: str, document: str | None, missing: str) -> web.StreamResponse:
+    """GetBucket*'s answer: the stored document, or the ``missing`` error when none is."""
+    if document is None:
+        raise OssError.from_code(missing, BucketName=bucket_name)
+    return xml_response(document.encode("utf-8"))
+
+
+async def _delete(call: Call, kind: BucketConfig) -> web.StreamResponse:
+    await _store(call, kind, None)
+    return web.Response(status=204)
+
+
 def _document(encode: Callable[[T], bytes], config: T) -> bytes:
     """The document GetBucket* will answer; a value XML cannot carry (a control character
     sent as ``&#1;``) is 400 InvalidArgument, nothing stored (the answer could not hold it)."""
@@ -69,14 +81,11 @@ async def put_bucket_website(call: Call) -> web.StreamResponse:
 
 async def get_bucket_website(call: Call) -> web.StreamResponse:
     bucket = call.require_bucket()
-    if bucket.website is None:
-        raise OssError.from_code("NoSuchWebsiteConfiguration", BucketName=bucket.name)
-    return xml_response(bucket.website.encode("utf-8"))
+    return _stored(bucket.name, bucket.website, "NoSuchWebsiteConfiguration")
 
 
 async def delete_bucket_website(call: Call) -> web.StreamResponse:
-    await _store(call, BucketConfig.WEBSITE, None)
-    return web.Response(status=204)
+    return await _delete(call, BucketConfig.WEBSITE)
 
 
 async def put_bucket_cors(call: Call) -> web.StreamResponse:
@@ -87,14 +96,11 @@ async def put_bucket_cors(call: Call) -> web.StreamResponse:
 
 async def get_bucket_cors(call: Call) -> web.StreamResponse:
     bucket = call.require_bucket()
-    if bucket.cors is None:
-        raise OssError.from_code("NoSuchCORSConfiguration", BucketName=bucket.name)
-    return xml_response(bucket.cors.encode("utf-8"))
+    return _stored(bucket.name, bucket.cors, "NoSuchCORSConfiguration")
 
 
 async def delete_bucket_cors(call: Call) -> web.StreamResponse:
-    await _store(call, BucketConfig.CORS, None)
-    return web.Response(status=204)
+    return await _delete(call, BucketConfig.CORS)
 
 
 async def put_bucket_referer(call: Call) -> web.StreamResponse:
