@@ -26,8 +26,6 @@ OWNER = "1234567890123456"
 SEALER = Sealer(SecretBox(bytes(range(32))))
 
 
-
-
 def bound(store: Store, domain: str = "www.example.com") -> Store:
     store.create_bucket(Bucket("b1", OWNER, "cn-hangzhou", BucketAcl.PRIVATE, "Standard", T0))
     store.apply_binding(BindingChange(domain, "b1", T0, True, CertAction.KEEP))
