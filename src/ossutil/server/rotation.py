@@ -47,6 +47,7 @@ from ossutil.server.certs.tls import (
 )
 from ossutil.server.settings import Settings, StartupError
 from ossutil.server.storage.base import SecretStore
+from ossutil.server.storage.files import LOCK_FILE, _fsync_dir
 
 NEW_MASTER_KEY_ENV = "OSS_SERVER_NEW_MASTER_KEY"
 NEW_KEY_FILE = MASTER_KEY_FILE + ".new"
@@ -158,8 +159,6 @@ def _data_dir_lock(settings: Settings) -> int | None:
         return None
     import fcntl
 
-    from ossutil.server.storage.files import LOCK_FILE
-
     blobs = Path(settings.data_dir) / "blobs"
     blobs.mkdir(mode=0o700, exist_ok=True)
     fd = os.open(blobs / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -170,14 +169,6 @@ def _data_dir_lock(settings: Settings) -> int | None:
         raise RotationError(f"a server is running on {settings.data_dir} (its lock is taken): "
                             "stop it first") from None
     return fd
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 __all__ = ["NEW_MASTER_KEY_ENV", "RotationError", "rotate", "rotate_master_key"]
