@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ossutil.wire import codec, xml
-from ossutil.wire.cname_xml import parse_bool
+from ossutil.wire.website_xml import single, single_flag
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
@@ -61,24 +61,8 @@ def encode_referer_configuration(config: RefererConfiguration, *,
     return xml.emit(node) if response else xml.emit_compact(node)
 
 
-def _single(parent: Element, name: str) -> Element | None:
-    found = xml.children(parent, name)
-    if len(found) > 1:
-        raise codec.malformed(f"{name} given more than once")
-    return found[0] if found else None
-
-
-def _flag(parent: Element, name: str) -> bool | None:
-    element = _single(parent, name)
-    if element is None:
-        return None
-    if len(element):
-        raise codec.malformed(f"{name} must hold text")
-    return parse_bool(element.text or "", name)
-
-
 def _referers(parent: Element, name: str) -> tuple[str, ...] | None:
-    element = _single(parent, name)
+    element = single(parent, name)
     if element is None:
         return None
     values = []
@@ -93,13 +77,13 @@ def decode_referer_configuration(body: bytes) -> RefererConfiguration:
     """Parse a RefererConfiguration; shape errors and a missing AllowEmptyReferer are
     MalformedXML."""
     root = codec.root(body, ROOT)
-    allow_empty = _flag(root, "AllowEmptyReferer")
+    allow_empty = single_flag(root, "AllowEmptyReferer")
     if allow_empty is None:
         raise codec.malformed("missing element AllowEmptyReferer")
     return RefererConfiguration(
         allow_empty_referer=allow_empty,
-        allow_truncate_query_string=_flag(root, "AllowTruncateQueryString"),
-        truncate_path=_flag(root, "TruncatePath"),
+        allow_truncate_query_string=single_flag(root, "AllowTruncateQueryString"),
+        truncate_path=single_flag(root, "TruncatePath"),
         referer_list=_referers(root, "RefererList") or (),
         referer_blacklist=_referers(root, "RefererBlacklist"),
     )

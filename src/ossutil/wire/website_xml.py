@@ -155,15 +155,17 @@ def encode_website_configuration(config: WebsiteConfiguration, *,
 # --- decoding -------------------------------------------------------------------------------
 
 
-def _single(parent: Element, name: str) -> Element | None:
+def single(parent: Element, name: str) -> Element | None:
+    """The child ``name``, None when absent; given twice is MalformedXML (the referer codec
+    shares these readers)."""
     found = xml.children(parent, name)
     if len(found) > 1:
         raise codec.malformed(f"{name} given more than once")
     return found[0] if found else None
 
 
-def _text(parent: Element, name: str) -> str | None:
-    element = _single(parent, name)
+def single_text(parent: Element, name: str) -> str | None:
+    element = single(parent, name)
     if element is None:
         return None
     if len(element):
@@ -172,7 +174,7 @@ def _text(parent: Element, name: str) -> str | None:
 
 
 def _int(parent: Element, name: str) -> int | None:
-    value = _text(parent, name)
+    value = single_text(parent, name)
     if value is None:
         return None
     stripped = value.strip()
@@ -182,8 +184,8 @@ def _int(parent: Element, name: str) -> int | None:
     return int(stripped)
 
 
-def _bool(parent: Element, name: str) -> bool | None:
-    value = _text(parent, name)
+def single_flag(parent: Element, name: str) -> bool | None:
+    value = single_text(parent, name)
     if value is None:
         return None
     return parse_bool(value, name)
@@ -197,34 +199,34 @@ _REDIRECT_KNOWN = frozenset({
 
 def _decode_rule(element: Element) -> RoutingRule:
     condition = None
-    cond_element = _single(element, "Condition")
+    cond_element = single(element, "Condition")
     if cond_element is not None:
         headers = []
         for header in xml.children(cond_element, "IncludeHeader"):
-            key = _text(header, "Key")
+            key = single_text(header, "Key")
             if key is None:
                 raise codec.malformed("IncludeHeader needs a Key")
-            headers.append(IncludeHeader(key=key, equals=_text(header, "Equals")))
+            headers.append(IncludeHeader(key=key, equals=single_text(header, "Equals")))
         condition = RoutingRuleCondition(
-            key_prefix_equals=_text(cond_element, "KeyPrefixEquals"),
-            key_suffix_equals=_text(cond_element, "KeySuffixEquals"),
+            key_prefix_equals=single_text(cond_element, "KeyPrefixEquals"),
+            key_suffix_equals=single_text(cond_element, "KeySuffixEquals"),
             http_error_code_returned_equals=_int(cond_element, "HttpErrorCodeReturnedEquals"),
             include_headers=tuple(headers),
         )
     redirect = None
-    redirect_element = _single(element, "Redirect")
+    redirect_element = single(element, "Redirect")
     if redirect_element is not None:
         other = tuple(dict.fromkeys(
             xml.local_name(child.tag) for child in redirect_element
             if xml.local_name(child.tag) not in _REDIRECT_KNOWN))
         redirect = RoutingRuleRedirect(
-            redirect_type=_text(redirect_element, "RedirectType"),
-            pass_query_string=_bool(redirect_element, "PassQueryString"),
-            replace_key_with=_text(redirect_element, "ReplaceKeyWith"),
-            replace_key_prefix_with=_text(redirect_element, "ReplaceKeyPrefixWith"),
-            enable_replace_prefix=_bool(redirect_element, "EnableReplacePrefix"),
-            protocol=_text(redirect_element, "Protocol"),
-            host_name=_text(redirect_element, "HostName"),
+            redirect_type=single_text(redirect_element, "RedirectType"),
+            pass_query_string=single_flag(redirect_element, "PassQueryString"),
+            replace_key_with=single_text(redirect_element, "ReplaceKeyWith"),
+            replace_key_prefix_with=single_text(redirect_element, "ReplaceKeyPrefixWith"),
+            enable_replace_prefix=single_flag(redirect_element, "EnableReplacePrefix"),
+            protocol=single_text(redirect_element, "Protocol"),
+            host_name=single_text(redirect_element, "HostName"),
             http_redirect_code=_int(redirect_element, "HttpRedirectCode"),
             other=other,
         )
@@ -236,18 +238,18 @@ def decode_website_configuration(body: bytes) -> WebsiteConfiguration:
     """Parse a WebsiteConfiguration (request or response); shape errors are MalformedXML."""
     root = codec.root(body, ROOT)
     index = None
-    index_element = _single(root, "IndexDocument")
+    index_element = single(root, "IndexDocument")
     if index_element is not None:
-        index = IndexDocument(suffix=_text(index_element, "Suffix"),
-                              support_sub_dir=_bool(index_element, "SupportSubDir"),
+        index = IndexDocument(suffix=single_text(index_element, "Suffix"),
+                              support_sub_dir=single_flag(index_element, "SupportSubDir"),
                               type=_int(index_element, "Type"))
     error = None
-    error_element = _single(root, "ErrorDocument")
+    error_element = single(root, "ErrorDocument")
     if error_element is not None:
-        error = ErrorDocument(key=_text(error_element, "Key"),
+        error = ErrorDocument(key=single_text(error_element, "Key"),
                               http_status=_int(error_element, "HttpStatus"))
     rules = None
-    rules_element = _single(root, "RoutingRules")
+    rules_element = single(root, "RoutingRules")
     if rules_element is not None:
         rules = tuple(_decode_rule(rule) for rule in xml.children(rules_element, "RoutingRule"))
     return WebsiteConfiguration(index_document=index, error_document=error,
