@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 # seconds; Prometheus' client defaults with a 0.5 ms step for cached answers
@@ -86,11 +86,11 @@ class TlsMetrics:
     def __init__(self) -> None:
         self.accepted = 0
         self.completed = 0
-        self.pending: Iterable[object] = ()  # set by runtime: a WeakSet of protocols
+        self.pending: Collection[object] = ()  # set by runtime: a WeakSet of protocols
 
     @property
     def failed(self) -> int:
-        return max(0, self.accepted - self.completed - len(list(self.pending)))
+        return max(0, self.accepted - self.completed - len(self.pending))
 
 
 def escape(value: str) -> str:
