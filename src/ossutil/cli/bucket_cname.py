@@ -33,9 +33,9 @@ byte-identical to ossutil 1.7 (reference ``ossutil-cli.md`` §15).
 
 from __future__ import annotations
 
-import os
 import sys
 
+from ossutil.cli.bucket_config import read_local_file, write_result
 from ossutil.cli.command import (
     CliError,
     CommandSpec,
@@ -134,22 +134,7 @@ def put_certificate(ctx: Context, client: OssClient, bucket: str) -> None:
         return
     if len(ctx.args) < 2:
         raise CliError("missing parameters,the local cname config file is empty")
-    path = ctx.args[1]
-    try:
-        info = os.stat(path)
-    except OSError as error:
-        raise CliError(f"stat {path}: {_reason(error)}") from error
-    import stat
-
-    if stat.S_ISDIR(info.st_mode):
-        raise CliError(f"{path} is dir,not the expected file")
-    if info.st_size == 0:
-        raise CliError(f"{path} is empty file")
-    try:
-        with open(path, "rb") as handle:
-            body = handle.read()
-    except OSError as error:
-        raise CliError(f"open {path}: {_reason(error)}") from error
+    body = read_local_file(ctx.args[1])
     check_bucket_name(bucket)
     client.put_cname_raw(bucket, body)
 
@@ -353,18 +338,7 @@ def _hints_wanted(ctx: Context) -> bool:
 def _emit(ctx: Context, content: str | bytes, path: str | None) -> None:
     """Write the result, asking before overwriting; ``\\n\\n`` follows unless declined."""
     data = content if isinstance(content, bytes) else content.encode("utf-8", "surrogateescape")
-    if path is None:
-        ctx.out.stream.write(data)
-    else:
-        if os.path.exists(path) and not confirm_overwrite(ctx, path):
-            return
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_RDWR, 0o660)
-        except OSError as error:
-            raise CliError(f"open {path}: {_reason(error)}") from error
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-    ctx.out.write("\n\n")
+    write_result(ctx, data, path, "bucket cname")
 
 
 def confirm_overwrite(ctx: Context, path: str, label: str = "bucket cname") -> bool:
@@ -380,7 +354,4 @@ def confirm_overwrite(ctx: Context, path: str, label: str = "bucket cname") -> b
     return len(words) == 1 and words[0].lower() in (b"y", b"yes")
 
 
-def _reason(error: OSError) -> str:
-    """Go's lower-case errno text (``no such file or directory``)."""
-    text = error.strerror or str(error)
-    return text[:1].lower() + text[1:]
+

@@ -70,14 +70,19 @@ def read_local_file(path: str) -> bytes:
 
 def emit(ctx: Context, data: bytes, label: str) -> None:
     """A ``get``'s result: on stdout, or in ``local_xml_file`` (the second argument) after
-    ``\\r<label>: overwrite "<path>"(y or N)?`` when it exists; ``\\n\\n`` follows unless the
+    ``\r<label>: overwrite "<path>"(y or N)?`` when it exists; ``\n\n`` follows unless the
     user declined."""
+    write_result(ctx, data, ctx.args[1] if len(ctx.args) >= 2 else None, label)
+
+
+def write_result(ctx: Context, data: bytes, path: str | None, label: str) -> None:
+    """``data`` on stdout (``path`` None) or into ``path``, asking first when it exists;
+    ``\n\n`` follows unless the user declined (ossutil 1.7's get-to-file rule)."""
     from ossutil.cli.bucket_cname import confirm_overwrite
 
-    if len(ctx.args) < 2:
+    if path is None:
         ctx.out.stream.write(data)
     else:
-        path = ctx.args[1]
         if os.path.exists(path) and not confirm_overwrite(ctx, path, label):
             return
         try:
