@@ -58,6 +58,11 @@ def _stored(bucket_name: str, document: str | None, missing: str) -> web.StreamR
     return xml_response(document.encode("utf-8"))
 
 
+async def _put(call: Call, kind: BucketConfig, document: bytes) -> web.StreamResponse:
+    await _store(call, kind, document)
+    return web.Response()
+
+
 async def _delete(call: Call, kind: BucketConfig) -> web.StreamResponse:
     await _store(call, kind, None)
     return web.Response(status=204)
@@ -75,8 +80,7 @@ def _document(encode: Callable[[T], bytes], config: T) -> bytes:
 
 async def put_bucket_website(call: Call) -> web.StreamResponse:
     config = website.normalize(decode_website_configuration(call.body))
-    await _store(call, BucketConfig.WEBSITE, _document(_website_document, config))
-    return web.Response()
+    return await _put(call, BucketConfig.WEBSITE, _document(_website_document, config))
 
 
 async def get_bucket_website(call: Call) -> web.StreamResponse:
@@ -90,8 +94,7 @@ async def delete_bucket_website(call: Call) -> web.StreamResponse:
 
 async def put_bucket_cors(call: Call) -> web.StreamResponse:
     config = cors.normalize(decode_cors_configuration(call.body))
-    await _store(call, BucketConfig.CORS, _document(_cors_document, config))
-    return web.Response()
+    return await _put(call, BucketConfig.CORS, _document(_cors_document, config))
 
 
 async def get_bucket_cors(call: Call) -> web.StreamResponse:
@@ -105,8 +108,7 @@ async def delete_bucket_cors(call: Call) -> web.StreamResponse:
 
 async def put_bucket_referer(call: Call) -> web.StreamResponse:
     config = referer.normalize(decode_referer_configuration(call.body))
-    await _store(call, BucketConfig.REFERER, _document(_referer_document, config))
-    return web.Response()
+    return await _put(call, BucketConfig.REFERER, _document(_referer_document, config))
 
 
 async def get_bucket_referer(call: Call) -> web.StreamResponse:
