@@ -122,7 +122,7 @@ def _force_download(response: web.StreamResponse) -> None:
     """OSS's rule for its default domain: an HTML object opened in a browser there is
     downloaded (``Content-Disposition: attachment``, ``x-oss-force-download: true``); a site
     renders on a bound domain."""
-    content_type = response.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+    content_type = media_type(response.headers.get("Content-Type", ""))
     if content_type not in ("text/html", "application/xhtml+xml"):
         return
     response.headers["x-oss-force-download"] = "true"
