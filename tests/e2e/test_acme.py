@@ -24,7 +24,8 @@ import pytest
 from tests.support import pebble as pebble_support
 from tests.support.certs import CertFactory
 from tests.support.dns_server import DnsServer
-from tests.support.pebble import Pebble, free_port
+from tests.support.pebble import Pebble
+from tests.support.ports import free_port
 from tests.support.sdk import OssV2Adapter
 from tests.support.server import RunningServer, start_server
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from tests.support import postgres
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.postgres
 
@@ -30,12 +31,6 @@ def recipe() -> str:
     blocks = BLOCK.findall((ROOT / "README.md").read_text())
     (first,) = [i for i, block in enumerate(blocks) if "createdb" in block]
     return blocks[first] + blocks[first + 1]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_scale_out_recipe_binds_through_one_process_and_lists_through_the_other(

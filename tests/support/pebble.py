@@ -31,6 +31,7 @@ from types import TracebackType
 
 import pytest
 import trustme
+from tests.support.ports import free_port
 
 PEBBLE = shutil.which("pebble")
 _ORDER = re.compile(r"Added order \"?([^\s\"]+)")
@@ -41,12 +42,6 @@ def require() -> None:
     if PEBBLE is None:
         pytest.skip("pebble is not installed (Debian package 'pebble'; scripts/test-tools "
                     "installs it)")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Pebble:

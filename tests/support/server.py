@@ -49,10 +49,14 @@ class RunningServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        for stream in (self.process.stdout, self.process.stderr):
-            if stream is not None:
-                stream.close()
+        _close(self.process)
         return self.process.returncode
+
+
+def _close(process: subprocess.Popen[str]) -> None:
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
 
 
 def _pump(stream: IO[str], sink: list[str], lines: queue.Queue[str] | None) -> None:
@@ -92,6 +96,7 @@ def start_server(data_dir: Path, extra: Sequence[str] = (), *, https: bool = Fal
         except queue.Empty:
             process.kill()
             process.wait()
+            _close(process)
             raise RuntimeError("server did not start: " + "\n".join(output + errors)) from None
         match = _LISTENING.match(line)
         if match:
