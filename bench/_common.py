@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import queue
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -201,6 +202,7 @@ class WrkResult:
     requests_per_second: float
     bad: int          # responses neither 2xx nor 3xx, plus socket errors
     output: str
+    cpu_seconds: float  # wrk's own user + system CPU over the run
 
 
 def wrk(url: str, headers: dict[str, str], seconds: float, *, connections: int = 64,
@@ -212,8 +214,11 @@ def wrk(url: str, headers: dict[str, str], seconds: float, *, connections: int =
         command += ["-H", f"{name}: {value}"]
     if script is not None:
         command += ["-s", str(script)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run([*command, url], capture_output=True, text=True,
                           env=dict(os.environ, **(env or {})), timeout=seconds + 60)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     out = done.stdout
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
     if done.returncode != 0 or match is None:
@@ -226,4 +231,4 @@ def wrk(url: str, headers: dict[str, str], seconds: float, *, connections: int =
                        out)
     if errors:
         bad += sum(int(n) for n in errors.groups())
-    return WrkResult(float(match.group(1)), bad, out)
+    return WrkResult(float(match.group(1)), bad, out, cpu)

@@ -142,6 +142,14 @@ class Bench:
     def wrk(self, name: str, url: str, headers: dict[str, str], *, tls_sni: bool = False,
             full_handshake: bool = False, core_list: str | None = "1",
             seconds: float | None = None) -> float:
+        return self.wrk_result(name, url, headers, tls_sni=tls_sni,
+                               full_handshake=full_handshake, core_list=core_list,
+                               seconds=seconds).requests_per_second
+
+    def wrk_result(self, name: str, url: str, headers: dict[str, str], *,
+                   tls_sni: bool = False, full_handshake: bool = False,
+                   core_list: str | None = "1",
+                   seconds: float | None = None) -> common.WrkResult:
         env = {"LD_PRELOAD": str(self.shim)} if full_handshake and self.shim else None
         result = common.wrk(url, headers, seconds or self.args.seconds,
                             script=self.lua if tls_sni else None, env=env,
@@ -149,7 +157,7 @@ class Bench:
         if result.bad:
             self.problems.append(f"{name}: {result.bad} failed requests or socket errors "
                                  f"({url})\n{result.output}")
-        return result.requests_per_second
+        return result
 
 
 # --- set-up ---------------------------------------------------------------------------------
@@ -499,6 +507,9 @@ def lines() -> list[Line]:
         Line("6", "↳ server CPU per request, --workers 2 vs --workers 1 (µs)", "r6.w2.cpu",
              "r6.w1.cpu", "µs", lower_is_better=True,
              goal="(reference: ≈ 1× = no contention)"),
+        Line("6", "↳ ceiling here: 2 cores / (server + wrk CPU per request), vs --workers 1",
+             "r6.ceiling", "r6.w1", "req/s",
+             goal="(the most --workers 2 can reach with wrk on the same 2 cores)"),
         Line("7", "If-None-Match -> 304 vs plain 1 KiB GET (req/s)", "r7.304", "r7.200",
              "req/s"),
         Line("8", "ossutil bucket-cname --method get vs python -c pass (ms)", "r8.ossutil",
@@ -626,11 +637,16 @@ def setup(bench: Bench, rows: set[str], workers: bool) -> dict[str, list[tuple[s
             def run() -> None:
                 before = tree_cpu_seconds(server.process.pid)
                 began = time.perf_counter()
-                rate = bench.wrk(name, f"{server.endpoint}/small.txt", host)
+                result = bench.wrk_result(name, f"{server.endpoint}/small.txt", host)
                 used = tree_cpu_seconds(server.process.pid) - before
+                rate = result.requests_per_second
                 bench.record(name, rate)
                 served = rate * (time.perf_counter() - began)
-                bench.record(name + ".cpu", used / served * 1e6 if served else float("nan"))
+                if not served:
+                    return
+                bench.record(name + ".cpu", used / served * 1e6)
+                if server is w2:  # two cores shared by both workers and wrk: their ceiling
+                    bench.record("r6.ceiling", 2 / ((used + result.cpu_seconds) / served))
             return name, run
 
         plan["6"] = [per_worker("r6.w1", w1), per_worker("r6.w2", w2)]
