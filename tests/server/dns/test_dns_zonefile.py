@@ -6,10 +6,13 @@ import asyncio
 import os
 from pathlib import Path
 
+import dns.exception
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ossutil.server.dns.lookup import MAX_CNAME_HOPS, TxtAnswer, TxtLookup
-from ossutil.server.dns.zonefile import ZoneFileTxtLookup
+from ossutil.server.dns.zonefile import ZoneFileTxtLookup, _LineCache, _parse
 
 NAME = "_dnsauth.www.example.com"
 
@@ -180,3 +183,92 @@ def test_zone_file_lookup_reports_a_file_that_is_not_utf8(zone_path: Path) -> No
     answer = lookup_txt(ZoneFileTxtLookup(zone_path), "x.example.com")
     assert answer.outcome == "failure"
     assert answer.detail.startswith(f"zone file {zone_path} is not UTF-8: ")
+
+
+# --- incremental re-reads: the same zone, or the same error, as dnspython's reader ----------
+
+_LINES = [
+    '_dnsauth.a.example.com. 60 IN TXT "tok-a"',
+    '_dnsauth.a.example.com. 30 IN TXT "tok-a2"',
+    '_dnsauth.a.example.com. 60 IN TXT "tok-a"',
+    '_dnsauth.b.example.com. 60 TXT "tok b" ; a comment',
+    'b.example.com. 60 IN CNAME _dnsauth.a.example.com.',
+    'b.example.com. 60 IN CNAME c.example.com.',
+    'b.example.com. 60 IN TXT "beside a CNAME"',
+    'c.example.com. IN 300 A 192.0.2.1',
+    'com. 60 IN TXT "a top-level name"',
+    'notime.example.com. IN TXT "no TTL: the line before gives it"',
+    '  60 IN TXT "owner inherited"',
+    '$TTL 120',
+    '$ORIGIN example.org.',
+    'rel 60 IN TXT "relative to the origin"',
+    '@ 60 IN TXT "at the origin"',
+    'multi.example.com. 60 IN TXT ( "one"',
+    '  "two" )',
+    'bad.example.com. 60 IN TXT',
+    'quoted.example.com. 60 IN TXT "semi ; colon" "paren ( inside"',
+    '; only a comment',
+    '',
+    '\t',
+    'crlf.example.com. 60 IN TXT "windows"\r',
+]
+
+
+def _full(text: str) -> tuple[str, object]:
+    try:
+        return "zone", _parse(text)
+    except (dns.exception.DNSException, ValueError) as exc:
+        return "error", type(exc)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_LINES), max_size=8), min_size=1, max_size=4))
+def test_an_incremental_re_read_means_what_the_full_reader_reads(
+        files: list[list[str]]) -> None:
+    """One cache through a sequence of edits: each file gives the full reader's zone (or its
+    error class)."""
+    cache = _LineCache()
+    for lines in files:
+        text = "\n".join(lines) + "\n"
+        expected = _full(text)
+        try:
+            zone = cache.zone(text)
+        except (dns.exception.DNSException, ValueError) as exc:
+            assert expected == ("error", type(exc))
+            continue
+        if zone is None:
+            continue  # the full reader answers this file
+        assert expected[0] == "zone" and zone == expected[1], text
+
+
+def test_a_file_of_standalone_records_is_read_line_by_line(zone_path: Path) -> None:
+    """The publishing pattern (the whole file rewritten with one record more) takes the
+    incremental path, and a kept line is not parsed again."""
+    cache = _LineCache()
+    first = '_dnsauth.a.example.com. 60 IN TXT "tok-a"\n'
+    assert cache.zone(first) is not None
+    kept = cache._records[first.rstrip("\n")]
+    second = first + '_dnsauth.b.example.com. 60 IN TXT "tok-b"\n'
+    zone = cache.zone(second)
+    assert zone is not None and zone == _parse(second)
+    assert cache._records[first.rstrip("\n")] is kept
+    assert cache.zone("$TTL 60\n" + second) is None
+
+
+def test_zone_file_lookup_after_an_incremental_edit(zone_path: Path,
+                                                     tmp_path: Path) -> None:
+    write(zone_path, '_dnsauth.a.example.com. 60 IN TXT "tok-a"\n')
+    lookup = ZoneFileTxtLookup(zone_path)
+    assert lookup_txt(lookup, "_dnsauth.a.example.com") == TxtAnswer(
+        "_dnsauth.a.example.com", "found", ("tok-a",))
+    write(zone_path, '_dnsauth.a.example.com. 60 IN TXT "tok-a"\n'
+                     '_dnsauth.b.example.com. 60 IN TXT "tok-b"\n'
+                     'c.example.com. 60 IN CNAME _dnsauth.b.example.com.\n')
+    assert lookup_txt(lookup, "c.example.com") == TxtAnswer("c.example.com", "found", ("tok-b",))
+    assert lookup_txt(lookup, "example.com") == TxtAnswer("example.com", "nodata")
+    assert lookup_txt(lookup, "_dnsauth.z.example.com") == TxtAnswer(
+        "_dnsauth.z.example.com", "nxdomain")
+    write(zone_path, 'c.example.com. 60 IN CNAME x.example.com.\n'
+                     'c.example.com. 60 IN TXT "beside"\n')
+    answer = lookup_txt(lookup, "c.example.com")
+    assert answer.outcome == "failure" and "CNAME" in answer.detail, answer
