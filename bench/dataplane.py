@@ -527,7 +527,7 @@ def lines() -> list[Line]:
         Line("12", "RSS after start-up, 100,000 bindings vs 0 (MiB)", "r12.rss.100k",
              "r12.rss.0", "MiB", lower_is_better=True, goal="(reported)"),
         Line("12", "start-up to banner, 1,000,000 bindings vs 0 (s)", "r12.1m", "r12.0", "s",
-             lower_is_better=True),
+             lower_is_better=True, goal="≤ 3 s"),
         Line("12", "RSS after start-up, 1,000,000 bindings vs 0 (MiB)", "r12.rss.1m",
              "r12.rss.0", "MiB", lower_is_better=True, goal="(reported)"),
     ]
