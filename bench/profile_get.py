@@ -59,8 +59,9 @@ def main() -> int:
                 url, host, args.seconds + 2).requests_per_second))
             load.start()
             subprocess.run([spy, "record", "--pid", str(server.process.pid), "--rate", "1000",
-                            "--duration", f"{args.seconds:g}", "--format", "raw", "--nonblocking", "--threads",
-                            "--output", str(raw)], check=True, capture_output=True)
+                            "--duration", f"{args.seconds:g}", "--format", "raw",
+                            "--nonblocking", "--threads", "--output", str(raw)],
+                           check=True, capture_output=True)
             load.join()
         finally:
             server.stop()
