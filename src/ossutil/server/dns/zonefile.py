@@ -138,21 +138,20 @@ class _LineCache:
     def zone(self, text: str) -> dns.zone.Zone | None:
         """The zone ``text`` holds, from kept and newly parsed lines; None when some line does
         not stand alone or does not parse alone (the caller runs the full reader)."""
+        lines = text.split("\n")
         kept: dict[str, list[tuple[dns.name.Name, Any]]] = {}
-        for line in text.split("\n"):
+        for line in lines:
+            if line in kept:
+                continue
             records = self._records.get(line)
-            if records is None:
-                records = kept.get(line)
-            if records is None:
-                records = _line_records(line)
-                if records is None:
-                    return None
+            if records is None and (records := _line_records(line)) is None:
+                return None
             kept[line] = records
         zone = dns.zone.Zone(dns.name.root, relativize=False)
         with zone.writer(True) as txn:  # a replacement, as dns.zone.from_text writes
             # a reader over nothing: it installs on txn the checks it makes of every record
             dns.zonefile.Reader(dns.tokenizer.Tokenizer(""), dns.rdataclass.IN, txn)
-            for line in text.split("\n"):
+            for line in lines:
                 for name, rdataset in kept[line]:
                     txn.add(name, rdataset)
         self._records = kept
