@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ossutil.server.dns.lookup import MAX_CNAME_HOPS, TxtAnswer, TxtLookup
-from ossutil.server.dns.zonefile import ZoneFileTxtLookup, _LineCache, _parse
+from ossutil.server.dns.zonefile import PARSES_PER_READ, ZoneFileTxtLookup, _LineCache, _parse
 
 NAME = "_dnsauth.www.example.com"
 
@@ -222,12 +222,13 @@ def _full(text: str) -> tuple[str, object]:
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(st.lists(st.sampled_from(_LINES), max_size=8), min_size=1, max_size=4))
+@given(st.lists(st.lists(st.sampled_from(_LINES), max_size=8), min_size=1, max_size=4),
+       st.sampled_from([PARSES_PER_READ, 1, 3]))
 def test_an_incremental_re_read_means_what_the_full_reader_reads(
-        files: list[list[str]]) -> None:
+        files: list[list[str]], parses_per_read: int) -> None:
     """One cache through a sequence of edits: each file gives the full reader's zone (or its
-    error class)."""
-    cache = _LineCache()
+    error class), whatever the cap on new lines per read."""
+    cache = _LineCache(parses_per_read)
     for lines in files:
         text = "\n".join(lines) + "\n"
         expected = _full(text)
@@ -253,6 +254,28 @@ def test_a_file_of_standalone_records_is_read_line_by_line(zone_path: Path) -> N
     assert zone is not None and zone == _parse(second)
     assert cache._records[first.rstrip("\n")] is kept
     assert cache.zone("$TTL 60\n" + second) is None
+
+
+def test_a_read_with_more_new_lines_than_the_cap_is_the_full_readers() -> None:
+    """A first read of a large file: the full reader answers while the cache keeps
+    ``parses_per_read`` more lines a read; once all are kept the file is incremental, and lines
+    kept before an edit that adds lines above them stay kept."""
+    lines = [f'_dnsauth.d{i}.example.com. 60 IN TXT "tok-{i}"' for i in range(5)]
+    text = "\n".join(lines) + "\n"
+    cache = _LineCache(parses_per_read=2)
+    assert cache.zone(text) is None
+    assert set(cache._records) == set(lines[:2])
+    assert cache.zone(text) is None
+    assert set(cache._records) == set(lines[:4])
+    zone = cache.zone(text)  # the last line and the empty one after the final newline
+    assert zone is not None and zone == _parse(text)
+    kept = cache._records[lines[4]]
+    above = [f'_dnsauth.n{i}.example.com. 60 IN TXT "new-{i}"' for i in range(3)]
+    edited = "\n".join(above + lines) + "\n"
+    assert cache.zone(edited) is None  # three new lines, two parsed
+    assert cache._records[lines[4]] is kept and set(lines) <= set(cache._records)
+    zone = cache.zone(edited)
+    assert zone is not None and zone == _parse(edited)
 
 
 def test_zone_file_lookup_after_an_incremental_edit(zone_path: Path,

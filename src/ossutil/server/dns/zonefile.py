@@ -18,7 +18,11 @@ from the line before), each line is parsed once, by dnspython, and kept; the zon
 from the kept records through the same ``Transaction.add`` the reader uses, with the checks a
 ``Reader`` installs, so merging, TTLs and CNAME-and-other-data errors are the reader's own.
 Any line that does not parse alone sends the whole file to the full reader, which gives the
-error or the meaning it always gave.
+error or the meaning it always gave. Parsing line by line costs about 1.5 times the full
+reader per line, so a read that finds more than ``PARSES_PER_READ`` new lines (a first read of
+a large file) is the full reader's, and keeps that many lines parsed for the next reads: a file
+of 2,000 records goes incremental after 16 reads, each about 1.1 times a full read (uncapped,
+its first read took 1.4 times).
 """
 
 from __future__ import annotations
@@ -128,25 +132,45 @@ def _parse(text: str, filename: str = "<string>") -> dns.zone.Zone:
                               filename=filename)
 
 
+#: New lines one read parses alone at most (``_LineCache.zone``): a publisher's edit brings one
+#: or two; a first read of a large file takes the full reader, plus this many lines kept.
+PARSES_PER_READ = 128
+
+
 class _LineCache:
     """What each line of the last file read parsed to (see the module docstring). Only the
     current file's lines are kept; a worker thread uses it under ``ZoneFileTxtLookup._lock``."""
 
-    def __init__(self) -> None:
+    def __init__(self, parses_per_read: int = PARSES_PER_READ) -> None:
         self._records: dict[str, list[tuple[dns.name.Name, Any]]] = {}
+        self._parses_per_read = parses_per_read
 
     def zone(self, text: str) -> dns.zone.Zone | None:
         """The zone ``text`` holds, from kept and newly parsed lines; None when some line does
-        not stand alone or does not parse alone (the caller runs the full reader)."""
+        not stand alone or does not parse alone, or when more than ``parses_per_read`` lines
+        are new (the caller runs the full reader)."""
         lines = text.split("\n")
         kept: dict[str, list[tuple[dns.name.Name, Any]]] = {}
+        parses = 0
+        skipped = False
         for line in lines:
             if line in kept:
                 continue
             records = self._records.get(line)
-            if records is None and (records := _line_records(line)) is None:
-                return None
+            if records is None:
+                if parses >= self._parses_per_read:
+                    skipped = True  # the full reader answers this read (below)
+                    continue
+                parses += 1
+                if (records := _line_records(line)) is None:
+                    return None
             kept[line] = records
+        if skipped:
+            # a new file, or most of it new: a line at a time costs about 1.5 times the full
+            # reader, so the full reader answers this read; the lines parsed so far are kept,
+            # and the file goes incremental once all of them are
+            self._records = kept
+            return None
         zone = dns.zone.Zone(dns.name.root, relativize=False)
         with zone.writer(True) as txn:  # a replacement, as dns.zone.from_text writes
             # a reader over nothing: it installs on txn the checks it makes of every record
