@@ -29,7 +29,7 @@ from urllib.parse import quote
 import oss2
 import pytest
 from tests.support.certs import CertFactory
-from tests.support.raw import closed_by_server, send
+from tests.support.raw import as_root, closed_by_server, send
 from tests.support.server import RunningServer, create_user, start_server
 
 from ossutil.wire import dates, signing
@@ -286,6 +286,95 @@ def test_the_cached_answer_is_the_pipelines(site: Site, variant: str) -> None:
         "x-oss-meta-team": "web", "x-oss-meta-city": CITY, "server": "AliyunOSS",
         "content-length": str(len(BODY)),
         **({"connection": "close"} if variant == "connection-close" else {})}
+
+
+# --- 1b. a static website: the key a site read reads first, from memory ----------------------
+
+WEBSITE = (b"<WebsiteConfiguration><IndexDocument><Suffix>index.html</Suffix>"
+           b"<SupportSubDir>true</SupportSubDir><Type>0</Type></IndexDocument>"
+           b"<ErrorDocument><Key>error.html</Key><HttpStatus>404</HttpStatus></ErrorDocument>"
+           b"<RoutingRules><RoutingRule><RuleNumber>1</RuleNumber><Condition>"
+           b"<KeyPrefixEquals>moved/</KeyPrefixEquals></Condition><Redirect>"
+           b"<RedirectType>External</RedirectType><Protocol>https</Protocol>"
+           b"<HostName>new.example.com</HostName></Redirect></RoutingRule></RoutingRules>"
+           b"</WebsiteConfiguration>")
+SITE_PAGES = {"index.html": b"<h1>home</h1>", "docs/index.html": b"<h1>docs</h1>",
+              "error.html": b"<h1>not here</h1>", "moved/page.html": b"<p>old</p>"}
+
+
+@pytest.fixture
+def website(unverified_server: RunningServer, bucket_name: str, domain: str) -> Site:
+    """``site``'s bucket with a website configuration: index documents in sub-directories,
+    an error document, a routing rule for ``moved/``."""
+    made = make_site(unverified_server, bucket_name, domain)
+    made.put("page.html", BODY, STORED)
+    for key, body in SITE_PAGES.items():
+        made.put(key, body, {"Content-Type": "text/html"})
+    reply = as_root(unverified_server, "PUT", bucket_name, query=[("website", "")],
+                    body=WEBSITE, headers={"Content-Type": "application/xml"})
+    assert reply.status == 200, reply
+    made.settle()
+    return made
+
+
+SITE_READS = {  # request -> the key the site reads first
+    "root": ("GET", "/", (), "index.html"),
+    "root-head": ("HEAD", "/", (), "index.html"),
+    "sub-directory": ("GET", "/docs/", (), "docs/index.html"),
+    "object": ("GET", "/page.html", (), "page.html"),
+    "root-if-none-match": ("GET", "/", (("If-None-Match", "{etag}"),), "index.html"),
+}
+
+
+@pytest.mark.parametrize("case", list(SITE_READS))
+def test_a_static_sites_reads_from_memory_are_the_pipelines(website: Site, case: str) -> None:
+    method, path, template, key = SITE_READS[case]
+    etag = website.client.head_object(key).etag
+    given = tuple((name, value.format(etag=f'"{etag}"')) for name, value in template)
+    watch = Watch(website.server)
+    filled = website.fetch("GET", path, PIPELINE)
+    assert filled.status == 200 and filled.headers["etag"] == f'"{etag}"'
+    assert watch.moved() == PIPELINE_FILLED
+    piped = website.fetch(method, path, *given, PIPELINE)
+    watch.moved()
+    front = website.fetch(method, path, *given)
+    assert watch.moved() == FRONT
+    assert (front.status, front.same_as(), front.body) == (piped.status, piped.same_as(),
+                                                          piped.body)
+    if given:
+        assert (front.status, front.body) == (304, b"")
+        return
+    assert front.status == 200 and front.headers["etag"] == f'"{etag}"'
+    assert front.body == (b"" if method == "HEAD" else filled.body)
+    assert filled.body == (BODY if key == "page.html" else SITE_PAGES[key])
+
+
+def test_a_static_sites_rules_and_missing_keys_stay_with_the_pipeline(website: Site) -> None:
+    watch = Watch(website.server)
+    # a routing rule decides before any key is read: no fill, the pipeline redirects
+    moved = website.fetch("GET", "/moved/page.html")
+    assert (moved.status, moved.headers["location"]) == (
+        302, "https://new.example.com/moved/page.html")
+    assert watch.moved() == HANDED_OFF
+    # a missing key: one fill finds nothing, the pipeline serves the error document
+    missing = website.fetch("GET", "/nothing-here.html")
+    assert (missing.status, missing.body) == (404, SITE_PAGES["error.html"])
+    assert watch.moved() == {**HANDED_OFF, "misses": 2}
+    # a sub-directory without its index document: Type 0 redirects to dir/ when dir/index
+    # exists (the pipeline's HEAD of docs/index.html)
+    redirect = website.fetch("GET", "/docs")
+    assert (redirect.status, redirect.headers["location"]) == (302, "/docs/")
+    # a CORS configuration sends every read of the bucket to the pipeline
+    cors = (b"<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>"
+            b"<AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>")
+    reply = as_root(website.server, "PUT", website.bucket, query=[("cors", "")], body=cors,
+                    headers={"Content-Type": "application/xml"})
+    assert reply.status == 200, reply
+    watch.moved()
+    for _ in range(2):
+        home = website.fetch("GET", "/")
+        assert (home.status, home.body) == (200, SITE_PAGES["index.html"])
+    assert watch.moved()["answered"] == 0
 
 
 # --- 2-4. writes, ACL and bindings are seen by the next read ----------------------------------

@@ -11,7 +11,10 @@ memory, exactly one kind of request:
     access allowed by the same ``authorize`` the pipeline calls, and only headers from
     ``_UNDERSTOOD`` (conditional GETs by If-None-Match / If-Modified-Since included: 304);
     a small object's bytes come from memory, a large one's from the cached open file with
-    ``os.sendfile`` (plain TCP; under TLS the pipeline copies it);
+    ``os.sendfile`` (plain TCP; under TLS the pipeline copies it); on a static website
+    (no CORS or Referer configuration) the key the site reads first, as the pipeline's
+    ``SiteReader`` would: ``/`` and ``dir/`` their index document, any other key itself,
+    unless a routing rule matches or the key is missing (error document, redirects);
 
 and one signed API call, the one a deployment polls: ListCname (``GET /bucket/?cname`` on our
 own hosts) whose bucket and bindings are cached, verified by the same ``SignatureVerifier``
@@ -54,6 +57,7 @@ from typing import TYPE_CHECKING, cast
 from urllib.parse import unquote
 
 from ossutil.server.auth.authorize import authorize
+from ossutil.server.buckets import website
 from ossutil.server.gateway.rules import check_served
 from ossutil.server.http import router
 from ossutil.server.http import web as webrules
@@ -69,7 +73,7 @@ from ossutil.server.http.pipeline import (
 )
 from ossutil.server.objects import preconditions
 from ossutil.server.objects.cache import CachedObject
-from ossutil.server.operations import LIST_CNAME
+from ossutil.server.operations import GET_OBJECT, LIST_CNAME
 from ossutil.wire import signing
 from ossutil.wire.errors import OssError
 
@@ -463,15 +467,28 @@ class FrontDoor:
         if bucket_name is None:
             return None
         key = unquote(path)[1:] if "%" in path else path[1:]
-        if not key or path.startswith(ACME_CHALLENGE_PATH):  # the pipeline answers those
+        if path.startswith(ACME_CHALLENGE_PATH):  # the pipeline answers those
             return None
         bucket = self.cache.cached_bucket(bucket_name)
         if bucket is None:  # the bucket first: its ACL decides before any object is read
             return self._miss(bucket_name, "")
-        if bucket.website is not None or bucket.cors is not None or bucket.referer is not None:
-            return None  # the pipeline applies the bucket's site, CORS and Referer rules
+        if bucket.cors is not None or bucket.referer is not None:
+            return None  # the pipeline applies the bucket's CORS and Referer rules
         operation = router.route(method, router.Target(bucket_name, key, domain), {}, headers)
         check_served(operation)
+        if bucket.website is not None:
+            # a site read (webrules.site: anonymous GET or HEAD): the key it reads first, read
+            # as the pipeline's SiteReader reads it; a routing rule, or a key found missing
+            # (the error document, a sub-directory's redirect), is the pipeline's to answer
+            site = website.stored(bucket.website)
+            if site.route(key, headers, missing=False) is not None:
+                return None
+            index = site.index_key(key)
+            if index is not None:
+                key = index
+            operation = GET_OBJECT  # what SiteReader authorizes, for HEAD too
+        elif not key:  # the bucket's listing
+            return None
         # anonymous: the ACL decides, no policy condition reads the context (see _Plan)
         authorize(None, operation, region=self.region, bucket_name=bucket_name, bucket=bucket,
                   key=key)
