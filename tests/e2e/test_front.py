@@ -364,16 +364,68 @@ def test_a_static_sites_rules_and_missing_keys_stay_with_the_pipeline(website: S
     # exists (the pipeline's HEAD of docs/index.html)
     redirect = website.fetch("GET", "/docs")
     assert (redirect.status, redirect.headers["location"]) == (302, "/docs/")
-    # a CORS configuration sends every read of the bucket to the pipeline
-    cors = (b"<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>"
-            b"<AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>")
-    reply = as_root(website.server, "PUT", website.bucket, query=[("cors", "")], body=cors,
+
+
+def put_config(site: Site, kind: str, document: bytes) -> None:
+    reply = as_root(site.server, "PUT", site.bucket, query=[(kind, "")], body=document,
                     headers={"Content-Type": "application/xml"})
     assert reply.status == 200, reply
+
+
+CORS_VARY = (b"<CORSConfiguration><CORSRule><AllowedOrigin>https://app.example.net"
+             b"</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>"
+             b"<ResponseVary>true</ResponseVary></CORSConfiguration>")
+HOTLINK = (b"<RefererConfiguration><AllowEmptyReferer>false</AllowEmptyReferer>"
+           b"<RefererList><Referer>https://www.example.com/*</Referer></RefererList>"
+           b"</RefererConfiguration>")
+ALLOWED_REFERER = ("Referer", "https://www.example.com/gallery")
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("conditional", [False, True])
+def test_cors_and_hotlink_buckets_reads_from_memory_are_the_pipelines(
+        website: Site, method: str, conditional: bool) -> None:
+    """CORS adds ``Vary: Origin`` (ResponseVary) to every reply, 304s included; hotlink
+    protection lets an allowed Referer through: the front's answers carry exactly that."""
+    put_config(website, "cors", CORS_VARY)
+    put_config(website, "referer", HOTLINK)
+    etag = website.client.head_object("index.html").etag
+    given = (ALLOWED_REFERER, *((("If-None-Match", f'"{etag}"'),) if conditional else ()))
+    watch = Watch(website.server)
+    assert website.fetch("GET", "/", ALLOWED_REFERER, PIPELINE).status == 200
+    assert watch.moved() == PIPELINE_FILLED
+    piped = website.fetch(method, "/", *given, PIPELINE)
     watch.moved()
-    for _ in range(2):
-        home = website.fetch("GET", "/")
-        assert (home.status, home.body) == (200, SITE_PAGES["index.html"])
+    front = website.fetch(method, "/", *given)
+    assert watch.moved() == FRONT
+    assert (front.status, front.same_as(), front.body) == (piped.status, piped.same_as(),
+                                                          piped.body)
+    assert front.status == (304 if conditional else 200)
+    assert front.headers["vary"] == "Origin"
+
+
+def test_what_cors_and_hotlink_rules_decide_stays_with_the_pipeline(website: Site) -> None:
+    put_config(website, "cors", CORS_VARY)
+    put_config(website, "referer", HOTLINK)
+    assert website.fetch("GET", "/", ALLOWED_REFERER).status == 200  # filled, then cached
+    watch = Watch(website.server)
+    # no Referer, or one not listed: 403 rendered by the pipeline, nothing read
+    for given in ((), (("Referer", "https://elsewhere.example/"),)):
+        refused = website.fetch("GET", "/", *given)
+        assert (refused.status, refused.code()) == (403, "AccessDenied")
+        assert watch.moved() == HANDED_OFF
+    # a request with Origin: the pipeline grants the rule's headers
+    granted = website.fetch("GET", "/", ALLOWED_REFERER, ("Origin", "https://app.example.net"))
+    assert granted.status == 200
+    assert granted.headers["access-control-allow-origin"] == "https://app.example.net"
+    assert watch.moved() == HANDED_OFF
+    # an object that varies by encoding: the two Vary values are merged by the pipeline
+    website.put("app.js", b"let x = 1;\n" * 200, {"Content-Type": "application/javascript"})
+    plain = website.fetch("GET", "/app.js", ALLOWED_REFERER)
+    assert (plain.status, plain.headers["vary"]) == (200, "Accept-Encoding, Origin")
+    watch.moved()
+    again = website.fetch("GET", "/app.js", ALLOWED_REFERER)
+    assert again.headers["vary"] == "Accept-Encoding, Origin"
     assert watch.moved()["answered"] == 0
 
 

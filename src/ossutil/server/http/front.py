@@ -14,7 +14,9 @@ memory, exactly one kind of request:
     ``os.sendfile`` (plain TCP; under TLS the pipeline copies it); on a static website
     (no CORS or Referer configuration) the key the site reads first, as the pipeline's
     ``SiteReader`` would: ``/`` and ``dir/`` their index document, any other key itself,
-    unless a routing rule matches or the key is missing (error document, redirects);
+    unless a routing rule matches or the key is missing (error document, redirects); hotlink
+    protection checked as the pipeline checks it (a refusal is the pipeline's to render), a
+    CORS configuration's ``Vary: Origin`` added (a request with ``Origin`` is the pipeline's);
 
 and one signed API call, the one a deployment polls: ListCname (``GET /bucket/?cname`` on our
 own hosts) whose bucket and bindings are cached, verified by the same ``SignatureVerifier``
@@ -57,12 +59,16 @@ from typing import TYPE_CHECKING, cast
 from urllib.parse import unquote
 
 from ossutil.server.auth.authorize import authorize
-from ossutil.server.buckets import website
+from ossutil.server.buckets import cors, website
 from ossutil.server.gateway.rules import check_served
 from ossutil.server.http import router
 from ossutil.server.http import web as webrules
 from ossutil.server.http.handlers.cname import list_cname_document
-from ossutil.server.http.handlers.object import not_modified_headers, object_headers
+from ossutil.server.http.handlers.object import (
+    gzip_varies,
+    not_modified_headers,
+    object_headers,
+)
 from ossutil.server.http.pipeline import (
     ACME_CHALLENGE_PATH,
     DateCache,
@@ -472,10 +478,10 @@ class FrontDoor:
         bucket = self.cache.cached_bucket(bucket_name)
         if bucket is None:  # the bucket first: its ACL decides before any object is read
             return self._miss(bucket_name, "")
-        if bucket.cors is not None or bucket.referer is not None:
-            return None  # the pipeline applies the bucket's CORS and Referer rules
         operation = router.route(method, router.Target(bucket_name, key, domain), {}, headers)
         check_served(operation)
+        # hotlink protection: a refusal is an OssError, the pipeline renders it
+        webrules.check_referer(bucket, operation, headers)
         if bucket.website is not None:
             # a site read (webrules.site: anonymous GET or HEAD): the key it reads first, read
             # as the pipeline's SiteReader reads it; a routing rule, or a key found missing
@@ -505,10 +511,18 @@ class FrontDoor:
         rendered = entry.rendered
         if not isinstance(rendered, _Rendered):
             rendered = entry.rendered = _Rendered(entry, bucket.storage_class)
+        vary = b""
+        if bucket.cors is not None and cors.stored(bucket.cors).response_vary:
+            # what webrules.finish adds to a request without Origin (one with it is never
+            # the front's: Origin is not _UNDERSTOOD); merging with the object's own Vary is
+            # left to the pipeline
+            if gzip_varies(entry.meta):
+                return None
+            vary = b"Vary: Origin\r\n"
         found = (bucket_name, bucket, key, entry)
         if status == preconditions.NOT_MODIFIED:
-            return rendered.not_modified, b"", 304, found
-        return rendered.ok, b"" if method == "HEAD" else entry.body, 200, found
+            return rendered.not_modified + vary, b"", 304, found
+        return rendered.ok + vary, b"" if method == "HEAD" else entry.body, 200, found
 
     def _miss(self, bucket: str, key: str) -> _Fill | None:
         if self.fill is None:
