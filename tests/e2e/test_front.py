@@ -41,11 +41,13 @@ STORED = {"Content-Type": "text/html", "Cache-Control": "max-age=60",
           "x-oss-meta-team": "web", "x-oss-meta-city": CITY}
 VOLATILE = {"x-oss-request-id", "date", "x-oss-server-time"}  # differ reply to reply
 REQUEST_ID = re.compile(r"[0-9A-F]{24}")
-FRONT = {"answered": 1, "handed_off": 0, "hits": 1, "misses": 0, "entries": 0, "filled": 0}
+FRONT = {"answered": 1, "handed_off": 0, "hits": 1, "misses": 0, "entries": 0, "filled": 0,
+         "taken_back": 0}
 # a miss the front reads into the cache itself, then answers
-FILLED = {"answered": 1, "handed_off": 0, "hits": 1, "misses": 1, "entries": 1, "filled": 1}
+FILLED = {"answered": 1, "handed_off": 0, "hits": 1, "misses": 1, "entries": 1, "filled": 1,
+          "taken_back": 0}
 HANDED_OFF = {"answered": 0, "handed_off": 1, "hits": 0, "misses": 0, "entries": 0,
-              "filled": 0}
+              "filled": 0, "taken_back": 0}
 # the pipeline's GetObject of a small object fills the cache too
 PIPELINE_FILLED = {**HANDED_OFF, "entries": 1}
 # a header the front does not take (not in its _UNDERSTOOD) and nothing reads: a request
@@ -128,7 +130,8 @@ def head_bytes(method: str, path: str, host: str, headers: tuple[tuple[str, str]
 _METRIC = re.compile(r"ossutil_(\w+) (\d+)")
 _NAMES = {"front_answered_total": "answered", "front_handed_off_total": "handed_off",
           "object_cache_hits_total": "hits", "object_cache_misses_total": "misses",
-          "object_cache_entries": "entries", "front_filled_total": "filled"}
+          "object_cache_entries": "entries", "front_filled_total": "filled",
+          "front_taken_back_total": "taken_back"}
 
 
 def metrics(server: RunningServer) -> dict[str, int]:
@@ -533,7 +536,65 @@ def test_a_miss_first_on_a_connection_is_filled_and_the_connection_stays_with_th
         assert [(r.status, r.body) for r in replies] == [(200, BODY), (200, b"other"),
                                                           (200, BODY)]
         assert watch.moved() == {"answered": 3, "handed_off": 0, "hits": 3, "misses": 1,
-                                 "entries": 1, "filled": 1}
+                                 "entries": 1, "filled": 1, "taken_back": 0}
+
+
+def test_a_connection_handed_to_aiohttp_comes_back_between_two_requests(site: Site) -> None:
+    """A browser's 404 (or any request the pipeline answers) on a kept-alive connection: the
+    next GET on it is the front's again, and so are pipelined ones."""
+    assert site.fetch("GET", "/page.html").status == 200  # cached
+    watch = Watch(site.server)
+    with connect(site.server.port) as sock:
+        buffer = bytearray()
+        sock.sendall(site.request("GET", "/favicon.ico"))
+        missing = read_reply(sock, buffer)
+        assert (missing.status, missing.code()) == (404, "NoSuchKey")
+        assert watch.moved() == {**HANDED_OFF, "misses": 2}
+        for _ in range(2):
+            sock.sendall(site.request("GET", "/page.html"))
+            again = read_reply(sock, buffer)
+            assert (again.status, again.body) == (200, BODY)
+        assert watch.moved() == {**FRONT, "answered": 2, "hits": 2, "taken_back": 1}
+        # the pipeline's again (a header the front leaves), then two pipelined cached reads
+        sock.sendall(site.request("GET", "/page.html", PIPELINE))
+        piped = read_reply(sock, buffer)
+        assert (piped.status, piped.body) == (200, BODY)
+        sock.sendall(site.request("GET", "/page.html") + site.request("HEAD", "/page.html"))
+        replies = [read_reply(sock, buffer), read_reply(sock, buffer, head=True)]
+        assert [(r.status, r.body) for r in replies] == [(200, BODY), (200, b"")]
+        assert watch.moved() == {**FRONT, "answered": 2, "hits": 2, "handed_off": 1,
+                                 "taken_back": 1}
+
+
+def test_a_connection_the_front_gave_straight_back_stays_with_aiohttp(site: Site) -> None:
+    """A client whose every request is the pipeline's (here: a header the front leaves) goes
+    back to the front once, is handed over again before any reply, and then stays: no bounce
+    per request."""
+    watch = Watch(site.server)
+    with connect(site.server.port) as sock:
+        buffer = bytearray()
+        for _ in range(4):
+            sock.sendall(site.request("GET", "/page.html", PIPELINE))
+            reply = read_reply(sock, buffer)
+            assert (reply.status, reply.body) == (200, BODY)
+        moved = watch.moved()
+        assert (moved["handed_off"], moved["taken_back"], moved["answered"]) == (2, 1, 0)
+        sock.sendall(site.request("GET", "/page.html"))
+        assert read_reply(sock, buffer).status == 200
+        assert watch.moved()["answered"] == 0  # stays with aiohttp
+
+
+def test_a_request_with_a_body_keeps_the_connection_with_aiohttp(site: Site) -> None:
+    """After a body, what the parser holds is not known: the connection stays with aiohttp,
+    and pipelined requests after an upload are answered in order all the same."""
+    watch = Watch(site.server)
+    with connect(site.server.port) as sock:
+        buffer = bytearray()
+        sock.sendall(signed_put_bytes(site, "up.txt", b"uploaded"))
+        assert read_reply(sock, buffer).status == 200
+        sock.sendall(site.request("GET", "/page.html"))
+        assert read_reply(sock, buffer).status == 200
+        assert watch.moved()["taken_back"] == 0
 
 
 def test_a_missing_key_is_read_once_then_goes_to_the_pipeline_until_a_write(
@@ -912,6 +973,27 @@ def test_pipelined_cached_reads_over_tls_sent_before_reading_any(
         replies = [read_reply(sock, buffer) for _ in range(500)]
     assert [(r.status, r.body) for r in replies] == [(200, body)] * 500
     assert watch.moved() == {**FRONT, "answered": 500, "hits": 500}
+
+
+def test_a_tls_connection_handed_to_aiohttp_comes_back_between_two_requests(
+        tls_server: RunningServer, ca: CertFactory, bucket_name: str, domain: str) -> None:
+    made = make_tls_site(tls_server, ca, bucket_name, domain)
+    made.put("page.html", BODY, STORED)
+    made.settle()
+    made.cached("page.html")
+    context = ssl.create_default_context(cadata=ca.ca_pem())
+    watch = Watch(tls_server)
+    with connect(tls_server.https_port) as raw_sock, context.wrap_socket(
+            raw_sock, server_hostname=domain) as sock:
+        buffer = bytearray()
+        sock.sendall(made.request("GET", "/favicon.ico"))
+        assert read_reply(sock, buffer).status == 404
+        for _ in range(3):
+            sock.sendall(made.request("GET", "/page.html"))
+            reply = read_reply(sock, buffer)
+            assert (reply.status, reply.body) == (200, BODY)
+    assert watch.moved() == {**HANDED_OFF, "misses": 2, "answered": 3, "hits": 3,
+                             "taken_back": 1}
 
 
 # --- signed ListCname from memory -----------------------------------------------------------

@@ -28,8 +28,6 @@ import os
 import resource
 from typing import Any
 
-from aiohttp.web_protocol import RequestHandler
-
 from ossutil.server.http.protocol import OssRequestHandler, OssServer
 from ossutil.server.throttle import Throttled
 
@@ -74,7 +72,7 @@ class TimedServer(OssServer):
         super().__init__(*args, **kwargs)
         self.header_timeout = header_timeout
 
-    def __call__(self) -> RequestHandler:
+    def __call__(self) -> TimedRequestHandler:
         kwargs: dict[str, Any] = self._kwargs
         return TimedRequestHandler(self, loop=self._loop, header_timeout=self.header_timeout,
                                    **kwargs)

@@ -31,12 +31,15 @@ ListCname's replay also needs the same key version and a date still inside its w
 
 Anything else, and anything unusual about the bytes (a header given twice, a bare LF, a
 non-ASCII byte, an unknown header, a head over ``MAX_HEAD`` bytes, a 412 to render), hands the
-connection to aiohttp's ``RequestHandler`` with every byte not yet answered, and from then on
-aiohttp owns the connection: the complete HTTP/1.1 server (bodies, chunked uploads,
-``Expect: 100-continue``, parse errors as OSS XML, smuggling refused) stays the one that
-decides everything but the cached read. The answer the front gives is the answer the pipeline
-would give: the same header function (``handlers.object.object_headers``), the same
-precondition rules, the same request-id form and per-reply headers; a test compares the two.
+connection to aiohttp's ``RequestHandler`` with every byte not yet answered, and aiohttp owns
+the connection until it is idle between two requests with nothing half-parsed, when the next
+GET or HEAD brings it back (``OssRequestHandler.front``, ``FrontDoor.take_back``; once per
+connection for a client whose reads the front leaves). The complete HTTP/1.1 server (bodies,
+chunked uploads, ``Expect: 100-continue``, parse errors as OSS XML, smuggling refused) stays
+the one that decides everything but the cached read. The answer the front gives is the answer
+the pipeline would give: the same header function (``handlers.object.object_headers``), the
+same precondition rules, the same request-id form and per-reply headers; a test compares the
+two.
 
 Timeouts mirror ``connections.py``: a connection must complete its first request head within
 ``header_timeout`` and each later one within ``keepalive_timeout`` of the previous reply; one
@@ -84,12 +87,11 @@ from ossutil.wire import signing
 from ossutil.wire.errors import OssError
 
 if TYPE_CHECKING:
-    from aiohttp.web_protocol import RequestHandler
-
     from ossutil.server.auth.keyring import Principal
     from ossutil.server.auth.signature import SignatureVerifier
     from ossutil.server.cache import ReadCache
     from ossutil.server.gateway.hooks import GatewayHooks
+    from ossutil.server.http.protocol import OssRequestHandler
     from ossutil.server.models import Binding, Bucket
 
 log = logging.getLogger("ossutil.server.access")
@@ -231,7 +233,7 @@ class FrontDoor:
 
     def __init__(self, *, addressing: router.Addressing, gateway: GatewayHooks,
                  cache: ReadCache, region: str, header_timeout: float,
-                 keepalive_timeout: float, slow: Callable[[], RequestHandler],
+                 keepalive_timeout: float, slow: Callable[[], OssRequestHandler],
                  verifier: SignatureVerifier | None = None,
                  fill: Callable[[str, str], Awaitable[bool]] | None = None) -> None:
         self.addressing = addressing
@@ -253,6 +255,7 @@ class FrontDoor:
         self.now = 0.0
         self.answered = 0  # requests answered here (the rest went to aiohttp)
         self.handed_off = 0  # connections handed to aiohttp
+        self.taken_back = 0  # connections aiohttp gave back between two requests
         self._hosts: dict[str, str | None] = {}
         # request head -> what _parse made of it: a pure function of the bytes, and clients
         # repeat their heads byte for byte (the same URL, the same headers); bounded, and
@@ -297,11 +300,28 @@ class FrontDoor:
         objects = self.cache.objects
         return {"front_answered_total": self.answered,
                 "front_handed_off_total": self.handed_off,
+                "front_taken_back_total": self.taken_back,
                 "front_filled_total": self.filled,
                 "front_connections": len(self.connections),
                 "object_cache_entries": len(objects), "object_cache_bytes": objects.size,
                 "object_cache_hits_total": objects.hits,
                 "object_cache_misses_total": objects.misses}
+
+    def wants(self, data: bytes) -> bool:
+        """Whether bytes arriving on an idle handed-off connection may start a request the
+        front answers (see ``OssRequestHandler``): a GET or HEAD, not signed (a signed read is
+        the pipeline's, and taking it back would only hand it over again)."""
+        return _may_be_cached_read(data) and b"uthorization:" not in data[:MAX_HEAD].lower()
+
+    def take_back(self, transport: asyncio.Transport, data: bytes) -> None:
+        """A handed-off connection between two requests, given back by aiohttp's handler
+        with the first bytes of the next one."""
+        self.taken_back += 1
+        protocol = FrontProtocol(self)
+        protocol._returned = True
+        transport.set_protocol(protocol)
+        protocol.connection_made(transport)
+        protocol.data_received(data)
 
     def custom_domain(self, host: str) -> str | None:
         """The custom domain a Host header names (None: one of our own hosts), remembered."""
@@ -630,6 +650,7 @@ class FrontProtocol(asyncio.Protocol):
         self._drained: asyncio.Future[None] | None = None  # resume_writing's signal
         self._fileno = -1  # the socket's descriptor (plain TCP only: sendfile)
         self._sock: socket.socket | None = None  # the socket itself, for TCP_CORK
+        self._returned = False  # given back by aiohttp (FrontDoor.take_back)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, but have its methods
@@ -930,6 +951,11 @@ class FrontProtocol(asyncio.Protocol):
         door.connections.discard(self)
         door.handed_off += 1
         handler = door.slow()
+        if not (self._returned and not self._replied):
+            # aiohttp gives it back between two requests (OssRequestHandler.front); one that
+            # came back and was handed over again before any reply stays with aiohttp, so a
+            # client that sends only what the front leaves does not bounce every request
+            handler.front = door
         self._transport = None
         transport.set_protocol(handler)
         handler.connection_made(transport)

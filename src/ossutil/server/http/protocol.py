@@ -18,11 +18,13 @@ connection closes after that reply.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
+from aiohttp.streams import EMPTY_PAYLOAD
 from aiohttp.web_protocol import RequestHandler, _ErrInfo
 
 from ossutil.server.http.errors import error_response
@@ -31,11 +33,80 @@ from ossutil.wire.errors import OssError
 
 log = logging.getLogger("ossutil.server.access")
 
+_LOOKS = 8  # loop turns a handler waits for its last reply's task before parsing on
+
+
+class Front(Protocol):
+    """Where a connection handed to aiohttp by the HTTP front may go back (``http/front.py``)."""
+
+    def wants(self, data: bytes) -> bool: ...
+
+    def take_back(self, transport: asyncio.Transport, data: bytes) -> None: ...
+
 
 class OssRequestHandler(RequestHandler):
-    """One connection; ``handle_error`` and a body failing mid-read differ from aiohttp's."""
+    """One connection; ``handle_error`` and a body failing mid-read differ from aiohttp's.
+
+    A connection the front handed over goes back to it (``front``) when bytes arrive while
+    this handler is idle between requests, the parser holds nothing (the last bytes ended the
+    head of a request without a body) and the front ``wants`` them: a browser's one 404 or
+    redirect does not send the rest of its page's reads through aiohttp."""
+
+    front: Front | None = None
+    _clean = False  # the bytes so far ended exactly at the end of a body-less request
+    _held: bytes | None = None  # bytes kept while ``start`` finishes the last reply
 
     def data_received(self, data: bytes) -> None:
+        if self._held is not None:  # a look is due: these follow the held bytes
+            self._held += data
+            return
+        front = self.front
+        if front is not None and self._clean and data and self._idle() and front.wants(data):
+            if self._waiting():
+                self._give_back(front, data)
+                return
+            # the last reply is out but its task is finishing (``start`` has not looped back
+            # to wait for the next request): look again once it has
+            self._held = data
+            self._loop.call_soon(self._look_again, _LOOKS)
+            return
+        self._clean = False
+        self._parse(data)
+
+    def _look_again(self, looks: int) -> None:
+        data, self._held = self._held, None
+        if data is None or self.transport is None:  # closed meanwhile (the reply said so)
+            return
+        if self._idle() and self._waiting() and self.front is not None:
+            self._give_back(self.front, data)
+        elif looks > 1 and self._idle():
+            self._held = data
+            self._loop.call_soon(self._look_again, looks - 1)
+        else:
+            self._clean = False
+            self._parse(data)
+
+    def _give_back(self, front: Front, data: bytes) -> None:
+        transport = self.transport
+        assert transport is not None
+        self.transport = None  # aiohttp's teardown below must not close it
+        self.connection_lost(None)  # its manager, keep-alive timer and waiting task
+        front.take_back(transport, data)
+
+    def _idle(self) -> bool:
+        """No request queued or being read, the last reply keeps the connection, nothing
+        paused or upgraded."""
+        return (self._current_request is None and not self._messages and self._keepalive
+                and not self._close and not self._force_close and self._payload_parser is None
+                and not self._upgraded and not self._buffer_paused and not self._paused
+                and self.transport is not None)
+
+    def _waiting(self) -> bool:
+        """``start`` waits for the next request."""
+        waiter = self._waiter
+        return waiter is not None and not waiter.done()
+
+    def _parse(self, data: bytes) -> None:
         if (self._close or self._force_close) and self._current_request is not None:
             # A graceful shutdown (SIGTERM) sets these flags and then waits for the request
             # being handled, but aiohttp drops every byte that arrives once they are set: an
@@ -43,7 +114,7 @@ class OssRequestHandler(RequestHandler):
             flags = self._close, self._force_close
             self._close = self._force_close = False
             try:
-                self.data_received(data)
+                self._parse(data)
             finally:
                 self._close = self._close or flags[0]
                 self._force_close = self._force_close or flags[1]
@@ -51,6 +122,10 @@ class OssRequestHandler(RequestHandler):
         queued = len(self._messages)
         super().data_received(data)
         messages = self._messages
+        if len(messages) > queued:
+            message, payload = messages[-1]
+            self._clean = (payload is EMPTY_PAYLOAD and not isinstance(message, _ErrInfo)
+                           and not self._upgraded and data.endswith(b"\r\n\r\n"))
         if len(messages) <= queued or not isinstance(messages[-1][0], _ErrInfo):
             return
         # The bytes that failed belong to the body of the message before the error (queued, or
@@ -117,6 +192,6 @@ def _reason(exc: BaseException | None, message: str | None) -> str:
 class OssServer(web.Server):
     """``web.Server`` whose connections are ``OssRequestHandler``s."""
 
-    def __call__(self) -> RequestHandler:
+    def __call__(self) -> OssRequestHandler:
         kwargs: dict[str, Any] = self._kwargs
         return OssRequestHandler(self, loop=self._loop, **kwargs)
