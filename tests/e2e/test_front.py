@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -384,14 +385,24 @@ HOTLINK = (b"<RefererConfiguration><AllowEmptyReferer>false</AllowEmptyReferer>"
 ALLOWED_REFERER = ("Referer", "https://www.example.com/gallery")
 
 
+@pytest.fixture
+def guarded(website: Site) -> Site:
+    """``website`` with CORS (ResponseVary) and hotlink protection, its writes settled."""
+    put_config(website, "cors", CORS_VARY)
+    put_config(website, "referer", HOTLINK)
+    # Site.settle, with a Referer the configuration lets through
+    time.sleep(1.1)
+    assert website.fetch("GET", "/settle-probe", ALLOWED_REFERER).status == 404
+    return website
+
+
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 @pytest.mark.parametrize("conditional", [False, True])
 def test_cors_and_hotlink_buckets_reads_from_memory_are_the_pipelines(
-        website: Site, method: str, conditional: bool) -> None:
+        guarded: Site, method: str, conditional: bool) -> None:
     """CORS adds ``Vary: Origin`` (ResponseVary) to every reply, 304s included; hotlink
     protection lets an allowed Referer through: the front's answers carry exactly that."""
-    put_config(website, "cors", CORS_VARY)
-    put_config(website, "referer", HOTLINK)
+    website = guarded
     etag = website.client.head_object("index.html").etag
     given = (ALLOWED_REFERER, *((("If-None-Match", f'"{etag}"'),) if conditional else ()))
     watch = Watch(website.server)
@@ -407,9 +418,8 @@ def test_cors_and_hotlink_buckets_reads_from_memory_are_the_pipelines(
     assert front.headers["vary"] == "Origin"
 
 
-def test_what_cors_and_hotlink_rules_decide_stays_with_the_pipeline(website: Site) -> None:
-    put_config(website, "cors", CORS_VARY)
-    put_config(website, "referer", HOTLINK)
+def test_what_cors_and_hotlink_rules_decide_stays_with_the_pipeline(guarded: Site) -> None:
+    website = guarded
     assert website.fetch("GET", "/", ALLOWED_REFERER).status == 200  # filled, then cached
     watch = Watch(website.server)
     # no Referer, or one not listed: 403 rendered by the pipeline, nothing read
@@ -555,6 +565,18 @@ def test_a_connection_handed_to_aiohttp_comes_back_between_two_requests(site: Si
             again = read_reply(sock, buffer)
             assert (again.status, again.body) == (200, BODY)
         assert watch.moved() == {**FRONT, "answered": 2, "hits": 2, "taken_back": 1}
+        # after another 404, a head split in two: its first half brings the connection back
+        sock.sendall(site.request("GET", "/favicon.ico"))
+        assert read_reply(sock, buffer).status == 404
+        head = site.request("GET", "/page.html")
+        sock.sendall(head[:20])
+        time.sleep(0.05)
+        sock.sendall(head[20:])
+        split = read_reply(sock, buffer)
+        assert (split.status, split.body) == (200, BODY)
+        # (the 404 again: one miss, no second store read until a write)
+        assert watch.moved() == {**HANDED_OFF, "misses": 1, "answered": 1, "hits": 1,
+                                 "taken_back": 1}
         # the pipeline's again (a header the front leaves), then two pipelined cached reads
         sock.sendall(site.request("GET", "/page.html", PIPELINE))
         piped = read_reply(sock, buffer)
@@ -790,17 +812,29 @@ MALFORMED = {
 }
 
 
+@pytest.mark.parametrize("after", ["new connection", "taken back"])
 @pytest.mark.parametrize("case", list(MALFORMED))
-def test_malformed_input_gets_the_reply_aiohttp_gave_before_the_front(site: Site,
-                                                                      case: str) -> None:
+def test_malformed_input_gets_the_reply_aiohttp_gave_before_the_front(site: Site, case: str,
+                                                                      after: str) -> None:
+    """On a new connection, and on one aiohttp answered a 404 on (its next bytes go back to
+    the front when they may be a GET or HEAD): the same reply."""
     site.cached("page.html")
     data, message = MALFORMED[case]
     watch = Watch(site.server)
     with connect(site.server.port) as sock:
+        buffer = bytearray()
+        if after == "taken back":
+            sock.sendall(site.request("GET", "/favicon.ico"))
+            assert read_reply(sock, buffer).status == 404
+            watch.moved()
         sock.sendall(data.replace(b"{domain}", site.domain.encode()))
-        reply = read_reply(sock, bytearray())
+        reply = read_reply(sock, buffer)
         closes = closed_by_server(sock) if message is not None or case == "HTTP/1.0" else None
-    assert watch.moved() == HANDED_OFF
+    moved = watch.moved()
+    if after == "new connection":
+        assert moved == HANDED_OFF
+    else:  # nothing from memory; back to the front at most once, and handed over again
+        assert moved["answered"] == 0 and moved["taken_back"] == moved["handed_off"] <= 1
     if message is None:
         assert (reply.status, reply.body) == (200, BODY)
         assert reply.version == ("HTTP/1.0" if case == "HTTP/1.0" else "HTTP/1.1")
@@ -931,11 +965,29 @@ def make_tls_site(server: RunningServer, ca: CertFactory, bucket: str, domain: s
     return made
 
 
-def tls_exchange(port: int, domain: str, context: ssl.SSLContext, data: bytes) -> Raw:
-    """``data`` over TLS to the loopback listener, SNI and the certificate check naming
+def cached_tls_site(server: RunningServer, ca: CertFactory, bucket: str, domain: str,
+                    key: str, body: bytes, headers: dict[str, str],
+                    ) -> tuple[Site, ssl.SSLContext]:
+    """``make_tls_site`` holding ``key``, cached by the front; a context trusting ``ca``."""
+    made = make_tls_site(server, ca, bucket, domain)
+    made.put(key, body, headers)
+    made.settle()
+    made.cached(key)
+    return made, ssl.create_default_context(cadata=ca.ca_pem())
+
+
+@contextmanager
+def tls_connect(port: int, domain: str, context: ssl.SSLContext) -> Iterator[ssl.SSLSocket]:
+    """A TLS connection to the loopback listener, SNI and the certificate check naming
     ``domain``."""
     with connect(port) as raw_sock, context.wrap_socket(raw_sock,
                                                         server_hostname=domain) as sock:
+        yield sock
+
+
+def tls_exchange(port: int, domain: str, context: ssl.SSLContext, data: bytes) -> Raw:
+    """``data`` over ``tls_connect``, and the reply."""
+    with tls_connect(port, domain, context) as sock:
         sock.sendall(data)
         return read_reply(sock, bytearray())
 
@@ -943,11 +995,9 @@ def tls_exchange(port: int, domain: str, context: ssl.SSLContext, data: bytes) -
 def test_a_cached_read_over_tls_is_answered_by_the_front(tls_server: RunningServer,
                                                          ca: CertFactory, bucket_name: str,
                                                          domain: str) -> None:
-    made = make_tls_site(tls_server, ca, bucket_name, domain)
-    made.put("page.html", BODY, STORED)
-    made.settle()
-    plain = made.cached("page.html")
-    context = ssl.create_default_context(cadata=ca.ca_pem())
+    made, context = cached_tls_site(tls_server, ca, bucket_name, domain, "page.html", BODY,
+                                    STORED)
+    plain = made.fetch("GET", "/page.html")
     watch = Watch(tls_server)
     secure = tls_exchange(tls_server.https_port, domain, context, made.request("GET",
                                                                               "/page.html"))
@@ -959,15 +1009,10 @@ def test_a_cached_read_over_tls_is_answered_by_the_front(tls_server: RunningServ
 
 def test_pipelined_cached_reads_over_tls_sent_before_reading_any(
         tls_server: RunningServer, ca: CertFactory, bucket_name: str, domain: str) -> None:
-    made = make_tls_site(tls_server, ca, bucket_name, domain)
     body = bytes(range(256)) * 32
-    made.put("big.bin", body, {})
-    made.settle()
-    made.cached("big.bin")
-    context = ssl.create_default_context(cadata=ca.ca_pem())
+    made, context = cached_tls_site(tls_server, ca, bucket_name, domain, "big.bin", body, {})
     watch = Watch(tls_server)
-    with connect(tls_server.https_port) as raw_sock, context.wrap_socket(
-            raw_sock, server_hostname=domain) as sock:
+    with tls_connect(tls_server.https_port, domain, context) as sock:
         sock.sendall(made.request("GET", "/big.bin") * 500)
         buffer = bytearray()
         replies = [read_reply(sock, buffer) for _ in range(500)]
@@ -977,14 +1022,10 @@ def test_pipelined_cached_reads_over_tls_sent_before_reading_any(
 
 def test_a_tls_connection_handed_to_aiohttp_comes_back_between_two_requests(
         tls_server: RunningServer, ca: CertFactory, bucket_name: str, domain: str) -> None:
-    made = make_tls_site(tls_server, ca, bucket_name, domain)
-    made.put("page.html", BODY, STORED)
-    made.settle()
-    made.cached("page.html")
-    context = ssl.create_default_context(cadata=ca.ca_pem())
+    made, context = cached_tls_site(tls_server, ca, bucket_name, domain, "page.html", BODY,
+                                    STORED)
     watch = Watch(tls_server)
-    with connect(tls_server.https_port) as raw_sock, context.wrap_socket(
-            raw_sock, server_hostname=domain) as sock:
+    with tls_connect(tls_server.https_port, domain, context) as sock:
         buffer = bytearray()
         sock.sendall(made.request("GET", "/favicon.ico"))
         assert read_reply(sock, buffer).status == 404

@@ -11,12 +11,12 @@ memory, exactly one kind of request:
     access allowed by the same ``authorize`` the pipeline calls, and only headers from
     ``_UNDERSTOOD`` (conditional GETs by If-None-Match / If-Modified-Since included: 304);
     a small object's bytes come from memory, a large one's from the cached open file with
-    ``os.sendfile`` (plain TCP; under TLS the pipeline copies it); on a static website
-    (no CORS or Referer configuration) the key the site reads first, as the pipeline's
-    ``SiteReader`` would: ``/`` and ``dir/`` their index document, any other key itself,
-    unless a routing rule matches or the key is missing (error document, redirects); hotlink
-    protection checked as the pipeline checks it (a refusal is the pipeline's to render), a
-    CORS configuration's ``Vary: Origin`` added (a request with ``Origin`` is the pipeline's);
+    ``os.sendfile`` (plain TCP; under TLS the pipeline copies it); on a static website the
+    key the site reads first, as the pipeline's ``SiteReader`` would: ``/`` and ``dir/``
+    their index document, any other key itself, unless a routing rule matches or the key is
+    missing (error document, redirects); hotlink protection checked as the pipeline checks
+    it (a refusal is the pipeline's to render), a CORS configuration's ``Vary: Origin`` added
+    (a request with ``Origin`` is the pipeline's);
 
 and one signed API call, the one a deployment polls: ListCname (``GET /bucket/?cname`` on our
 own hosts) whose bucket and bindings are cached, verified by the same ``SignatureVerifier``
@@ -317,8 +317,7 @@ class FrontDoor:
         """A handed-off connection between two requests, given back by aiohttp's handler
         with the first bytes of the next one."""
         self.taken_back += 1
-        protocol = FrontProtocol(self)
-        protocol._returned = True
+        protocol = FrontProtocol(self, returned=True)
         transport.set_protocol(protocol)
         protocol.connection_made(transport)
         protocol.data_received(data)
@@ -521,11 +520,9 @@ class FrontDoor:
         entry = self.cache.objects.get(bucket_name, key)
         if entry is None:
             return self._miss(bucket_name, key)
-        if method == "GET" and webrules.accepts_gzip(headers.get("accept-encoding")):
-            meta = entry.meta
-            if webrules.compressible(meta.content_type, meta.size,
-                                     dict(meta.headers).get("content-encoding")):
-                return None  # the pipeline compresses it
+        if (method == "GET" and webrules.accepts_gzip(headers.get("accept-encoding"))
+                and gzip_varies(entry.meta)):
+            return None  # the pipeline compresses it
         status = (preconditions.evaluate(headers, entry.meta)
                   if "if-none-match" in headers or "if-modified-since" in headers else None)
         rendered = entry.rendered
@@ -635,7 +632,7 @@ def _wake(future: asyncio.Future[None]) -> None:
 class FrontProtocol(asyncio.Protocol):
     """One connection while the front has it (see the module docstring)."""
 
-    def __init__(self, door: FrontDoor) -> None:
+    def __init__(self, door: FrontDoor, *, returned: bool = False) -> None:
         self._door = door
         self._transport: asyncio.Transport | None = None
         self._buffer = b""
@@ -650,7 +647,7 @@ class FrontProtocol(asyncio.Protocol):
         self._drained: asyncio.Future[None] | None = None  # resume_writing's signal
         self._fileno = -1  # the socket's descriptor (plain TCP only: sendfile)
         self._sock: socket.socket | None = None  # the socket itself, for TCP_CORK
-        self._returned = False  # given back by aiohttp (FrontDoor.take_back)
+        self._returned = returned  # given back by aiohttp (FrontDoor.take_back)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, but have its methods
@@ -951,7 +948,7 @@ class FrontProtocol(asyncio.Protocol):
         door.connections.discard(self)
         door.handed_off += 1
         handler = door.slow()
-        if not (self._returned and not self._replied):
+        if self._replied or not self._returned:
             # aiohttp gives it back between two requests (OssRequestHandler.front); one that
             # came back and was handed over again before any reply stays with aiohttp, so a
             # client that sends only what the front leaves does not bounce every request
